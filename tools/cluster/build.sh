@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Builds the local cluster's binaries from their Go modules into .tools/bin.
+# Each component is built in its own throwaway wrapper module (no shared MVS graph),
+# and skipped when a stamp says the pinned version is already built.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tools/cluster/versions.env"
+BIN="$ROOT/.tools/bin"; WORK="$ROOT/.tools/build"; STAMPS="$ROOT/.tools/stamps"
+mkdir -p "$BIN" "$WORK" "$STAMPS"
+export GOFLAGS="-mod=mod" CGO_ENABLED=0 GOTOOLCHAIN=local
+JOBS=${BUILD_JOBS:-2}
+
+log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# quiet CMD...: runs CMD, drops go's per-module chatter (go: downloading/added/...) from its stderr, keeps the rest.
+quiet() {
+  local rc=0 err="$WORK/.stderr.$$"
+  "$@" 2>"$err" || rc=$?
+  grep -Ev '^go: (downloading|added|upgraded|downgraded|finding|extracting) ' "$err" >&2 || true
+  rm -f "$err"; return $rc
+}
+T0=0; begin() { T0=$(date +%s); log "$*"; }
+done_in() { local s=$(( $(date +%s) - T0 )); log "$1: done in ${s}s"; echo "$(date -u +%FT%TZ) $1 ${s}s" >> "$ROOT/.tools/build-times.txt"; }
+
+# built NAME VERSION -> true when the stamp for that exact version exists and all outputs are present.
+built() { [ "$(cat "$STAMPS/$1" 2>/dev/null)" = "$2" ] && shift 2 && for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done; }
+stamp() { echo "$2" > "$STAMPS/$1"; }
+
+wrapper() { rm -rf "$WORK/$1"; mkdir -p "$WORK/$1"; cd "$WORK/$1"; go mod init "local/$1" >/dev/null 2>&1; }
+
+# Adds `k8s.io/X => k8s.io/X v0.M.P` for every staging module that k8s.io/kubernetes@v$1 maps to ./staging.
+staging_replaces() {
+  local kv=$1 gomod sv
+  gomod=$(quiet go mod download -json "k8s.io/kubernetes@v$kv" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  sv="v0.${kv#1.}"
+  for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => \./staging/.*#\1#p' "$gomod"); do
+    go mod edit -replace="$m=$m@$sv"
+  done
+}
+
+k8s_ldflags() {
+  local kv=$1 minor; minor=$(echo "$kv" | cut -d. -f2)
+  echo "-s -w -X k8s.io/component-base/version.gitVersion=v$kv -X k8s.io/component-base/version.gitMajor=1 \
+-X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean \
+-X k8s.io/client-go/pkg/version.gitVersion=v$kv -X k8s.io/client-go/pkg/version.gitMajor=1 \
+-X k8s.io/client-go/pkg/version.gitMinor=$minor"
+}
+
+build_kubernetes() {
+  local v="k8s-$K8S_VERSION"
+  built kubernetes "$v" kube-apiserver kube-controller-manager kube-scheduler kubectl && { log "kubernetes v$K8S_VERSION: cached"; return; }
+  begin "kubernetes v$K8S_VERSION: resolving modules"
+  wrapper kubernetes
+  staging_replaces "$K8S_VERSION"
+  quiet go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@v$K8S_VERSION" >/dev/null
+  log "kubernetes v$K8S_VERSION: compiling kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (many minutes cold)"
+  quiet go build -p "$JOBS" -trimpath -ldflags "$(k8s_ldflags "$K8S_VERSION")" -o "$BIN/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+  stamp kubernetes "$v"; done_in "kubernetes v$K8S_VERSION"
+}
+
+build_etcd() {
+  built etcd "$ETCD_VERSION" etcd && { log "etcd $ETCD_VERSION: cached"; return; }
+  begin "etcd $ETCD_VERSION: building"
+  wrapper etcd
+  quiet go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  stamp etcd "$ETCD_VERSION"; done_in "etcd $ETCD_VERSION"
+}
+
+build_kwok() {
+  built kwok "$KWOK_VERSION" kwok kwokctl && { log "kwok $KWOK_VERSION: cached"; return; }
+  begin "kwok $KWOK_VERSION: building"
+  wrapper kwok
+  quiet go get "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  stamp kwok "$KWOK_VERSION"; done_in "kwok $KWOK_VERSION"
+}
+
+build_snapshotter() {
+  built snapshotter "$SNAPSHOTTER_VERSION" snapshot-controller csi-snapshotter && { log "external-snapshotter $SNAPSHOTTER_VERSION: cached"; return; }
+  begin "external-snapshotter $SNAPSHOTTER_VERSION: building"
+  wrapper snapshotter
+  quiet go get "github.com/kubernetes-csi/external-snapshotter/v8@$SNAPSHOTTER_VERSION" \
+    "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/" \
+    github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller \
+    github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter
+  # The CRDs ship inside the client module; keep a copy next to the binaries.
+  local crd; crd="$(go list -m -f '{{.Dir}}' github.com/kubernetes-csi/external-snapshotter/client/v8)/config/crd"
+  mkdir -p "$ROOT/.tools/crd"; cp "$crd"/*.yaml "$ROOT/.tools/crd/"; chmod u+w "$ROOT/.tools/crd/"*.yaml
+  stamp snapshotter "$SNAPSHOTTER_VERSION"; done_in "external-snapshotter $SNAPSHOTTER_VERSION"
+}
+
+build_provisioner() {
+  built provisioner "$PROVISIONER_VERSION" csi-provisioner && { log "external-provisioner $PROVISIONER_VERSION: cached"; return; }
+  begin "external-provisioner $PROVISIONER_VERSION: building"
+  wrapper provisioner
+  local kv; kv=$(quiet go mod download -json "github.com/kubernetes-csi/external-provisioner/v6@$PROVISIONER_VERSION" \
+    | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' | xargs sed -n 's#^[[:space:]]*k8s.io/kubernetes v1\.\([0-9.]*\).*#1.\1#p' | head -1)
+  staging_replaces "$kv"
+  quiet go get "github.com/kubernetes-csi/external-provisioner/v6@$PROVISIONER_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/" github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner
+  stamp provisioner "$PROVISIONER_VERSION"; done_in "external-provisioner $PROVISIONER_VERSION"
+}
+
+build_helm() {
+  built helm "$HELM_VERSION" helm && { log "helm $HELM_VERSION: cached"; return; }
+  begin "helm $HELM_VERSION: building"
+  wrapper helm
+  quiet go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
+  stamp helm "$HELM_VERSION"; done_in "helm $HELM_VERSION"
+}
+
+build_ours() {
+  # Our own CSI driver and pod runner (tools/cluster/go); cheap, so always rebuilt by go's cache.
+  if [ -f "$ROOT/tools/cluster/go/go.mod" ]; then
+    log "pgbackup-csi + pod-runner: building"
+    (cd "$ROOT/tools/cluster/go" && quiet go build -trimpath -o "$BIN/" ./cmd/...)
+  fi
+}
+
+targets=${*:-"etcd kwok snapshotter kubernetes provisioner helm ours"}
+# One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
+exec 9>"$ROOT/.tools/build.lock"
+flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }
+start=$(date +%s)
+for t in $targets; do "build_$t"; done
+log "all done in $(( $(date +%s) - start ))s; binaries in $BIN"

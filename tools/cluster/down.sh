@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Stops the local cluster: our processes by pid (pod-runner first: it stops its PostgreSQL instances),
+# then the control plane through kwokctl. State (etcd, volumes, snapshots) is kept for the next up.sh;
+# --purge deletes it too.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+PURGE=0
+for a in "$@"; do
+  case $a in
+    --purge) PURGE=1 ;;
+    *) echo "usage: $0 [--purge]" >&2; exit 2 ;;
+  esac
+done
+
+# stop NAME SECONDS: SIGTERM, wait, then SIGKILL.
+stop() {
+  local name=$1 secs=$2 pid i
+  if pid=$(pid_of "$name"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < secs * 10; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    if [ -d "/proc/$pid" ]; then say "$name ($pid) ignored SIGTERM for ${secs}s: killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    say "stopped $name ($pid)"
+  fi
+  rm -f "$PIDS/$name.pid"
+}
+
+stop pod-runner 60
+for c in csi-snapshotter csi-provisioner snapshot-controller pgbackup-csi; do stop "$c" 15; done
+
+if [ -f "$KWOK_DIR/kwok.yaml" ]; then
+  if [ $PURGE = 1 ]; then
+    "$BIN/kwokctl" --name "$NAME" delete cluster --kubeconfig="$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || true
+  else
+    "$BIN/kwokctl" --name "$NAME" stop cluster >>"$LOGS/kwokctl.log" 2>&1 || true
+  fi
+fi
+# kwokctl stops its components by pid; make sure, by the same pids.
+for c in $KWOK_COMPONENTS; do stop "$c" 15; done
+
+# Anything else of ours still running (PostgreSQL started by pod-runner, a CLI pod): found by our paths.
+leftovers() { pgrep -f -- "$C/|$SOCK_DIR" || true; }
+left=$(leftovers)
+if [ -n "$left" ]; then
+  say "leftover processes: $(for p in $left; do printf '%s:%s ' "$p" "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80)"; done)"
+  for p in $left; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 3
+  for p in $(leftovers); do kill -KILL "$p" 2>/dev/null || true; done
+fi
+[ -z "$(leftovers)" ] || die "processes of ours survive: $(leftovers)"
+
+if [ $PURGE = 1 ]; then
+  rm -rf "$C" "$SOCK_DIR"
+  say "down; state removed"
+else
+  say "down; state kept in $C (tools/cluster/down.sh --purge removes it)"
+fi

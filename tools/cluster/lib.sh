@@ -1,0 +1,52 @@
+# Shared by up.sh, down.sh and status.sh (sourced, not run).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/tools/cluster"
+BIN="$ROOT/.tools/bin"
+C="$ROOT/.cluster"                      # all state, git-ignored
+NAME=pgbackup                           # kwok cluster name
+export KWOK_WORKDIR="$C/kwok"           # kwokctl keeps etcd, pki, its logs and pids under clusters/$NAME
+KWOK_DIR="$KWOK_WORKDIR/clusters/$NAME"
+KUBECONFIG_FILE="$C/kubeconfig"
+LOGS="$C/logs"; PIDS="$C/pids"
+CSI_STATE="$C/csi"                      # pgbackup-csi: volumes/<id>, snapshots
+POD_STATE="$C/pods"                     # pod-runner: per-pod files
+NODE=kwok-node-0
+# unix sockets have a 108-byte path limit, so they live in a short per-checkout directory under /tmp
+SOCK_DIR="/tmp/pgbackup-$(printf %s "$ROOT" | sha256sum | cut -c1-10)"
+CSI_SOCK="$SOCK_DIR/csi.sock"
+PG_BIN=/usr/lib/postgresql/15/bin
+# kwok-controller runs `kubectl exec` commands on the host and resolves them with its own PATH
+export PATH="$BIN:$PG_BIN:$PATH"
+
+# Components we start ourselves (kwokctl starts etcd, apiserver, controller-manager, scheduler, kwok-controller).
+OUR_COMPONENTS="pgbackup-csi snapshot-controller csi-provisioner csi-snapshotter pod-runner"
+KWOK_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller"
+
+say() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { say "ERROR: $*" >&2; exit 1; }
+kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# pid_of NAME -> prints the pid recorded for NAME (ours or kwokctl's) if that process is alive and is that program.
+pid_of() {
+  local f pid
+  for f in "$PIDS/$1.pid" "$KWOK_DIR/pids/$1.pid"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f" 2>/dev/null) || continue
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+    # guard against pid reuse: the command line must still name the program (kwok-controller runs as `kwok`)
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "${1%-controller}"; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+alive() { pid_of "$1" >/dev/null; }
+
+api_ready() { [ -f "$KUBECONFIG_FILE" ] && kc get --raw /readyz --request-timeout=3s >/dev/null 2>&1; }
+
+# wait_for DESCRIPTION SECONDS CMD... : polls CMD every 0.5s.
+wait_for() {
+  local what=$1 secs=$2 t0; shift 2; t0=$(date +%s)
+  until "$@"; do
+    [ $(( $(date +%s) - t0 )) -lt "$secs" ] || { say "timed out after ${secs}s waiting for $what"; return 1; }
+    sleep 0.5
+  done
+}

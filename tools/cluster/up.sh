@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Starts the local cluster (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok node,
+# snapshot-controller, csi-provisioner, csi-snapshotter, pgbackup-csi, pod-runner) as local processes.
+# Returns when the API is ready, the node is Ready and default/default ServiceAccount exists. Idempotent.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+T0=$(date +%s)
+
+usage() {
+  cat <<EOF
+Cluster is up. Use it with:
+  export KUBECONFIG=$KUBECONFIG_FILE
+  export PATH=$BIN:\$PATH      # kubectl, helm built for this cluster
+  kubectl get nodes
+Logs: $LOGS/*.log (ours), $KWOK_DIR/logs/*.log (control plane).  Status: tools/cluster/status.sh  Stop: tools/cluster/down.sh [--purge]
+EOF
+}
+
+all_alive() { local c; for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do alive "$c" || return 1; done; }
+if all_alive && api_ready; then
+  say "already up"; usage; exit 0
+fi
+
+# 1. Binaries (cached by stamps; `ours` is rebuilt incrementally by go's build cache).
+if [ "${CLUSTER_SKIP_BUILD:-}" != 1 ]; then "$HERE/build.sh"; fi
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl \
+         snapshot-controller csi-snapshotter csi-provisioner pgbackup-csi pod-runner; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run tools/cluster/build.sh (pgbackup-csi and pod-runner come from tools/cluster/go)"
+done
+[ -f "$ROOT/.tools/crd/snapshot.storage.k8s.io_volumesnapshots.yaml" ] || die "snapshot CRDs missing in .tools/crd: run tools/cluster/build.sh snapshotter"
+
+# Something half up (a crash, a killed up.sh): stop what is left, keep state, start again.
+for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do
+  if alive "$c"; then say "partly up ($c runs): restarting"; "$HERE/down.sh"; break; fi
+done
+
+# PostgreSQL refuses to run as root: pod-runner runs it as `postgres`, which must reach and write the state dirs.
+mkdir -p "$C" "$LOGS" "$PIDS" "$CSI_STATE" "$POD_STATE" "$SOCK_DIR"
+chmod 0755 "$C" "$CSI_STATE" "$POD_STATE"
+chmod 0777 "$SOCK_DIR"
+for d in "$ROOT" "$(dirname "$ROOT")"; do chmod o+x "$d" 2>/dev/null || true; done
+id postgres >/dev/null 2>&1 || say "warning: no 'postgres' user on this machine; pod-runner cannot start PostgreSQL"
+
+# 2. Control plane through kwokctl (binary runtime, our binaries symlinked, nothing downloaded).
+KWOKCTL=("$BIN/kwokctl" --name "$NAME")
+if [ -f "$KWOK_DIR/kwok.yaml" ]; then
+  say "starting existing cluster (state in $KWOK_DIR)"
+  "${KWOKCTL[@]}" start cluster >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl start cluster failed"; }
+else
+  say "creating cluster (kwokctl, binary runtime)"
+  "${KWOKCTL[@]}" -c "$HERE/manifests/kwokctl.yaml" create cluster \
+    --runtime=binary \
+    --kubeconfig="$KUBECONFIG_FILE" \
+    --etcd-binary="$BIN/etcd" \
+    --kube-apiserver-binary="$BIN/kube-apiserver" \
+    --kube-controller-manager-binary="$BIN/kube-controller-manager" \
+    --kube-scheduler-binary="$BIN/kube-scheduler" \
+    --kwok-controller-binary="$BIN/kwok" \
+    --kube-authorization=true --kube-admission=true \
+    --extra-args=kube-apiserver=advertise-address=127.0.0.1 \
+    --timeout=3m >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl create cluster failed"; }
+fi
+wait_for "kube-apiserver /readyz" 120 api_ready || die "API not ready; see $KWOK_DIR/logs/kube-apiserver.log"
+say "API ready ($(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}'))"
+
+# 3. Snapshot CRDs (VolumeSnapshot*, VolumeGroupSnapshot*) and the cluster objects.
+kc apply --server-side --force-conflicts -f "$ROOT/.tools/crd/" -o name >/dev/null
+kc wait --for=condition=Established --timeout=60s crd --all >/dev/null
+kc apply --server-side --force-conflicts -f "$HERE/manifests/node.yaml" -f "$HERE/manifests/storage.yaml" -o name >/dev/null
+
+# 4. Our processes: each in its own session, pid in .cluster/pids, log in .cluster/logs.
+start() {
+  local name=$1; shift
+  if alive "$name"; then return 0; fi
+  printf '\n=== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$name.pid"
+}
+KC="--kubeconfig=$KUBECONFIG_FILE"
+rm -f "$CSI_SOCK"
+start pgbackup-csi "$BIN/pgbackup-csi" --endpoint "unix://$CSI_SOCK" --statedir "$CSI_STATE" \
+  --drivername pgbackup.csi.local --nodeid "$NODE"
+start snapshot-controller "$BIN/snapshot-controller" "$KC" --leader-election=false \
+  --feature-gates=CSIVolumeGroupSnapshot=true --retry-interval-max=30s --v=2
+wait_for "CSI socket $CSI_SOCK" 30 test -S "$CSI_SOCK" || die "pgbackup-csi did not create its socket; see $LOGS/pgbackup-csi.log"
+start csi-provisioner "$BIN/csi-provisioner" "$KC" --csi-address="$CSI_SOCK" --leader-election=false \
+  --timeout=5m --retry-interval-max=30s --extra-create-metadata=true --v=2
+start csi-snapshotter "$BIN/csi-snapshotter" "$KC" --csi-address="$CSI_SOCK" --leader-election=false \
+  --timeout=5m --retry-interval-max=30s --extra-create-metadata=true \
+  --feature-gates=CSIVolumeGroupSnapshot=true --v=2
+start pod-runner "$BIN/pod-runner" --kubeconfig "$KUBECONFIG_FILE" --statedir "$POD_STATE" --node "$NODE" \
+  --cli "$ROOT/packages/kubectl-pgbackup/bin/kubectl-pgbackup"
+
+# 5. Ready means: node Ready, default ServiceAccount present, our processes still alive after start-up.
+node_ready() { [ "$(kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+default_sa() { kc get serviceaccount default -n default >/dev/null 2>&1; }
+wait_for "node $NODE Ready" 60 node_ready || die "node not Ready; see $KWOK_DIR/logs/kwok-controller.log"
+wait_for "ServiceAccount default/default" 60 default_sa || die "no default ServiceAccount; see $KWOK_DIR/logs/kube-controller-manager.log"
+sleep 1
+for c in $OUR_COMPONENTS; do alive "$c" || die "$c exited; see $LOGS/$c.log"; done
+
+say "up in $(( $(date +%s) - T0 ))s"
+usage
