@@ -1,0 +1,5 @@
+module.exports = {
+  projects: ['<rootDir>/packages/*', '<rootDir>/tools/cluster'],
+  coverageReporters: ['text-summary', 'lcov'],
+  collectCoverageFrom: ['packages/*/src/**/*.{ts,tsx}', '!**/*.test.{ts,tsx}', '!**/__fixtures__/**'],
+};

@@ -1,0 +1,190 @@
+import { Annotations, CONTRACT_VERSION, Labels, MANAGED_BY } from '../contract.js';
+import type { Backup, BackupType, ConsistencyMethod } from '../domain/backup.js';
+import { assertName, newBackupId } from '../domain/names.js';
+import { selectSnapshotClass } from '../domain/snapshotClass.js';
+import { inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
+import type { SnapshotInfo } from '../domain/backup.js';
+import type { DatabaseSession, NewSnapshot, PodInfo } from '../ports.js';
+import type { Deps } from './deps.js';
+import { getBackup } from './getBackup.js';
+import { selectPrimary } from './selectPrimary.js';
+
+export interface CreateBackupOptions {
+  namespace: string;
+  statefulSet: string;
+  type?: BackupType;
+  method?: ConsistencyMethod;
+  snapshotClass?: string;
+  /** Back up this pod instead of the detected primary. */
+  pod?: string;
+  pin?: boolean;
+  /** Seconds the consistency step may take before the backup counts as failed. */
+  consistencyTimeoutSeconds?: number;
+  /** Seconds the storage may take after the cut to make the snapshots ready. */
+  readyTimeoutSeconds?: number;
+  /** Who takes the backup (lock holder), e.g. `kubectl-pgbackup@host`. */
+  holder?: string;
+  signal?: AbortSignal;
+  onProgress?: (event: CreateProgress) => void;
+}
+
+export type CreateProgress =
+  | { stage: 'planned'; plan: BackupPlan }
+  | { stage: 'checkpoint'; pod: string; lsn: string }
+  | { stage: 'snapshots-created'; names: string[] }
+  | { stage: 'cut'; cutAt: string };
+
+export interface BackupPlan {
+  id: string;
+  namespace: string;
+  statefulSet: string;
+  pod: string;
+  container?: string;
+  method: ConsistencyMethod;
+  snapshots: NewSnapshot[];
+}
+
+const DEFAULT_CONSISTENCY_TIMEOUT = 300;
+const DEFAULT_READY_TIMEOUT = 24 * 3600;
+
+/** Validates everything and decides what a backup would create, without creating anything. */
+export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'database' | 'clock'>, options: CreateBackupOptions): Promise<BackupPlan> {
+  assertName('namespace', options.namespace);
+  assertName('StatefulSet', options.statefulSet);
+  if (options.snapshotClass) assertName('VolumeSnapshotClass', options.snapshotClass, 'subdomain');
+  const sts = await deps.workloads.getStatefulSet(options.namespace, options.statefulSet);
+  const pod = await selectPrimary(deps.database, sts, options.pod);
+  assertVolumesBound(sts.name, pod);
+  const method = chooseMethod(sts.name, pod, options.method);
+  const classes = await deps.snapshots.listClasses();
+  const now = deps.clock.now();
+  const id = newBackupId(sts.name, now);
+  const type = options.type ?? 'manual';
+  const snapshots = pod.pvcs.map((pvc): NewSnapshot => ({
+    namespace: sts.namespace,
+    name: snapshotName(id, pvc.name),
+    pvc: pvc.name,
+    className: selectSnapshotClass(classes, pvc.driver!, options.snapshotClass).name,
+    labels: { [Labels.managedBy]: MANAGED_BY, [Labels.backup]: id, [Labels.statefulSet]: sts.name, [Labels.type]: type },
+    annotations: {
+      [Annotations.contractVersion]: CONTRACT_VERSION,
+      [Annotations.method]: method,
+      [Annotations.volumes]: String(pod.pvcs.length),
+      [Annotations.phase]: 'consistency',
+      [Annotations.startedAt]: now.toISOString(),
+      [Annotations.deadline]: new Date(now.getTime() + (options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT) * 1000).toISOString(),
+      [Annotations.pod]: pod.name,
+      [Annotations.ordinal]: String(pod.ordinal),
+      ...(pvc.template ? { [Annotations.claimTemplate]: pvc.template } : {}),
+      ...(options.pin ? { [Annotations.pinned]: 'true' } : {}),
+    },
+  }));
+  return { id, namespace: sts.namespace, statefulSet: sts.name, pod: pod.name, container: pod.container, method, snapshots };
+}
+
+/**
+ * Takes a backup: CHECKPOINT in the primary, then the snapshots, then waits for the storage to cut
+ * them. Returns once the cut is recorded (readiness may follow: see waitForBackup). On any failure
+ * the backup is recorded as failed; the database session and the lock are released on every path.
+ */
+export async function createBackup(deps: Deps, options: CreateBackupOptions): Promise<Backup> {
+  const plan = await planBackup(deps, options);
+  options.onProgress?.({ stage: 'planned', plan });
+  if (plan.method === 'group-snapshot')
+    throw inconsistent('group snapshots are not implemented yet', 'put data and WAL on one volume, or wait for group-snapshot support');
+  const lock = await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT);
+  let session: DatabaseSession | undefined;
+  const created: string[] = [];
+  try {
+    session = await deps.database.open(plan.namespace, plan.pod, plan.container);
+    const facts = await checkpoint(session, plan.pod);
+    options.onProgress?.({ stage: 'checkpoint', pod: plan.pod, lsn: facts.lsn });
+    for (const s of plan.snapshots) {
+      s.annotations[Annotations.lsn] = facts.lsn;
+      s.annotations[Annotations.pgVersion] = facts.version;
+      await deps.snapshots.create(s);
+      created.push(s.name);
+    }
+    options.onProgress?.({ stage: 'snapshots-created', names: created });
+    const cutAt = await waitForCut(deps, plan, options);
+    const deadline = new Date(deps.clock.now().getTime() + (options.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000).toISOString();
+    for (const name of created)
+      await deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'cut', [Annotations.cutAt]: cutAt, [Annotations.deadline]: deadline });
+    options.onProgress?.({ stage: 'cut', cutAt });
+  } catch (e) {
+    const reason = options.signal?.aborted ? `interrupted before the cut was recorded: ${errorMessage(e)}` : errorMessage(e);
+    await Promise.allSettled(created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })));
+    throw e;
+  } finally {
+    await session?.close().catch(() => undefined);
+    await lock.release().catch(() => undefined);
+  }
+  return getBackup(deps, plan.namespace, plan.id);
+}
+
+async function checkpoint(session: DatabaseSession, pod: string): Promise<{ lsn: string; version: string }> {
+  const [row] = await session.query(
+    "CHECKPOINT; SELECT pg_is_in_recovery()::text, pg_current_wal_lsn()::text, current_setting('server_version')",
+  );
+  // A failover between selection and here would make us snapshot a standby: refuse rather than guess.
+  if (!row || row[0] !== 'false') throw unavailable(`pod ${pod} is no longer the primary`, 'retry the backup');
+  return { lsn: row[1]!, version: row[2]! };
+}
+
+/** Waits until the storage has cut every snapshot (status.creationTime), and returns the latest cut time. */
+async function waitForCut(deps: Pick<Deps, 'snapshots' | 'clock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<string> {
+  const seconds = options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT;
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(seconds * 1000),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  let cut: SnapshotInfo[] = [];
+  try {
+    await deps.snapshots.watch({ namespace: plan.namespace, labelSelector: `${Labels.backup}=${plan.id}` }, (snapshots) => {
+      const failedSnapshot = snapshots.find((s) => s.error && !s.readyToUse);
+      if (failedSnapshot) throw inconsistent(`VolumeSnapshot ${failedSnapshot.name} failed: ${failedSnapshot.error}`);
+      cut = snapshots.filter((s) => s.cutAt);
+      return cut.length >= plan.snapshots.length;
+    }, signal);
+  } catch (e) {
+    if (isPgBackupError(e) || options.signal?.aborted) throw e;
+    throw timeout(`the storage did not cut ${plan.snapshots.length - cut.length} of ${plan.snapshots.length} snapshots within ${seconds}s`, 'check the CSI driver and the snapshot controller, e.g. kubectl describe volumesnapshot');
+  }
+  return cut.map((s) => s.cutAt!).sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1)!;
+}
+
+function assertVolumesBound(statefulSet: string, pod: PodInfo): void {
+  if (pod.pvcs.length === 0)
+    throw invalid(`pod ${pod.name} of StatefulSet ${statefulSet} has no PersistentVolumeClaims`, 'pgbackup backs up the volumes of volumeClaimTemplates');
+  const unbound = pod.pvcs.filter((p) => p.phase !== 'Bound');
+  if (unbound.length > 0)
+    throw invalid(`PersistentVolumeClaims of pod ${pod.name} are not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`, 'wait for the volumes to be provisioned');
+  const noCsi = pod.pvcs.filter((p) => !p.driver);
+  if (noCsi.length > 0)
+    throw invalid(`volumes of ${noCsi.map((p) => p.name).join(', ')} are not CSI volumes, so they cannot be snapshotted`, 'use a StorageClass with a CSI provisioner that supports snapshots');
+}
+
+/** One volume: its atomic snapshot is a crash image. Several: only a group snapshot cuts them together. */
+function chooseMethod(statefulSet: string, pod: PodInfo, requested?: ConsistencyMethod): ConsistencyMethod {
+  const volumes = pod.pvcs.length;
+  if (volumes === 1) {
+    if (requested === 'group-snapshot') throw invalid('--method group-snapshot needs several volumes; this pod has one', 'omit --method');
+    return 'checkpoint-snapshot';
+  }
+  if (requested === 'checkpoint-snapshot')
+    throw inconsistent(
+      `--method checkpoint-snapshot cannot make a consistent backup of ${volumes} volumes (${pod.pvcs.map((p) => p.name).join(', ')}): they would be cut at different instants`,
+      'use --method group-snapshot, or keep data and WAL on one volume',
+    );
+  throw inconsistent(
+    `pod ${pod.name} of StatefulSet ${statefulSet} keeps PostgreSQL on ${volumes} volumes (${pod.pvcs.map((p) => p.name).join(', ')}), which separate snapshots cannot cut at one instant`,
+    'options: serve the VolumeGroupSnapshot API (groupsnapshot.storage.k8s.io) with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume',
+  );
+}
+
+/** `<backup id>-<pvc>`, shortened to the 253 characters of an object name. */
+function snapshotName(id: string, pvc: string): string {
+  return `${id}-${pvc}`.slice(0, 253).replace(/[-.]+$/, '');
+}
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));

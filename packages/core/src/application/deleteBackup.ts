@@ -1,0 +1,26 @@
+import { type Backup } from '../domain/backup.js';
+import { conflict } from '../errors.js';
+import type { Deps } from './deps.js';
+import { getBackup } from './getBackup.js';
+import { listBackups } from './listBackups.js';
+
+export interface DeleteBackupOptions {
+  /** Also delete a pinned backup or the last completed backup of its StatefulSet. */
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** Deletes every VolumeSnapshot of a backup, refusing to drop the last good one unless forced. */
+export async function deleteBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, namespace: string, id: string, options: DeleteBackupOptions = {}): Promise<Backup> {
+  const backup = await getBackup(deps, namespace, id);
+  if (!options.force) {
+    if (backup.pinned) throw conflict(`backup ${id} is pinned`, `unpin it first (kubectl pgbackup unpin ${id}), or pass --force`);
+    if (backup.status === 'completed') {
+      const completed = (await listBackups(deps, { namespace, statefulSet: backup.statefulSet })).filter((b) => b.status === 'completed');
+      if (completed.length <= 1)
+        throw conflict(`backup ${id} is the last completed backup of StatefulSet ${backup.statefulSet}`, 'take a newer backup first, or pass --force');
+    }
+  }
+  if (!options.dryRun) for (const s of backup.snapshots) await deps.snapshots.delete(namespace, s.name);
+  return backup;
+}

@@ -1,0 +1,104 @@
+import { invalid } from '../errors.js';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why `value` is not a DNS-1123 label (namespaces, StatefulSets, backup ids), or undefined when it is one. */
+export function dns1123LabelProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > 63) return `must be no more than 63 characters (got ${value.length})`;
+  if (!DNS1123_LABEL.test(value))
+    return "must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
+  return undefined;
+}
+
+/** Why `value` is not a DNS-1123 subdomain (names of PVCs, VolumeSnapshots, classes), or undefined. */
+export function dns1123SubdomainProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > 253) return `must be no more than 253 characters (got ${value.length})`;
+  if (!DNS1123_SUBDOMAIN.test(value))
+    return "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+  return undefined;
+}
+
+export function assertName(kind: string, value: string, rule: 'label' | 'subdomain' = 'label'): string {
+  const problem = rule === 'label' ? dns1123LabelProblem(value) : dns1123SubdomainProblem(value);
+  if (problem) throw invalid(`invalid ${kind} name "${value}": ${problem}`, `${kind} names follow the Kubernetes DNS-1123 rules, e.g. "pg-main"`);
+  return value;
+}
+
+// Label keys: optional DNS subdomain prefix + '/' + name of ≤63 alphanumerics, '-', '_', '.'.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
+  if (prefix !== undefined && dns1123SubdomainProblem(prefix)) return `invalid label key prefix "${prefix}"`;
+  if (!LABEL_NAME.test(name)) return `invalid label key "${key}"`;
+  return undefined;
+}
+
+function labelValueProblem(value: string): string | undefined {
+  return value.length <= 63 && LABEL_VALUE.test(value) ? undefined : `invalid label value "${value}"`;
+}
+
+/**
+ * Validates a Kubernetes label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`),
+ * so a typo fails here with a precise message rather than as an API-server 400.
+ */
+export function assertLabelSelector(selector: string): string {
+  const requirements = splitRequirements(selector);
+  for (const raw of requirements) {
+    const req = raw.trim();
+    const problem = requirementProblem(req);
+    if (problem) throw invalid(`invalid label selector "${selector}": ${problem}`, 'examples: "app=pg", "tier in (db,cache)", "!canary"');
+  }
+  return selector;
+}
+
+function splitRequirements(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts;
+}
+
+function requirementProblem(req: string): string | undefined {
+  if (req === '') return 'empty requirement';
+  const set = /^(\S+)\s+(in|notin)\s+\(([^()]*)\)$/.exec(req);
+  if (set) {
+    const values = set[3]!.split(',').map((v) => v.trim());
+    return labelKeyProblem(set[1]!) ?? values.map(labelValueProblem).find(Boolean);
+  }
+  const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(req);
+  if (eq) return labelKeyProblem(eq[1]!) ?? labelValueProblem(eq[3]!);
+  const exists = /^(!?)\s*([^=!\s()]+)$/.exec(req);
+  if (exists) return labelKeyProblem(exists[2]!);
+  return `cannot parse "${req}"`;
+}
+
+/** Compact UTC time used in backup ids: sortable as text. */
+export function compactTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/**
+ * A backup id: `<statefulset>-<YYYYMMDDhhmmss>-<4 random>`, a DNS-1123 label that sorts by time
+ * within a StatefulSet; the suffix keeps two backups in the same second apart.
+ */
+export function newBackupId(statefulSet: string, at: Date, random: () => number = Math.random): string {
+  const suffix = Array.from({ length: 4 }, () => '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)]).join('');
+  const tail = `-${compactTimestamp(at)}-${suffix}`;
+  const prefix = statefulSet.slice(0, 63 - tail.length).replace(/-+$/, '');
+  return `${prefix}${tail}`;
+}

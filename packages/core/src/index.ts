@@ -1,0 +1,13 @@
+export * from './isomorphic.js';
+export * from './ports.js';
+export type { Deps } from './application/deps.js';
+export * from './application/createBackup.js';
+export * from './application/deleteBackup.js';
+export * from './application/getBackup.js';
+export * from './application/getStatefulSetStatus.js';
+export * from './application/listBackups.js';
+export * from './application/listSnapshots.js';
+export * from './application/pinBackup.js';
+export * from './application/prune.js';
+export * from './application/selectPrimary.js';
+export * from './application/waitForBackup.js';

@@ -1,0 +1,128 @@
+import type { SnapshotInfo } from './domain/backup.js';
+export type { SnapshotInfo };
+import type { Schedule } from './domain/schedule.js';
+import type { RetentionPolicy } from './domain/retention.js';
+
+/** A PersistentVolumeClaim of a pod, with what the backup needs to know about its volume. */
+export interface PvcInfo {
+  name: string;
+  /** The volumeClaimTemplate it comes from (`<template>-<sts>-<ordinal>`), if any. */
+  template?: string;
+  phase: string;
+  storageClassName?: string;
+  /** CSI driver of the bound PersistentVolume. */
+  driver?: string;
+  volumeName?: string;
+  capacityBytes?: number;
+}
+
+export interface PodInfo {
+  name: string;
+  ordinal: number;
+  phase: string;
+  ready: boolean;
+  /** Container that runs PostgreSQL (first container whose image mentions postgres, else the first). */
+  container?: string;
+  pvcs: PvcInfo[];
+}
+
+export interface StatefulSetInfo {
+  name: string;
+  namespace: string;
+  replicas: number;
+  readyReplicas: number;
+  currentReplicas: number;
+  updatedReplicas: number;
+  volumeClaimTemplates: string[];
+  pods: PodInfo[];
+}
+
+export interface WorkloadReader {
+  /** @throws NotFound when the StatefulSet does not exist. */
+  getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo>;
+  listStatefulSetNames(namespace: string): Promise<string[]>;
+}
+
+export interface SnapshotClassInfo {
+  name: string;
+  driver: string;
+  isDefault: boolean;
+  deletionPolicy: string;
+}
+
+export interface NewSnapshot {
+  namespace: string;
+  name: string;
+  pvc: string;
+  className: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface SnapshotQuery {
+  /** undefined = every namespace. */
+  namespace?: string;
+  labelSelector: string;
+}
+
+export interface SnapshotStore {
+  list(query: SnapshotQuery): Promise<SnapshotInfo[]>;
+  create(snapshot: NewSnapshot): Promise<SnapshotInfo>;
+  /** Merges annotations (a null value removes the key). */
+  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  delete(namespace: string, name: string): Promise<void>;
+  /**
+   * Calls `onChange` with the current snapshots matching the query, then on every change, until it
+   * returns true (resolves) or the signal aborts (rejects with the signal's reason).
+   */
+  watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void>;
+  listClasses(): Promise<SnapshotClassInfo[]>;
+}
+
+export interface ApiSupport {
+  /** Served versions of snapshot.storage.k8s.io (empty when the CRDs are absent). */
+  snapshotVersions: string[];
+  /** Served versions of groupsnapshot.storage.k8s.io. */
+  groupSnapshotVersions: string[];
+}
+
+export interface Discovery {
+  apiSupport(): Promise<ApiSupport>;
+}
+
+/** A SQL session inside the database pod (opened through the Kubernetes API). Always close it. */
+export interface DatabaseSession {
+  /** Runs SQL and returns the rows as arrays of text fields. */
+  query(sql: string): Promise<string[][]>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseConnector {
+  open(namespace: string, pod: string, container?: string): Promise<DatabaseSession>;
+}
+
+/** A per-StatefulSet mutual exclusion so two backups never run at once. */
+export interface BackupLock {
+  /** @throws Conflict naming the current holder when held by someone else. */
+  acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }>;
+}
+
+/** The stored backup schedule of a StatefulSet (a CronJob in Kubernetes). */
+export interface ScheduledBackup {
+  statefulSet: string;
+  namespace: string;
+  schedule: Schedule;
+  retention?: RetentionPolicy;
+  suspended: boolean;
+  lastScheduleTime?: string;
+}
+
+export interface ScheduleStore {
+  get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
