@@ -11,3 +11,4 @@ export * from './application/pinBackup.js';
 export * from './application/prune.js';
 export * from './application/selectPrimary.js';
 export * from './application/waitForBackup.js';
+export * from './kubernetes/index.js';

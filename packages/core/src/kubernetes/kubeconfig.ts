@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { invalid, notFound } from '../errors.js';
+
+export interface KubeConfigOptions {
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  /** Defaults to process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface LoadedKubeConfig {
+  kubeConfig: KubeConfig;
+  /** The namespace in effect: -n, else the context's, else "default". */
+  namespace: string;
+  contextName?: string;
+}
+
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Loads a kubeconfig the way kubectl does: `--kubeconfig` alone; else every file of KUBECONFIG
+ * merged with the first file winning (client-node would throw on a duplicate and take the last
+ * current-context); else ~/.kube/config; else in-cluster. No silent fallback to localhost:8080.
+ */
+export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfig {
+  const env = options.env ?? process.env;
+  const kc = new KubeConfig();
+  if (options.kubeconfig) {
+    if (!existsSync(options.kubeconfig)) throw notFound(`kubeconfig file "${options.kubeconfig}" does not exist`);
+    loadFile(kc, options.kubeconfig);
+  } else if (env.KUBECONFIG) {
+    mergeFiles(kc, env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)));
+  } else if (existsSync(join(env.HOME ?? homedir(), '.kube', 'config'))) {
+    loadFile(kc, join(env.HOME ?? homedir(), '.kube', 'config'));
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
+    kc.loadFromCluster();
+    return { kubeConfig: kc, namespace: options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default' };
+  }
+  if (kc.contexts.length === 0 && !options.cluster)
+    throw invalid('no Kubernetes configuration found', 'set --kubeconfig or KUBECONFIG, or create ~/.kube/config');
+
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) throw notFound(`context "${options.context}" does not exist`, `list contexts with: kubectl config get-contexts`);
+    kc.setCurrentContext(options.context);
+  }
+  const contextName = kc.getCurrentContext();
+  const context = kc.getContextObject(contextName);
+  if (!context && !options.cluster)
+    throw invalid(contextName ? `current context "${contextName}" does not exist` : 'no current context is set', 'pass --context, or run: kubectl config use-context NAME');
+  if (options.cluster || options.user) {
+    if (options.cluster && !kc.getCluster(options.cluster)) throw notFound(`cluster "${options.cluster}" does not exist in the kubeconfig`);
+    if (options.user && !kc.getUser(options.user)) throw notFound(`user "${options.user}" does not exist in the kubeconfig`);
+    const name = `${contextName || 'pgbackup'}-override`;
+    kc.contexts = [
+      ...kc.contexts,
+      { name, cluster: options.cluster ?? context!.cluster, user: options.user ?? context!.user, namespace: context?.namespace },
+    ];
+    kc.setCurrentContext(name);
+  }
+  return { kubeConfig: kc, namespace: options.namespace ?? context?.namespace ?? 'default', contextName: contextName || undefined };
+}
+
+function loadFile(kc: KubeConfig, file: string): void {
+  try {
+    kc.loadFromFile(file);
+  } catch (e) {
+    throw invalid(`cannot read kubeconfig "${file}": ${(e as Error).message}`);
+  }
+}
+
+function mergeFiles(kc: KubeConfig, files: string[]): void {
+  const byName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Map<string, T>();
+    for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item);
+    return [...seen.values()];
+  };
+  const parts = files.map((f) => {
+    const part = new KubeConfig();
+    loadFile(part, f);
+    return part;
+  });
+  kc.loadFromOptions({
+    clusters: byName(parts.map((p) => p.clusters)),
+    users: byName(parts.map((p) => p.users)),
+    contexts: byName(parts.map((p) => p.contexts)),
+    currentContext: parts.map((p) => p.getCurrentContext()).find(Boolean) ?? '',
+  });
+}

@@ -1,0 +1,28 @@
+import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Labels, MANAGED_SELECTOR } from '../contract.js';
+import type { ScheduleStore, ScheduledBackup } from '../ports.js';
+import { call } from './apiErrors.js';
+
+/** Schedules are the CronJobs pgbackup manages, labelled with the StatefulSet they back up. */
+export class CronJobScheduleStore implements ScheduleStore {
+  private readonly api: BatchV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(BatchV1Api);
+  }
+
+  async get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined> {
+    const list = await call(`listing CronJobs in ${namespace}`, () =>
+      this.api.listNamespacedCronJob({ namespace, labelSelector: `${MANAGED_SELECTOR},${Labels.statefulSet}=${statefulSet}` }),
+    );
+    const cj = list.items[0];
+    if (!cj?.spec) return undefined;
+    return {
+      namespace,
+      statefulSet,
+      schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
+      suspended: cj.spec.suspend === true,
+      lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,
+    };
+  }
+}

@@ -1,0 +1,179 @@
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import type { SnapshotInfo } from '../domain/backup.js';
+import type { NewSnapshot, SnapshotClassInfo, SnapshotQuery, SnapshotStore } from '../ports.js';
+import { call } from './apiErrors.js';
+import { parseQuantity } from './quantity.js';
+
+const GROUP = 'snapshot.storage.k8s.io';
+const VERSION = 'v1';
+const PAGE = 500;
+
+/** The parts of a snapshot.storage.k8s.io/v1 VolumeSnapshot that pgbackup reads. */
+interface VolumeSnapshot {
+  metadata: { name: string; namespace: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  spec: { source: { persistentVolumeClaimName?: string }; volumeSnapshotClassName?: string };
+  status?: {
+    readyToUse?: boolean;
+    creationTime?: string;
+    restoreSize?: string;
+    error?: { message?: string };
+    boundVolumeSnapshotContentName?: string;
+  };
+}
+
+const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : undefined);
+
+export function toSnapshotInfo(vs: VolumeSnapshot): SnapshotInfo {
+  return {
+    name: vs.metadata.name,
+    namespace: vs.metadata.namespace,
+    pvc: vs.spec.source.persistentVolumeClaimName ?? '',
+    createdAt: iso(vs.metadata.creationTimestamp) ?? new Date(0).toISOString(),
+    readyToUse: vs.status?.readyToUse === true,
+    cutAt: iso(vs.status?.creationTime),
+    restoreSize: vs.status?.restoreSize !== undefined ? parseQuantity(vs.status.restoreSize) : undefined,
+    error: vs.status?.error?.message,
+    className: vs.spec.volumeSnapshotClassName,
+    contentName: vs.status?.boundVolumeSnapshotContentName,
+    labels: vs.metadata.labels ?? {},
+    annotations: vs.metadata.annotations ?? {},
+  };
+}
+
+export class KubernetesSnapshotStore implements SnapshotStore {
+  private readonly api: CustomObjectsApi;
+
+  constructor(private readonly kc: KubeConfig) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async list(query: SnapshotQuery): Promise<SnapshotInfo[]> {
+    return (await this.listRaw(query)).items.map(toSnapshotInfo);
+  }
+
+  /** Lists every page (the API server caps a page at `limit`), returning the list's resourceVersion too. */
+  private async listRaw(query: SnapshotQuery): Promise<{ items: VolumeSnapshot[]; resourceVersion: string }> {
+    const items: VolumeSnapshot[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const common = { group: GROUP, version: VERSION, plural: 'volumesnapshots', labelSelector: query.labelSelector, limit: PAGE, _continue: cont };
+      const page = await call('listing VolumeSnapshots', () =>
+        query.namespace ? this.api.listNamespacedCustomObject({ ...common, namespace: query.namespace }) : this.api.listClusterCustomObject(common),
+      );
+      items.push(...(page.items as VolumeSnapshot[]));
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  async create(s: NewSnapshot): Promise<SnapshotInfo> {
+    const body: VolumeSnapshot & { apiVersion: string; kind: string } = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VolumeSnapshot',
+      metadata: { name: s.name, namespace: s.namespace, labels: s.labels, annotations: s.annotations },
+      spec: { source: { persistentVolumeClaimName: s.pvc }, volumeSnapshotClassName: s.className },
+    };
+    const created = await call(`creating VolumeSnapshot ${s.namespace}/${s.name}`, () =>
+      this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: s.namespace, plural: 'volumesnapshots', body }),
+    );
+    return toSnapshotInfo(created as VolumeSnapshot);
+  }
+
+  async annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    await call(`annotating VolumeSnapshot ${namespace}/${name}`, () =>
+      this.api.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name, body: { metadata: { annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    await call(`deleting VolumeSnapshot ${namespace}/${name}`, () =>
+      this.api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name }),
+    );
+  }
+
+  /**
+   * List, then watch from the list's resourceVersion; re-list and re-watch whenever the watch ends
+   * (API server restart, 410 Gone, timeout), so a long wait survives an API-server restart.
+   */
+  async watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void> {
+    const path = query.namespace
+      ? `/apis/${GROUP}/${VERSION}/namespaces/${query.namespace}/volumesnapshots`
+      : `/apis/${GROUP}/${VERSION}/volumesnapshots`;
+    const watcher = new Watch(this.kc);
+    while (true) {
+      signal.throwIfAborted();
+      let listed: { items: VolumeSnapshot[]; resourceVersion: string };
+      try {
+        listed = await this.listRaw(query);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'Unavailable') throw e;
+        await sleep(1000, signal); // API server unreachable: keep trying until the caller's deadline
+        continue;
+      }
+      const current = new Map(listed.items.map((vs) => [vs.metadata.name, vs]));
+      if (onChange([...current.values()].map(toSnapshotInfo))) return;
+      const outcome = await new Promise<'done' | 'restart'>((resolve, reject) => {
+        let request: AbortController | undefined;
+        const stop = () => request?.abort();
+        signal.addEventListener('abort', () => {
+          stop();
+          reject(signal.reason);
+        }, { once: true });
+        watcher
+          .watch(
+            path,
+            { labelSelector: query.labelSelector, resourceVersion: listed.resourceVersion, allowWatchBookmarks: true },
+            (phase, obj: VolumeSnapshot) => {
+              if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+              if (phase === 'DELETED') current.delete(obj.metadata.name);
+              else current.set(obj.metadata.name, obj);
+              try {
+                if (onChange([...current.values()].map(toSnapshotInfo))) {
+                  stop();
+                  resolve('done');
+                }
+              } catch (e) {
+                stop();
+                reject(e);
+              }
+            },
+            () => resolve('restart'),
+          )
+          .then((controller) => {
+            request = controller;
+            if (signal.aborted) controller.abort();
+          }, () => resolve('restart'));
+      });
+      if (outcome === 'done') return;
+      await sleep(200, signal);
+    }
+  }
+
+  async listClasses(): Promise<SnapshotClassInfo[]> {
+    const list = await call('listing VolumeSnapshotClasses', () =>
+      this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotclasses' }),
+    );
+    return (list.items as { metadata: { name: string; annotations?: Record<string, string> }; driver: string; deletionPolicy: string }[]).map((c) => ({
+      name: c.metadata.name,
+      driver: c.driver,
+      deletionPolicy: c.deletionPolicy,
+      isDefault: c.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true',
+    }));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
