@@ -1,0 +1,471 @@
+/**
+ * In-memory fakes of core's ports, for unit tests of core and of the packages built on it.
+ * No jest here: plain classes that record what was done to them, so any test runner can use them.
+ */
+import type { Deps } from '../application/deps.js';
+import type { SnapshotInfo } from '../domain/backup.js';
+import { conflict, notFound, unavailable } from '../errors.js';
+import type {
+  ApiSupport,
+  BackupLock,
+  Clock,
+  DatabaseConnector,
+  DatabaseSession,
+  Discovery,
+  NewSnapshot,
+  ScheduledBackup,
+  ScheduleStore,
+  SnapshotClassInfo,
+  SnapshotQuery,
+  SnapshotStore,
+  StatefulSetInfo,
+  WorkloadReader,
+} from '../ports.js';
+
+/** An ordered record of what the fakes were asked to do, shared to assert ordering across ports. */
+export type Journal = string[];
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** A clock that only moves when told to. */
+export class FakeClock implements Clock {
+  private current: number;
+
+  constructor(now: Date | string = '2026-06-01T12:00:00Z') {
+    this.current = new Date(now).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  set(now: Date | string): void {
+    this.current = new Date(now).getTime();
+  }
+
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
+}
+
+/**
+ * Whether `labels` match a Kubernetes label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`,
+ * `a notin (x)`, `a`, `!a`, comma-separated). The empty selector matches everything.
+ */
+export function matchesLabelSelector(labels: Record<string, string>, selector: string): boolean {
+  const requirements: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      requirements.push(current);
+      current = '';
+    } else current += ch;
+  }
+  requirements.push(current);
+  return requirements
+    .map((r) => r.trim())
+    .filter((r) => r !== '')
+    .every((req) => {
+      const set = /^(\S+)\s+(in|notin)\s+\(([^()]*)\)$/.exec(req);
+      if (set) {
+        const values = set[3]!.split(',').map((v) => v.trim());
+        const has = set[1]! in labels && values.includes(labels[set[1]!]!);
+        return set[2] === 'in' ? has : !has;
+      }
+      const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(req);
+      if (eq) return eq[2] === '!=' ? labels[eq[1]!] !== eq[3] : labels[eq[1]!] === eq[3];
+      const exists = /^(!?)\s*(\S+)$/.exec(req);
+      if (exists) return exists[1] === '!' ? !(exists[2]! in labels) : exists[2]! in labels;
+      throw new Error(`FakeSnapshotStore: cannot parse label selector requirement "${req}"`);
+    });
+}
+
+/** What the fake storage does with a new snapshot: nothing, cut it, or cut it and make it ready. */
+export type FakeStorageBehaviour = 'never' | 'cut' | 'ready';
+
+export interface FakeSnapshotStoreOptions {
+  clock?: Clock;
+  classes?: SnapshotClassInfo[];
+  /** Default `ready`: right after create, the storage cuts the snapshot and it becomes readyToUse. */
+  storage?: FakeStorageBehaviour;
+  /** restoreSize given to snapshots the storage makes ready. */
+  restoreSize?: number;
+  journal?: Journal;
+}
+
+type StoreOperation = 'list' | 'create' | 'annotate' | 'delete' | 'watch' | 'listClasses';
+
+/**
+ * VolumeSnapshots in memory. `watch` calls `onChange` with the current matching snapshots, then
+ * again after every mutation (put, update, create, annotate, delete), like a Kubernetes watch.
+ */
+export class FakeSnapshotStore implements SnapshotStore {
+  readonly classes: SnapshotClassInfo[];
+  readonly journal: Journal;
+  storage: FakeStorageBehaviour;
+  restoreSize: number;
+  /** Make an operation reject with this error (until removed). */
+  readonly failures: Partial<Record<StoreOperation, Error>> = {};
+  private readonly items = new Map<string, SnapshotInfo>();
+  private readonly watchers = new Set<() => void>();
+  private readonly clock: Clock;
+
+  constructor(options: FakeSnapshotStoreOptions = {}) {
+    this.clock = options.clock ?? new FakeClock();
+    this.classes = options.classes ?? [];
+    this.storage = options.storage ?? 'ready';
+    this.restoreSize = options.restoreSize ?? 1024 ** 3;
+    this.journal = options.journal ?? [];
+  }
+
+  /** Adds or replaces snapshots (seeding a test, or playing the snapshot controller). */
+  put(...snapshots: SnapshotInfo[]): void {
+    for (const s of snapshots) this.items.set(key(s.namespace, s.name), clone(s));
+    this.notify();
+  }
+
+  /** Changes fields of one snapshot as the snapshot controller would. */
+  update(namespace: string, name: string, patch: Partial<SnapshotInfo>): void {
+    const s = this.items.get(key(namespace, name));
+    if (!s) throw new Error(`FakeSnapshotStore: no snapshot ${namespace}/${name}`);
+    this.items.set(key(namespace, name), { ...s, ...clone(patch) });
+    this.notify();
+  }
+
+  /** The storage cuts the snapshot (status.creationTime) and, with `ready`, makes it usable. */
+  cut(namespace: string, name: string, options: { at?: string; ready?: boolean; restoreSize?: number } = {}): void {
+    this.update(namespace, name, {
+      cutAt: options.at ?? this.clock.now().toISOString(),
+      ...(options.ready === false ? {} : { readyToUse: true, restoreSize: options.restoreSize ?? this.restoreSize }),
+    });
+  }
+
+  get(namespace: string, name: string): SnapshotInfo | undefined {
+    const s = this.items.get(key(namespace, name));
+    return s && clone(s);
+  }
+
+  all(): SnapshotInfo[] {
+    return [...this.items.values()].map(clone);
+  }
+
+  /** Number of watches still open (a finished use case leaves none). */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
+  async list(query: SnapshotQuery): Promise<SnapshotInfo[]> {
+    this.fail('list');
+    return this.matching(query);
+  }
+
+  async create(snapshot: NewSnapshot): Promise<SnapshotInfo> {
+    this.fail('create');
+    if (this.items.has(key(snapshot.namespace, snapshot.name)))
+      throw conflict(`VolumeSnapshot ${snapshot.namespace}/${snapshot.name} already exists`);
+    const created: SnapshotInfo = {
+      name: snapshot.name,
+      namespace: snapshot.namespace,
+      pvc: snapshot.pvc,
+      createdAt: this.clock.now().toISOString(),
+      readyToUse: false,
+      className: snapshot.className,
+      labels: clone(snapshot.labels),
+      annotations: clone(snapshot.annotations),
+    };
+    this.journal.push(`snapshots.create ${snapshot.namespace}/${snapshot.name}`);
+    this.items.set(key(created.namespace, created.name), created);
+    this.notify();
+    if (this.storage !== 'never')
+      queueMicrotask(() => {
+        if (this.items.has(key(created.namespace, created.name))) this.cut(created.namespace, created.name, { ready: this.storage === 'ready' });
+      });
+    return clone(created);
+  }
+
+  async annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    this.fail('annotate');
+    const s = this.items.get(key(namespace, name));
+    if (!s) throw notFound(`VolumeSnapshot ${namespace}/${name} not found`);
+    const next = { ...s.annotations };
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    this.journal.push(`snapshots.annotate ${namespace}/${name} ${JSON.stringify(annotations)}`);
+    this.items.set(key(namespace, name), { ...s, annotations: next });
+    this.notify();
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    this.fail('delete');
+    if (!this.items.delete(key(namespace, name))) throw notFound(`VolumeSnapshot ${namespace}/${name} not found`);
+    this.journal.push(`snapshots.delete ${namespace}/${name}`);
+    this.notify();
+  }
+
+  watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.fail('watch');
+      if (signal.aborted) return reject(signal.reason);
+      const stop = () => {
+        this.watchers.delete(check);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        stop();
+        reject(signal.reason);
+      };
+      const check = () => {
+        try {
+          if (onChange(this.matching(query))) {
+            stop();
+            resolve();
+          }
+        } catch (e) {
+          stop();
+          reject(e);
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.watchers.add(check);
+      check();
+    });
+  }
+
+  async listClasses(): Promise<SnapshotClassInfo[]> {
+    this.fail('listClasses');
+    return clone(this.classes);
+  }
+
+  private matching(query: SnapshotQuery): SnapshotInfo[] {
+    return [...this.items.values()]
+      .filter((s) => query.namespace === undefined || s.namespace === query.namespace)
+      .filter((s) => matchesLabelSelector(s.labels, query.labelSelector))
+      .map(clone);
+  }
+
+  private notify(): void {
+    for (const check of [...this.watchers]) check();
+  }
+
+  private fail(operation: StoreOperation): void {
+    const error = this.failures[operation];
+    if (error) throw error;
+  }
+}
+
+const key = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** StatefulSets (with their pods and PVCs) in memory. */
+export class FakeWorkloadReader implements WorkloadReader {
+  private readonly items = new Map<string, StatefulSetInfo>();
+
+  constructor(...statefulSets: StatefulSetInfo[]) {
+    for (const s of statefulSets) this.set(s);
+  }
+
+  set(sts: StatefulSetInfo): void {
+    this.items.set(key(sts.namespace, sts.name), clone(sts));
+  }
+
+  async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
+    const sts = this.items.get(key(namespace, name));
+    if (!sts) throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`, `list them with: kubectl get statefulsets -n ${namespace}`);
+    return clone(sts);
+  }
+
+  async listStatefulSetNames(namespace: string): Promise<string[]> {
+    return [...this.items.values()].filter((s) => s.namespace === namespace).map((s) => s.name).sort();
+  }
+}
+
+/** How the PostgreSQL of one fake pod answers. */
+export interface FakePostgres {
+  inRecovery?: boolean;
+  lsn?: string;
+  version?: string;
+  /** `open` rejects with this error (e.g. exec forbidden, pod unreachable). */
+  openError?: Error;
+  /** Answers a query instead of the built-in answers; return undefined to fall back to them. */
+  answer?: (sql: string) => string[][] | undefined;
+}
+
+/** A session that records its queries and whether it was closed. */
+export class FakeSession implements DatabaseSession {
+  readonly queries: string[] = [];
+  closed = false;
+
+  constructor(
+    readonly namespace: string,
+    readonly pod: string,
+    readonly container: string | undefined,
+    private readonly postgres: FakePostgres,
+    private readonly journal: Journal,
+  ) {}
+
+  async query(sql: string): Promise<string[][]> {
+    if (this.closed) throw new Error(`FakeSession: query on a closed session to ${this.pod}`);
+    this.queries.push(sql);
+    this.journal.push(`db.query ${this.pod} ${sql}`);
+    const custom = this.postgres.answer?.(sql);
+    if (custom) return custom;
+    const inRecovery = String(this.postgres.inRecovery ?? false);
+    if (sql.includes('pg_current_wal_lsn')) return [[inRecovery, this.postgres.lsn ?? '0/3000060', this.postgres.version ?? '17.2']];
+    if (sql.includes('pg_is_in_recovery')) return [[inRecovery]];
+    return [];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.journal.push(`db.close ${this.pod}`);
+  }
+}
+
+/** Fake PostgreSQL per pod; every session opened is kept in `sessions`. */
+export class FakeDatabaseConnector implements DatabaseConnector {
+  readonly sessions: FakeSession[] = [];
+  readonly journal: Journal;
+  private readonly servers = new Map<string, FakePostgres>();
+
+  constructor(journal: Journal = []) {
+    this.journal = journal;
+  }
+
+  /** Declares how the PostgreSQL in `pod` behaves; pods not declared are unreachable. */
+  set(namespace: string, pod: string, postgres: FakePostgres = {}): this {
+    this.servers.set(key(namespace, pod), postgres);
+    return this;
+  }
+
+  primary(namespace: string, pod: string, postgres: Omit<FakePostgres, 'inRecovery'> = {}): this {
+    return this.set(namespace, pod, { ...postgres, inRecovery: false });
+  }
+
+  standby(namespace: string, pod: string): this {
+    return this.set(namespace, pod, { inRecovery: true });
+  }
+
+  async open(namespace: string, pod: string, container?: string): Promise<DatabaseSession> {
+    const postgres = this.servers.get(key(namespace, pod));
+    if (!postgres) throw unavailable(`cannot reach PostgreSQL in pod ${namespace}/${pod}`);
+    if (postgres.openError) throw postgres.openError;
+    const session = new FakeSession(namespace, pod, container, postgres, this.journal);
+    this.sessions.push(session);
+    this.journal.push(`db.open ${pod}`);
+    return session;
+  }
+
+  /** Sessions not closed yet: a finished use case leaves none. */
+  get openSessions(): FakeSession[] {
+    return this.sessions.filter((s) => !s.closed);
+  }
+}
+
+export interface FakeLockGrant {
+  namespace: string;
+  statefulSet: string;
+  holder: string;
+  ttlSeconds: number;
+  released: boolean;
+}
+
+/** A per-StatefulSet lock in memory; a second acquire while held is a Conflict naming the holder. */
+export class FakeBackupLock implements BackupLock {
+  readonly grants: FakeLockGrant[] = [];
+  readonly journal: Journal;
+  private readonly holders = new Map<string, string>();
+
+  constructor(journal: Journal = []) {
+    this.journal = journal;
+  }
+
+  /** Makes someone else hold the lock. */
+  hold(namespace: string, statefulSet: string, holder: string): void {
+    this.holders.set(key(namespace, statefulSet), holder);
+  }
+
+  isHeld(namespace: string, statefulSet: string): boolean {
+    return this.holders.has(key(namespace, statefulSet));
+  }
+
+  async acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }> {
+    const k = key(namespace, statefulSet);
+    const current = this.holders.get(k);
+    if (current !== undefined)
+      throw conflict(`a backup of StatefulSet ${namespace}/${statefulSet} is already running (held by ${current})`, 'wait for it to finish, then retry');
+    this.holders.set(k, holder);
+    const grant: FakeLockGrant = { namespace, statefulSet, holder, ttlSeconds, released: false };
+    this.grants.push(grant);
+    this.journal.push(`lock.acquire ${k}`);
+    return {
+      release: async () => {
+        if (grant.released) return;
+        grant.released = true;
+        if (this.holders.get(k) === holder) this.holders.delete(k);
+        this.journal.push(`lock.release ${k}`);
+      },
+    };
+  }
+}
+
+export class FakeScheduleStore implements ScheduleStore {
+  private readonly items = new Map<string, ScheduledBackup>();
+
+  set(scheduled: ScheduledBackup): void {
+    this.items.set(key(scheduled.namespace, scheduled.statefulSet), clone(scheduled));
+  }
+
+  async get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined> {
+    const s = this.items.get(key(namespace, statefulSet));
+    return s && clone(s);
+  }
+}
+
+export class FakeDiscovery implements Discovery {
+  constructor(public support: ApiSupport = { snapshotVersions: ['v1'], groupSnapshotVersions: [] }) {}
+
+  async apiSupport(): Promise<ApiSupport> {
+    return clone(this.support);
+  }
+}
+
+/** Every port faked, wired to one clock and one journal. */
+export interface FakeDeps extends Deps {
+  workloads: FakeWorkloadReader;
+  snapshots: FakeSnapshotStore;
+  discovery: FakeDiscovery;
+  database: FakeDatabaseConnector;
+  lock: FakeBackupLock;
+  schedules: FakeScheduleStore;
+  clock: FakeClock;
+  journal: Journal;
+}
+
+export interface FakeDepsOptions {
+  now?: Date | string;
+  statefulSets?: StatefulSetInfo[];
+  classes?: SnapshotClassInfo[];
+  snapshots?: SnapshotInfo[];
+  storage?: FakeStorageBehaviour;
+}
+
+export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
+  const journal: Journal = [];
+  const clock = new FakeClock(options.now);
+  const snapshots = new FakeSnapshotStore({ clock, classes: options.classes, storage: options.storage, journal });
+  if (options.snapshots) snapshots.put(...options.snapshots);
+  return {
+    workloads: new FakeWorkloadReader(...(options.statefulSets ?? [])),
+    snapshots,
+    discovery: new FakeDiscovery(),
+    database: new FakeDatabaseConnector(journal),
+    lock: new FakeBackupLock(journal),
+    schedules: new FakeScheduleStore(),
+    clock,
+    journal,
+  };
+}
