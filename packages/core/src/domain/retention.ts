@@ -26,7 +26,10 @@ export function assertRetentionPolicy(policy: RetentionPolicy): RetentionPolicy 
   for (const rule of rules) {
     const v = policy[rule];
     if (v !== undefined && (!Number.isFinite(v) || v < 0 || (rule !== 'maxAgeDays' && !Number.isInteger(v))))
-      throw invalid(`retention ${rule} must be a non-negative ${rule === 'maxAgeDays' ? 'number' : 'integer'} (got ${v})`);
+      throw invalid(
+        `retention ${rule} must be a non-negative ${rule === 'maxAgeDays' ? 'number' : 'integer'} (got ${v})`,
+        rule === 'maxAgeDays' ? 'e.g. maxAgeDays: 30 (days, fractions allowed)' : `e.g. ${rule}: 7 (a whole number; 0 turns the rule off)`,
+      );
   }
   if (rules.every((r) => !policy[r]))
     throw invalid('the retention policy keeps nothing by rule', 'set at least one of --max-age, --keep-last, --keep-daily, --keep-weekly');
