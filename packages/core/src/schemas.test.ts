@@ -1,0 +1,105 @@
+import { describe, expect, it } from '@jest/globals';
+import { deriveBackup, groupBackups } from './domain/backup.js';
+import { planPrune } from './domain/retention.js';
+import { freshness } from './domain/schedule.js';
+import {
+  BackupListSchema,
+  BackupSchema,
+  CreateBackupRequestSchema,
+  FreshnessSchema,
+  PruneDecisionSchema,
+  RetentionPolicySchema,
+  ScheduleSchema,
+  StatefulSetStatusSchema,
+} from './schemas.js';
+import { aBackupSnapshot, aStatefulSet } from './testing/builders.js';
+
+const now = new Date('2026-06-01T12:00:00Z');
+
+const issues = (result: { success: boolean; error?: { issues: { message: string; path: PropertyKey[] }[] } }) =>
+  result.error?.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) ?? [];
+
+describe('BackupSchema', () => {
+  it('parses a derived backup unchanged, whatever its status', () => {
+    const snapshots = [
+      aBackupSnapshot({ id: 'done', pinned: true, verified: { result: 'passed', at: '2026-06-01T03:00:00Z', restoreSeconds: 12 } }),
+      aBackupSnapshot({ id: 'running', phase: 'consistency', readyToUse: false }),
+      aBackupSnapshot({ id: 'failed', phase: 'failed', recordedError: 'boom' }),
+      aBackupSnapshot({ id: 'unknown', phase: undefined, readyToUse: false }),
+    ];
+    for (const backup of groupBackups(snapshots, now)) expect(BackupSchema.parse(JSON.parse(JSON.stringify(backup)))).toEqual(backup);
+    expect(BackupListSchema.parse({ items: groupBackups(snapshots, now) }).items).toHaveLength(4);
+  });
+
+  it('rejects an unknown status', () => {
+    const backup = deriveBackup('x', [aBackupSnapshot({ id: 'x' })], now);
+    expect(BackupSchema.safeParse({ ...backup, status: 'done' }).success).toBe(false);
+  });
+});
+
+describe('CreateBackupRequestSchema', () => {
+  it('fills defaults: a manual, unpinned backup', () => {
+    expect(CreateBackupRequestSchema.parse({ namespace: 'db', statefulSet: 'pg' })).toEqual({ namespace: 'db', statefulSet: 'pg', type: 'manual', pin: false });
+  });
+
+  it('rejects unknown fields', () => {
+    const result = CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', force: true });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0]!.code).toBe('unrecognized_keys');
+    expect(result.error!.issues[0]!.message).toMatch(/force/);
+  });
+
+  it('rejects a bad StatefulSet name with the precise DNS-1123 message', () => {
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'PG_Main' }))).toEqual([
+      {
+        path: 'statefulSet',
+        message: `invalid StatefulSet name "PG_Main": must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`,
+      },
+    ]);
+  });
+
+  it('rejects an empty or too long namespace, and a bad snapshot class', () => {
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: '', statefulSet: 'pg' }))).toEqual([{ path: 'namespace', message: 'invalid namespace name "": must not be empty' }]);
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'n'.repeat(64), statefulSet: 'pg' }))[0]!.message).toMatch(/no more than 63 characters \(got 64\)/);
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', snapshotClass: 'Fast' }))[0]).toEqual({
+      path: 'snapshotClass',
+      message: expect.stringMatching(/^invalid VolumeSnapshotClass name "Fast"/),
+    });
+  });
+
+  it('rejects an unknown type or method', () => {
+    expect(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', type: 'nightly' }).success).toBe(false);
+    expect(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', method: 'pg_dump' }).success).toBe(false);
+  });
+});
+
+describe('ScheduleSchema', () => {
+  it('accepts a valid schedule', () => {
+    expect(ScheduleSchema.parse({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' })).toEqual({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' });
+  });
+
+  it('rejects a bad cron with the domain message', () => {
+    expect(issues(ScheduleSchema.safeParse({ cron: '0 0 2 * * *' }))).toEqual([
+      { path: '', message: 'invalid schedule "0 0 2 * * *": a CronJob schedule has 5 fields (minute hour day-of-month month day-of-week)' },
+    ]);
+    expect(ScheduleSchema.safeParse({ cron: '0 2 * * *', timeZone: 'Mars/Olympus' }).success).toBe(false);
+  });
+});
+
+describe('other schemas accept what the domain produces', () => {
+  it('RetentionPolicySchema rejects negative and fractional counts', () => {
+    expect(RetentionPolicySchema.safeParse({ keepLast: -1 }).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ keepDaily: 1.5 }).success).toBe(false);
+    expect(RetentionPolicySchema.parse({ keepLast: 3, maxAgeDays: 0.5 })).toEqual({ keepLast: 3, maxAgeDays: 0.5 });
+  });
+
+  it('FreshnessSchema, PruneDecisionSchema and StatefulSetStatusSchema parse domain output', () => {
+    const backups = groupBackups([aBackupSnapshot({ id: 'a', startedAt: '2026-06-01T02:00:00Z' }), aBackupSnapshot({ id: 'b', startedAt: '2026-05-01T02:00:00Z' })], now);
+    const f = freshness({ cron: '@daily' }, backups, now);
+    expect(FreshnessSchema.parse(f)).toEqual(f);
+    for (const d of planPrune(backups, { keepLast: 1 }, now)) expect(PruneDecisionSchema.parse(d)).toEqual(d);
+    const status = { ...aStatefulSet(), newestBackup: backups[0], newestCompletedBackup: backups[0], schedule: { cron: '@daily' }, freshness: f };
+    const { volumeClaimTemplates: _, ...withoutTemplates } = status;
+    expect(StatefulSetStatusSchema.parse(status)).toEqual(withoutTemplates);
+  });
+});
