@@ -1,0 +1,344 @@
+import { describe, expect, it } from '@jest/globals';
+import { Annotations, Labels } from '../contract.js';
+import { type ErrorCode, PgBackupError } from '../errors.js';
+import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
+import { type FakeDeps, fakeDeps } from '../testing/fakes.js';
+import { type CreateProgress, createBackup, planBackup } from './createBackup.js';
+import { getBackup } from './getBackup.js';
+
+const NOW = '2026-06-01T12:00:00.000Z';
+
+/** pg-0 standby, pg-1 primary, pg-2 standby; one default snapshot class. */
+function setup(options: Parameters<typeof fakeDeps>[0] = {}): FakeDeps {
+  const deps = fakeDeps({
+    now: NOW,
+    statefulSets: [aStatefulSet({ replicas: 3 })],
+    classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true }), aSnapshotClass({ name: 'other', driver: 'other.csi.io', isDefault: true })],
+    ...options,
+  });
+  deps.database.standby('db', 'pg-0').primary('db', 'pg-1', { lsn: '0/5000028', version: '17.2' }).standby('db', 'pg-2');
+  return deps;
+}
+
+async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<PgBackupError> {
+  const e = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(PgBackupError);
+  expect((e as PgBackupError).code).toBe(code);
+  return e as PgBackupError;
+}
+
+/** Nothing is left behind: no open session, no held lock, no open watch. */
+function expectCleanedUp(deps: FakeDeps): void {
+  expect(deps.database.openSessions).toEqual([]);
+  expect(deps.lock.grants.every((g) => g.released)).toBe(true);
+  expect(deps.lock.isHeld('db', 'pg')).toBe(false);
+  expect(deps.snapshots.openWatches).toBe(0);
+}
+
+describe('createBackup: the happy path', () => {
+  it('backs up the primary and returns the backup once the storage cut it', async () => {
+    const deps = setup();
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    expect(backup).toMatchObject({
+      namespace: 'db',
+      statefulSet: 'pg',
+      type: 'manual',
+      method: 'checkpoint-snapshot',
+      status: 'completed',
+      phase: 'cut',
+      volumes: 1,
+      pod: 'pg-1',
+      lsn: '0/5000028',
+      pgVersion: '17.2',
+      startedAt: NOW,
+      cutAt: NOW,
+      pinned: false,
+    });
+    expect(backup.id).toMatch(/^pg-20260601120000-[0-9a-z]{4}$/);
+    expect(backup.snapshots.map((s) => [s.name, s.pvc, s.className])).toEqual([[`${backup.id}-data-pg-1`, 'data-pg-1', 'fast-snap']]);
+    expectCleanedUp(deps);
+  });
+
+  it('skips standbys and unready pods when choosing the primary', async () => {
+    const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { ready: false }), aPod(1), aPod(2)] })] });
+    deps.database.primary('db', 'pg-0').standby('db', 'pg-1').primary('db', 'pg-2');
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    expect(backup.pod).toBe('pg-2');
+    expect(deps.database.sessions.map((s) => s.pod)).not.toContain('pg-0');
+    expectCleanedUp(deps);
+  });
+
+  it('runs CHECKPOINT in the primary before creating any snapshot', async () => {
+    const deps = setup();
+    await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    const checkpoint = deps.journal.findIndex((e) => e.startsWith('db.query pg-1 CHECKPOINT'));
+    const firstCreate = deps.journal.findIndex((e) => e.startsWith('snapshots.create'));
+    expect(checkpoint).toBeGreaterThanOrEqual(0);
+    expect(firstCreate).toBeGreaterThan(checkpoint);
+  });
+
+  it('holds the lock from before the CHECKPOINT until after the cut is recorded', async () => {
+    const deps = setup();
+    await createBackup(deps, { namespace: 'db', statefulSet: 'pg', holder: 'alice@laptop' });
+    const at = (prefix: string) => deps.journal.findIndex((e) => e.startsWith(prefix));
+    const lastAnnotate = deps.journal.map((e) => e.startsWith('snapshots.annotate')).lastIndexOf(true);
+    expect(at('lock.acquire db/pg')).toBeLessThan(at('db.query pg-1 CHECKPOINT'));
+    expect(at('lock.release db/pg')).toBeGreaterThan(lastAnnotate);
+    expect(deps.lock.grants).toEqual([{ namespace: 'db', statefulSet: 'pg', holder: 'alice@laptop', ttlSeconds: 300, released: true }]);
+  });
+
+  it('records the contract on the snapshots: labels, method, volumes, cut, pod, lsn', async () => {
+    const deps = setup();
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg', type: 'scheduled', pin: true, readyTimeoutSeconds: 3600 });
+    const s = deps.snapshots.get('db', backup.snapshots[0]!.name)!;
+    expect(s.labels).toEqual({ [Labels.managedBy]: 'kubectl-pgbackup', [Labels.backup]: backup.id, [Labels.statefulSet]: 'pg', [Labels.type]: 'scheduled' });
+    expect(s.annotations).toMatchObject({
+      [Annotations.contractVersion]: '1',
+      [Annotations.method]: 'checkpoint-snapshot',
+      [Annotations.volumes]: '1',
+      [Annotations.phase]: 'cut',
+      [Annotations.cutAt]: NOW,
+      [Annotations.deadline]: '2026-06-01T13:00:00.000Z',
+      [Annotations.pod]: 'pg-1',
+      [Annotations.ordinal]: '1',
+      [Annotations.claimTemplate]: 'data',
+      [Annotations.lsn]: '0/5000028',
+      [Annotations.pgVersion]: '17.2',
+      [Annotations.pinned]: 'true',
+    });
+    expect(backup.type).toBe('scheduled');
+    expect(backup.pinned).toBe(true);
+  });
+
+  it('returns once the cut is recorded, before the storage makes the snapshot ready', async () => {
+    const deps = setup({ storage: 'cut' });
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    expect(backup.status).toBe('in_progress');
+    expect(backup.phase).toBe('cut');
+    expectCleanedUp(deps);
+  });
+
+  it('reports progress in order: planned, checkpoint, snapshots-created, cut', async () => {
+    const deps = setup();
+    const events: CreateProgress[] = [];
+    await createBackup(deps, { namespace: 'db', statefulSet: 'pg', onProgress: (e) => events.push(e) });
+    expect(events.map((e) => e.stage)).toEqual(['planned', 'checkpoint', 'snapshots-created', 'cut']);
+    expect(events[1]).toEqual({ stage: 'checkpoint', pod: 'pg-1', lsn: '0/5000028' });
+  });
+
+  it('uses the requested pod when it is the primary', async () => {
+    const deps = setup();
+    expect((await createBackup(deps, { namespace: 'db', statefulSet: 'pg', pod: 'pg-1' })).pod).toBe('pg-1');
+  });
+
+  it('uses the explicit snapshot class', async () => {
+    const deps = setup({ classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true }), aSnapshotClass({ name: 'archive' })] });
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg', snapshotClass: 'archive' });
+    expect(backup.snapshots[0]!.className).toBe('archive');
+  });
+});
+
+describe('createBackup: failures leave nothing open', () => {
+  it('closes the session and releases the lock when creating the snapshot fails, and rethrows', async () => {
+    const deps = setup();
+    deps.snapshots.failures.create = new Error('admission webhook denied the request');
+    await expect(createBackup(deps, { namespace: 'db', statefulSet: 'pg' })).rejects.toThrow('admission webhook denied the request');
+    expect(deps.snapshots.all()).toEqual([]);
+    expect(deps.database.sessions.some((s) => s.queries.some((q) => q.includes('CHECKPOINT')))).toBe(true);
+    expectCleanedUp(deps);
+  });
+
+  it('fails with Timeout when the storage never cuts, records the backup as failed, and cleans up', async () => {
+    const deps = setup({ storage: 'never' });
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', consistencyTimeoutSeconds: 0.05 }), 'Timeout');
+    expect(e.message).toBe('the storage did not cut 1 of 1 snapshots within 0.05s');
+    expect(e.hint).toMatch(/kubectl describe volumesnapshot/);
+    const [snapshot] = deps.snapshots.all();
+    expect(snapshot!.annotations[Annotations.phase]).toBe('failed');
+    expect(snapshot!.annotations[Annotations.error]).toBe(e.message);
+    const backup = await getBackup(deps, 'db', snapshot!.labels[Labels.backup]!);
+    expect(backup.status).toBe('failed');
+    expect(backup.error).toBe(e.message);
+    expectCleanedUp(deps);
+  });
+
+  it('fails with Inconsistent when a snapshot reports an error while waiting for the cut, and records it', async () => {
+    const deps = setup({ storage: 'never' });
+    const promise = createBackup(deps, {
+      namespace: 'db',
+      statefulSet: 'pg',
+      consistencyTimeoutSeconds: 5,
+      onProgress: (e) => {
+        if (e.stage === 'snapshots-created') deps.snapshots.update('db', e.names[0]!, { error: 'Failed to create snapshot: quota exceeded' });
+      },
+    });
+    const e = await rejection(promise, 'Inconsistent');
+    expect(e.message).toMatch(/^VolumeSnapshot pg-\S+-data-pg-1 failed: Failed to create snapshot: quota exceeded$/);
+    expect(deps.snapshots.all()[0]!.annotations[Annotations.phase]).toBe('failed');
+    expectCleanedUp(deps);
+  });
+
+  it('records an interruption (signal) as the reason of the failure, and cleans up', async () => {
+    const deps = setup({ storage: 'never' });
+    const controller = new AbortController();
+    const promise = createBackup(deps, {
+      namespace: 'db',
+      statefulSet: 'pg',
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.stage === 'snapshots-created') setTimeout(() => controller.abort(new Error('SIGINT')), 5);
+      },
+    });
+    await expect(promise).rejects.toThrow('SIGINT');
+    expect(deps.snapshots.all()[0]!.annotations[Annotations.error]).toBe('interrupted before the cut was recorded: SIGINT');
+    expectCleanedUp(deps);
+  });
+
+  it('refuses with Unavailable when the pod stopped being the primary before the CHECKPOINT, creating nothing', async () => {
+    const deps = setup();
+    // Primary when selected, in recovery (failed over) by the time of the CHECKPOINT.
+    deps.database.set('db', 'pg-1', { answer: (sql) => (sql.includes('pg_current_wal_lsn') ? [['true', '0/1', '17.2']] : undefined) });
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable');
+    expect(e.message).toBe('pod pg-1 is no longer the primary');
+    expect(deps.snapshots.all()).toEqual([]);
+    expectCleanedUp(deps);
+  });
+
+  it('refuses a requested pod that is a standby', async () => {
+    const deps = setup();
+    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', pod: 'pg-2' }), 'Unavailable');
+    expect(deps.snapshots.all()).toEqual([]);
+    expectCleanedUp(deps);
+  });
+
+  it('fails with Conflict naming the holder when another backup holds the lock, creating nothing', async () => {
+    const deps = setup();
+    deps.lock.hold('db', 'pg', 'cronjob/pg-backup-29000000');
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Conflict');
+    expect(e.message).toMatch(/cronjob\/pg-backup-29000000/);
+    expect(deps.snapshots.all()).toEqual([]);
+    expect(deps.database.openSessions).toEqual([]);
+    expect(deps.database.sessions.flatMap((s) => s.queries).some((q) => q.includes('CHECKPOINT'))).toBe(false);
+  });
+});
+
+describe('createBackup and planBackup: refusals before anything happens', () => {
+  const twoVolumes = () =>
+    aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })], volumeClaimTemplates: ['data', 'wal'] });
+  const single = (deps: FakeDeps) => deps.database.primary('db', 'pg-0');
+
+  it('refuses a pod whose PostgreSQL spans several volumes with Inconsistent, naming the volumes and the options', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent');
+    expect(e.message).toBe('pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant');
+    expect(e.hint).toMatch(/VolumeGroupSnapshot/);
+    expect(e.hint).toMatch(/one volume/);
+    expect(deps.snapshots.all()).toEqual([]);
+    expect(deps.lock.grants).toEqual([]);
+    expectCleanedUp(deps);
+  });
+
+  it('refuses --method checkpoint-snapshot on several volumes with Inconsistent', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', method: 'checkpoint-snapshot' }), 'Inconsistent');
+    expect(e.message).toMatch(/cut at different instants/);
+    expect(e.hint).toMatch(/group-snapshot/);
+    expect(deps.snapshots.all()).toEqual([]);
+  });
+
+  it('refuses --method group-snapshot on several volumes while group snapshots are not implemented, creating nothing', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', method: 'group-snapshot' }), 'Inconsistent');
+    expect(deps.snapshots.all()).toEqual([]);
+    expect(deps.lock.grants).toEqual([]);
+  });
+
+  it('refuses --method group-snapshot on a single volume with Invalid', async () => {
+    const deps = setup();
+    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', method: 'group-snapshot' }), 'Invalid');
+  });
+
+  it('refuses an unbound PVC with Invalid naming it and its phase', async () => {
+    const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', phase: 'Pending' })] })] })] });
+    single(deps);
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Invalid');
+    expect(e.message).toBe('PersistentVolumeClaims of pod pg-0 are not Bound: data-pg-0 (Pending)');
+    expect(deps.snapshots.all()).toEqual([]);
+  });
+
+  it('refuses a volume that is not CSI with Invalid', async () => {
+    const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', driver: undefined })] })] })] });
+    single(deps);
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Invalid')).message).toMatch(/not CSI volumes/);
+  });
+
+  it('refuses a pod without PVCs with Invalid', async () => {
+    const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [] })] })] });
+    single(deps);
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Invalid')).message).toMatch(/has no PersistentVolumeClaims/);
+  });
+
+  it('refuses invalid names with Invalid before calling the cluster', async () => {
+    const deps = setup();
+    await rejection(createBackup(deps, { namespace: 'DB', statefulSet: 'pg' }), 'Invalid');
+    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg-' }), 'Invalid');
+    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', snapshotClass: 'Fast_Snap' }), 'Invalid');
+    expect(deps.database.sessions).toEqual([]);
+  });
+
+  it('is NotFound for an unknown StatefulSet', async () => {
+    await rejection(createBackup(setup(), { namespace: 'db', statefulSet: 'nope' }), 'NotFound');
+  });
+
+  it('is NotFound when no snapshot class serves the volume driver', async () => {
+    const deps = setup({ classes: [aSnapshotClass({ name: 'x', driver: 'other.csi.io' })] });
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'NotFound')).message).toBe(`no VolumeSnapshotClass for CSI driver ${TEST_DRIVER}`);
+    expect(deps.lock.grants).toEqual([]);
+  });
+
+  it('is Unavailable when no pod is ready', async () => {
+    const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { ready: false }), aPod(1, { ready: false })] })] });
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable')).message).toBe('StatefulSet db/pg has no ready pod');
+  });
+
+  it('is Unavailable listing every pod when no ready pod is a primary', async () => {
+    const deps = setup();
+    deps.database.standby('db', 'pg-1');
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable');
+    expect(e.message).toBe('no primary found among the ready pods of pg: pg-0: in recovery (a standby); pg-1: in recovery (a standby); pg-2: in recovery (a standby)');
+    expectCleanedUp(deps);
+  });
+
+  it('passes on a Forbidden that every pod reports (e.g. pods/exec not allowed)', async () => {
+    const deps = setup();
+    const forbidden = new PgBackupError('Forbidden', 'cannot create pods/exec in namespace db');
+    for (const pod of ['pg-0', 'pg-1', 'pg-2']) deps.database.set('db', pod, { openError: forbidden });
+    expect(await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Forbidden')).toBe(forbidden);
+  });
+});
+
+describe('planBackup', () => {
+  it('decides what a backup would create without creating anything', async () => {
+    const deps = setup();
+    const plan = await planBackup(deps, { namespace: 'db', statefulSet: 'pg', consistencyTimeoutSeconds: 60 });
+    expect(plan).toMatchObject({ namespace: 'db', statefulSet: 'pg', pod: 'pg-1', container: 'postgres', method: 'checkpoint-snapshot' });
+    expect(plan.snapshots).toHaveLength(1);
+    expect(plan.snapshots[0]).toMatchObject({
+      namespace: 'db',
+      name: `${plan.id}-data-pg-1`,
+      pvc: 'data-pg-1',
+      className: 'fast-snap',
+      annotations: { [Annotations.phase]: 'consistency', [Annotations.volumes]: '1', [Annotations.deadline]: '2026-06-01T12:01:00.000Z' },
+    });
+    expect(deps.snapshots.all()).toEqual([]);
+    expect(deps.lock.grants).toEqual([]);
+    expect(deps.database.openSessions).toEqual([]);
+    expect(deps.database.sessions.flatMap((s) => s.queries).some((q) => q.includes('CHECKPOINT'))).toBe(false);
+  });
+});
