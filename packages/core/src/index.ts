@@ -12,3 +12,5 @@ export * from './application/prune.js';
 export * from './application/selectPrimary.js';
 export * from './application/waitForBackup.js';
 export * from './kubernetes/index.js';
+export * from './application/schedule.js';
+export * from './application/doctor.js';

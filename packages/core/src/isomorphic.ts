@@ -7,3 +7,4 @@ export * from './domain/retention.js';
 export * from './domain/schedule.js';
 export * from './domain/snapshotClass.js';
 export * from './schemas.js';
+export * from './domain/permissions.js';

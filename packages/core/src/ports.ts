@@ -115,6 +115,10 @@ export interface ScheduledBackup {
   retention?: RetentionPolicy;
   suspended: boolean;
   lastScheduleTime?: string;
+  /** Name of the CronJob, when stored as one. */
+  cronJob?: string;
+  /** Image the scheduled pod runs. */
+  image?: string;
 }
 
 export interface ScheduleStore {
@@ -126,3 +130,42 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** What a scheduled backup runs and keeps: one CronJob plus the RBAC its pods need. */
+export interface ScheduleSpec {
+  namespace: string;
+  statefulSet: string;
+  schedule: Schedule;
+  retention?: RetentionPolicy;
+  /** Image of the CronJob's pod; runs `kubectl-pgbackup`. */
+  image: string;
+  suspend?: boolean;
+  /** Seconds a scheduled run may wait for its snapshots to become ready. */
+  waitTimeoutSeconds?: number;
+}
+
+/** A Kubernetes object as written (apiVersion, kind, metadata, …). */
+export type KubernetesObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+
+export interface ScheduleWriter {
+  /** The objects `apply` would write, without writing them. */
+  manifests(spec: ScheduleSpec): KubernetesObject[];
+  /** Creates or updates them; returns each object with whether it was created or configured. */
+  apply(spec: ScheduleSpec): Promise<{ object: KubernetesObject; action: 'created' | 'configured' }[]>;
+  /** Deletes the CronJob and its namespaced RBAC; returns `kind/name` of what was deleted. */
+  remove(namespace: string, statefulSet: string, options?: { dryRun?: boolean }): Promise<string[]>;
+}
+
+/** One permission to check, as a SelfSubjectAccessReview's resourceAttributes. */
+export interface AccessCheck {
+  namespace?: string;
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+}
+
+export interface AccessReviewer {
+  /** Whether the caller may do each check, in order. */
+  review(checks: AccessCheck[]): Promise<{ check: AccessCheck; allowed: boolean; reason?: string }[]>;
+}

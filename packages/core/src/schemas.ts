@@ -169,3 +169,26 @@ export type BackupDto = z.infer<typeof BackupSchema>;
 export type StatefulSetStatusDto = z.infer<typeof StatefulSetStatusSchema>;
 export type CreateBackupRequest = z.input<typeof CreateBackupRequestSchema>;
 export type Problem = z.infer<typeof ProblemSchema>;
+
+export const PruneDecisionListSchema = z.object({ items: z.array(PruneDecisionSchema) });
+
+export const ScheduledBackupSchema = z.object({
+  statefulSet: z.string(),
+  namespace: z.string(),
+  schedule: ScheduleSchema,
+  retention: RetentionPolicySchema.optional(),
+  suspended: z.boolean(),
+  lastScheduleTime: timestamp.optional(),
+  cronJob: z.string().optional(),
+  image: z.string().optional(),
+  nextRunAt: timestamp.optional(),
+});
+
+export const DoctorCheckSchema = z.object({ name: z.string(), ok: z.boolean(), detail: z.string(), fix: z.string().optional() });
+
+export const DoctorReportSchema = z.object({
+  namespace: z.string(),
+  statefulSet: z.string().optional(),
+  ok: z.boolean(),
+  checks: z.array(DoctorCheckSchema),
+});

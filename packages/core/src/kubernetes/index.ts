@@ -1,4 +1,7 @@
 import type { Deps } from '../application/deps.js';
+import type { AccessReviewer, ScheduleWriter } from '../ports.js';
+import { KubernetesAccessReviewer } from './access.js';
+import { KubernetesScheduleWriter } from './scheduleWriter.js';
 import { systemClock } from '../ports.js';
 import { ExecDatabaseConnector } from './database.js';
 import { KubernetesDiscovery } from './discovery.js';
@@ -10,6 +13,7 @@ import { KubernetesWorkloadReader } from './workloads.js';
 
 export { loadKubeConfig, type KubeConfigOptions, type LoadedKubeConfig };
 export { mapApiError } from './apiErrors.js';
+export { CLUSTER_ROLE, RETENTION_ANNOTATION, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
 
 /** Wires every port to the cluster of a loaded kubeconfig. */
 export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
@@ -23,4 +27,9 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
     schedules: new CronJobScheduleStore(kc),
     clock: systemClock,
   };
+}
+
+/** The ports only the command-line tool needs (schedule writing, access review). */
+export function kubernetesToolDeps(loaded: LoadedKubeConfig): { scheduleWriter: ScheduleWriter; access: AccessReviewer } {
+  return { scheduleWriter: new KubernetesScheduleWriter(loaded.kubeConfig), access: new KubernetesAccessReviewer(loaded.kubeConfig) };
 }

@@ -12,6 +12,8 @@ export interface KubeConfigOptions {
   namespace?: string;
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /** kubectl's --request-timeout: aborts each API request (not watches) after this many ms; 0 or undefined = none. */
+  requestTimeoutMs?: number;
 }
 
 export interface LoadedKubeConfig {
@@ -40,6 +42,7 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
     loadFile(kc, join(env.HOME ?? homedir(), '.kube', 'config'));
   } else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
     kc.loadFromCluster();
+    applyRequestTimeout(kc, options.requestTimeoutMs);
     return { kubeConfig: kc, namespace: options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default' };
   }
   if (kc.contexts.length === 0 && !options.cluster)
@@ -63,7 +66,18 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
     ];
     kc.setCurrentContext(name);
   }
+  applyRequestTimeout(kc, options.requestTimeoutMs);
   return { kubeConfig: kc, namespace: options.namespace ?? context?.namespace ?? 'default', contextName: contextName || undefined };
+}
+
+/** Every generated API client authenticates each request through the KubeConfig: add the deadline there. */
+function applyRequestTimeout(kc: KubeConfig, ms: number | undefined): void {
+  if (!ms || ms <= 0) return;
+  const authenticate = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await authenticate(context);
+    context.setSignal(AbortSignal.timeout(ms));
+  };
 }
 
 function loadFile(kc: KubeConfig, file: string): void {

@@ -1,7 +1,9 @@
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Labels, MANAGED_SELECTOR } from '../contract.js';
+import type { RetentionPolicy } from '../domain/retention.js';
 import type { ScheduleStore, ScheduledBackup } from '../ports.js';
 import { call } from './apiErrors.js';
+import { RETENTION_ANNOTATION } from './scheduleWriter.js';
 
 /** Schedules are the CronJobs pgbackup manages, labelled with the StatefulSet they back up. */
 export class CronJobScheduleStore implements ScheduleStore {
@@ -21,8 +23,20 @@ export class CronJobScheduleStore implements ScheduleStore {
       namespace,
       statefulSet,
       schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
+      retention: parseRetention(cj.metadata?.annotations?.[RETENTION_ANNOTATION]),
       suspended: cj.spec.suspend === true,
+      cronJob: cj.metadata?.name,
+      image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
       lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,
     };
+  }
+}
+
+function parseRetention(raw: string | undefined): RetentionPolicy | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as RetentionPolicy;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,142 @@
+import { PERMISSIONS, permissionName } from '../domain/permissions.js';
+import { assertName } from '../domain/names.js';
+import { selectSnapshotClass } from '../domain/snapshotClass.js';
+import { isPgBackupError } from '../errors.js';
+import type { AccessReviewer, StatefulSetInfo } from '../ports.js';
+import type { Deps } from './deps.js';
+import { selectPrimary } from './selectPrimary.js';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do when the check fails. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  namespace: string;
+  statefulSet?: string;
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const hint = (e: unknown) => (isPgBackupError(e) ? e.hint : undefined);
+
+/**
+ * Preflight: snapshot API served, the caller's RBAC, and for a StatefulSet its volumes, their
+ * VolumeSnapshotClasses and a reachable primary. Never throws for a failed check: it reports it.
+ */
+export async function doctor(
+  deps: Pick<Deps, 'discovery' | 'snapshots' | 'workloads' | 'database'> & { access: AccessReviewer },
+  options: { namespace: string; statefulSet?: string },
+): Promise<DoctorReport> {
+  assertName('namespace', options.namespace);
+  if (options.statefulSet) assertName('StatefulSet', options.statefulSet);
+  const checks: DoctorCheck[] = [];
+  const report = () => ({ namespace: options.namespace, statefulSet: options.statefulSet, ok: checks.every((c) => c.ok), checks });
+
+  try {
+    const support = await deps.discovery.apiSupport();
+    checks.push(
+      support.snapshotVersions.includes('v1')
+        ? { name: 'VolumeSnapshot API', ok: true, detail: `snapshot.storage.k8s.io served: ${support.snapshotVersions.join(', ')}` }
+        : {
+            name: 'VolumeSnapshot API',
+            ok: false,
+            detail: support.snapshotVersions.length ? `snapshot.storage.k8s.io/v1 not served (only ${support.snapshotVersions.join(', ')})` : 'snapshot.storage.k8s.io is not served',
+            fix: 'install the external-snapshotter CRDs and snapshot-controller (github.com/kubernetes-csi/external-snapshotter)',
+          },
+    );
+    checks.push({
+      name: 'VolumeGroupSnapshot API',
+      ok: true,
+      detail: support.groupSnapshotVersions.length
+        ? `groupsnapshot.storage.k8s.io served: ${support.groupSnapshotVersions.join(', ')}`
+        : 'not served: only PostgreSQL on a single volume can be backed up consistently',
+    });
+  } catch (e) {
+    checks.push({ name: 'API server', ok: false, detail: message(e), fix: hint(e) ?? 'check the kubeconfig and that the cluster is reachable' });
+    return report();
+  }
+
+  try {
+    const wanted = PERMISSIONS.flatMap((p) =>
+      p.verbs.map((verb) => ({ namespace: p.clusterScoped ? undefined : options.namespace, verb, group: p.group, resource: p.resource, subresource: p.subresource })),
+    );
+    const denied = (await deps.access.review(wanted)).filter((r) => !r.allowed);
+    checks.push(
+      denied.length === 0
+        ? { name: 'RBAC', ok: true, detail: `all ${wanted.length} permissions granted in namespace ${options.namespace}` }
+        : {
+            name: 'RBAC',
+            ok: false,
+            detail: `missing: ${denied.map((d) => `${d.check.verb} ${permissionName(d.check)}`).join(', ')}`,
+            fix: 'ask a cluster admin for a Role with these verbs (kubectl pgbackup schedule set --dry-run -o yaml prints one)',
+          },
+    );
+  } catch (e) {
+    checks.push({ name: 'RBAC', ok: false, detail: message(e), fix: hint(e) });
+  }
+
+  if (!options.statefulSet) return report();
+  let sts: StatefulSetInfo;
+  try {
+    sts = await deps.workloads.getStatefulSet(options.namespace, options.statefulSet);
+    checks.push({ name: 'StatefulSet', ok: true, detail: `${sts.name}: ${sts.readyReplicas}/${sts.replicas} ready` });
+  } catch (e) {
+    checks.push({ name: 'StatefulSet', ok: false, detail: message(e), fix: hint(e) });
+    return report();
+  }
+
+  const pvcs = sts.pods.flatMap((p) => p.pvcs);
+  const unbound = pvcs.filter((p) => p.phase !== 'Bound');
+  checks.push(
+    pvcs.length === 0
+      ? { name: 'PersistentVolumeClaims', ok: false, detail: 'the pods have no PersistentVolumeClaims', fix: 'keep PostgreSQL data on a volumeClaimTemplate' }
+      : unbound.length
+        ? { name: 'PersistentVolumeClaims', ok: false, detail: `not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`, fix: `kubectl describe pvc -n ${options.namespace} ${unbound[0]!.name}` }
+        : { name: 'PersistentVolumeClaims', ok: true, detail: `${pvcs.length} Bound: ${pvcs.map((p) => p.name).join(', ')}` },
+  );
+
+  const volumesPerPod = Math.max(0, ...sts.pods.map((p) => p.pvcs.length));
+  checks.push(
+    volumesPerPod <= 1
+      ? { name: 'Consistency', ok: true, detail: 'one volume per pod: a CHECKPOINT plus one atomic snapshot is consistent' }
+      : { name: 'Consistency', ok: false, detail: `${volumesPerPod} volumes per pod cannot be cut at one instant by separate snapshots`, fix: 'keep data and WAL on one volume' },
+  );
+
+  try {
+    const classes = await deps.snapshots.listClasses();
+    const drivers = [...new Set(pvcs.map((p) => p.driver))];
+    const problems: string[] = [];
+    const chosen: string[] = [];
+    for (const driver of drivers) {
+      if (!driver) {
+        problems.push(`volumes ${pvcs.filter((p) => !p.driver).map((p) => p.name).join(', ')} are not CSI volumes`);
+        continue;
+      }
+      try {
+        chosen.push(`${driver} → ${selectSnapshotClass(classes, driver).name}`);
+      } catch (e) {
+        problems.push(message(e));
+      }
+    }
+    checks.push(
+      problems.length
+        ? { name: 'VolumeSnapshotClass', ok: false, detail: problems.join('; '), fix: 'create a VolumeSnapshotClass for the driver and mark it default (snapshot.storage.kubernetes.io/is-default-class=true)' }
+        : { name: 'VolumeSnapshotClass', ok: true, detail: chosen.join(', ') || 'no volumes' },
+    );
+  } catch (e) {
+    checks.push({ name: 'VolumeSnapshotClass', ok: false, detail: message(e), fix: hint(e) });
+  }
+
+  try {
+    const primary = await selectPrimary(deps.database, sts);
+    checks.push({ name: 'PostgreSQL', ok: true, detail: `primary ${primary.name} answers and is not in recovery` });
+  } catch (e) {
+    checks.push({ name: 'PostgreSQL', ok: false, detail: message(e), fix: hint(e) });
+  }
+  return report();
+}

@@ -1,0 +1,30 @@
+/**
+ * The Kubernetes permissions pgbackup uses, in one list: the CronJob's Role is generated from it
+ * and `doctor` checks the caller against it, so the two cannot drift apart.
+ */
+export interface Permission {
+  group: string;
+  resource: string;
+  subresource?: string;
+  verbs: string[];
+  /** Cluster-scoped resources need a ClusterRole. */
+  clusterScoped?: boolean;
+  /** What fails without it. */
+  usedFor: string;
+}
+
+export const PERMISSIONS: Permission[] = [
+  { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshots', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'], usedFor: 'backups are VolumeSnapshots' },
+  { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotclasses', verbs: ['get', 'list'], clusterScoped: true, usedFor: 'choosing the VolumeSnapshotClass of a volume' },
+  { group: 'apps', resource: 'statefulsets', verbs: ['get', 'list'], usedFor: 'finding the pods and volumes to back up' },
+  { group: '', resource: 'pods', verbs: ['get', 'list'], usedFor: 'finding the primary pod' },
+  { group: '', resource: 'pods', subresource: 'exec', verbs: ['create', 'get'], usedFor: 'CHECKPOINT in the primary before the snapshot' },
+  { group: '', resource: 'persistentvolumeclaims', verbs: ['get', 'list'], usedFor: 'finding the volumes of a pod' },
+  { group: '', resource: 'persistentvolumes', verbs: ['get'], clusterScoped: true, usedFor: "finding a volume's CSI driver" },
+  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update', 'delete'], usedFor: 'one backup at a time per StatefulSet' },
+  { group: 'batch', resource: 'cronjobs', verbs: ['get', 'list'], usedFor: 'schedule and freshness in status' },
+];
+
+/** `resource/subresource.group`, as RBAC errors name it. */
+export const permissionName = (p: Pick<Permission, 'group' | 'resource' | 'subresource'>): string =>
+  `${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;

@@ -1,0 +1,29 @@
+import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AccessCheck, AccessReviewer } from '../ports.js';
+import { call } from './apiErrors.js';
+
+/** Asks the API server what the caller may do (SelfSubjectAccessReview, as `kubectl auth can-i`). */
+export class KubernetesAccessReviewer implements AccessReviewer {
+  private readonly api: AuthorizationV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(AuthorizationV1Api);
+  }
+
+  review(checks: AccessCheck[]) {
+    return Promise.all(
+      checks.map(async (check) => {
+        const review = await call('reviewing access (SelfSubjectAccessReview)', () =>
+          this.api.createSelfSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource } },
+            },
+          }),
+        );
+        return { check, allowed: review.status?.allowed === true, reason: review.status?.reason || undefined };
+      }),
+    );
+  }
+}

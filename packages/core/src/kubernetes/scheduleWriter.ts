@@ -1,0 +1,140 @@
+import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { Labels, MANAGED_BY } from '../contract.js';
+import { PERMISSIONS } from '../domain/permissions.js';
+import { isPgBackupError } from '../errors.js';
+import type { KubernetesObject, ScheduleSpec, ScheduleWriter } from '../ports.js';
+import { call } from './apiErrors.js';
+
+/** CronJob annotation holding the retention policy the scheduled prune applies (JSON). */
+export const RETENTION_ANNOTATION = 'pgbackup.io/retention';
+export const CLUSTER_ROLE = 'kubectl-pgbackup';
+const FIELD_MANAGER = 'kubectl-pgbackup';
+
+// A CronJob name is at most 52 characters (its Jobs append an 11-character suffix).
+export const cronJobName = (statefulSet: string) => `pgbackup-${statefulSet}`.slice(0, 52).replace(/-+$/, '');
+const clusterBindingName = (namespace: string, statefulSet: string) => `pgbackup-${namespace}-${statefulSet}`.slice(0, 253);
+
+/** The command a scheduled run executes: a backup, then the retention policy. */
+export function scheduledCommand(spec: ScheduleSpec): string {
+  const create = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const r = spec.retention;
+  if (!r) return `set -e; ${create}`;
+  const flags = [
+    r.keepLast !== undefined ? `--keep-last ${r.keepLast}` : '',
+    r.keepDaily !== undefined ? `--keep-daily ${r.keepDaily}` : '',
+    r.keepWeekly !== undefined ? `--keep-weekly ${r.keepWeekly}` : '',
+    r.maxAgeDays !== undefined ? `--max-age ${r.maxAgeDays}` : '',
+    r.timeZone ? `--time-zone ${r.timeZone}` : '',
+  ].filter(Boolean);
+  return `set -e; ${create}; kubectl-pgbackup prune ${spec.statefulSet} -n ${spec.namespace} ${flags.join(' ')}`;
+}
+
+export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
+  const name = cronJobName(spec.statefulSet);
+  const labels = { [Labels.managedBy]: MANAGED_BY, [Labels.statefulSet]: spec.statefulSet };
+  const meta = { name, namespace: spec.namespace, labels };
+  const rule = (p: (typeof PERMISSIONS)[number]) => ({
+    apiGroups: [p.group],
+    resources: [p.subresource ? `${p.resource}/${p.subresource}` : p.resource],
+    verbs: p.verbs,
+  });
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: PERMISSIONS.filter((p) => !p.clusterScoped).map(rule) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: spec.namespace }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CLUSTER_ROLE, labels: { [Labels.managedBy]: MANAGED_BY } },
+      rules: PERMISSIONS.filter((p) => p.clusterScoped).map(rule),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: clusterBindingName(spec.namespace, spec.statefulSet), labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CLUSTER_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: spec.namespace }],
+    },
+    {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { ...meta, annotations: spec.retention ? { [RETENTION_ANNOTATION]: JSON.stringify(spec.retention) } : {} },
+      spec: {
+        schedule: spec.schedule.cron,
+        ...(spec.schedule.timeZone ? { timeZone: spec.schedule.timeZone } : {}),
+        suspend: spec.suspend ?? false,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 0,
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: name,
+                restartPolicy: 'Never',
+                containers: [{ name: 'pgbackup', image: spec.image, command: ['sh', '-c', scheduledCommand(spec)] }],
+              },
+            },
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** Writes the schedule with server-side apply, so `schedule set` is idempotent and updates in place. */
+export class KubernetesScheduleWriter implements ScheduleWriter {
+  private readonly api: KubernetesObjectApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  manifests(spec: ScheduleSpec): KubernetesObject[] {
+    return scheduleManifests(spec);
+  }
+
+  async apply(spec: ScheduleSpec) {
+    const results: { object: KubernetesObject; action: 'created' | 'configured' }[] = [];
+    for (const object of scheduleManifests(spec)) {
+      const what = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+      const exists = await call(`reading ${what}`, () => this.api.read(object as never)).then(
+        () => true,
+        (e) => {
+          if (isPgBackupError(e, 'NotFound')) return false;
+          throw e;
+        },
+      );
+      await call(`applying ${what}`, () => this.api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+      results.push({ object, action: exists ? 'configured' : 'created' });
+    }
+    return results;
+  }
+
+  async remove(namespace: string, statefulSet: string, options: { dryRun?: boolean } = {}): Promise<string[]> {
+    const objects = scheduleManifests({ namespace, statefulSet, schedule: { cron: '@daily' }, image: 'unused' }).filter((o) => o.kind !== 'ClusterRole');
+    const removed: string[] = [];
+    for (const object of objects.reverse()) {
+      const what = `${object.kind.toLowerCase()}/${object.metadata.name}`;
+      const deleted = await call(`deleting ${what}`, () => this.api.delete(object as never, undefined, options.dryRun ? 'All' : undefined)).then(
+        () => true,
+        (e) => {
+          if (isPgBackupError(e, 'NotFound')) return false;
+          throw e;
+        },
+      );
+      if (deleted) removed.push(what);
+    }
+    return removed;
+  }
+}
