@@ -12,12 +12,12 @@ JOBS=${BUILD_JOBS:-2}
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-# quiet CMD...: runs CMD, drops go's per-module chatter (go: downloading/added/...) from its stderr, keeps the rest.
+# quiet CMD...: runs CMD, drops go's per-module chatter (go: downloading/added/...) from its stderr, streams the rest.
 quiet() {
-  local rc=0 err="$WORK/.stderr.$$"
-  "$@" 2>"$err" || rc=$?
-  grep -Ev '^go: (downloading|added|upgraded|downgraded|finding|extracting) ' "$err" >&2 || true
-  rm -f "$err"; return $rc
+  local rc=0
+  "$@" 2> >(grep --line-buffered -Ev '^go: (downloading|added|upgraded|downgraded|finding|extracting) ' >&2) || rc=$?
+  wait $! 2>/dev/null || true   # let the filter flush before the next line is logged
+  return $rc
 }
 T0=0; begin() { T0=$(date +%s); log "$*"; }
 done_in() { local s=$(( $(date +%s) - T0 )); log "$1: done in ${s}s"; echo "$(date -u +%FT%TZ) $1 ${s}s" >> "$ROOT/.tools/build-times.txt"; }
