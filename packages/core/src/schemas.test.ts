@@ -39,7 +39,12 @@ describe('BackupSchema', () => {
 
 describe('CreateBackupRequestSchema', () => {
   it('fills defaults: a manual, unpinned backup', () => {
-    expect(CreateBackupRequestSchema.parse({ namespace: 'db', statefulSet: 'pg' })).toEqual({ namespace: 'db', statefulSet: 'pg', type: 'manual', pin: false });
+    expect(CreateBackupRequestSchema.parse({ namespace: 'db', statefulSet: 'pg' })).toEqual({
+      namespace: 'db',
+      statefulSet: 'pg',
+      type: 'manual',
+      pin: false,
+    });
   });
 
   it('rejects unknown fields', () => {
@@ -59,8 +64,12 @@ describe('CreateBackupRequestSchema', () => {
   });
 
   it('rejects an empty or too long namespace, and a bad snapshot class', () => {
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: '', statefulSet: 'pg' }))).toEqual([{ path: 'namespace', message: 'invalid namespace name "": must not be empty' }]);
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'n'.repeat(64), statefulSet: 'pg' }))[0]!.message).toMatch(/no more than 63 characters \(got 64\)/);
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: '', statefulSet: 'pg' }))).toEqual([
+      { path: 'namespace', message: 'invalid namespace name "": must not be empty' },
+    ]);
+    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'n'.repeat(64), statefulSet: 'pg' }))[0]!.message).toMatch(
+      /no more than 63 characters \(got 64\)/,
+    );
     expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', snapshotClass: 'Fast' }))[0]).toEqual({
       path: 'snapshotClass',
       message: expect.stringMatching(/^invalid VolumeSnapshotClass name "Fast"/),
@@ -75,7 +84,10 @@ describe('CreateBackupRequestSchema', () => {
 
 describe('ScheduleSchema', () => {
   it('accepts a valid schedule', () => {
-    expect(ScheduleSchema.parse({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' })).toEqual({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' });
+    expect(ScheduleSchema.parse({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' })).toEqual({
+      cron: '0 2 * * *',
+      timeZone: 'Europe/Berlin',
+    });
   });
 
   it('rejects a bad cron with the domain message', () => {
@@ -94,11 +106,20 @@ describe('other schemas accept what the domain produces', () => {
   });
 
   it('FreshnessSchema, PruneDecisionSchema and StatefulSetStatusSchema parse domain output', () => {
-    const backups = groupBackups([aBackupSnapshot({ id: 'a', startedAt: '2026-06-01T02:00:00Z' }), aBackupSnapshot({ id: 'b', startedAt: '2026-05-01T02:00:00Z' })], now);
+    const backups = groupBackups(
+      [aBackupSnapshot({ id: 'a', startedAt: '2026-06-01T02:00:00Z' }), aBackupSnapshot({ id: 'b', startedAt: '2026-05-01T02:00:00Z' })],
+      now,
+    );
     const f = freshness({ cron: '@daily' }, backups, now);
     expect(FreshnessSchema.parse(f)).toEqual(f);
     for (const d of planPrune(backups, { keepLast: 1 }, now)) expect(PruneDecisionSchema.parse(d)).toEqual(d);
-    const status = { ...aStatefulSet(), newestBackup: backups[0], newestCompletedBackup: backups[0], schedule: { cron: '@daily' }, freshness: f };
+    const status = {
+      ...aStatefulSet(),
+      newestBackup: backups[0],
+      newestCompletedBackup: backups[0],
+      schedule: { cron: '@daily' },
+      freshness: f,
+    };
     const { volumeClaimTemplates: _, ...withoutTemplates } = status;
     expect(StatefulSetStatusSchema.parse(status)).toEqual(withoutTemplates);
   });

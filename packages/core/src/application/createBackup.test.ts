@@ -13,7 +13,10 @@ function setup(options: Parameters<typeof fakeDeps>[0] = {}): FakeDeps {
   const deps = fakeDeps({
     now: NOW,
     statefulSets: [aStatefulSet({ replicas: 3 })],
-    classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true }), aSnapshotClass({ name: 'other', driver: 'other.csi.io', isDefault: true })],
+    classes: [
+      aSnapshotClass({ name: 'fast-snap', isDefault: true }),
+      aSnapshotClass({ name: 'other', driver: 'other.csi.io', isDefault: true }),
+    ],
     ...options,
   });
   deps.database.standby('db', 'pg-0').primary('db', 'pg-1', { lsn: '0/5000028', version: '17.2' }).standby('db', 'pg-2');
@@ -92,9 +95,20 @@ describe('createBackup: the happy path', () => {
 
   it('records the contract on the snapshots: labels, method, volumes, cut, pod, lsn', async () => {
     const deps = setup();
-    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg', type: 'scheduled', pin: true, readyTimeoutSeconds: 3600 });
+    const backup = await createBackup(deps, {
+      namespace: 'db',
+      statefulSet: 'pg',
+      type: 'scheduled',
+      pin: true,
+      readyTimeoutSeconds: 3600,
+    });
     const s = deps.snapshots.get('db', backup.snapshots[0]!.name)!;
-    expect(s.labels).toEqual({ [Labels.managedBy]: 'kubectl-pgbackup', [Labels.backup]: backup.id, [Labels.statefulSet]: 'pg', [Labels.type]: 'scheduled' });
+    expect(s.labels).toEqual({
+      [Labels.managedBy]: 'kubectl-pgbackup',
+      [Labels.backup]: backup.id,
+      [Labels.statefulSet]: 'pg',
+      [Labels.type]: 'scheduled',
+    });
     expect(s.annotations).toMatchObject({
       [Annotations.contractVersion]: '1',
       [Annotations.method]: 'checkpoint-snapshot',
@@ -172,7 +186,8 @@ describe('createBackup: failures leave nothing open', () => {
       statefulSet: 'pg',
       consistencyTimeoutSeconds: 5,
       onProgress: (e) => {
-        if (e.stage === 'snapshots-created') deps.snapshots.update('db', e.names[0]!, { error: 'Failed to create snapshot: quota exceeded' });
+        if (e.stage === 'snapshots-created')
+          deps.snapshots.update('db', e.names[0]!, { error: 'Failed to create snapshot: quota exceeded' });
       },
     });
     const e = await rejection(promise, 'Inconsistent');
@@ -227,14 +242,19 @@ describe('createBackup: failures leave nothing open', () => {
 
 describe('createBackup and planBackup: refusals before anything happens', () => {
   const twoVolumes = () =>
-    aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })], volumeClaimTemplates: ['data', 'wal'] });
+    aStatefulSet({
+      pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })],
+      volumeClaimTemplates: ['data', 'wal'],
+    });
   const single = (deps: FakeDeps) => deps.database.primary('db', 'pg-0');
 
   it('refuses a pod whose PostgreSQL spans several volumes with Inconsistent, naming the volumes and the options', async () => {
     const deps = setup({ statefulSets: [twoVolumes()] });
     single(deps);
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent');
-    expect(e.message).toBe('pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant');
+    expect(e.message).toBe(
+      'pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant',
+    );
     expect(e.hint).toMatch(/VolumeGroupSnapshot/);
     expect(e.hint).toMatch(/one volume/);
     expect(deps.snapshots.all()).toEqual([]);
@@ -281,7 +301,9 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
   it('refuses a pod without PVCs with Invalid', async () => {
     const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [] })] })] });
     single(deps);
-    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Invalid')).message).toMatch(/has no PersistentVolumeClaims/);
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Invalid')).message).toMatch(
+      /has no PersistentVolumeClaims/,
+    );
   });
 
   it('refuses invalid names with Invalid before calling the cluster', async () => {
@@ -298,20 +320,26 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
 
   it('is NotFound when no snapshot class serves the volume driver', async () => {
     const deps = setup({ classes: [aSnapshotClass({ name: 'x', driver: 'other.csi.io' })] });
-    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'NotFound')).message).toBe(`no VolumeSnapshotClass for CSI driver ${TEST_DRIVER}`);
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'NotFound')).message).toBe(
+      `no VolumeSnapshotClass for CSI driver ${TEST_DRIVER}`,
+    );
     expect(deps.lock.grants).toEqual([]);
   });
 
   it('is Unavailable when no pod is ready', async () => {
     const deps = setup({ statefulSets: [aStatefulSet({ pods: [aPod(0, { ready: false }), aPod(1, { ready: false })] })] });
-    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable')).message).toBe('StatefulSet db/pg has no ready pod');
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable')).message).toBe(
+      'StatefulSet db/pg has no ready pod',
+    );
   });
 
   it('is Unavailable listing every pod when no ready pod is a primary', async () => {
     const deps = setup();
     deps.database.standby('db', 'pg-1');
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Unavailable');
-    expect(e.message).toBe('no primary found among the ready pods of pg: pg-0: in recovery (a standby); pg-1: in recovery (a standby); pg-2: in recovery (a standby)');
+    expect(e.message).toBe(
+      'no primary found among the ready pods of pg: pg-0: in recovery (a standby); pg-1: in recovery (a standby); pg-2: in recovery (a standby)',
+    );
     expectCleanedUp(deps);
   });
 

@@ -19,7 +19,10 @@ describe('deleteBackup', () => {
   });
 
   it('refuses to delete a pinned backup without force (Conflict with a hint), and deletes it with force', async () => {
-    const deps = fakeDeps({ now: NOW, snapshots: [aBackupSnapshot({ id: 'pinned', pinned: true, startedAt: '2026-05-01T02:00:00Z' }), aBackupSnapshot({ id: 'new' })] });
+    const deps = fakeDeps({
+      now: NOW,
+      snapshots: [aBackupSnapshot({ id: 'pinned', pinned: true, startedAt: '2026-05-01T02:00:00Z' }), aBackupSnapshot({ id: 'new' })],
+    });
     const e = await deleteBackup(deps, 'db', 'pinned').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(PgBackupError);
     expect(e).toMatchObject({ code: 'Conflict', message: 'backup pinned is pinned', hint: expect.stringMatching(/unpin/) });
@@ -38,7 +41,10 @@ describe('deleteBackup', () => {
         aBackupSnapshot({ id: 'other-sts', statefulSet: 'other' }),
       ],
     });
-    await expect(deleteBackup(deps, 'db', 'only')).rejects.toMatchObject({ code: 'Conflict', message: 'backup only is the last completed backup of StatefulSet pg' });
+    await expect(deleteBackup(deps, 'db', 'only')).rejects.toMatchObject({
+      code: 'Conflict',
+      message: 'backup only is the last completed backup of StatefulSet pg',
+    });
     expect(deps.snapshots.get('db', 'only-data-pg-0')).toBeDefined();
     await deleteBackup(deps, 'db', 'only', { force: true });
     expect(deps.snapshots.get('db', 'only-data-pg-0')).toBeUndefined();
@@ -51,7 +57,10 @@ describe('deleteBackup', () => {
   });
 
   it('with dryRun, checks and returns the backup but deletes nothing', async () => {
-    const deps = fakeDeps({ now: NOW, snapshots: [aBackupSnapshot({ id: 'a', startedAt: '2026-05-01T02:00:00Z' }), aBackupSnapshot({ id: 'b' })] });
+    const deps = fakeDeps({
+      now: NOW,
+      snapshots: [aBackupSnapshot({ id: 'a', startedAt: '2026-05-01T02:00:00Z' }), aBackupSnapshot({ id: 'b' })],
+    });
     expect((await deleteBackup(deps, 'db', 'a', { dryRun: true })).id).toBe('a');
     expect(deps.snapshots.all()).toHaveLength(2);
     await expect(deleteBackup(deps, 'db', 'b', { dryRun: true })).resolves.toMatchObject({ id: 'b' });
@@ -64,7 +73,10 @@ describe('deleteBackup', () => {
 
   it('is NotFound for an unknown backup and Invalid for a bad id', async () => {
     const deps = fakeDeps({ now: NOW });
-    await expect(deleteBackup(deps, 'db', 'nope')).rejects.toMatchObject({ code: 'NotFound', message: 'backup "nope" not found in namespace "db"' });
+    await expect(deleteBackup(deps, 'db', 'nope')).rejects.toMatchObject({
+      code: 'NotFound',
+      message: 'backup "nope" not found in namespace "db"',
+    });
     await expect(deleteBackup(deps, 'db', 'Nope')).rejects.toMatchObject({ code: 'Invalid' });
   });
 });

@@ -22,11 +22,23 @@ const seed = () => [
 describe('prune', () => {
   it('deletes exactly the snapshots of the backups planPrune decides to delete', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: seed() });
-    const expected = planPrune(groupBackups(deps.snapshots.all().filter((s) => s.namespace === 'db' && s.labels['pgbackup.io/statefulset'] === 'pg'), NOW), { keepLast: 2 }, NOW);
+    const expected = planPrune(
+      groupBackups(
+        deps.snapshots.all().filter((s) => s.namespace === 'db' && s.labels['pgbackup.io/statefulset'] === 'pg'),
+        NOW,
+      ),
+      { keepLast: 2 },
+      NOW,
+    );
     const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 2 } });
     expect(decisions).toEqual(expected);
     expect(decisions.filter((d) => d.action === 'delete').map((d) => d.backup.id)).toEqual(['d3', 'd5-failed']);
-    expect(deps.snapshots.all().map((s) => s.name).sort()).toEqual(['d1-data-pg-0', 'd2-data-pg-0', 'd4-pinned-data-pg-0', 'elsewhere-data-pg-0', 'other-old-data-other-0']);
+    expect(
+      deps.snapshots
+        .all()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['d1-data-pg-0', 'd2-data-pg-0', 'd4-pinned-data-pg-0', 'elsewhere-data-pg-0', 'other-old-data-other-0']);
   });
 
   it('only considers the backups of that StatefulSet in that namespace', async () => {

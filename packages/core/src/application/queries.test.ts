@@ -55,7 +55,10 @@ describe('getBackup', () => {
 
   it('is NotFound for an id in another namespace or on unmanaged snapshots, with a hint', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: seed() });
-    await expect(getBackup(deps, 'db', 'd')).rejects.toMatchObject({ code: 'NotFound', hint: 'list backups with: kubectl pgbackup list -n db' });
+    await expect(getBackup(deps, 'db', 'd')).rejects.toMatchObject({
+      code: 'NotFound',
+      hint: 'list backups with: kubectl pgbackup list -n db',
+    });
     await expect(getBackup(deps, 'db', 'hand-made')).rejects.toMatchObject({ code: 'NotFound' });
   });
 });
@@ -69,7 +72,10 @@ describe('listSnapshots', () => {
 
 describe('pinBackup', () => {
   it('pins and unpins every snapshot of a backup', async () => {
-    const deps = fakeDeps({ now: NOW, snapshots: [aBackupSnapshot({ id: 'a', pvc: 'data', volumes: 2 }), aBackupSnapshot({ id: 'a', pvc: 'wal', volumes: 2 })] });
+    const deps = fakeDeps({
+      now: NOW,
+      snapshots: [aBackupSnapshot({ id: 'a', pvc: 'data', volumes: 2 }), aBackupSnapshot({ id: 'a', pvc: 'wal', volumes: 2 })],
+    });
     expect((await pinBackup(deps, 'db', 'a', true)).pinned).toBe(true);
     expect(deps.snapshots.all().map((s) => s.annotations[Annotations.pinned])).toEqual(['true', 'true']);
     expect((await pinBackup(deps, 'db', 'a', false)).pinned).toBe(false);

@@ -37,7 +37,11 @@ describe('waitForBackup', () => {
     const deps = fakeDeps({ now: NOW, snapshots: [running()] });
     const e = await waitForBackup(deps, 'db', 'b', { timeoutSeconds: 0.05 }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(PgBackupError);
-    expect(e).toMatchObject({ code: 'Timeout', message: 'backup b is still in progress after 0.05s (0/1 snapshots ready)', hint: expect.stringMatching(/kubectl pgbackup status b -n db/) });
+    expect(e).toMatchObject({
+      code: 'Timeout',
+      message: 'backup b is still in progress after 0.05s (0/1 snapshots ready)',
+      hint: expect.stringMatching(/kubectl pgbackup status b -n db/),
+    });
     expect(deps.snapshots.openWatches).toBe(0);
   });
 

@@ -39,7 +39,11 @@ describe('deriveBackup: status', () => {
   });
 
   it('is failed with the recorded error when the process taking it recorded a failure', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'failed', recordedError: 'pod pg-0 is no longer the primary', readyToUse: true })], now);
+    const b = deriveBackup(
+      ID,
+      [aBackupSnapshot({ id: ID, phase: 'failed', recordedError: 'pod pg-0 is no longer the primary', readyToUse: true })],
+      now,
+    );
     expect(b.status).toBe('failed');
     expect(b.error).toBe('pod pg-0 is no longer the primary');
   });
@@ -69,7 +73,11 @@ describe('deriveBackup: status', () => {
   });
 
   it('is failed when the deadline passed before the consistency step finished', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false, deadline: '2026-06-01T02:05:00Z' })], now);
+    const b = deriveBackup(
+      ID,
+      [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false, deadline: '2026-06-01T02:05:00Z' })],
+      now,
+    );
     expect(b.status).toBe('failed');
     expect(b.error).toMatch(/^deadline 2026-06-01T02:05:00Z passed before the consistency step finished/);
   });
@@ -81,7 +89,11 @@ describe('deriveBackup: status', () => {
   });
 
   it('is in progress while the deadline is still ahead', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false, deadline: '2026-06-01T12:00:01Z' })], now);
+    const b = deriveBackup(
+      ID,
+      [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false, deadline: '2026-06-01T12:00:01Z' })],
+      now,
+    );
     expect(b.status).toBe('in_progress');
   });
 
@@ -137,22 +149,42 @@ describe('deriveBackup: partial annotation writes resolve to the safer reading',
     const good = { result: 'passed' as const, at: '2026-06-01T03:00:00Z' };
     const b = deriveBackup(
       ID,
-      pair({ id: ID, annotations: { [Annotations.verified]: '{not json' } }, { id: ID, annotations: { [Annotations.verified]: JSON.stringify({ result: 'maybe', at: '2026-06-02T00:00:00Z' }) } }),
+      pair(
+        { id: ID, annotations: { [Annotations.verified]: '{not json' } },
+        { id: ID, annotations: { [Annotations.verified]: JSON.stringify({ result: 'maybe', at: '2026-06-02T00:00:00Z' }) } },
+      ),
       now,
     );
     expect(b.verification).toBeUndefined();
-    expect(deriveBackup(ID, pair({ id: ID, verified: good }, { id: ID, annotations: { [Annotations.verified]: '{not json' } }), now).verification).toEqual(good);
+    expect(
+      deriveBackup(ID, pair({ id: ID, verified: good }, { id: ID, annotations: { [Annotations.verified]: '{not json' } }), now)
+        .verification,
+    ).toEqual(good);
   });
 });
 
 describe('deriveBackup: facts', () => {
   it('sums restoreSize when every snapshot reports one', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, restoreSize: 100 }), aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, restoreSize: 23 })], now);
+    const b = deriveBackup(
+      ID,
+      [
+        aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, restoreSize: 100 }),
+        aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, restoreSize: 23 }),
+      ],
+      now,
+    );
     expect(b.size).toBe(123);
   });
 
   it('has no size while any snapshot size is unknown', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, restoreSize: 100 }), aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, readyToUse: false })], now);
+    const b = deriveBackup(
+      ID,
+      [
+        aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, restoreSize: 100 }),
+        aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, readyToUse: false }),
+      ],
+      now,
+    );
     expect(b.size).toBeUndefined();
   });
 
@@ -163,7 +195,10 @@ describe('deriveBackup: facts', () => {
   it('takes the point in time from the latest cut of its snapshots', () => {
     const b = deriveBackup(
       ID,
-      [aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, cutAt: '2026-06-01T02:00:03Z' }), aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, cutAt: '2026-06-01T02:00:01.500Z' })],
+      [
+        aBackupSnapshot({ id: ID, pvc: 'a', volumes: 2, cutAt: '2026-06-01T02:00:03Z' }),
+        aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2, cutAt: '2026-06-01T02:00:01.500Z' }),
+      ],
       now,
     );
     expect(b.cutAt).toBe('2026-06-01T02:00:03Z');
@@ -196,7 +231,11 @@ describe('deriveBackup: facts', () => {
   });
 
   it('falls back safely on unknown values: type manual, no method, volumes = snapshots present', () => {
-    const s = aBackupSnapshot({ id: ID, labels: { [Labels.type]: 'weird' }, annotations: { [Annotations.method]: 'magic', [Annotations.volumes]: 'x' } });
+    const s = aBackupSnapshot({
+      id: ID,
+      labels: { [Labels.type]: 'weird' },
+      annotations: { [Annotations.method]: 'magic', [Annotations.volumes]: 'x' },
+    });
     const b = deriveBackup(ID, [s], now);
     expect(b.type).toBe('manual');
     expect(b.method).toBeUndefined();
@@ -208,7 +247,14 @@ describe('deriveBackup: facts', () => {
     const b = aBackupSnapshot({ id: ID, pvc: 'b', volumes: 2 });
     delete a.annotations[Annotations.startedAt];
     delete b.annotations[Annotations.startedAt];
-    const backup = deriveBackup(ID, [{ ...a, createdAt: '2026-06-01T02:00:05Z' }, { ...b, createdAt: '2026-06-01T02:00:01Z' }], now);
+    const backup = deriveBackup(
+      ID,
+      [
+        { ...a, createdAt: '2026-06-01T02:00:05Z' },
+        { ...b, createdAt: '2026-06-01T02:00:01Z' },
+      ],
+      now,
+    );
     expect(backup.startedAt).toBe('2026-06-01T02:00:01Z');
   });
 });
@@ -236,7 +282,11 @@ describe('groupBackups', () => {
       aBackupSnapshot({ id: 'pg-2', startedAt: '2026-06-01T03:00:00Z' }),
     ];
     const backups = groupBackups(snapshots, now);
-    expect(backups.map((b) => `${b.namespace}/${b.id}:${b.snapshots.length}:${b.status}`)).toEqual(['db/pg-2:1:completed', 'db/pg-1:2:completed', 'other/pg-1:1:completed']);
+    expect(backups.map((b) => `${b.namespace}/${b.id}:${b.snapshots.length}:${b.status}`)).toEqual([
+      'db/pg-2:1:completed',
+      'db/pg-1:2:completed',
+      'other/pg-1:1:completed',
+    ]);
   });
 
   it('ignores snapshots without a backup id', () => {

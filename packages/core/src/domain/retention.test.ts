@@ -44,7 +44,11 @@ describe('planPrune invariants', () => {
   });
 
   it('never prunes a pinned backup, completed or failed', () => {
-    const backups = [aBackup('new', daysAgo(1)), aBackup('pinned-old', daysAgo(300), { pinned: true }), aBackup('pinned-failed', daysAgo(200), { status: 'failed', pinned: true })];
+    const backups = [
+      aBackup('new', daysAgo(1)),
+      aBackup('pinned-old', daysAgo(300), { pinned: true }),
+      aBackup('pinned-failed', daysAgo(200), { status: 'failed', pinned: true }),
+    ];
     const decisions = planPrune(backups, { keepLast: 1 }, now);
     expect(actions(decisions)).toEqual({ new: 'keep', 'pinned-old': 'keep', 'pinned-failed': 'keep' });
     expect(reasonsOf(decisions, 'pinned-old')).toContain('pinned');
@@ -66,7 +70,11 @@ describe('planPrune invariants', () => {
   });
 
   it('deletes a failed backup once a newer completed backup exists, and keeps a failed one newer than it', () => {
-    const backups = [aBackup('f-new', daysAgo(0.5), { status: 'failed' }), aBackup('ok', daysAgo(1)), aBackup('f-old', daysAgo(2), { status: 'failed' })];
+    const backups = [
+      aBackup('f-new', daysAgo(0.5), { status: 'failed' }),
+      aBackup('ok', daysAgo(1)),
+      aBackup('f-old', daysAgo(2), { status: 'failed' }),
+    ];
     const decisions = planPrune(backups, { keepLast: 10 }, now);
     expect(actions(decisions)).toEqual({ 'f-new': 'keep', ok: 'keep', 'f-old': 'delete' });
     expect(reasonsOf(decisions, 'f-old')).toEqual(['failed, and a newer completed backup exists']);
@@ -117,7 +125,14 @@ describe('planPrune rules', () => {
       aBackup('w52-mon', '2026-12-21T02:00:00Z'), // 2026-W52
     ];
     const decisions = planPrune(backups, { keepWeekly: 3 }, new Date('2027-01-05T00:00:00Z'));
-    expect(actions(decisions)).toEqual({ 'w01-mon': 'keep', 'w53-sun': 'keep', 'w53-fri': 'delete', 'w53-thu': 'delete', 'w52-sun': 'keep', 'w52-mon': 'delete' });
+    expect(actions(decisions)).toEqual({
+      'w01-mon': 'keep',
+      'w53-sun': 'keep',
+      'w53-fri': 'delete',
+      'w53-thu': 'delete',
+      'w52-sun': 'keep',
+      'w52-mon': 'delete',
+    });
     expect(reasonsOf(decisions, 'w53-sun')).toEqual(['keep-weekly 2026-W53']);
   });
 
@@ -201,12 +216,19 @@ describe('dayKey and weekKey', () => {
   });
 
   it('an unknown time zone is Invalid with a hint', () => {
-    expect(() => dayKey(now, 'Mars/Olympus')).toThrow(expect.objectContaining({ code: 'Invalid', message: 'unknown time zone "Mars/Olympus"', hint: expect.stringMatching(/IANA/) }));
+    expect(() => dayKey(now, 'Mars/Olympus')).toThrow(
+      expect.objectContaining({ code: 'Invalid', message: 'unknown time zone "Mars/Olympus"', hint: expect.stringMatching(/IANA/) }),
+    );
   });
 });
 
 describe('assertRetentionPolicy', () => {
-  it.each<RetentionPolicy>([{ keepLast: 7 }, { maxAgeDays: 0.5 }, { keepDaily: 7, keepWeekly: 4, timeZone: 'Europe/Berlin' }, { keepLast: 0, keepDaily: 1 }])('accepts %p', (policy) => {
+  it.each<RetentionPolicy>([
+    { keepLast: 7 },
+    { maxAgeDays: 0.5 },
+    { keepDaily: 7, keepWeekly: 4, timeZone: 'Europe/Berlin' },
+    { keepLast: 0, keepDaily: 1 },
+  ])('accepts %p', (policy) => {
     expect(assertRetentionPolicy(policy)).toBe(policy);
   });
 

@@ -16,12 +16,23 @@ const invalidError = (fn: () => unknown): PgBackupError => {
 };
 
 describe('assertSchedule', () => {
-  it.each(['0 2 * * *', '*/15 * * * *', '0 3 * * 1-5', '5 4 1,15 * *', '0 0 * * SUN', '@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly', '  @daily '])(
-    'accepts %p',
-    (cron) => {
-      expect(assertSchedule({ cron })).toEqual({ cron });
-    },
-  );
+  it.each([
+    '0 2 * * *',
+    '*/15 * * * *',
+    '0 3 * * 1-5',
+    '5 4 1,15 * *',
+    '0 0 * * SUN',
+    '@yearly',
+    '@annually',
+    '@monthly',
+    '@weekly',
+    '@daily',
+    '@midnight',
+    '@hourly',
+    '  @daily ',
+  ])('accepts %p', (cron) => {
+    expect(assertSchedule({ cron })).toEqual({ cron });
+  });
 
   it('accepts a known IANA time zone', () => {
     expect(assertSchedule({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' })).toEqual({ cron: '0 2 * * *', timeZone: 'Europe/Berlin' });
@@ -33,12 +44,17 @@ describe('assertSchedule', () => {
     );
   });
 
-  it.each(['every day', '0 2 * *', 'foo bar baz qux quux', '61 * * * *', '0 25 * * *', '* * * * 8', '@reboot', ''])('rejects %p', (cron) => {
-    expect(invalidError(() => assertSchedule({ cron })).message).toMatch(/^invalid schedule/);
-  });
+  it.each(['every day', '0 2 * *', 'foo bar baz qux quux', '61 * * * *', '0 25 * * *', '* * * * 8', '@reboot', ''])(
+    'rejects %p',
+    (cron) => {
+      expect(invalidError(() => assertSchedule({ cron })).message).toMatch(/^invalid schedule/);
+    },
+  );
 
   it('rejects an unknown time zone', () => {
-    expect(invalidError(() => assertSchedule({ cron: '0 2 * * *', timeZone: 'Mars/Olympus' })).message).toBe('unknown time zone "Mars/Olympus"');
+    expect(invalidError(() => assertSchedule({ cron: '0 2 * * *', timeZone: 'Mars/Olympus' })).message).toBe(
+      'unknown time zone "Mars/Olympus"',
+    );
   });
 
   it('nextRun and previousRun reject a bad schedule too', () => {
@@ -121,7 +137,11 @@ describe('freshness', () => {
   });
 
   it('uses the newest completed backup whatever the order of the list', () => {
-    const backups = [aBackup('old', '2026-06-01T08:00:00Z'), aBackup('new', '2026-06-01T10:00:30Z'), aBackup('mid', '2026-06-01T09:00:00Z')];
+    const backups = [
+      aBackup('old', '2026-06-01T08:00:00Z'),
+      aBackup('new', '2026-06-01T10:00:30Z'),
+      aBackup('mid', '2026-06-01T09:00:00Z'),
+    ];
     expect(freshness(hourly, backups, at('10:20:00')).state).toBe('ok');
   });
 

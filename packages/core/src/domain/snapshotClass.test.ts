@@ -45,7 +45,14 @@ describe('selectSnapshotClass', () => {
     });
 
     it('refuses several defaults for the driver with Invalid listing them', () => {
-      const e = failure(() => selectSnapshotClass([aSnapshotClass({ name: 'a', isDefault: true }), aSnapshotClass({ name: 'b', isDefault: true })], TEST_DRIVER), 'Invalid');
+      const e = failure(
+        () =>
+          selectSnapshotClass(
+            [aSnapshotClass({ name: 'a', isDefault: true }), aSnapshotClass({ name: 'b', isDefault: true })],
+            TEST_DRIVER,
+          ),
+        'Invalid',
+      );
       expect(e.message).toBe(`2 VolumeSnapshotClasses are marked default for driver ${TEST_DRIVER}: a, b`);
       expect(e.hint).toMatch(/--snapshot-class/);
     });

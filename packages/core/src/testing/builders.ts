@@ -8,14 +8,29 @@ export const TEST_NAMESPACE = 'db';
 export const TEST_STATEFULSET = 'pg';
 
 export function aPvc(overrides: Partial<PvcInfo> & { name: string }): PvcInfo {
-  return { phase: 'Bound', storageClassName: 'fast', driver: TEST_DRIVER, volumeName: `pv-${overrides.name}`, capacityBytes: 10 * 1024 ** 3, ...overrides };
+  return {
+    phase: 'Bound',
+    storageClassName: 'fast',
+    driver: TEST_DRIVER,
+    volumeName: `pv-${overrides.name}`,
+    capacityBytes: 10 * 1024 ** 3,
+    ...overrides,
+  };
 }
 
 /** Pod `<sts>-<ordinal>`, ready, with one PVC `data-<sts>-<ordinal>` from template `data`. */
 export function aPod(ordinal: number, overrides: Partial<PodInfo> & { statefulSet?: string } = {}): PodInfo {
   const { statefulSet = TEST_STATEFULSET, ...rest } = overrides;
   const name = `${statefulSet}-${ordinal}`;
-  return { name, ordinal, phase: 'Running', ready: true, container: 'postgres', pvcs: [aPvc({ name: `data-${name}`, template: 'data' })], ...rest };
+  return {
+    name,
+    ordinal,
+    phase: 'Running',
+    ready: true,
+    container: 'postgres',
+    pvcs: [aPvc({ name: `data-${name}`, template: 'data' })],
+    ...rest,
+  };
 }
 
 /** A StatefulSet with `replicas` ready pods (each one data volume), unless `pods` is given. */

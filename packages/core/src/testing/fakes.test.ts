@@ -28,7 +28,11 @@ describe('FakeSnapshotStore', () => {
   it('watch re-calls onChange on every mutation until it returns true', async () => {
     const store = new FakeSnapshotStore({ storage: 'never' });
     const calls: number[] = [];
-    const done = store.watch({ namespace: 'db', labelSelector: 'pgbackup.io/backup=a' }, (s: SnapshotInfo[]) => (calls.push(s.length), s.length === 2), new AbortController().signal);
+    const done = store.watch(
+      { namespace: 'db', labelSelector: 'pgbackup.io/backup=a' },
+      (s: SnapshotInfo[]) => (calls.push(s.length), s.length === 2),
+      new AbortController().signal,
+    );
     store.put(aBackupSnapshot({ id: 'a', pvc: 'one' }));
     store.put(aBackupSnapshot({ id: 'other' }));
     store.put(aBackupSnapshot({ id: 'a', pvc: 'two' }));
@@ -43,7 +47,15 @@ describe('FakeSnapshotStore', () => {
     const watching = store.watch({ labelSelector: '' }, () => false, controller.signal);
     controller.abort(new Error('stop'));
     await expect(watching).rejects.toThrow('stop');
-    await expect(store.watch({ labelSelector: '' }, () => { throw new Error('bad'); }, new AbortController().signal)).rejects.toThrow('bad');
+    await expect(
+      store.watch(
+        { labelSelector: '' },
+        () => {
+          throw new Error('bad');
+        },
+        new AbortController().signal,
+      ),
+    ).rejects.toThrow('bad');
     expect(store.openWatches).toBe(0);
   });
 
@@ -54,7 +66,9 @@ describe('FakeSnapshotStore', () => {
     expect(created).toMatchObject({ createdAt: '2026-01-01T00:00:00.000Z', readyToUse: false });
     await Promise.resolve();
     expect(store.get('db', 's')).toMatchObject({ cutAt: '2026-01-01T00:00:00.000Z', readyToUse: true, restoreSize: 7 });
-    await expect(store.create({ namespace: 'db', name: 's', pvc: 'p', className: 'c', labels: {}, annotations: {} })).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(store.create({ namespace: 'db', name: 's', pvc: 'p', className: 'c', labels: {}, annotations: {} })).rejects.toMatchObject(
+      { code: 'Conflict' },
+    );
   });
 
   it('annotate merges and removes keys; delete of a missing snapshot is NotFound', async () => {

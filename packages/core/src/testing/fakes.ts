@@ -181,7 +181,8 @@ export class FakeSnapshotStore implements SnapshotStore {
     this.notify();
     if (this.storage !== 'never')
       queueMicrotask(() => {
-        if (this.items.has(key(created.namespace, created.name))) this.cut(created.namespace, created.name, { ready: this.storage === 'ready' });
+        if (this.items.has(key(created.namespace, created.name)))
+          this.cut(created.namespace, created.name, { ready: this.storage === 'ready' });
       });
     return clone(created);
   }
@@ -274,12 +275,19 @@ export class FakeWorkloadReader implements WorkloadReader {
 
   async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
     const sts = this.items.get(key(namespace, name));
-    if (!sts) throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`, `list them with: kubectl get statefulsets -n ${namespace}`);
+    if (!sts)
+      throw notFound(
+        `StatefulSet "${name}" not found in namespace "${namespace}"`,
+        `list them with: kubectl get statefulsets -n ${namespace}`,
+      );
     return clone(sts);
   }
 
   async listStatefulSetNames(namespace: string): Promise<string[]> {
-    return [...this.items.values()].filter((s) => s.namespace === namespace).map((s) => s.name).sort();
+    return [...this.items.values()]
+      .filter((s) => s.namespace === namespace)
+      .map((s) => s.name)
+      .sort();
   }
 }
 
@@ -396,7 +404,10 @@ export class FakeBackupLock implements BackupLock {
     const k = key(namespace, statefulSet);
     const current = this.holders.get(k);
     if (current !== undefined)
-      throw conflict(`a backup of StatefulSet ${namespace}/${statefulSet} is already running (held by ${current})`, 'wait for it to finish, then retry');
+      throw conflict(
+        `a backup of StatefulSet ${namespace}/${statefulSet} is already running (held by ${current})`,
+        'wait for it to finish, then retry',
+      );
     this.holders.set(k, holder);
     const grant: FakeLockGrant = { namespace, statefulSet, holder, ttlSeconds, released: false };
     this.grants.push(grant);
