@@ -33,3 +33,6 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
 export function kubernetesToolDeps(loaded: LoadedKubeConfig): { scheduleWriter: ScheduleWriter; access: AccessReviewer } {
   return { scheduleWriter: new KubernetesScheduleWriter(loaded.kubeConfig), access: new KubernetesAccessReviewer(loaded.kubeConfig) };
 }
+export { cachedKubernetesDeps, CachedSnapshotStore, CachedWorkloadReader, TtlScheduleStore, type CachedKubernetesDeps, type CacheCounters, type ReadCacheOptions } from './cache.js';
+export { KubernetesTokenReviewer } from './tokenReview.js';
+export { kubeConfigForCluster, type ClusterConnection } from './clusterConfig.js';

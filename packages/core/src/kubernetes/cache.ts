@@ -1,0 +1,343 @@
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1StatefulSet,
+  makeInformer,
+} from '@kubernetes/client-node';
+import type { Deps } from '../application/deps.js';
+import { Labels, MANAGED_SELECTOR } from '../contract.js';
+import type { SnapshotInfo } from '../domain/backup.js';
+import { labelsMatch, splitRequirements } from '../domain/labelSelector.js';
+import { notFound } from '../errors.js';
+import type {
+  InformerStatus,
+  NewSnapshot,
+  ReadCache,
+  ScheduledBackup,
+  ScheduleStore,
+  SnapshotClassInfo,
+  SnapshotQuery,
+  SnapshotStore,
+  StatefulSetInfo,
+  WorkloadReader,
+} from '../ports.js';
+import { kubernetesDeps } from './index.js';
+import type { LoadedKubeConfig } from './kubeconfig.js';
+import { toSnapshotInfo } from './snapshots.js';
+
+type VolumeSnapshot = Parameters<typeof toSnapshotInfo>[0] & KubernetesObject;
+
+const MAX_BACKOFF_MS = 30_000;
+
+/** One informer (list + watch) that restarts itself after errors with a capped backoff. */
+class WatchedResource<T extends KubernetesObject> {
+  private informer?: Informer<T> & ObjectCache<T>;
+  private stopped = false;
+  private failedSinceStart = false;
+  private backoffMs = 1000;
+  private timer?: NodeJS.Timeout;
+  readonly state: InformerStatus;
+
+  constructor(
+    resource: string,
+    private readonly make: () => Informer<T> & ObjectCache<T>,
+  ) {
+    this.state = { resource, synced: false, items: 0, restarts: 0 };
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const informer = this.make();
+    this.informer = informer;
+    const touch = () => {
+      this.state.lastEventAt = new Date().toISOString();
+    };
+    informer.on('add', touch);
+    informer.on('update', touch);
+    informer.on('delete', touch);
+    informer.on('error', (err?: unknown) => {
+      this.failedSinceStart = true;
+      this.state.synced = false;
+      this.state.lastError = describe(err);
+      if (this.stopped) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.restart(), this.backoffMs);
+      this.timer.unref?.();
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    });
+    await this.run();
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopped) return;
+    this.state.restarts++;
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.failedSinceStart = false;
+    try {
+      await this.informer!.start();
+    } catch (e) {
+      this.informer!.stop().catch(() => undefined);
+      this.failedSinceStart = true;
+      this.state.lastError = describe(e);
+    }
+    if (!this.failedSinceStart && !this.stopped) {
+      this.state.synced = true;
+      this.state.lastSyncAt = new Date().toISOString();
+      this.backoffMs = 1000;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.state.synced = false;
+    await this.informer?.stop();
+  }
+
+  get synced(): boolean {
+    return this.state.synced;
+  }
+
+  list(namespace?: string): ReadonlyArray<T> {
+    return this.informer?.list(namespace) ?? [];
+  }
+
+  get(name: string, namespace: string): T | undefined {
+    return this.informer?.get(name, namespace);
+  }
+
+  status(): InformerStatus {
+    return { ...this.state, items: this.informer?.list().length ?? 0 };
+  }
+}
+
+const describe = (e: unknown): string => {
+  const err = e as { code?: number; message?: string; body?: unknown };
+  if (err?.code && typeof err.code === 'number') return `HTTP ${err.code}: ${typeof err.body === 'string' ? err.body.slice(0, 200) : err.message ?? ''}`;
+  return err?.message ?? String(e);
+};
+
+export interface ReadCacheOptions {
+  /** Watch only these namespaces (one informer each); undefined = the whole cluster. */
+  namespaces?: string[];
+  /** How long pod/PVC details of an unchanged StatefulSet are reused. Default 15 s. */
+  workloadDetailTtlMs?: number;
+  /** How long a backup schedule (CronJob) is reused. Default 30 s. */
+  scheduleTtlMs?: number;
+}
+
+export interface CacheCounters {
+  /** Reads answered from memory. */
+  hits: number;
+  /** Reads that went to the API server (cache not synced, out of scope, or a miss on a just-created backup). */
+  fallbacks: number;
+}
+
+/** An informer per scope: keys `namespace → resource` (`''` = every namespace). */
+class Scoped<T extends KubernetesObject> {
+  constructor(
+    readonly byNamespace: Map<string, WatchedResource<T>>,
+  ) {}
+
+  /** The informer that holds `namespace` (or every namespace when undefined), if any. */
+  for(namespace: string | undefined): WatchedResource<T> | undefined {
+    const all = this.byNamespace.get('');
+    if (all) return all;
+    return namespace === undefined ? undefined : this.byNamespace.get(namespace);
+  }
+
+  get all(): WatchedResource<T>[] {
+    return [...this.byNamespace.values()];
+  }
+}
+
+/** SnapshotStore whose reads come from a VolumeSnapshot informer (managed-by label); writes go through. */
+export class CachedSnapshotStore implements SnapshotStore {
+  constructor(
+    private readonly direct: SnapshotStore,
+    private readonly informers: Scoped<VolumeSnapshot>,
+    private readonly counters: CacheCounters,
+  ) {}
+
+  async list(query: SnapshotQuery): Promise<SnapshotInfo[]> {
+    const informer = this.informers.for(query.namespace);
+    const requirements = splitRequirements(query.labelSelector);
+    // The informer only holds managed snapshots: any other query must ask the API server.
+    if (!informer?.synced || !requirements.includes(MANAGED_SELECTOR)) return this.fallback(query);
+    const items = informer.list(query.namespace).filter((vs) => labelsMatch(vs.metadata?.labels ?? {}, query.labelSelector));
+    // A backup created a moment ago may not have reached the watch yet: read it from the source.
+    if (items.length === 0 && requirements.some((r) => r.startsWith(`${Labels.backup}=`))) return this.fallback(query);
+    this.counters.hits++;
+    return items.map((vs) => toSnapshotInfo(vs));
+  }
+
+  private fallback(query: SnapshotQuery): Promise<SnapshotInfo[]> {
+    this.counters.fallbacks++;
+    return this.direct.list(query);
+  }
+
+  create(snapshot: NewSnapshot): Promise<SnapshotInfo> {
+    return this.direct.create(snapshot);
+  }
+
+  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    return this.direct.annotate(namespace, name, annotations);
+  }
+
+  delete(namespace: string, name: string): Promise<void> {
+    return this.direct.delete(namespace, name);
+  }
+
+  watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void> {
+    return this.direct.watch(query, onChange, signal);
+  }
+
+  listClasses(): Promise<SnapshotClassInfo[]> {
+    return this.direct.listClasses();
+  }
+}
+
+/**
+ * WorkloadReader whose StatefulSets come from an informer. Replica counts are always the
+ * informer's; pods and volumes are read through and reused while the StatefulSet is unchanged
+ * (its resourceVersion moves whenever readiness does) and younger than the TTL.
+ */
+export class CachedWorkloadReader implements WorkloadReader {
+  private readonly details = new Map<string, { resourceVersion: string; at: number; info: Promise<StatefulSetInfo> }>();
+
+  constructor(
+    private readonly direct: WorkloadReader,
+    private readonly informers: Scoped<V1StatefulSet & KubernetesObject>,
+    private readonly counters: CacheCounters,
+    private readonly ttlMs: number,
+  ) {}
+
+  async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
+    const informer = this.informers.for(namespace);
+    if (!informer?.synced) {
+      this.counters.fallbacks++;
+      return this.direct.getStatefulSet(namespace, name);
+    }
+    const sts = informer.get(name, namespace);
+    if (!sts) throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`, `list them with: kubectl get statefulsets -n ${namespace}`);
+    const key = `${namespace}/${name}`;
+    const resourceVersion = sts.metadata?.resourceVersion ?? '';
+    let entry = this.details.get(key);
+    if (!entry || entry.resourceVersion !== resourceVersion || Date.now() - entry.at > this.ttlMs) {
+      this.counters.fallbacks++;
+      entry = { resourceVersion, at: Date.now(), info: this.direct.getStatefulSet(namespace, name) };
+      this.details.set(key, entry);
+      entry.info.catch(() => this.details.delete(key));
+    } else this.counters.hits++;
+    const info = await entry.info;
+    return {
+      ...info,
+      replicas: sts.spec?.replicas ?? 1,
+      readyReplicas: sts.status?.readyReplicas ?? 0,
+      currentReplicas: sts.status?.currentReplicas ?? 0,
+      updatedReplicas: sts.status?.updatedReplicas ?? 0,
+    };
+  }
+
+  async listStatefulSetNames(namespace: string): Promise<string[]> {
+    const informer = this.informers.for(namespace);
+    if (!informer?.synced) {
+      this.counters.fallbacks++;
+      return this.direct.listStatefulSetNames(namespace);
+    }
+    this.counters.hits++;
+    return informer.list(namespace).map((s) => s.metadata?.name ?? '').filter(Boolean).sort();
+  }
+}
+
+/** ScheduleStore that reuses each answer for a while (the schedule changes rarely). */
+export class TtlScheduleStore implements ScheduleStore {
+  private readonly entries = new Map<string, { at: number; value: Promise<ScheduledBackup | undefined> }>();
+
+  constructor(
+    private readonly direct: ScheduleStore,
+    private readonly counters: CacheCounters,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined> {
+    const key = `${namespace}/${statefulSet}`;
+    const entry = this.entries.get(key);
+    if (entry && Date.now() - entry.at <= this.ttlMs) {
+      this.counters.hits++;
+      return entry.value;
+    }
+    this.counters.fallbacks++;
+    const value = this.direct.get(namespace, statefulSet);
+    this.entries.set(key, { at: Date.now(), value });
+    value.catch(() => this.entries.delete(key));
+    return value;
+  }
+}
+
+export interface CachedKubernetesDeps {
+  /** Reads from the cache; writes and watches go to the API server. */
+  deps: Deps;
+  /** Every port straight on the API server (for writes that must see the current state). */
+  direct: Deps;
+  cache: ReadCache & { counters: CacheCounters };
+}
+
+/** The ports of a cluster with a list+watch cache in front of VolumeSnapshots and StatefulSets. */
+export function cachedKubernetesDeps(loaded: LoadedKubeConfig, options: ReadCacheOptions = {}): CachedKubernetesDeps {
+  const kc = loaded.kubeConfig;
+  const direct = kubernetesDeps(loaded);
+  const counters: CacheCounters = { hits: 0, fallbacks: 0 };
+  const scopes = options.namespaces?.length ? options.namespaces : [''];
+  const snapshots = new Scoped(new Map(scopes.map((ns) => [ns, snapshotInformer(kc, ns)])));
+  const statefulSets = new Scoped(new Map(scopes.map((ns) => [ns, statefulSetInformer(kc, ns)])));
+  const all: WatchedResource<KubernetesObject>[] = [...snapshots.all, ...statefulSets.all] as WatchedResource<KubernetesObject>[];
+  const cache = {
+    counters,
+    start: async () => {
+      await Promise.all(all.map((w) => w.start()));
+    },
+    stop: async () => {
+      await Promise.all(all.map((w) => w.stop()));
+    },
+    synced: () => all.every((w) => w.synced),
+    status: () => all.map((w) => w.status()),
+  };
+  return {
+    direct,
+    cache,
+    deps: {
+      ...direct,
+      snapshots: new CachedSnapshotStore(direct.snapshots, snapshots, counters),
+      workloads: new CachedWorkloadReader(direct.workloads, statefulSets, counters, options.workloadDetailTtlMs ?? 15_000),
+      schedules: new TtlScheduleStore(direct.schedules, counters, options.scheduleTtlMs ?? 30_000),
+    },
+  };
+}
+
+function snapshotInformer(kc: KubeConfig, namespace: string): WatchedResource<VolumeSnapshot> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const common = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots', labelSelector: MANAGED_SELECTOR };
+  const path = namespace
+    ? `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`
+    : '/apis/snapshot.storage.k8s.io/v1/volumesnapshots';
+  const list = async () =>
+    (namespace ? await api.listNamespacedCustomObject({ ...common, namespace }) : await api.listClusterCustomObject(common)) as KubernetesListObject<VolumeSnapshot>;
+  return new WatchedResource(namespace ? `volumesnapshots/${namespace}` : 'volumesnapshots', () => makeInformer(kc, path, list, MANAGED_SELECTOR));
+}
+
+function statefulSetInformer(kc: KubeConfig, namespace: string): WatchedResource<V1StatefulSet & KubernetesObject> {
+  const api = kc.makeApiClient(AppsV1Api);
+  const path = namespace ? `/apis/apps/v1/namespaces/${namespace}/statefulsets` : '/apis/apps/v1/statefulsets';
+  const list = async () =>
+    (namespace ? await api.listNamespacedStatefulSet({ namespace }) : await api.listStatefulSetForAllNamespaces()) as KubernetesListObject<V1StatefulSet & KubernetesObject>;
+  return new WatchedResource(namespace ? `statefulsets/${namespace}` : 'statefulsets', () => makeInformer(kc, path, list));
+}
