@@ -14,3 +14,4 @@ export * from './application/waitForBackup.js';
 export * from './kubernetes/index.js';
 export * from './application/schedule.js';
 export * from './application/doctor.js';
+export * from './application/complete.js';

@@ -10,6 +10,8 @@ export interface ListBackupsOptions {
   /** Extra label selector on the VolumeSnapshots. */
   selector?: string;
   status?: BackupStatus;
+  /** Only backups with a snapshot of this PersistentVolumeClaim. */
+  pvc?: string;
 }
 
 /** Backups newest first, derived from the managed VolumeSnapshots. */
@@ -20,5 +22,8 @@ export async function listBackups(deps: Pick<Deps, 'snapshots' | 'clock'>, optio
   if (options.selector) selector.push(assertLabelSelector(options.selector));
   const snapshots = await deps.snapshots.list({ namespace: options.namespace, labelSelector: selector.join(',') });
   const backups = groupBackups(snapshots, deps.clock.now());
-  return options.status ? backups.filter((b) => b.status === options.status) : backups;
+  if (options.pvc) assertName('PersistentVolumeClaim', options.pvc, 'subdomain');
+  return backups
+    .filter((b) => !options.status || b.status === options.status)
+    .filter((b) => !options.pvc || b.snapshots.some((s) => s.pvc === options.pvc));
 }

@@ -13,6 +13,7 @@ import { KubernetesWorkloadReader } from './workloads.js';
 
 export { loadKubeConfig, type KubeConfigOptions, type LoadedKubeConfig };
 export { mapApiError } from './apiErrors.js';
+export { volumeSnapshotManifest } from './snapshots.js';
 export { CLUSTER_ROLE, RETENTION_ANNOTATION, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
 
 /** Wires every port to the cluster of a loaded kubeconfig. */

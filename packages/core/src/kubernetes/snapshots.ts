@@ -40,6 +40,16 @@ export function toSnapshotInfo(vs: VolumeSnapshot): SnapshotInfo {
   };
 }
 
+/** The VolumeSnapshot object written for a new snapshot (also what `create --dry-run` prints). */
+export function volumeSnapshotManifest(s: NewSnapshot): VolumeSnapshot & { apiVersion: string; kind: string } {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VolumeSnapshot',
+    metadata: { name: s.name, namespace: s.namespace, labels: s.labels, annotations: s.annotations },
+    spec: { source: { persistentVolumeClaimName: s.pvc }, volumeSnapshotClassName: s.className },
+  };
+}
+
 export class KubernetesSnapshotStore implements SnapshotStore {
   private readonly api: CustomObjectsApi;
 
@@ -69,12 +79,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
   }
 
   async create(s: NewSnapshot): Promise<SnapshotInfo> {
-    const body: VolumeSnapshot & { apiVersion: string; kind: string } = {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'VolumeSnapshot',
-      metadata: { name: s.name, namespace: s.namespace, labels: s.labels, annotations: s.annotations },
-      spec: { source: { persistentVolumeClaimName: s.pvc }, volumeSnapshotClassName: s.className },
-    };
+    const body = volumeSnapshotManifest(s);
     const created = await call(`creating VolumeSnapshot ${s.namespace}/${s.name}`, () =>
       this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: s.namespace, plural: 'volumesnapshots', body }),
     );

@@ -1,0 +1,151 @@
+/**
+ * What every verb shares: kubectl's global flags (kubectl passes none of its own to a plugin), the
+ * lazily built dependencies (core and the Kubernetes client load only when a verb needs the cluster,
+ * never for --help, --version or completion), output and the one error exit.
+ */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { AccessReviewer, Deps, ScheduleWriter } from '@pgbackup/core';
+import { CliError, ExitCode, describeError, formatError } from './errors.js';
+import { OUTPUT_FORMATS, type OutputFormat, type View, render } from './output.js';
+
+export type Core = typeof import('@pgbackup/core');
+
+/** Every port a verb may use: core's Deps plus the tool-only ones (schedule writer, access review). */
+export type ToolDeps = Deps & { scheduleWriter: ScheduleWriter; access: AccessReviewer };
+
+export interface Runtime {
+  core: Core;
+  deps: ToolDeps;
+  /** -n, else the kubeconfig context's namespace, else "default". */
+  namespace: string;
+}
+
+export interface GlobalFlags {
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  'all-namespaces': boolean;
+  'request-timeout': string;
+  output?: string;
+  'no-headers': boolean;
+  'no-color': boolean;
+  debug: boolean;
+}
+
+export type RuntimeFactory = (flags: GlobalFlags) => Promise<Runtime>;
+
+const clusterRuntime: RuntimeFactory = async (flags) => {
+  const core = await import('@pgbackup/core');
+  const loaded = core.loadKubeConfig({
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    cluster: flags.cluster,
+    user: flags.user,
+    namespace: flags.namespace,
+    requestTimeoutMs: parseDuration(flags['request-timeout'], '--request-timeout') * 1000,
+  });
+  return { core, deps: { ...core.kubernetesDeps(loaded), ...core.kubernetesToolDeps(loaded) }, namespace: loaded.namespace };
+};
+
+let runtimeFactory: RuntimeFactory = clusterRuntime;
+
+/** Tests swap the cluster for core's in-memory fakes (Velero's client factory). */
+export function setRuntimeFactory(factory?: RuntimeFactory): void {
+  runtimeFactory = factory ?? clusterRuntime;
+}
+
+/** The runtime for code outside a BaseCommand (completion). */
+export function buildRuntime(flags: Partial<GlobalFlags>): Promise<Runtime> {
+  return runtimeFactory({ 'all-namespaces': false, 'request-timeout': '0', 'no-headers': false, 'no-color': false, debug: false, ...flags });
+}
+
+/** kubectl durations: "0", "30", "30s", "5m", "1h30m", "500ms" → seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t)
+    throw new CliError(`invalid ${flag} "${text}": expected a duration such as 30s, 5m or 1h`, ExitCode.usage);
+  const factor: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  return parts.reduce((sum, p) => sum + Number(p[1]) * factor[p[2]!]!, 0);
+}
+
+const GLOBAL = 'GLOBAL';
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    kubeconfig: Flags.string({ helpGroup: GLOBAL, description: 'Path to the kubeconfig file (else $KUBECONFIG, else ~/.kube/config)' }),
+    context: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig context to use' }),
+    cluster: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig cluster to use' }),
+    user: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig user to use' }),
+    namespace: Flags.string({ char: 'n', helpGroup: GLOBAL, description: "Namespace (default: the context's namespace)" }),
+    'all-namespaces': Flags.boolean({ char: 'A', helpGroup: GLOBAL, default: false, description: 'Across all namespaces (list, completion)' }),
+    'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '0', description: 'Timeout of each API request, e.g. 10s (0 = none)' }),
+    output: Flags.string({ char: 'o', helpGroup: GLOBAL, options: [...OUTPUT_FORMATS], description: 'Output format' }),
+    'no-headers': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Omit table headers' }),
+    'no-color': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Plain text, no ANSI colors' }),
+    debug: Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Print stack traces of errors' }),
+  };
+
+  protected flags!: Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+  protected args!: Interfaces.InferredArgs<T['args']>;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as typeof this.flags;
+    this.args = args as typeof this.args;
+  }
+
+  private runtimeCache?: Promise<Runtime>;
+
+  /** Core and the cluster's adapters, built on first use. */
+  protected runtime(): Promise<Runtime> {
+    this.runtimeCache ??= runtimeFactory(this.flags as GlobalFlags);
+    return this.runtimeCache;
+  }
+
+  protected get format(): OutputFormat {
+    return (this.flags.output as OutputFormat | undefined) ?? 'table';
+  }
+
+  /** True when colors may be used on this stream. */
+  protected color(stream: NodeJS.WriteStream = process.stdout): boolean {
+    return !this.flags['no-color'] && !process.env.NO_COLOR && stream.isTTY === true;
+  }
+
+  protected out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  /** Progress and notes: stderr, so stdout stays parseable. */
+  protected note(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  protected async print<R>(view: View<R>): Promise<void> {
+    const { stdout, stderr } = await render(view, { format: this.format, noHeaders: this.flags['no-headers'] });
+    if (stdout) this.out(stdout);
+    if (stderr) this.note(stderr);
+  }
+
+  /** For verbs that act in one namespace. */
+  protected refuseAllNamespaces(): void {
+    if (this.flags['all-namespaces']) throw new CliError(`--all-namespaces is not supported by "${this.id}"`, ExitCode.usage, 'pass -n NAMESPACE');
+  }
+
+  public override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
+    // oclif's own exit (this.exit) and help/version requests pass through.
+    if (err.oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
+    const debug = this.flags?.debug ?? process.argv.includes('--debug');
+    process.stderr.write(formatError(err, debug));
+    this.exit(describeError(err).exitCode);
+  }
+}

@@ -1,0 +1,124 @@
+import { hostname } from 'node:os';
+import { Args, Flags } from '@oclif/core';
+import type { Backup, BackupType, ConsistencyMethod, CreateProgress } from '@pgbackup/core';
+import { BaseCommand, parseDuration } from '../baseCommand.js';
+import { CliError, ExitCode } from '../errors.js';
+import { humanBytes } from '../output.js';
+import { backupView } from '../views.js';
+
+export default class Create extends BaseCommand<typeof Create> {
+  static override summary = 'Back up a StatefulSet: CHECKPOINT in the primary, then one VolumeSnapshot per volume';
+  static override examples = [
+    '<%= config.bin %> create pg -n db',
+    '<%= config.bin %> create pg -n db --wait --timeout 15m',
+    '<%= config.bin %> create pg -n db --dry-run',
+  ];
+  static override args = { statefulset: Args.string({ required: true, description: 'the StatefulSet to back up' }) };
+  static override flags = {
+    type: Flags.string({ options: ['manual', 'scheduled'], default: 'manual', description: 'recorded on the backup' }),
+    method: Flags.string({ options: ['checkpoint-snapshot', 'group-snapshot'], description: 'how consistency is reached (default: chosen from the volumes)' }),
+    'snapshot-class': Flags.string({ description: 'VolumeSnapshotClass (default: the default class of each volume\'s CSI driver)' }),
+    pod: Flags.string({ description: 'back up this pod instead of the detected primary' }),
+    pin: Flags.boolean({ default: false, description: 'exempt the backup from pruning' }),
+    wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
+    timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
+    'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots it would create' }),
+  };
+
+  async run(): Promise<void> {
+    this.refuseAllNamespaces();
+    const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
+    if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
+    const started = Date.now();
+    const { core, deps, namespace } = await this.runtime();
+    const options = {
+      namespace,
+      statefulSet: this.args.statefulset,
+      type: this.flags.type as BackupType,
+      method: this.flags.method as ConsistencyMethod | undefined,
+      snapshotClass: this.flags['snapshot-class'],
+      pod: this.flags.pod,
+      pin: this.flags.pin,
+      holder: `kubectl-pgbackup@${hostname()}`,
+    };
+
+    if (this.flags['dry-run']) {
+      const plan = await core.planBackup(deps, options);
+      const objects = plan.snapshots.map(core.volumeSnapshotManifest);
+      if (this.format === 'json') return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2) + '\n');
+      if (this.format === 'name') return this.out(objects.map((o) => `volumesnapshot.snapshot.storage.k8s.io/${o.metadata.name}\n`).join(''));
+      const { stringify } = await import('yaml');
+      this.note(`backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${objects.length} VolumeSnapshot(s)`);
+      return this.out(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+    }
+
+    // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.
+    const interrupt = new AbortController();
+    let id: string | undefined;
+    const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
+    process.on('SIGINT', onSigint);
+    try {
+      const created = await core.createBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p, (x) => (id = x)) }).catch((e: unknown) => {
+        if (interrupt.signal.aborted)
+          throw new CliError(`interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`, 130, 'nothing was left half-done; run the command again');
+        throw e;
+      });
+      if (!this.flags.wait) {
+        await this.done(created, 'created');
+        if (this.format === 'table' || this.format === 'wide')
+          this.note(`follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`);
+        return;
+      }
+      const remaining = Math.max(1, timeoutSeconds - (Date.now() - started) / 1000);
+      let last = '';
+      const final = await core
+        .waitForBackup(deps, namespace, created.id, {
+          timeoutSeconds: remaining,
+          signal: interrupt.signal,
+          onProgress: (b) => {
+            const line = this.progressLine(b, started);
+            if (line !== last) this.note(line);
+            last = line;
+          },
+        })
+        .catch((e: unknown) => {
+          if (interrupt.signal.aborted)
+            throw new CliError(`stopped waiting; backup/${created.id} goes on`, 130, `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`);
+          throw e;
+        });
+      if (final.status === 'failed')
+        throw new CliError(`backup/${final.id} failed: ${final.error ?? 'unknown reason'}`, ExitCode.failure, `details: kubectl pgbackup status ${final.id} -n ${namespace}`);
+      await this.done(final, 'completed');
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  }
+
+  private async done(backup: Backup, verb: string): Promise<void> {
+    if (this.format === 'table' || this.format === 'wide') {
+      const size = backup.size === undefined ? '' : `, ${humanBytes(backup.size)}`;
+      return this.out(`backup/${backup.id} ${verb} (${backup.snapshots.length} VolumeSnapshot${backup.snapshots.length === 1 ? '' : 's'}${size})\n`);
+    }
+    await this.print(backupView(backup));
+  }
+
+  private progress(p: CreateProgress, setId: (id: string) => void): void {
+    switch (p.stage) {
+      case 'planned':
+        setId(p.plan.id);
+        return this.note(`backup/${p.plan.id}: ${p.plan.method} of pod ${p.plan.pod} (${p.plan.snapshots.map((s) => s.pvc).join(', ')})`);
+      case 'checkpoint':
+        return this.note(`  CHECKPOINT done in ${p.pod} at LSN ${p.lsn}`);
+      case 'snapshots-created':
+        return this.note(`  VolumeSnapshots created: ${p.names.join(', ')}`);
+      case 'cut':
+        return this.note(`  cut by the storage at ${p.cutAt}`);
+    }
+  }
+
+  private progressLine(b: Backup, started: number): string {
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    const volumes = b.snapshots.map((s) => `${s.pvc}: ${s.readyToUse ? 'ready' : s.error ? `error (${s.error})` : s.cutAt ? 'cut, not ready' : 'pending'}`).join(', ');
+    return `  [${elapsed}s] ${b.status} ${b.snapshots.filter((s) => s.readyToUse).length}/${b.volumes} ready: ${volumes}`;
+  }
+}

@@ -1,0 +1,43 @@
+import { createInterface } from 'node:readline/promises';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../baseCommand.js';
+import { CliError, ExitCode } from '../errors.js';
+
+export default class Delete extends BaseCommand<typeof Delete> {
+  static override summary = 'Delete a backup (all its VolumeSnapshots)';
+  static override description =
+    'Refuses to delete a pinned backup or the last completed backup of its StatefulSet unless --force. Asks for confirmation on a terminal; elsewhere pass --yes.';
+  static override hiddenAliases = ['rm'];
+  static override examples = ['<%= config.bin %> delete pg-20261125020000-x7k2 -n db', '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --yes', '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --dry-run'];
+  static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', default: false, description: 'do not ask for confirmation' }),
+    force: Flags.boolean({ default: false, description: 'also delete a pinned backup or the last completed one' }),
+    'dry-run': Flags.boolean({ default: false, description: 'check and show what would be deleted' }),
+  };
+
+  async run(): Promise<void> {
+    this.refuseAllNamespaces();
+    const { core, deps, namespace } = await this.runtime();
+    const { id } = this.args;
+    const options = { force: this.flags.force };
+    // Refusals (pinned, last completed) come before any question.
+    const backup = await core.deleteBackup(deps, namespace, id, { ...options, dryRun: true });
+    if (this.flags['dry-run']) return this.out(`backup/${id} deleted (dry run: ${backup.snapshots.map((s) => s.name).join(', ')})\n`);
+    if (!this.flags.yes) await this.confirm(`Delete backup ${id} of ${backup.statefulSet} (${backup.status}, ${backup.snapshots.length} VolumeSnapshots) in namespace ${namespace}?`);
+    await core.deleteBackup(deps, namespace, id, options);
+    this.out(`backup/${id} deleted\n`);
+  }
+
+  private async confirm(question: string): Promise<void> {
+    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')
+      throw new CliError('confirmation required; re-run with --yes', ExitCode.failure);
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${question} [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted: nothing was deleted', ExitCode.failure);
+    } finally {
+      rl.close();
+    }
+  }
+}
