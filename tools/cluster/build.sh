@@ -70,23 +70,25 @@ build_etcd() {
   stamp etcd "$ETCD_VERSION"; done_in "etcd $ETCD_VERSION"
 }
 
-# kwok gets one local patch (tools/cluster/patches/kwok_exec_exitcode.go, applied with go build -overlay): `kubectl exec`
-# reports the command's real exit code instead of 1. Bump KWOK_PATCH when the patch changes, so the stamp forces a rebuild.
+# kwok gets one local patch (tools/cluster/patches/kwok_exec_exitcode.go): `kubectl exec` reports the command's real exit code
+# instead of 1. go build -overlay refuses files in GOMODCACHE, so the module is copied next to the wrapper and replaced.
+# Bump KWOK_PATCH when the patch changes, so the stamp forces a rebuild.
 KWOK_PATCH=exitcode1
 build_kwok() {
   built kwok "$KWOK_VERSION+$KWOK_PATCH" kwok kwokctl && { log "kwok $KWOK_VERSION: cached"; return; }
   begin "kwok $KWOK_VERSION (+$KWOK_PATCH): building"
   wrapper kwok
-  quiet go get "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
-  local dir src; dir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/pkg/kwok/server"; src="$WORK/kwok/debugging_exec.go"
+  quiet go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
+  local src="$WORK/kwok/kwok-src"
+  cp -r "$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')" "$src"
+  chmod -R u+w "$src"
   # Rename the original ExecInContainer; the patch file defines the exported one around it.
-  sed 's/^func (s \*Server) ExecInContainer(/func (s *Server) execInContainerUnpatched(/' "$dir/debugging_exec.go" > "$src"
-  grep -q 'execInContainerUnpatched(' "$src" || { log "kwok patch does not apply to $KWOK_VERSION (ExecInContainer not found)"; return 1; }
-  cat > "$WORK/kwok/overlay.json" <<JSON
-{"Replace": {"$dir/debugging_exec.go": "$src", "$dir/zz_exec_exitcode.go": "$ROOT/tools/cluster/patches/kwok_exec_exitcode.go"}}
-JSON
-  quiet go build -p "$JOBS" -trimpath -overlay "$WORK/kwok/overlay.json" -ldflags "-s -w" -o "$BIN/" \
-    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  sed -i 's/^func (s \*Server) ExecInContainer(/func (s *Server) execInContainerUnpatched(/' "$src/pkg/kwok/server/debugging_exec.go"
+  grep -q 'execInContainerUnpatched(' "$src/pkg/kwok/server/debugging_exec.go" \
+    || { log "kwok patch does not apply to $KWOK_VERSION (ExecInContainer not found)"; return 1; }
+  cp "$ROOT/tools/cluster/patches/kwok_exec_exitcode.go" "$src/pkg/kwok/server/zz_exec_exitcode.go"
+  go mod edit -require="sigs.k8s.io/kwok@$KWOK_VERSION" -replace="sigs.k8s.io/kwok=./kwok-src"
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
   stamp kwok "$KWOK_VERSION+$KWOK_PATCH"; done_in "kwok $KWOK_VERSION"
 }
 
