@@ -1,0 +1,240 @@
+// The verbs end to end on core's in-memory fakes: flags → use case → output and exit code.
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import path from 'node:path';
+import * as core from '@pgbackup/core';
+import { BackupListSchema, BackupSchema, forbidden } from '@pgbackup/core/isomorphic';
+import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, fakeDeps } from '@pgbackup/core/testing';
+import { setRuntimeFactory, type ToolDeps } from './baseCommand.js';
+
+const ROOT = path.join(import.meta.dirname, '..');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let deps: FakeDeps & Pick<ToolDeps, 'scheduleWriter' | 'access'>;
+const applied: string[] = [];
+
+beforeEach(() => {
+  applied.length = 0;
+  const base = fakeDeps({ statefulSets: [aStatefulSet()], classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })] });
+  base.database.primary('db', 'pg-0');
+  deps = {
+    ...base,
+    scheduleWriter: {
+      manifests: (spec) => core.scheduleManifests(spec),
+      apply: async (spec) => core.scheduleManifests(spec).map((object) => (applied.push(`${object.kind}/${object.metadata.name}`), { object, action: 'created' as const })),
+      remove: async () => ['cronjob/pgbackup-pg'],
+    },
+    access: { review: async (checks) => checks.map((check) => ({ check, allowed: check.resource !== 'leases' })) },
+  };
+  setRuntimeFactory(async (flags) => ({ core, deps, namespace: flags.namespace ?? 'db' }));
+});
+
+afterEach(() => {
+  setRuntimeFactory();
+  jest.restoreAllMocks();
+});
+
+async function cli(verb: string, ...argv: string[]): Promise<Result> {
+  const out: string[] = [];
+  const err: string[] = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+  const { default: Command } = (await import(`./commands/${verb}.js`)) as { default: { run(argv: string[], root: string): Promise<unknown> } };
+  let code = 0;
+  try {
+    await Command.run(argv, ROOT);
+  } catch (e) {
+    code = (e as { oclif?: { exit?: number } }).oclif?.exit ?? -1;
+    if (code === -1) err.push(String(e));
+  } finally {
+    jest.restoreAllMocks();
+  }
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+const completed = (id: string, startedAt: string, extra = {}) => aBackupSnapshot({ id, startedAt, ...extra });
+
+describe('create', () => {
+  it('starts a backup and prints it kubectl-style', async () => {
+    const r = await cli('create', 'pg', '-n', 'db');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(/^backup\/pg-\d{14}-[a-z0-9]{4} created \(1 VolumeSnapshot, 1Gi\)\n$/);
+    expect(r.stderr).toContain('follow it with: kubectl pgbackup status pg-');
+    expect(deps.snapshots.all()).toHaveLength(1);
+  });
+
+  it('waits with --wait, reporting progress per volume on stderr', async () => {
+    const r = await cli('create', 'pg', '--wait');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/completed/);
+    expect(r.stderr).toMatch(/1\/1 ready: data-pg-0: ready/);
+  });
+
+  it('exits 5 when the snapshots are not ready within --timeout, and says the backup goes on', async () => {
+    deps.snapshots.storage = 'cut';
+    const r = await cli('create', 'pg', '--wait', '--timeout', '1s');
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/error: backup pg-\S+ is still in progress after 1s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/);
+  });
+
+  it('prints the VolumeSnapshots as YAML with --dry-run and creates nothing', async () => {
+    const r = await cli('create', 'pg', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/kind: VolumeSnapshot\n/);
+    expect(r.stdout).toMatch(/persistentVolumeClaimName: data-pg-0/);
+    expect(deps.snapshots.all()).toHaveLength(0);
+  });
+
+  it('exits 2 with a precise message for an invalid name', async () => {
+    const r = await cli('create', 'Bad_Name');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: invalid StatefulSet name "Bad_Name": must consist of lower case/);
+  });
+
+  it('exits 3 for an unknown StatefulSet', async () => {
+    const r = await cli('create', 'nope');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('error: StatefulSet "nope" not found in namespace "db"\nhint: list them with: kubectl get statefulsets -n db\n');
+  });
+
+  it('exits 2 for a bad --timeout and for an unknown --type', async () => {
+    expect((await cli('create', 'pg', '--timeout', 'soon')).code).toBe(2);
+    expect((await cli('create', 'pg', '--type', 'weekly')).code).toBe(2);
+  });
+});
+
+describe('list', () => {
+  beforeEach(() => {
+    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z', { pinned: true }));
+  });
+
+  it('prints a table newest first with the documented columns', async () => {
+    const r = await cli('list', 'pg');
+    const [header, first, second] = r.stdout.trimEnd().split('\n');
+    expect(header!.split(/\s+/)).toEqual(['ID', 'STATEFULSET', 'TYPE', 'STATUS', 'METHOD', 'SIZE', 'AGE', 'PINNED', 'VERIFIED']);
+    expect(first).toMatch(/^pg-20260601020000-aaaa\s+pg\s+manual\s+completed\s+checkpoint-snapshot\s+1Gi\s+\S+\s+no\s+-$/);
+    expect(second).toMatch(/^pg-20260531020000-bbbb .* yes\s+-$/);
+  });
+
+  it('prints json that parses back through the schema', async () => {
+    const r = await cli('list', '-o', 'json');
+    expect(BackupListSchema.parse(JSON.parse(r.stdout)).items.map((b) => b.id)).toEqual(['pg-20260601020000-aaaa', 'pg-20260531020000-bbbb']);
+  });
+
+  it('filters by --status and --pvc, and adds NAMESPACE with -A', async () => {
+    expect((await cli('list', '--status', 'failed')).stderr).toBe('No backups found in db namespace.\n');
+    expect((await cli('list', '--pvc', 'data-pg-0', '-o', 'name')).stdout).toBe('backup/pg-20260601020000-aaaa\nbackup/pg-20260531020000-bbbb\n');
+    expect((await cli('list', '-A', '--no-headers')).stdout).toMatch(/^db\s+pg-20260601020000-aaaa/);
+  });
+
+  it('rejects an invalid label selector with exit 2', async () => {
+    const r = await cli('list', '-l', 'a in (b');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: invalid label selector "a in \(b"/);
+  });
+
+  it('exits 4 when the API server forbids listing', async () => {
+    deps.snapshots.failures.list = forbidden('listing VolumeSnapshots: volumesnapshots is forbidden', 'ask a cluster admin');
+    const r = await cli('list');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe('error: listing VolumeSnapshots: volumesnapshots is forbidden\nhint: ask a cluster admin\n');
+  });
+});
+
+describe('status', () => {
+  beforeEach(() => deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z')));
+
+  it('shows a backup when the snapshots carry the id', async () => {
+    const r = await cli('status', 'pg-20260601020000-aaaa');
+    expect(r.stdout).toMatch(/^Backup:\s+pg-20260601020000-aaaa\n/);
+    expect(r.stdout).toMatch(/Snapshots \(1\/1 ready\):\n\s+NAME\s+PVC\s+READY/);
+    expect(BackupSchema.parse(JSON.parse((await cli('status', 'pg-20260601020000-aaaa', '-o', 'json')).stdout)).status).toBe('completed');
+  });
+
+  it('else shows the StatefulSet with its newest backup', async () => {
+    const r = await cli('status', 'pg');
+    expect(r.stdout).toMatch(/^StatefulSet:\s+db\/pg\n/);
+    expect(r.stdout).toMatch(/Newest completed:\s+pg-20260601020000-aaaa \(completed/);
+  });
+
+  it('exits 3 when the name is neither', async () => {
+    const r = await cli('status', 'nothing');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^error: no backup and no StatefulSet named "nothing" in namespace "db"/);
+  });
+});
+
+describe('delete', () => {
+  beforeEach(() => deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z')));
+
+  it('asks for --yes when stdin is not a terminal', async () => {
+    const r = await cli('delete', 'pg-20260531020000-bbbb');
+    expect(r).toMatchObject({ code: 1, stderr: 'error: confirmation required; re-run with --yes\n' });
+    expect(deps.snapshots.all()).toHaveLength(2);
+  });
+
+  it('deletes with --yes, and --dry-run deletes nothing', async () => {
+    expect((await cli('delete', 'pg-20260531020000-bbbb', '--dry-run')).stdout).toMatch(/deleted \(dry run/);
+    expect(deps.snapshots.all()).toHaveLength(2);
+    expect(await cli('delete', 'pg-20260531020000-bbbb', '--yes')).toMatchObject({ code: 0, stdout: 'backup/pg-20260531020000-bbbb deleted\n' });
+    expect(deps.snapshots.all()).toHaveLength(1);
+  });
+
+  it('refuses the last completed backup with exit 6 before asking anything', async () => {
+    await cli('delete', 'pg-20260531020000-bbbb', '--yes');
+    const r = await cli('delete', 'pg-20260601020000-aaaa');
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/^error: backup pg-20260601020000-aaaa is the last completed backup of StatefulSet pg\nhint: .*--force/);
+  });
+});
+
+describe('prune, pin, schedule, doctor', () => {
+  it('shows what --dry-run would delete and why', async () => {
+    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z'));
+    const r = await cli('prune', 'pg', '--keep-last', '1', '--dry-run');
+    expect(r.stdout).toMatch(/pg-20260531020000-bbbb\s+completed\s+\S+\s+delete \(dry run\)\s+kept by no retention rule/);
+    expect(r.stderr).toBe('1 of 2 backups would be deleted (dry run)\n');
+    expect(deps.snapshots.all()).toHaveLength(2);
+  });
+
+  it('refuses a policy that keeps nothing', async () => {
+    expect((await cli('prune', 'pg')).code).toBe(2);
+  });
+
+  it('pins and unpins', async () => {
+    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'));
+    expect((await cli('pin', 'pg-20260601020000-aaaa')).stdout).toBe('backup/pg-20260601020000-aaaa pinned\n');
+    expect((await cli('list', '-o', 'json')).stdout).toMatch(/"pinned": true/);
+    expect((await cli('unpin', 'pg-20260601020000-aaaa')).stdout).toBe('backup/pg-20260601020000-aaaa unpinned\n');
+  });
+
+  it('writes the CronJob with its RBAC, and validates the cron expression', async () => {
+    const r = await cli('schedule/set', 'pg', '--cron', '0 2 * * *', '--keep-daily', '7');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cronjob.batch/pgbackup-pg created\n');
+    expect(applied).toEqual(['ServiceAccount/pgbackup-pg', 'Role/pgbackup-pg', 'RoleBinding/pgbackup-pg', 'ClusterRole/kubectl-pgbackup', 'ClusterRoleBinding/pgbackup-db-pg', 'CronJob/pgbackup-pg']);
+    const bad = await cli('schedule/set', 'pg', '--cron', '0 2 * *');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/a CronJob schedule has 5 fields/);
+  });
+
+  it('prints the schedule objects with --dry-run: Forbid, history limits, create then prune', async () => {
+    const r = await cli('schedule/set', 'pg', '--cron', '@daily', '--keep-last', '3', '--dry-run', '--image', 'example/kubectl-pgbackup:1');
+    expect(applied).toEqual([]);
+    expect(r.stdout).toMatch(/concurrencyPolicy: Forbid/);
+    expect(r.stdout).toMatch(/successfulJobsHistoryLimit: 3/);
+    expect(r.stdout).toMatch(/kubectl-pgbackup create pg -n db --type scheduled --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/);
+  });
+
+  it('doctor marks each check and exits 1 when one fails, with the fix', async () => {
+    const r = await cli('doctor', 'pg');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^✓ VolumeSnapshot API: /m);
+    expect(r.stdout).toMatch(/^✗ RBAC: missing: get leases.coordination.k8s.io, .*\n    fix: /m);
+    expect(r.stdout).toMatch(/^✓ PostgreSQL: primary pg-0/m);
+  });
+});

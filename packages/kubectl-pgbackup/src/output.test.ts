@@ -1,0 +1,74 @@
+import { describe, expect, it } from '@jest/globals';
+import { BackupListSchema } from '@pgbackup/core/isomorphic';
+import { aBackup } from '@pgbackup/core/testing';
+import { parse as parseYaml } from 'yaml';
+import { age, humanBytes, render, serialize, table } from './output.js';
+import { backupListView } from './views.js';
+
+describe('table', () => {
+  const rows = [{ a: 'x', b: 'long value' }, { a: 'longer', b: 'y' }];
+  const columns = [
+    { header: 'a', value: (r: (typeof rows)[number]) => r.a },
+    { header: 'bee', value: (r: (typeof rows)[number]) => r.b },
+    { header: 'extra', value: () => 'w', wide: true },
+  ];
+
+  it('aligns columns three spaces apart under upper-case headers, like kubectl', () => {
+    expect(table(rows, columns)).toBe('A        BEE\nx        long value\nlonger   y\n');
+  });
+
+  it('drops the header line with --no-headers and adds wide columns with -o wide', () => {
+    expect(table(rows, columns, { noHeaders: true })).toBe('x        long value\nlonger   y\n');
+    expect(table(rows, columns, { wide: true }).split('\n')[0]).toBe('A        BEE          EXTRA');
+  });
+});
+
+describe('formats', () => {
+  const backups = [aBackup('pg-20260601020000-abcd', '2026-06-01T02:00:00Z', { size: 1024 ** 3 })];
+
+  it('prints json that parses back through the BackupList schema', async () => {
+    const { stdout } = await render(backupListView(backups), { format: 'json' });
+    const doc = JSON.parse(stdout);
+    expect(doc.kind).toBe('BackupList');
+    expect(BackupListSchema.parse(doc).items[0]!.id).toBe('pg-20260601020000-abcd');
+  });
+
+  it('prints yaml with the same content as json', async () => {
+    const yaml = (await render(backupListView(backups), { format: 'yaml' })).stdout;
+    const json = (await render(backupListView(backups), { format: 'json' })).stdout;
+    expect(parseYaml(yaml)).toEqual(JSON.parse(json));
+  });
+
+  it('prints backup/<id> per line with -o name', async () => {
+    expect((await render(backupListView(backups), { format: 'name' })).stdout).toBe('backup/pg-20260601020000-abcd\n');
+  });
+
+  it('says so on stderr when a table has no rows', async () => {
+    expect(await render(backupListView([], { namespace: 'db' }), { format: 'table' })).toEqual({ stdout: '', stderr: 'No backups found in db namespace.\n' });
+  });
+
+  it('refuses to print data that does not match its schema', async () => {
+    await expect(serialize('Backup', { id: 'x' }, 'json')).rejects.toThrow(/does not match its schema/);
+  });
+});
+
+describe('humanBytes and age', () => {
+  it('uses binary suffixes', () => {
+    expect([0, 1023, 1024, 1536 * 1024 ** 2, 10 * 1024 ** 3].map(humanBytes)).toEqual(['0', '1023', '1Ki', '1.5Gi', '10Gi']);
+  });
+
+  it('formats ages as kubectl does', () => {
+    const now = new Date('2026-06-10T00:00:00Z');
+    const ago = (s: number) => age(new Date(now.getTime() - s * 1000), now);
+    expect([ago(5), ago(119), ago(192), ago(600), ago(3 * 3600 + 60), ago(30 * 3600), ago(3 * 86400), ago(40 * 86400)]).toEqual([
+      '5s',
+      '119s',
+      '3m12s',
+      '10m',
+      '3h1m',
+      '30h',
+      '3d',
+      '40d',
+    ]);
+  });
+});
