@@ -1,0 +1,2 @@
+// Images and stylesheets imported by Backstage components: jest only needs a value.
+module.exports = 'test-file-stub';

@@ -1,0 +1,9 @@
+/** pgbackup for Backstage: the Backups entity tab and card (legacy frontend system; the new one is in `./alpha`). */
+export { pgBackupPlugin, EntityPgBackupContent, EntityPgBackupCard } from './plugin.js';
+export { isPgBackupAvailable, missingAnnotations, statefulSetOf } from './annotations.js';
+export { PgBackupClient } from './api/PgBackupClient.js';
+export { pgBackupApiRef, PgBackupApiError } from './api/types.js';
+export type { PgBackupApi, EntityKey, StatefulSetRef, EntityBackups, PartError } from './api/types.js';
+export type { Addressing, PgBackupClientOptions } from './api/PgBackupClient.js';
+export { pgBackupCreatePermission, pgBackupReadPermission } from './permissions.js';
+export type { EntityPgBackupContentProps } from './components/EntityPgBackupContent.js';
