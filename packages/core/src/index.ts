@@ -15,3 +15,4 @@ export * from './kubernetes/index.js';
 export * from './application/schedule.js';
 export * from './application/doctor.js';
 export * from './application/complete.js';
+export * from './application/findBackup.js';

@@ -51,6 +51,11 @@ export const pgbackupDirectDeletePermission = createPermission({
   attributes: { action: 'delete' },
 });
 
+export const pgbackupDirectRestorePermission = createPermission({
+  name: 'pgbackup.backup.direct.restore',
+  attributes: { action: 'update' },
+});
+
 export const pgbackupPermissions = [
   pgbackupReadPermission,
   pgbackupCreatePermission,
@@ -59,4 +64,5 @@ export const pgbackupPermissions = [
   pgbackupDirectCreatePermission,
   pgbackupDirectReadPermission,
   pgbackupDirectDeletePermission,
+  pgbackupDirectRestorePermission,
 ];
