@@ -81,6 +81,17 @@ describe('create', () => {
     expect(r.stderr).toMatch(/error: backup pg-\S+ is still in progress after 1s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/);
   });
 
+  it('on Ctrl-C during --wait stops waiting (exit 130) and says how to follow the backup, which goes on', async () => {
+    deps.snapshots.storage = 'cut';
+    const running = cli('create', 'pg', '--wait');
+    await new Promise((r) => setTimeout(r, 300));
+    process.emit('SIGINT');
+    const r = await running;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/error: stopped waiting; backup\/pg-\S+ goes on\nhint: follow it with: kubectl pgbackup status pg-/);
+    expect(deps.snapshots.all()[0]!.annotations['pgbackup.io/phase']).toBe('cut');
+  });
+
   it('prints the VolumeSnapshots as YAML with --dry-run and creates nothing', async () => {
     const r = await cli('create', 'pg', '--dry-run');
     expect(r.code).toBe(0);
@@ -236,5 +247,17 @@ describe('prune, pin, schedule, doctor', () => {
     expect(r.stdout).toMatch(/^✓ VolumeSnapshot API: /m);
     expect(r.stdout).toMatch(/^✗ RBAC: missing: get leases.coordination.k8s.io, .*\n    fix: /m);
     expect(r.stdout).toMatch(/^✓ PostgreSQL: primary pg-0/m);
+  });
+});
+
+describe('__complete (cobra protocol)', () => {
+  it('completes verbs, then StatefulSets or backup ids, then flags, each list ending with :4', async () => {
+    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'));
+    expect((await cli('__complete', 'p')).stdout).toBe('pin\nprune\n:4\n');
+    expect((await cli('__complete', 'schedule', '')).stdout).toBe('remove\nset\nshow\n:4\n');
+    expect((await cli('__complete', 'create', '-n', 'db', '')).stdout).toBe('pg\n:4\n');
+    expect((await cli('__complete', 'delete', '')).stdout).toBe('pg-20260601020000-aaaa\n:4\n');
+    expect((await cli('__complete', 'list', '-o', '')).stdout).toBe('table\nwide\njson\nyaml\nname\n:4\n');
+    expect((await cli('__complete', 'delete', '--f')).stdout).toBe('--force\n:4\n');
   });
 });
