@@ -1,4 +1,5 @@
 import { Button, LinearProgress, Typography } from '@material-ui/core';
+import { PgBackupApiError } from '../api/types.js';
 import type { BackupNowState } from './hooks.js';
 import { BackupStatus } from './StatusText.js';
 
@@ -39,8 +40,8 @@ export function BackupNow({ state, onStart }: { state: BackupNowState; onStart: 
         ) : null}
         {state.phase === 'error' ? (
           <Typography variant="body2" color="error" role="alert">
-            Back up now failed: {state.error.message}
-            {'problem' in state.error && (state.error as { hint?: string }).hint ? ` Next step: ${(state.error as { hint?: string }).hint}` : ''}
+            Back up now failed: {state.error.message.replace(/\.?$/, '.')}
+            {state.error instanceof PgBackupApiError && state.error.hint ? ` Next step: ${state.error.hint}` : ''}
           </Typography>
         ) : null}
       </div>
