@@ -84,9 +84,10 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   app.set('trust proxy', false);
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
+    const path = req.path; // before routers strip their mount path
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 };
+      const line = { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100 };
       if (res.statusCode >= 500) logger.warn('request', line);
       else logger.debug('request', line);
     });
