@@ -16,6 +16,7 @@ const swc = (syntax) => [
 const workspaceSources = {
   '^@pgbackup/core$': path.join(__dirname, 'packages/core/src/index.ts'),
   '^@pgbackup/core/isomorphic$': path.join(__dirname, 'packages/core/src/isomorphic.ts'),
+  '^@pgbackup/core/permissions$': path.join(__dirname, 'packages/core/src/permissions.ts'),
 };
 
 module.exports = (name, extra = {}) => ({

@@ -2,10 +2,8 @@ import { coreServices, createBackendPlugin, createServiceFactory, createServiceR
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { AuthorizeResult, type BasicPermission, type ResourcePermission } from '@backstage/plugin-permission-common';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { EntityAnnotations, dns1123LabelProblem, notFound } from '@pgbackup/core';
 import {
-  EntityAnnotations,
-  dns1123LabelProblem,
-  notFound,
   pgbackupCreatePermission,
   pgbackupDeletePermission,
   pgbackupDirectCreatePermission,
@@ -15,7 +13,7 @@ import {
   pgbackupPermissions,
   pgbackupReadPermission,
   pgbackupRestorePermission,
-} from '@pgbackup/core';
+} from '@pgbackup/core/permissions';
 import type { Request } from 'express';
 import { connectClusters, readClusterSettings, startCaches } from './clusters.js';
 import { HttpProblem } from './problem.js';

@@ -8,6 +8,5 @@ export * from './domain/schedule.js';
 export * from './domain/snapshotClass.js';
 export * from './schemas.js';
 export * from './domain/permissions.js';
-export * from './permissions.js';
 export * from './domain/labelSelector.js';
 export * from './httpApi.js';

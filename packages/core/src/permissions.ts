@@ -1,7 +1,8 @@
 /**
  * Backstage permissions of pgbackup, shared by the backend plugin (enforces) and the frontend
  * plugin (hides buttons). Resource permissions on `catalog-entity` let an admin write owner-only
- * policies with the catalog's conditions (e.g. isEntityOwner).
+ * policies with the catalog's conditions (e.g. isEntityOwner). A separate entry
+ * (`@pgbackup/core/permissions`) so the CLI does not load @backstage/plugin-permission-common.
  */
 import { createPermission } from '@backstage/plugin-permission-common';
 
