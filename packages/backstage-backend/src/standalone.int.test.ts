@@ -78,6 +78,12 @@ const json = async <T = Record<string, unknown>>(res: Response) => (await res.js
 describe('pgbackup-api on the local cluster', () => {
   beforeAll(async () => {
     if (!existsSync(KUBECONFIG)) throw new Error(`no ${KUBECONFIG}: start the local cluster with npm run cluster:up`);
+    // Fail fast (not after minutes of polling) when a part of the cluster, e.g. the CSI chain, is down.
+    await new Promise<void>((resolve, reject) =>
+      execFile('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeout: 30_000 }, (err, stdout) =>
+        err ? reject(new Error(`the local cluster is not fully up (npm run cluster:up):\n${stdout}`)) : resolve(),
+      ),
+    );
     await kubectl(['create', 'namespace', NS]);
     await kubectl(['apply', '-n', NS, '-f', '-'], statefulSet);
     api = await startStandalone({
