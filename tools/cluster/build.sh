@@ -70,10 +70,11 @@ build_etcd() {
   stamp etcd "$ETCD_VERSION"; done_in "etcd $ETCD_VERSION"
 }
 
-# kwok gets one local patch (tools/cluster/patches/kwok_exec_exitcode.go): `kubectl exec` reports the command's real exit code
-# instead of 1. go build -overlay refuses files in GOMODCACHE, so the module is copied next to the wrapper and replaced.
+# kwok gets two small local patches for `kubectl exec`: the command's real exit code instead of 1
+# (tools/cluster/patches/kwok_exec_exitcode.go), and EOF on the command's stdin when the client's stdin ends.
+# go build -overlay refuses files in GOMODCACHE, so the module is copied next to the wrapper and replaced.
 # Bump KWOK_PATCH when the patch changes, so the stamp forces a rebuild.
-KWOK_PATCH=exitcode1
+KWOK_PATCH=exec2
 build_kwok() {
   built kwok "$KWOK_VERSION+$KWOK_PATCH" kwok kwokctl && { log "kwok $KWOK_VERSION: cached"; return; }
   begin "kwok $KWOK_VERSION (+$KWOK_PATCH): building"
@@ -87,6 +88,9 @@ build_kwok() {
   grep -q 'execInContainerUnpatched(' "$src/pkg/kwok/server/debugging_exec.go" \
     || { log "kwok patch does not apply to $KWOK_VERSION (ExecInContainer not found)"; return 1; }
   cp "$ROOT/tools/cluster/patches/kwok_exec_exitcode.go" "$src/pkg/kwok/server/zz_exec_exitcode.go"
+  # Close the command's stdin when the client's stdin ends, so `kubectl exec -i pod -- psql < file.sql` terminates.
+  sed -i 's/^\(\t*\)_, _ = io.Copy(inPipe, opt.In)$/&\n\1_ = inPipe.Close()/' "$src/pkg/utils/exec/exec.go"
+  grep -q '_ = inPipe.Close()' "$src/pkg/utils/exec/exec.go" || { log "kwok stdin patch does not apply to $KWOK_VERSION"; return 1; }
   go mod edit -require="sigs.k8s.io/kwok@$KWOK_VERSION" -replace="sigs.k8s.io/kwok=./kwok-src"
   quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
   stamp kwok "$KWOK_VERSION+$KWOK_PATCH"; done_in "kwok $KWOK_VERSION"

@@ -64,7 +64,7 @@ wait_for "kube-apiserver /readyz" 120 api_ready || die "API not ready; see $KWOK
 say "API ready ($(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}'))"
 
 # 3. Snapshot CRDs (VolumeSnapshot*, VolumeGroupSnapshot*) and the cluster objects.
-kc apply --server-side --force-conflicts -f "$ROOT/.tools/crd/" -o name >/dev/null
+kc apply --server-side --force-conflicts -k "$ROOT/.tools/crd/" -o name >/dev/null
 kc wait --for=condition=Established --timeout=60s crd --all >/dev/null
 kc apply --server-side --force-conflicts -f "$HERE/manifests/node.yaml" -f "$HERE/manifests/storage.yaml" -o name >/dev/null
 
