@@ -1,8 +1,8 @@
 /**
- * The permissions the UI checks: core declares them once, the backend enforces them; the UI only
- * hides what would be refused.
+ * The permissions the UI checks: core declares them once (on their own browser-safe entry), the
+ * backend enforces them; the UI only hides what would be refused.
  */
-export {
-  pgbackupCreatePermission as pgBackupCreatePermission,
-  pgbackupReadPermission as pgBackupReadPermission,
-} from '@pgbackup/core/isomorphic';
+import { pgbackupCreatePermission, pgbackupReadPermission } from '@pgbackup/core/permissions';
+
+export const pgBackupCreatePermission = pgbackupCreatePermission;
+export const pgBackupReadPermission = pgbackupReadPermission;
