@@ -83,11 +83,30 @@ func (d *Driver) save() error {
 	return nil
 }
 
-// claim marks keys busy; the caller must release them. Call with d.mu held.
-func (d *Driver) claim(keys ...string) error {
+// claim marks keys busy; the caller must release them. Call with d.mu held; it
+// returns with d.mu held. A busy name is a retry of an operation still running:
+// Aborted, as CSI asks. A busy volume ("vol:<id>") is waited for: storage
+// serializes two snapshots of one volume rather than failing one, and a failed
+// CreateSnapshot would show up as a VolumeSnapshot error.
+func (d *Driver) claim(ctx context.Context, keys ...string) error {
 	for _, k := range keys {
-		if d.busy[k] {
+		if d.busy[k] && !strings.HasPrefix(k, "vol:") {
 			return status.Errorf(codes.Aborted, "an operation on %s is already in progress", k)
+		}
+	}
+	for slices.ContainsFunc(keys, func(k string) bool { return d.busy[k] }) {
+		d.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			d.mu.Lock()
+			return status.FromContextError(ctx.Err()).Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+		d.mu.Lock()
+	}
+	for _, k := range keys {
+		if id, ok := strings.CutPrefix(k, "vol:"); ok && d.st.Volumes[id] == nil {
+			return status.Errorf(codes.NotFound, "volume %s was deleted", id)
 		}
 	}
 	for _, k := range keys {
@@ -208,7 +227,7 @@ func (d *Driver) CreateVolume(ctx context.Context, req *csi.CreateVolumeRequest)
 	if srcVol != "" {
 		keys = append(keys, "vol:"+srcVol)
 	}
-	if err := d.claim(keys...); err != nil {
+	if err := d.claim(ctx, keys...); err != nil {
 		d.mu.Unlock()
 		return nil, err
 	}
@@ -337,7 +356,7 @@ func (d *Driver) CreateSnapshot(ctx context.Context, req *csi.CreateSnapshotRequ
 		return nil, status.Errorf(codes.NotFound, "source volume %s not found", req.SourceVolumeId)
 	}
 	keys := []string{req.Name, "vol:" + req.SourceVolumeId}
-	if err := d.claim(keys...); err != nil {
+	if err := d.claim(ctx, keys...); err != nil {
 		d.mu.Unlock()
 		return nil, err
 	}
@@ -529,7 +548,7 @@ func (d *Driver) CreateVolumeGroupSnapshot(ctx context.Context, req *csi.CreateV
 		}
 		keys = append(keys, "vol:"+v)
 	}
-	if err := d.claim(keys...); err != nil {
+	if err := d.claim(ctx, keys...); err != nil {
 		d.mu.Unlock()
 		return nil, err
 	}

@@ -369,3 +369,23 @@ func TestServesIdentityControllerAndGroupControllerOverGRPC(t *testing.T) {
 		t.Fatalf("GroupControllerGetCapabilities: %v, %v", gcaps, err)
 	}
 }
+
+// Two VolumeSnapshots of one PVC at once (a backup and a scheduled one) must both
+// succeed: a failed CreateSnapshot would surface as a VolumeSnapshot error.
+func TestConcurrentSnapshotsOfOneVolumeAreSerializedNotRefused(t *testing.T) {
+	d := newDriver(t, t.TempDir())
+	vol := createVolume(t, d, "pvc-1", 1<<30)
+	addFiller(t, d.VolumePath(vol.VolumeId)) // each copy takes a few ms: the calls overlap
+	errs := make(chan error, 2)
+	for _, name := range []string{"a", "b"} {
+		go func() {
+			_, err := d.CreateSnapshot(ctx, &csi.CreateSnapshotRequest{Name: name, SourceVolumeId: vol.VolumeId})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,11 +1,9 @@
 package podrunner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -19,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"pgbackup.local/cluster/internal/crilog"
 )
 
 // maxMessage bounds terminated.message, like the kubelet's 2 KiB for FallbackToLogsOnError.
@@ -41,25 +41,6 @@ func cliArgv(c *corev1.Container, env map[string]string, cli, kubectl string) []
 		argv[0] = kubectl
 	}
 	return argv
-}
-
-// tail returns the end of a log, at most maxMessage bytes, starting at a line.
-func tail(file string) string {
-	f, err := os.Open(file)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > maxMessage {
-		f.Seek(fi.Size()-maxMessage, io.SeekStart)
-	}
-	b, _ := io.ReadAll(f)
-	if len(b) == maxMessage {
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return strings.TrimRight(string(b), "\n")
 }
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates as the pod's
@@ -119,23 +100,28 @@ func exitCode(err error) int {
 func (cc *cliContainer) start(argv, env []string, dir string) {
 	cc.done = make(chan int, 1)
 	cc.started = time.Now()
-	out, err := os.OpenFile(cc.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	l, err := crilog.Open(cc.logFile)
 	if err != nil {
 		cc.done <- 127
 		return
 	}
-	defer out.Close()
 	cc.cmd = exec.Command(argv[0], argv[1:]...)
 	cc.cmd.Env, cc.cmd.Dir = env, dir
-	cc.cmd.Stdout, cc.cmd.Stderr = out, out
 	cc.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // kill reaches its children
-	if err := cc.cmd.Start(); err != nil {
-		fmt.Fprintf(out, "pod-runner: cannot run %q: %v\n", argv[0], err)
+	drained, err := l.Start(cc.cmd)
+	if err != nil {
+		l.Line(fmt.Sprintf("pod-runner: cannot run %q: %v", argv[0], err))
+		l.Close()
 		cc.cmd = nil
 		cc.done <- 127
 		return
 	}
-	go func(cmd *exec.Cmd, done chan int) { done <- exitCode(cmd.Wait()) }(cc.cmd, cc.done)
+	go func(cmd *exec.Cmd, done chan int) {
+		code := exitCode(cmd.Wait())
+		drained() // the termination message needs all of the output
+		l.Close()
+		done <- code
+	}(cc.cmd, cc.done)
 }
 
 // kill sends SIGTERM to the process group, SIGKILL after grace, and waits for the exit.
@@ -273,7 +259,7 @@ func (cc *cliContainer) exited(code int) {
 	if code != 0 {
 		reason = "Error"
 	}
-	cc.term = &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason, Message: tail(cc.logFile),
+	cc.term = &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason, Message: crilog.Tail(cc.logFile, maxMessage),
 		StartedAt: metav1.NewTime(cc.started), FinishedAt: metav1.Now()}
 	cc.cmd = nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pgbackup.local/cluster/internal/crilog"
 )
 
 // pgInstance is one PostgreSQL server run for a pod, on host paths, as the postgres user.
@@ -62,7 +64,7 @@ func (pg *pgInstance) prepare(ctx context.Context) error {
 	if err := pg.ownedDir(pg.sockDir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(pg.logFile), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(pg.logFile), 0o755); err != nil { // the pod's dir
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(pg.dataDir, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
@@ -170,42 +172,47 @@ func stopPid(pid int, grace time.Duration) error {
 	return fmt.Errorf("postgres %d does not stop", pid)
 }
 
-func (pg *pgInstance) openLog() (*os.File, error) {
-	return os.OpenFile(pg.logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-}
-
 func (pg *pgInstance) runLogged(ctx context.Context, name string, args ...string) error {
-	out, err := pg.openLog()
+	l, err := crilog.Open(pg.logFile)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	fmt.Fprintf(out, "--- %s %s %s\n", time.Now().UTC().Format(time.RFC3339), name, strings.Join(args, " "))
+	defer l.Close()
+	l.Line(fmt.Sprintf("--- %s %s", name, strings.Join(args, " ")))
 	cmd := pg.asPostgres(exec.CommandContext(ctx, name, args...))
-	cmd.Stdout, cmd.Stderr = out, out
-	return cmd.Run()
+	drained, err := l.Start(cmd)
+	if err != nil {
+		return err
+	}
+	err = cmd.Wait()
+	drained()
+	return err
 }
 
 // start launches postgres; its exit is reported on pg.exited.
 func (pg *pgInstance) start() error {
-	out, err := pg.openLog()
+	l, err := crilog.Open(pg.logFile)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
 	args := append([]string{"-D", pg.dataDir}, pg.serverArgs...)
 	// Ours come last: for repeated -c settings the last one wins.
 	args = append(args, "-c", "listen_addresses="+podIP, "-c", "port="+strconv.Itoa(pg.port),
 		"-c", "unix_socket_directories="+pg.sockDir, "-c", "fsync=on", "-c", "logging_collector=off")
-	fmt.Fprintf(out, "--- %s postgres %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(args, " "))
+	l.Line("--- postgres " + strings.Join(args, " "))
 	pg.cmd = pg.asPostgres(exec.Command(pg.bin("postgres"), args...))
 	pg.cmd.Dir = pg.dataDir
-	pg.cmd.Stdout, pg.cmd.Stderr = out, out
-	if err := pg.cmd.Start(); err != nil {
+	drained, err := l.Start(pg.cmd)
+	if err != nil {
+		l.Close()
 		return err
 	}
 	pg.exited = make(chan error, 1)
-	go func(cmd *exec.Cmd, ch chan error) { ch <- cmd.Wait() }(pg.cmd, pg.exited)
+	go func(cmd *exec.Cmd, ch chan error) {
+		ch <- cmd.Wait()
+		drained() // after reporting: an orphaned backend may hold the log a little longer
+		l.Close()
+	}(pg.cmd, pg.exited)
 	return nil
 }
 
