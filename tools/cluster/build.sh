@@ -16,7 +16,7 @@ log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 quiet() {
   local rc=0
   "$@" 2> >(grep --line-buffered -Ev '^go: (downloading|added|upgraded|downgraded|finding|extracting) ' >&2) || rc=$?
-  wait $! 2>/dev/null || true   # let the filter flush before the next line is logged
+  local filter=${!:-}; [ -z "$filter" ] || wait "$filter" 2>/dev/null || true   # let the filter flush first
   return $rc
 }
 T0=0; begin() { T0=$(date +%s); log "$*"; }
