@@ -17,8 +17,8 @@ stop() {
   local name=$1 secs=$2 pid i
   if pid=$(pid_of "$name"); then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-    if [ -d "/proc/$pid" ]; then say "$name ($pid) ignored SIGTERM for ${secs}s: killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    for ((i = 0; i < secs * 10; i++)); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then say "$name ($pid) ignored SIGTERM for ${secs}s: killing"; kill -KILL "$pid" 2>/dev/null || true; fi
     say "stopped $name ($pid)"
   fi
   rm -f "$PIDS/$name.pid"
@@ -28,6 +28,11 @@ stop pod-runner 60
 for c in csi-snapshotter csi-provisioner snapshot-controller pgbackup-csi; do stop "$c" 15; done
 
 if [ -f "$KWOK_DIR/kwok.yaml" ]; then
+  # Stop kwok-controller first and drop its node Lease: the next kwok-controller (new identity) can take the node at once.
+  if alive kwok-controller && api_ready; then
+    stop kwok-controller 15
+    kc delete lease -n kube-node-lease "$NODE" --ignore-not-found --request-timeout=5s >/dev/null 2>&1 || true
+  fi
   if [ $PURGE = 1 ]; then
     "$BIN/kwokctl" --name "$NAME" delete cluster --kubeconfig="$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || true
   else

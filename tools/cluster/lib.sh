@@ -26,13 +26,16 @@ say() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
 kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
+# running PID -> the process exists and is not a zombie waiting to be reaped.
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 # pid_of NAME -> prints the pid recorded for NAME (ours or kwokctl's) if that process is alive and is that program.
 pid_of() {
   local f pid
   for f in "$PIDS/$1.pid" "$KWOK_DIR/pids/$1.pid"; do
     [ -f "$f" ] || continue
     pid=$(cat "$f" 2>/dev/null) || continue
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+    [ -n "$pid" ] && running "$pid" || continue
     # guard against pid reuse: the command line must still name the program (kwok-controller runs as `kwok`)
     if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "${1%-controller}"; then echo "$pid"; return 0; fi
   done

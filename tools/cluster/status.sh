@@ -12,8 +12,8 @@ if api_ready; then
   node=$(kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
   printf '  %-24s %s\n' "node $NODE" "$([ "$node" = True ] && echo Ready || echo "NOT Ready ($node)")"
   [ "$node" = True ] || ok=1
-  pg=$(pgrep -c -f -- "$C/.*postgres|postgres.*$C/" 2>/dev/null || true)
-  printf '  %-24s %s\n' "postgres processes" "${pg:-0}"
+  pg=$(pgrep -c -f -- "postgres -D $C/" 2>/dev/null || true)
+  printf '  %-24s %s\n' "PostgreSQL servers" "${pg:-0}"
 else
   printf '  %-24s NOT ready\n' "API /readyz"; ok=1
 fi

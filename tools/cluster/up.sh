@@ -58,6 +58,7 @@ else
     --kwok-controller-binary="$BIN/kwok" \
     --kube-authorization=true --kube-admission=true \
     --extra-args=kube-apiserver=advertise-address=127.0.0.1 \
+    --node-lease-duration-seconds=40 \
     --timeout=3m >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl create cluster failed"; }
 fi
 wait_for "kube-apiserver /readyz" 120 api_ready || die "API not ready; see $KWOK_DIR/logs/kube-apiserver.log"
@@ -88,13 +89,24 @@ start csi-provisioner "$BIN/csi-provisioner" "$KC" --csi-address="$CSI_SOCK" --l
 start csi-snapshotter "$BIN/csi-snapshotter" "$KC" --csi-address="$CSI_SOCK" --leader-election=false \
   --timeout=5m --retry-interval-max=30s --extra-create-metadata=true \
   --feature-gates=CSIVolumeGroupSnapshot=true --v=2
-start pod-runner "$BIN/pod-runner" --kubeconfig "$KUBECONFIG_FILE" --statedir "$POD_STATE" --node "$NODE" \
+start pod-runner "$BIN/pod-runner" --kubeconfig "$KUBECONFIG_FILE" --statedir "$CSI_STATE" --workdir "$POD_STATE" \
+  --sockdir "$SOCK_DIR/pg" --node "$NODE" --pgbin "$PG_BIN" --kubectl "$BIN/kubectl" \
   --cli "$ROOT/packages/kubectl-pgbackup/bin/kubectl-pgbackup"
 
 # 5. Ready means: node Ready, default ServiceAccount present, our processes still alive after start-up.
 node_ready() { [ "$(kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
 default_sa() { kc get serviceaccount default -n default >/dev/null 2>&1; }
 wait_for "node $NODE Ready" 60 node_ready || die "node not Ready; see $KWOK_DIR/logs/kwok-controller.log"
+# kwok only acts for a node whose Lease it holds, and its identity is new on every start: a Lease left by an earlier
+# kwok-controller (killed, not stopped by down.sh) would stall pods until it expires. Take it over at once.
+kwok_id() { grep -o '"id":"[^"]*"' "$KWOK_DIR/logs/kwok-controller.log" 2>/dev/null | tail -1 | cut -d'"' -f4; }
+lease_held() { local id; id=$(kwok_id); [ -n "$id" ] && [ "$(kc get lease -n kube-node-lease "$NODE" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = "$id" ]; }
+for _ in 1 2 3 4 5 6; do lease_held && break; sleep 0.5; done
+if ! lease_held; then
+  say "taking over the node Lease left by an earlier kwok-controller"
+  kc delete lease -n kube-node-lease "$NODE" --ignore-not-found >/dev/null
+  wait_for "kwok to hold the node lease" 60 lease_held || die "kwok-controller does not manage $NODE; see $KWOK_DIR/logs/kwok-controller.log"
+fi
 wait_for "ServiceAccount default/default" 60 default_sa || die "no default ServiceAccount; see $KWOK_DIR/logs/kube-controller-manager.log"
 sleep 1
 for c in $OUR_COMPONENTS; do alive "$c" || die "$c exited; see $LOGS/$c.log"; done
