@@ -85,14 +85,21 @@ func TestContainerPathsMapOntoTheirVolumesDirectories(t *testing.T) {
 		{Name: "wal", MountPath: "/var/lib/postgresql/data/wal"}, // nested: must win for paths below it
 		{Name: "scratch", MountPath: "/scratch"},
 	}}
-	hp, err := resolveMounts(context.Background(), cs, pod, c, "/csi", "/pods/db_pg-0")
+	csi := t.TempDir()
+	if _, err := resolveMounts(context.Background(), cs, pod, c, csi, "/pods/db_pg-0"); err == nil || !strings.Contains(err.Error(), "vol-a") {
+		t.Fatalf("a missing volume directory was not reported: %v", err)
+	}
+	for _, v := range []string{"vol-a", "vol-b"} {
+		os.MkdirAll(filepath.Join(csi, "volumes", v), 0o777)
+	}
+	hp, err := resolveMounts(context.Background(), cs, pod, c, csi, "/pods/db_pg-0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for in, want := range map[string]string{
-		"/var/lib/postgresql/data/pgdata": "/csi/volumes/vol-a/sub/pgdata",
-		"/var/lib/postgresql/data":        "/csi/volumes/vol-a/sub",
-		"/var/lib/postgresql/data/wal/x":  "/csi/volumes/vol-b/x",
+		"/var/lib/postgresql/data/pgdata": csi + "/volumes/vol-a/sub/pgdata",
+		"/var/lib/postgresql/data":        csi + "/volumes/vol-a/sub",
+		"/var/lib/postgresql/data/wal/x":  csi + "/volumes/vol-b/x",
 		"/var/lib/postgresql/datax":       "/pods/db_pg-0/rootfs/var/lib/postgresql/datax",
 		"/scratch/a":                      "/pods/db_pg-0/emptydir/scratch/a",
 	} {

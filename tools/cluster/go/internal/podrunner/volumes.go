@@ -3,6 +3,7 @@ package podrunner
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -79,7 +80,12 @@ func claimDir(ctx context.Context, cs kubernetes.Interface, ns, claim, csiState 
 	if pv.Spec.CSI == nil || pv.Spec.CSI.VolumeHandle == "" {
 		return "", fmt.Errorf("PV %s of PVC %s is not a CSI volume", pv.Name, claim)
 	}
-	return filepath.Join(csiState, "volumes", pv.Spec.CSI.VolumeHandle), nil
+	dir := filepath.Join(csiState, "volumes", pv.Spec.CSI.VolumeHandle)
+	// Never create it: data written elsewhere would be missing from every snapshot.
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("PV %s: volume directory: %w (is --statedir pgbackup-csi's --statedir?)", pv.Name, err)
+	}
+	return dir, nil
 }
 
 // Host returns the host path of a container path, and whether it is on a persistent or emptyDir mount.
