@@ -41,7 +41,10 @@ chmod 0777 "$SOCK_DIR"
 for d in "$ROOT" "$(dirname "$ROOT")"; do chmod o+x "$d" 2>/dev/null || true; done
 id postgres >/dev/null 2>&1 || say "warning: no 'postgres' user on this machine; pod-runner cannot start PostgreSQL"
 
-# 2. Control plane through kwokctl (binary runtime, our binaries symlinked, nothing downloaded).
+# 2. Control plane through kwokctl (binary runtime, our binaries symlinked, nothing downloaded). The flags are saved in the
+#    cluster's kwok.yaml and reused by `kwokctl start`: after changing them here, recreate with down.sh --purge.
+#    advertise-address: the apiserver needs one without a default route; leader-elect=false: one instance each, and a
+#    restart after a crash does not wait for the old leader lease to expire.
 KWOKCTL=("$BIN/kwokctl" --name "$NAME")
 if [ -f "$KWOK_DIR/kwok.yaml" ]; then
   say "starting existing cluster (state in $KWOK_DIR)"
@@ -58,7 +61,8 @@ else
     --kwok-controller-binary="$BIN/kwok" \
     --kube-authorization=true --kube-admission=true \
     --extra-args=kube-apiserver=advertise-address=127.0.0.1 \
-    --node-lease-duration-seconds=40 \
+    --extra-args=kube-controller-manager=leader-elect=false \
+    --extra-args=kube-scheduler=leader-elect=false \
     --timeout=3m >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl create cluster failed"; }
 fi
 wait_for "kube-apiserver /readyz" 120 api_ready || die "API not ready; see $KWOK_DIR/logs/kube-apiserver.log"
