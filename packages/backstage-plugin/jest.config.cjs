@@ -5,7 +5,7 @@ module.exports = require('../../jest.base.cjs')('backstage-plugin', {
     testEnvironment: 'jsdom',
     setupFilesAfterEnv: ['<rootDir>/src/setupTests.ts'],
     transformIgnorePatterns: [
-      '/node_modules/(?:react|react-dom|scheduler|@material-ui|lodash|jsdom|@testing-library|core-js|@mui)/',
+      '/node_modules/(?:react|react-dom|scheduler|@material-ui|lodash|jsdom|@testing-library|core-js|@mui|playwright-core)/',
       '\\.cjs(\\.js)?$',
     ],
   },

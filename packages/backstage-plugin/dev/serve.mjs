@@ -110,6 +110,11 @@ export async function start() {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/api/pgbackup')) return proxy(req, res);
+    if (url.pathname.startsWith('/api/')) {
+      // No auth (or any other) backend here: the guest sign-in falls back to the legacy guest token.
+      res.writeHead(404, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: { name: 'NotFoundError', message: `the dev server has no ${url.pathname}` } }));
+    }
     const file = files.get(url.pathname);
     if (file) {
       res.writeHead(200, { 'content-type': url.pathname.endsWith('.css') ? 'text/css' : 'text/javascript', 'cache-control': 'no-store' });

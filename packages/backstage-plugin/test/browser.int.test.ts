@@ -1,0 +1,200 @@
+/**
+ * @jest-environment node
+ *
+ * The dev page in a real browser (Debian's Chromium, headless, through playwright-core) against the
+ * standalone pgbackup API on the local cluster (`npm run cluster:up`): a backup made with the CLI
+ * shows up, "Back up now" runs to completed, and screenshots of the tab and the card are saved to
+ * packages/backstage-plugin/screenshots/ for the README.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const PKG = path.resolve(import.meta.dirname, '..');
+const SHOTS = path.join(PKG, 'screenshots');
+const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
+const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
+const NODE = process.execPath;
+const CHROMIUM = '/usr/bin/chromium';
+const MIN = 60_000;
+const NS = `ui-${Date.now().toString(36)}`;
+const TOKEN = 'ui-test-token';
+
+const run = (file: string, args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = execFile(file, args, { timeout: 5 * MIN, env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(String(stdout)),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+const kubectl = (args: string[], input?: string) => run(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], input);
+
+async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, log: string[]): ChildProcess {
+  const child = spawn(NODE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
+  child.stderr?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
+  return child;
+}
+
+const statefulSet = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg}
+spec:
+  serviceName: pg
+  replicas: 1
+  selector: {matchLabels: {app: pg}}
+  template:
+    metadata: {labels: {app: pg}}
+    spec:
+      containers:
+      - name: postgres
+        image: postgres:15
+        env:
+        - {name: POSTGRES_PASSWORD, value: postgres}
+        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
+        readinessProbe:
+          exec: {command: [pg_isready, -U, postgres]}
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: pgbackup-local
+      resources: {requests: {storage: 1Gi}}
+`;
+
+/** Opens a dev page, through the dev app's guest sign-in when it asks. */
+async function open(page: Page, url: string) {
+  await page.goto(url);
+  const enter = page.getByRole('button', { name: /^enter$/i });
+  const content = page.getByText('PostgreSQL backups').first();
+  await Promise.race([enter.waitFor({ timeout: MIN }), content.waitFor({ timeout: MIN })]);
+  if (await enter.isVisible()) await enter.click();
+  await content.waitFor({ timeout: MIN });
+}
+
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('the dev page in Chromium against the local cluster', () => {
+  const log: string[] = [];
+  let api: ChildProcess | undefined;
+  let dev: ChildProcess | undefined;
+  let apiUrl = '';
+  let devUrl = '';
+  let browser: Browser | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: apt-get install -y chromium`);
+    if (!existsSync(KUBECONFIG)) throw new Error(`no ${KUBECONFIG}: start the local cluster with npm run cluster:up`);
+    await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')]).catch((e: Error) => {
+      throw new Error(`the local cluster is not fully up (npm run cluster:up):\n${e.message}`);
+    });
+    mkdirSync(SHOTS, { recursive: true });
+    await kubectl(['create', 'namespace', NS]);
+    await kubectl(['apply', '-n', NS, '-f', '-'], statefulSet);
+
+    const apiPort = await freePort();
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    api = startProcess(
+      'pgbackup-api',
+      [path.join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')],
+      { KUBECONFIG, PORT: String(apiPort), HOST: '127.0.0.1', PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_SHUTDOWN_GRACE_SECONDS: '2' },
+      log,
+    );
+    const devPort = await freePort();
+    devUrl = `http://127.0.0.1:${devPort}`;
+    dev = startProcess(
+      'dev-page',
+      [path.join(PKG, 'dev/serve.mjs')],
+      { PORT: String(devPort), PGBACKUP_API_URL: apiUrl, PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_DEV_NAMESPACE: NS, PGBACKUP_DEV_STATEFULSET: 'pg' },
+      log,
+    );
+    await eventually('pgbackup-api ready', 2 * MIN, async () => ((await fetch(`${apiUrl}/health/ready`)).ok ? true : undefined));
+    await eventually('the dev page', 2 * MIN, async () => ((await fetch(`${devUrl}/live`)).ok ? true : undefined));
+    await eventually(`StatefulSet ${NS}/pg ready`, 3 * MIN, async () => {
+      const s = (await (await fetch(`${apiUrl}/backup/statefulset/pg/status?namespace=${NS}`)).json()) as { readyReplicas?: number };
+      return s.readyReplicas === 1 ? true : undefined;
+    });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // The dev app has no auth backend: accept the fallback to the guest token.
+    page.on('dialog', (d) => void d.accept());
+  }, 8 * MIN);
+
+  afterAll(async () => {
+    await browser?.close();
+    api?.kill('SIGTERM');
+    dev?.kill('SIGTERM');
+    await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => undefined);
+    if (process.env.PGBACKUP_UI_TEST_LOG) console.log(log.join(''));
+  }, MIN);
+
+  it('shows a backup made with the CLI, then backs up now until completed', async () => {
+    const out = await run(
+      NODE,
+      [path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'), 'create', 'pg', '-n', NS, '--wait', '--timeout', '3m', '-o', 'json', '--kubeconfig', KUBECONFIG],
+    );
+    const cliBackup = (JSON.parse(out) as { id: string }).id;
+    expect(cliBackup).toMatch(/^pg-/);
+
+    await open(page, `${devUrl}/live`);
+    const tab = page.getByTestId('pgbackup-tab');
+    const card = page.getByTestId('pgbackup-card');
+    await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
+    await card.getByText(cliBackup).first().waitFor();
+    await card.screenshot({ path: path.join(SHOTS, 'card.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'tab.png'), fullPage: true });
+
+    await tab.getByRole('button', { name: 'Back up now' }).click();
+    const progress = tab.getByRole('status');
+    await progress.getByText(/in progress|Starting/).first().waitFor({ timeout: MIN });
+    await page.screenshot({ path: path.join(SHOTS, 'back-up-now-progress.png'), fullPage: true });
+    await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
+    const text = await progress.innerText();
+    const newId = /Backup (pg-[a-z0-9-]+)/.exec(text)?.[1];
+    expect(newId).toBeDefined();
+    expect(newId).not.toBe(cliBackup);
+    await tab.getByRole('link', { name: `Details of backup ${newId}` }).waitFor({ timeout: MIN });
+    await page.screenshot({ path: path.join(SHOTS, 'back-up-now-completed.png'), fullPage: true });
+
+    await tab.getByRole('link', { name: `Details of backup ${newId}` }).click();
+    await tab.getByText('VolumeSnapshots').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'backup-detail.png'), fullPage: true });
+  }, 8 * MIN);
+
+  it.each(['late', 'failed', 'denied', 'error', 'missing-annotation'])('renders the %s fixture page', async (name) => {
+    await open(page, `${devUrl}/${name === 'failed' ? 'failed?backup=orders-db-20261125t030000z' : name}`);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, `state-${name}.png`), fullPage: true });
+  }, 2 * MIN);
+});
