@@ -108,12 +108,24 @@ const DevApp = createDevApp()
     title: 'Failed backup',
     element: <Fixture api={new FakePgBackupApi({ backups: [failedBackup(), ...healthyBackups()] })} />,
   })
-  .addPage({ path: '/empty', title: 'No backups', element: <Fixture api={new FakePgBackupApi({ backups: [], status: missingStatus() })} /> })
+  .addPage({
+    path: '/empty',
+    title: 'No backups',
+    element: <Fixture api={new FakePgBackupApi({ backups: [], status: missingStatus() })} />,
+  })
   .addPage({ path: '/denied', title: 'Create denied', element: <Fixture api={new FakePgBackupApi()} allow={false} /> })
   .addPage({
     path: '/forbidden',
     title: 'Read denied',
-    element: <Fixture api={new FakePgBackupApi({ error: problem(403, 'Forbidden', 'user:default/guest may not read the backups of component:default/orders') })} />,
+    element: (
+      <Fixture
+        api={
+          new FakePgBackupApi({
+            error: problem(403, 'Forbidden', 'user:default/guest may not read the backups of component:default/orders'),
+          })
+        }
+      />
+    ),
   })
   .addPage({
     path: '/error',
@@ -122,14 +134,23 @@ const DevApp = createDevApp()
       <Fixture
         api={
           new FakePgBackupApi({
-            error: problem(503, 'Service Unavailable', 'The Kubernetes API of cluster "local" did not answer within 10s.', 'Check the cluster, then retry.'),
+            error: problem(
+              503,
+              'Service Unavailable',
+              'The Kubernetes API of cluster "local" did not answer within 10s.',
+              'Check the cluster, then retry.',
+            ),
           })
         }
       />
     ),
   })
   .addPage({ path: '/loading', title: 'Loading', element: <Fixture api={new FakePgBackupApi({ status: 'pending' })} /> })
-  .addPage({ path: '/missing-annotation', title: 'Missing annotation', element: <Fixture api={new FakePgBackupApi()} entity={entityWithoutAnnotations} /> })
+  .addPage({
+    path: '/missing-annotation',
+    title: 'Missing annotation',
+    element: <Fixture api={new FakePgBackupApi()} entity={entityWithoutAnnotations} />,
+  })
   .build();
 
 // render() of dev-utils misses createRoot behind esbuild's CJS interop: render here.

@@ -100,7 +100,15 @@ function proxy(req, res) {
   });
   up.on('error', (e) => {
     res.writeHead(502, { 'content-type': 'application/problem+json' });
-    res.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `the dev server could not reach the pgbackup API at ${apiUrl.href}: ${e.message}`, hint: 'start it (see packages/backstage-plugin/README.md) or set PGBACKUP_API_URL' }));
+    res.end(
+      JSON.stringify({
+        type: 'about:blank',
+        title: 'Bad Gateway',
+        status: 502,
+        detail: `the dev server could not reach the pgbackup API at ${apiUrl.href}: ${e.message}`,
+        hint: 'start it (see packages/backstage-plugin/README.md) or set PGBACKUP_API_URL',
+      }),
+    );
   });
   req.pipe(up);
 }
@@ -135,5 +143,7 @@ export async function start() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { url } = await start();
-  console.log(`pgbackup dev page: ${url}/live (API ${apiUrl.href}, StatefulSet ${live.namespace}/${live.statefulSet}); fixture pages: /healthy /late /failed /empty /denied /forbidden /error /loading /missing-annotation`);
+  console.log(
+    `pgbackup dev page: ${url}/live (API ${apiUrl.href}, StatefulSet ${live.namespace}/${live.statefulSet}); fixture pages: /healthy /late /failed /empty /denied /forbidden /error /loading /missing-annotation`,
+  );
 }

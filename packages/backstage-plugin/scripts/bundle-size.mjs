@@ -26,7 +26,9 @@ const result = await esbuild.build({
     {
       name: 'externals',
       setup(b) {
-        b.onResolve({ filter: /^@pgbackup\/core\/(isomorphic|permissions)$/ }, (args) => ({ path: path.join(root, `../core/src/${args.path.split('/').pop()}.ts`) }));
+        b.onResolve({ filter: /^@pgbackup\/core\/(isomorphic|permissions)$/ }, (args) => ({
+          path: path.join(root, `../core/src/${args.path.split('/').pop()}.ts`),
+        }));
         b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, async (args) => {
           for (const ext of ['.ts', '.tsx']) {
             const r = await b.resolve(args.path.replace(/\.js$/, ext), { resolveDir: args.resolveDir, kind: args.kind });
@@ -47,10 +49,21 @@ for (const f of result.outputFiles) {
   gz += gzipSync(f.contents, { level: 9 }).length;
 }
 const externals = new Set();
-for (const out of Object.values(result.metafile.outputs)) for (const i of out.imports) if (i.external) externals.add(i.path.split('/').slice(0, i.path.startsWith('@') ? 2 : 1).join('/'));
+for (const out of Object.values(result.metafile.outputs))
+  for (const i of out.imports)
+    if (i.external)
+      externals.add(
+        i.path
+          .split('/')
+          .slice(0, i.path.startsWith('@') ? 2 : 1)
+          .join('/'),
+      );
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`plugin bundle (index + alpha + lazy chunks, ${result.outputFiles.length} files): ${kb(raw)} minified, ${kb(gz)} gzipped`);
 console.log(`externals: ${[...externals].sort().join(', ')}`);
-const inputs = Object.entries(result.metafile.inputs).map(([p, i]) => [p, i.bytes]).sort((a, b) => b[1] - a[1]).slice(0, 8);
+const inputs = Object.entries(result.metafile.inputs)
+  .map(([p, i]) => [p, i.bytes])
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8);
 console.log('largest inputs (source bytes):');
 for (const [p, b] of inputs) console.log(`  ${kb(b).padStart(9)}  ${p}`);

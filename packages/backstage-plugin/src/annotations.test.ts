@@ -8,7 +8,10 @@ describe('annotations', () => {
   });
 
   it('accepts a label selector in place of the Kubernetes id', () => {
-    const e = { ...entity, metadata: { name: 'x', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x', 'pgbackup.io/statefulset': 'x-db' } } };
+    const e = {
+      ...entity,
+      metadata: { name: 'x', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x', 'pgbackup.io/statefulset': 'x-db' } },
+    };
     expect(isPgBackupAvailable(e)).toBe(true);
     expect(statefulSetOf(e)).toEqual({ name: 'x-db', namespace: 'default' });
   });
@@ -20,7 +23,10 @@ describe('annotations', () => {
   });
 
   it('passes the optional cluster annotation on', () => {
-    const e = { ...entity, metadata: { ...entity.metadata, annotations: { ...entity.metadata.annotations, 'pgbackup.io/cluster': 'prod' } } };
+    const e = {
+      ...entity,
+      metadata: { ...entity.metadata, annotations: { ...entity.metadata.annotations, 'pgbackup.io/cluster': 'prod' } },
+    };
     expect(statefulSetOf(e)?.cluster).toBe('prod');
   });
 });

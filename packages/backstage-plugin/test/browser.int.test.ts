@@ -101,7 +101,14 @@ async function open(page: Page, url: string) {
   await content.waitFor({ timeout: MIN });
 }
 
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 describe('the dev page in Chromium against the local cluster', () => {
   const log: string[] = [];
@@ -135,7 +142,13 @@ describe('the dev page in Chromium against the local cluster', () => {
     dev = startProcess(
       'dev-page',
       [path.join(PKG, 'dev/serve.mjs')],
-      { PORT: String(devPort), PGBACKUP_API_URL: apiUrl, PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_DEV_NAMESPACE: NS, PGBACKUP_DEV_STATEFULSET: 'pg' },
+      {
+        PORT: String(devPort),
+        PGBACKUP_API_URL: apiUrl,
+        PGBACKUP_API_TOKEN: TOKEN,
+        PGBACKUP_DEV_NAMESPACE: NS,
+        PGBACKUP_DEV_STATEFULSET: 'pg',
+      },
       log,
     );
     await eventually('pgbackup-api ready', 2 * MIN, async () => ((await fetch(`${apiUrl}/health/ready`)).ok ? true : undefined));
@@ -159,42 +172,63 @@ describe('the dev page in Chromium against the local cluster', () => {
     if (process.env.PGBACKUP_UI_TEST_LOG) console.log(log.join(''));
   }, MIN);
 
-  it('shows a backup made with the CLI, then backs up now until completed', async () => {
-    const out = await run(
-      NODE,
-      [path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'), 'create', 'pg', '-n', NS, '--wait', '--timeout', '3m', '-o', 'json', '--kubeconfig', KUBECONFIG],
-    );
-    const cliBackup = (JSON.parse(out) as { id: string }).id;
-    expect(cliBackup).toMatch(/^pg-/);
+  it(
+    'shows a backup made with the CLI, then backs up now until completed',
+    async () => {
+      const out = await run(NODE, [
+        path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'),
+        'create',
+        'pg',
+        '-n',
+        NS,
+        '--wait',
+        '--timeout',
+        '3m',
+        '-o',
+        'json',
+        '--kubeconfig',
+        KUBECONFIG,
+      ]);
+      const cliBackup = (JSON.parse(out) as { id: string }).id;
+      expect(cliBackup).toMatch(/^pg-/);
 
-    await open(page, `${devUrl}/live`);
-    const tab = page.getByTestId('pgbackup-tab');
-    const card = page.getByTestId('pgbackup-card');
-    await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
-    await card.getByText(cliBackup).first().waitFor();
-    await card.screenshot({ path: path.join(SHOTS, 'card.png') });
-    await page.screenshot({ path: path.join(SHOTS, 'tab.png'), fullPage: true });
+      await open(page, `${devUrl}/live`);
+      const tab = page.getByTestId('pgbackup-tab');
+      const card = page.getByTestId('pgbackup-card');
+      await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
+      await card.getByText(cliBackup).first().waitFor();
+      await card.screenshot({ path: path.join(SHOTS, 'card.png') });
+      await page.screenshot({ path: path.join(SHOTS, 'tab.png'), fullPage: true });
 
-    await tab.getByRole('button', { name: 'Back up now' }).click();
-    const progress = tab.getByRole('status');
-    await progress.getByText(/in progress|Starting/).first().waitFor({ timeout: MIN });
-    await page.screenshot({ path: path.join(SHOTS, 'back-up-now-progress.png'), fullPage: true });
-    await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
-    const text = await progress.innerText();
-    const newId = /Backup (pg-[a-z0-9-]+)/.exec(text)?.[1];
-    expect(newId).toBeDefined();
-    expect(newId).not.toBe(cliBackup);
-    await tab.getByRole('link', { name: `Details of backup ${newId}` }).waitFor({ timeout: MIN });
-    await page.screenshot({ path: path.join(SHOTS, 'back-up-now-completed.png'), fullPage: true });
+      await tab.getByRole('button', { name: 'Back up now' }).click();
+      const progress = tab.getByRole('status');
+      await progress
+        .getByText(/in progress|Starting/)
+        .first()
+        .waitFor({ timeout: MIN });
+      await page.screenshot({ path: path.join(SHOTS, 'back-up-now-progress.png'), fullPage: true });
+      await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
+      const text = await progress.innerText();
+      const newId = /Backup (pg-[a-z0-9-]+)/.exec(text)?.[1];
+      expect(newId).toBeDefined();
+      expect(newId).not.toBe(cliBackup);
+      await tab.getByRole('link', { name: `Details of backup ${newId}` }).waitFor({ timeout: MIN });
+      await page.screenshot({ path: path.join(SHOTS, 'back-up-now-completed.png'), fullPage: true });
 
-    await tab.getByRole('link', { name: `Details of backup ${newId}` }).click();
-    await tab.getByText('VolumeSnapshots').waitFor();
-    await page.screenshot({ path: path.join(SHOTS, 'backup-detail.png'), fullPage: true });
-  }, 8 * MIN);
+      await tab.getByRole('link', { name: `Details of backup ${newId}` }).click();
+      await tab.getByText('VolumeSnapshots').waitFor();
+      await page.screenshot({ path: path.join(SHOTS, 'backup-detail.png'), fullPage: true });
+    },
+    8 * MIN,
+  );
 
-  it.each(['late', 'failed', 'denied', 'error', 'missing-annotation'])('renders the %s fixture page', async (name) => {
-    await open(page, `${devUrl}/${name === 'failed' ? 'failed?backup=orders-db-20261125t030000z' : name}`);
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(SHOTS, `state-${name}.png`), fullPage: true });
-  }, 2 * MIN);
+  it.each(['late', 'failed', 'denied', 'error', 'missing-annotation'])(
+    'renders the %s fixture page',
+    async (name) => {
+      await open(page, `${devUrl}/${name === 'failed' ? 'failed?backup=orders-db-20261125t030000z' : name}`);
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(SHOTS, `state-${name}.png`), fullPage: true });
+    },
+    2 * MIN,
+  );
 });

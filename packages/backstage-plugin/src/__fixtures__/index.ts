@@ -1,7 +1,14 @@
 /** Sample entities, backups and statuses for tests and the dev page's fixture pages. */
 import type { Entity } from '@backstage/catalog-model';
 import type { BackupDto, Problem, StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
-import { PgBackupApiError, type EntityBackups, type EntityKey, type PartError, type PgBackupApi, type StatefulSetRef } from '../api/types.js';
+import {
+  PgBackupApiError,
+  type EntityBackups,
+  type EntityKey,
+  type PartError,
+  type PgBackupApi,
+  type StatefulSetRef,
+} from '../api/types.js';
 
 const HOUR = 3600_000;
 export const iso = (msAgo: number, now = Date.now()) => new Date(now - msAgo).toISOString();
@@ -64,7 +71,14 @@ export function backup(overrides: Partial<BackupDto> & { id: string }, now = Dat
 }
 
 export const healthyBackups = (now = Date.now()): BackupDto[] => [
-  backup({ id: 'orders-db-20261125t020000z', startedAt: iso(2 * HOUR, now), verification: { result: 'passed', at: iso(1 * HOUR, now), restoreSeconds: 42 } }, now),
+  backup(
+    {
+      id: 'orders-db-20261125t020000z',
+      startedAt: iso(2 * HOUR, now),
+      verification: { result: 'passed', at: iso(1 * HOUR, now), restoreSeconds: 42 },
+    },
+    now,
+  ),
   backup({ id: 'orders-db-20261124t020000z', startedAt: iso(26 * HOUR, now), pinned: true }, now),
   backup({ id: 'orders-db-20261123t091500z', type: 'manual', startedAt: iso(43 * HOUR, now), size: 524_288_000 }, now),
 ];
@@ -103,7 +117,15 @@ export function status(overrides: Partial<StatefulSetStatusDto> = {}, now = Date
     readyReplicas: 1,
     currentReplicas: 1,
     updatedReplicas: 1,
-    pods: [{ name: 'orders-db-0', ordinal: 0, phase: 'Running', ready: true, pvcs: [{ name: 'data-orders-db-0', phase: 'Bound', capacityBytes: 10_737_418_240 }] }],
+    pods: [
+      {
+        name: 'orders-db-0',
+        ordinal: 0,
+        phase: 'Running',
+        ready: true,
+        pvcs: [{ name: 'data-orders-db-0', phase: 'Bound', capacityBytes: 10_737_418_240 }],
+      },
+    ],
     newestBackup: newest,
     newestCompletedBackup: newest,
     schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
@@ -117,13 +139,27 @@ export const lateStatus = (now = Date.now()) =>
     {
       newestBackup: healthyBackups(now)[1],
       newestCompletedBackup: healthyBackups(now)[1],
-      freshness: { state: 'late', newestCompletedAt: iso(26 * HOUR, now), expectedSince: iso(2 * HOUR, now), rpoSeconds: 86400, lateBySeconds: 7200, nextRunAt: new Date(now + 22 * HOUR).toISOString() },
+      freshness: {
+        state: 'late',
+        newestCompletedAt: iso(26 * HOUR, now),
+        expectedSince: iso(2 * HOUR, now),
+        rpoSeconds: 86400,
+        lateBySeconds: 7200,
+        nextRunAt: new Date(now + 22 * HOUR).toISOString(),
+      },
     },
     now,
   );
 
 export const missingStatus = (now = Date.now()) =>
-  status({ newestBackup: undefined, newestCompletedBackup: undefined, freshness: { state: 'missing', nextRunAt: new Date(now + 22 * HOUR).toISOString() } }, now);
+  status(
+    {
+      newestBackup: undefined,
+      newestCompletedBackup: undefined,
+      freshness: { state: 'missing', nextRunAt: new Date(now + 22 * HOUR).toISOString() },
+    },
+    now,
+  );
 
 export const problem = (status: number, title: string, detail: string, hint?: string): PgBackupApiError => {
   const p: Problem = { type: 'about:blank', title, status, detail, ...(hint ? { hint } : {}) };
@@ -145,7 +181,15 @@ export class FakePgBackupApi implements PgBackupApi {
   calls: string[] = [];
   private polls = 0;
 
-  constructor(options: { backups?: BackupDto[]; status?: StatefulSetStatusDto | Error | 'pending'; listError?: Error; error?: Error; createError?: Error } = {}) {
+  constructor(
+    options: {
+      backups?: BackupDto[];
+      status?: StatefulSetStatusDto | Error | 'pending';
+      listError?: Error;
+      error?: Error;
+      createError?: Error;
+    } = {},
+  ) {
     this.backups = options.backups ?? healthyBackups();
     this.statusValue = options.status ?? status();
     this.listError = options.listError;
@@ -158,10 +202,14 @@ export class FakePgBackupApi implements PgBackupApi {
     if (this.error) throw this.error;
     if (this.statusValue === 'pending') return new Promise(() => {});
     const errors: PartError[] = [];
-    const asPart = (part: string, err: Error) => errors.push({ part, status: err instanceof PgBackupApiError ? err.status : 500, detail: err.message });
+    const asPart = (part: string, err: Error) =>
+      errors.push({ part, status: err instanceof PgBackupApiError ? err.status : 500, detail: err.message });
     if (this.statusValue instanceof Error) asPart('statefulset', this.statusValue);
     if (this.listError) asPart('backups', this.listError);
-    const statusValue = this.statusValue instanceof Error ? undefined : { ...this.statusValue, newestBackup: this.backups[0] ?? this.statusValue.newestBackup };
+    const statusValue =
+      this.statusValue instanceof Error
+        ? undefined
+        : { ...this.statusValue, newestBackup: this.backups[0] ?? this.statusValue.newestBackup };
     return {
       namespace: t.namespace,
       statefulSet: t.name,
@@ -179,7 +227,13 @@ export class FakePgBackupApi implements PgBackupApi {
     if (b.status === 'in_progress' && ++this.polls >= this.completeAfterPolls) {
       const done: BackupDto =
         this.createdStatus === 'completed'
-          ? { ...b, status: 'completed', phase: 'cut', size: 1_610_612_736, snapshots: b.snapshots.map((s) => ({ ...s, readyToUse: true })) }
+          ? {
+              ...b,
+              status: 'completed',
+              phase: 'cut',
+              size: 1_610_612_736,
+              snapshots: b.snapshots.map((s) => ({ ...s, readyToUse: true })),
+            }
           : { ...b, status: 'failed', phase: 'failed', error: 'VolumeSnapshot failed: storage is full' };
       this.backups[i] = done;
       return done;
@@ -191,8 +245,15 @@ export class FakePgBackupApi implements PgBackupApi {
     this.calls.push('create');
     if (this.createError) throw this.createError;
     const now = Date.now();
-    const id = `orders-db-${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}`;
-    const b = backup({ id, type: 'manual', status: 'in_progress', phase: 'cut', startedAt: new Date(now).toISOString(), size: undefined }, now);
+    const id = `orders-db-${new Date(now)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'z')
+      .toLowerCase()}`;
+    const b = backup(
+      { id, type: 'manual', status: 'in_progress', phase: 'cut', startedAt: new Date(now).toISOString(), size: undefined },
+      now,
+    );
     this.polls = 0;
     this.backups.unshift(b);
     return b;

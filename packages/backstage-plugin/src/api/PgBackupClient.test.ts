@@ -3,7 +3,14 @@ import { backup, status } from '../__fixtures__/index.js';
 import { PgBackupClient } from './PgBackupClient.js';
 import { PgBackupApiError } from './types.js';
 
-const asResource = (b: ReturnType<typeof backup>) => ({ ...b, databaseName: b.statefulSet, backupType: b.type, isCompleted: b.status === 'completed', isFailed: b.status === 'failed', snapshotReady: true });
+const asResource = (b: ReturnType<typeof backup>) => ({
+  ...b,
+  databaseName: b.statefulSet,
+  backupType: b.type,
+  isCompleted: b.status === 'completed',
+  isFailed: b.status === 'failed',
+  snapshotReady: true,
+});
 const resource = (id: string) => {
   const b = backup({ id });
   return { ...b, databaseName: b.statefulSet, backupType: b.type, isCompleted: true, isFailed: false, snapshotReady: true };
@@ -31,7 +38,15 @@ const target = { name: 'orders-db', namespace: 'shop' };
 describe('PgBackupClient', () => {
   it('reads an entity through the entity route and parses it with core schemas', async () => {
     const { c, fetch } = client(() =>
-      json({ entityRef: 'component:default/orders', cluster: 'local', namespace: 'shop', statefulSet: 'orders-db', status: { ...status(), newestBackup: asResource(backup({ id: 'orders-db-1' })), newestCompletedBackup: undefined }, backups: [resource('orders-db-1')], errors: [] }),
+      json({
+        entityRef: 'component:default/orders',
+        cluster: 'local',
+        namespace: 'shop',
+        statefulSet: 'orders-db',
+        status: { ...status(), newestBackup: asResource(backup({ id: 'orders-db-1' })), newestCompletedBackup: undefined },
+        backups: [resource('orders-db-1')],
+        errors: [],
+      }),
     );
     const r = await c.getEntityBackups(entity, target);
     expect(fetch.mock.calls[0]![0]).toBe('http://backstage/api/pgbackup/entity/component/default/orders');
@@ -40,11 +55,13 @@ describe('PgBackupClient', () => {
   });
 
   it('reads the StatefulSet routes of the standalone server, and keeps a failing part as an error', async () => {
-    const { c, fetch } = client((url) =>
-      url.includes('/status')
-        ? json({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'StatefulSet shop/orders-db not found' }, { status: 404 })
-        : json({ items: [resource('orders-db-1')], total: 1 }),
-    'statefulset');
+    const { c, fetch } = client(
+      (url) =>
+        url.includes('/status')
+          ? json({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'StatefulSet shop/orders-db not found' }, { status: 404 })
+          : json({ items: [resource('orders-db-1')], total: 1 }),
+      'statefulset',
+    );
     const r = await c.getEntityBackups(entity, target);
     expect(fetch.mock.calls.map((x) => x[0]).sort()).toEqual([
       'http://backstage/api/pgbackup/backup/statefulset/orders-db/status?namespace=shop',
@@ -76,7 +93,13 @@ describe('PgBackupClient', () => {
   it('turns a problem+json answer into an error carrying its detail and hint', async () => {
     const { c } = client(() =>
       json(
-        { type: 'https://pgbackup.io/problems/conflict', title: 'Conflict', status: 409, detail: 'a backup is already running', hint: 'wait for it' },
+        {
+          type: 'https://pgbackup.io/problems/conflict',
+          title: 'Conflict',
+          status: 409,
+          detail: 'a backup is already running',
+          hint: 'wait for it',
+        },
         { status: 409, headers: { 'content-type': 'application/problem+json' } },
       ),
     );

@@ -56,7 +56,14 @@ export class PgBackupClient implements PgBackupApi {
   async getEntityBackups(entity: EntityKey, target: StatefulSetRef): Promise<EntityBackups> {
     if (this.addressing === 'entity') {
       const r = this.parse(EntityBackupsResponseSchema, await this.request('GET', entityPath(entity)), 'entity backups answer');
-      return { namespace: r.namespace, statefulSet: r.statefulSet, cluster: r.cluster, status: r.status, backups: r.backups, errors: r.errors };
+      return {
+        namespace: r.namespace,
+        statefulSet: r.statefulSet,
+        cluster: r.cluster,
+        status: r.status,
+        backups: r.backups,
+        errors: r.errors,
+      };
     }
     // The standalone server: the two reads the entity route makes server-side, each allowed to fail alone.
     const errors: PartError[] = [];
@@ -69,22 +76,27 @@ export class PgBackupClient implements PgBackupApi {
     const [status, page] = await Promise.all([
       part(
         'statefulset',
-        this.request('GET', `/backup/statefulset/${encodeURIComponent(target.name)}/status?${query({ namespace: target.namespace, cluster: target.cluster })}`).then((b) =>
-          this.parse(StatefulSetStatusResponseSchema, b, 'StatefulSet status'),
-        ),
+        this.request(
+          'GET',
+          `/backup/statefulset/${encodeURIComponent(target.name)}/status?${query({ namespace: target.namespace, cluster: target.cluster })}`,
+        ).then((b) => this.parse(StatefulSetStatusResponseSchema, b, 'StatefulSet status')),
       ),
       part(
         'backups',
-        this.request('GET', `/backups?${query({ namespace: target.namespace, statefulset: target.name, limit: '500', cluster: target.cluster })}`).then((b) =>
-          this.parse(BackupPageSchema, b, 'backup list'),
-        ),
+        this.request(
+          'GET',
+          `/backups?${query({ namespace: target.namespace, statefulset: target.name, limit: '500', cluster: target.cluster })}`,
+        ).then((b) => this.parse(BackupPageSchema, b, 'backup list')),
       ),
     ]);
     return { namespace: target.namespace, statefulSet: target.name, cluster: target.cluster, status, backups: page?.items ?? [], errors };
   }
 
   async getBackup(id: string, target: StatefulSetRef): Promise<BackupDto> {
-    const body = await this.request('GET', `/backup/${encodeURIComponent(id)}?${query({ namespace: target.namespace, cluster: target.cluster })}`);
+    const body = await this.request(
+      'GET',
+      `/backup/${encodeURIComponent(id)}?${query({ namespace: target.namespace, cluster: target.cluster })}`,
+    );
     return this.parse(BackupResourceSchema, body, 'backup');
   }
 
@@ -128,7 +140,8 @@ export class PgBackupClient implements PgBackupApi {
       // not JSON: handled below
     }
     if (!res.ok) throw toError(res, body, text);
-    if (body === undefined) throw new PgBackupApiError(res.status, undefined, `The pgbackup API answered ${method} ${path} with a body that is not JSON.`);
+    if (body === undefined)
+      throw new PgBackupApiError(res.status, undefined, `The pgbackup API answered ${method} ${path} with a body that is not JSON.`);
     return body;
   }
 
@@ -154,5 +167,9 @@ function toError(res: Response, body: unknown, text: string): PgBackupApiError {
   const backstage = body as { error?: { message?: unknown } } | undefined;
   if (typeof backstage?.error?.message === 'string') return new PgBackupApiError(res.status, undefined, backstage.error.message);
   const snippet = text.trim().slice(0, 200);
-  return new PgBackupApiError(res.status, undefined, `The pgbackup API answered ${res.status} ${res.statusText}${snippet ? `: ${snippet}` : ''}`);
+  return new PgBackupApiError(
+    res.status,
+    undefined,
+    `The pgbackup API answered ${res.status} ${res.statusText}${snippet ? `: ${snippet}` : ''}`,
+  );
 }

@@ -10,7 +10,17 @@ import { BackupStatus, Status, Verified } from './StatusText.js';
 type Snapshot = BackupDto['snapshots'][number];
 
 /** One backup: its facts, each VolumeSnapshot, and what went wrong. */
-export function BackupDetail({ id, target, closeHref, fallback }: { id: string; target: StatefulSetRef; closeHref: string; fallback?: BackupDto }) {
+export function BackupDetail({
+  id,
+  target,
+  closeHref,
+  fallback,
+}: {
+  id: string;
+  target: StatefulSetRef;
+  closeHref: string;
+  fallback?: BackupDto;
+}) {
   const api = useApi(pgBackupApiRef);
   const { value, error, loading, retry } = useLoad(() => api.getBackup(id, target), [api, id, target.name, target.namespace]);
   const b = value ?? fallback;
@@ -29,9 +39,7 @@ export function BackupDetail({ id, target, closeHref, fallback }: { id: string; 
   const v = b.verification;
   return (
     <InfoCard title={`Backup ${b.id}`} subheader={loading ? 'Refreshing…' : undefined} action={close}>
-      {b.error ? (
-        <WarningPanel severity="error" title="This backup failed" message={b.error} defaultExpanded />
-      ) : null}
+      {b.error ? <WarningPanel severity="error" title="This backup failed" message={b.error} defaultExpanded /> : null}
       <StructuredMetadataTable
         dense
         metadata={{
@@ -69,7 +77,13 @@ export function BackupDetail({ id, target, closeHref, fallback }: { id: string; 
             title: 'readyToUse',
             field: 'readyToUse',
             render: (s) =>
-              s.error ? <Status tone="error">Error</Status> : s.readyToUse ? <Status tone="ok">true</Status> : <Status tone="running">false</Status>,
+              s.error ? (
+                <Status tone="error">Error</Status>
+              ) : s.readyToUse ? (
+                <Status tone="ok">true</Status>
+              ) : (
+                <Status tone="running">false</Status>
+              ),
           },
           { title: 'restoreSize', field: 'restoreSize', render: (s) => formatBytes(s.restoreSize) },
           { title: 'Created', field: 'createdAt', render: (s) => formatTime(s.createdAt) },

@@ -35,7 +35,11 @@ export function BackupNow({ state, onStart }: { state: BackupNowState; onStart: 
         {state.phase === 'done' ? (
           <Typography variant="body2" component="div">
             Backup {state.backup.id}: <BackupStatus backup={state.backup} />
-            {state.backup.error ? <Typography variant="body2" color="error">{state.backup.error}</Typography> : null}
+            {state.backup.error ? (
+              <Typography variant="body2" color="error">
+                {state.backup.error}
+              </Typography>
+            ) : null}
           </Typography>
         ) : null}
         {state.phase === 'error' ? (

@@ -28,7 +28,15 @@ export const toRow = (b: BackupDto): BackupRow => ({
   backup: b,
 });
 
-export function BackupsTable({ backups, loading, detailHref }: { backups: BackupDto[]; loading: boolean; detailHref: (id: string) => string }) {
+export function BackupsTable({
+  backups,
+  loading,
+  detailHref,
+}: {
+  backups: BackupDto[];
+  loading: boolean;
+  detailHref: (id: string) => string;
+}) {
   const now = Date.now();
   const columns: TableColumn<BackupRow>[] = [
     {

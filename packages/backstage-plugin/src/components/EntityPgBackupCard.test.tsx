@@ -9,7 +9,12 @@ import { EntityPgBackupCard } from './EntityPgBackupCard.js';
 
 function renderCard(api: FakePgBackupApi, e: Entity = entity) {
   return renderInTestApp(
-    <TestApiProvider apis={[[pgBackupApiRef, api], [permissionApiRef, mockApis.permission()]]}>
+    <TestApiProvider
+      apis={[
+        [pgBackupApiRef, api],
+        [permissionApiRef, mockApis.permission()],
+      ]}
+    >
       <EntityProvider entity={e}>
         <EntityPgBackupCard />
       </EntityProvider>
@@ -51,7 +56,12 @@ describe('EntityPgBackupCard', () => {
   it("shows the problem's detail and hint when the API fails", async () => {
     await renderCard(
       new FakePgBackupApi({
-        error: problem(503, 'Service Unavailable', 'The Kubernetes API at https://10.0.0.1:6443 did not answer within 10s.', 'Check the cluster and retry.'),
+        error: problem(
+          503,
+          'Service Unavailable',
+          'The Kubernetes API at https://10.0.0.1:6443 did not answer within 10s.',
+          'Check the cluster and retry.',
+        ),
       }),
     );
     expect(await screen.findByText(/did not answer within 10s/)).toBeInTheDocument();
@@ -61,7 +71,9 @@ describe('EntityPgBackupCard', () => {
   });
 
   it('explains a denied read instead of an error', async () => {
-    await renderCard(new FakePgBackupApi({ error: problem(403, 'Forbidden', 'user:default/guest may not read backups of component:default/orders') }));
+    await renderCard(
+      new FakePgBackupApi({ error: problem(403, 'Forbidden', 'user:default/guest may not read backups of component:default/orders') }),
+    );
     expect(await screen.findByText('You do not have access to the backup status of this entity')).toBeInTheDocument();
   });
 

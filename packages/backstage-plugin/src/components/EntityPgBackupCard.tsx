@@ -8,9 +8,7 @@ import { BackupStatus, Freshness, Status } from './StatusText.js';
 
 /** The newest verification among the backups, if any backup was ever verified. */
 export function lastVerified(backups: BackupDto[] | undefined): BackupDto | undefined {
-  return backups
-    ?.filter((b) => b.verification)
-    .sort((a, b) => Date.parse(b.verification!.at) - Date.parse(a.verification!.at))[0];
+  return backups?.filter((b) => b.verification).sort((a, b) => Date.parse(b.verification!.at) - Date.parse(a.verification!.at))[0];
 }
 
 function When({ iso }: { iso: string | undefined }) {
@@ -75,7 +73,13 @@ export function EntityPgBackupCard() {
       'None yet'
     ),
     ...(s.newestCompletedBackup && s.newestCompletedBackup.id !== newest?.id
-      ? { 'newest completed': <span>{s.newestCompletedBackup.id} · <When iso={s.newestCompletedBackup.cutAt ?? s.newestCompletedBackup.startedAt} /></span> }
+      ? {
+          'newest completed': (
+            <span>
+              {s.newestCompletedBackup.id} · <When iso={s.newestCompletedBackup.cutAt ?? s.newestCompletedBackup.startedAt} />
+            </span>
+          ),
+        }
       : {}),
     'last verification': v ? (
       <span>

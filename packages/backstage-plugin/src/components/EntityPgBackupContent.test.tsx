@@ -111,11 +111,18 @@ describe('EntityPgBackupContent', () => {
 
   it("backs up now: shows the problem's message when the API refuses", async () => {
     const api = new FakePgBackupApi({
-      createError: problem(409, 'Conflict', 'a backup of shop/orders-db is already running (lease held by cronjob/orders-db-backup)', 'wait for it to finish'),
+      createError: problem(
+        409,
+        'Conflict',
+        'a backup of shop/orders-db is already running (lease held by cronjob/orders-db-backup)',
+        'wait for it to finish',
+      ),
     });
     await renderTab(api);
     fireEvent.click(await screen.findByRole('button', { name: 'Back up now' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent(/already running \(lease held by cronjob\/orders-db-backup\)\.? Next step: wait for it to finish/);
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      /already running \(lease held by cronjob\/orders-db-backup\)\.? Next step: wait for it to finish/,
+    );
   });
 
   it('hides "Back up now" when the create permission is denied', async () => {
@@ -134,7 +141,9 @@ describe('EntityPgBackupContent', () => {
   });
 
   it("shows the problem's message and a retry button when the API fails", async () => {
-    const api = new FakePgBackupApi({ error: problem(503, 'Service Unavailable', 'the Kubernetes API did not answer', 'check the cluster') });
+    const api = new FakePgBackupApi({
+      error: problem(503, 'Service Unavailable', 'the Kubernetes API did not answer', 'check the cluster'),
+    });
     await renderTab(api);
     expect((await screen.findAllByText('the Kubernetes API did not answer')).length).toBeGreaterThan(0);
     api.error = undefined;
@@ -145,7 +154,11 @@ describe('EntityPgBackupContent', () => {
   it('shows an empty state with the commands when there is no backup yet', async () => {
     await renderTab(new FakePgBackupApi({ backups: [] }));
     expect(await screen.findByText('No backups of orders-db yet')).toBeInTheDocument();
-    expect(screen.getAllByText((_, el) => el?.tagName === 'CODE' && /kubectl pgbackup create orders-db -n shop --wait/.test(el.textContent ?? '')).length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText(
+        (_, el) => el?.tagName === 'CODE' && /kubectl pgbackup create orders-db -n shop --wait/.test(el.textContent ?? ''),
+      ).length,
+    ).toBeGreaterThan(0);
   });
 
   it('shows a progress indicator while loading', async () => {

@@ -25,7 +25,9 @@ function StatefulSetCard({ status }: { status: StatefulSetStatusDto }) {
           replicas: `${status.replicas} desired · ${status.readyReplicas} ready · ${status.currentReplicas} current · ${status.updatedReplicas} updated`,
           pods: status.pods.length ? status.pods.map((p) => `${p.name} (${p.ready ? 'ready' : p.phase})`).join(', ') : 'none',
           freshness: <Freshness status={status} />,
-          schedule: status.schedule ? `${status.schedule.cron}${status.schedule.timeZone ? ` (${status.schedule.timeZone})` : ''}` : 'Not scheduled',
+          schedule: status.schedule
+            ? `${status.schedule.cron}${status.schedule.timeZone ? ` (${status.schedule.timeZone})` : ''}`
+            : 'Not scheduled',
           'next scheduled run': next ? `${formatRelative(next)} (${formatTime(next)})` : '—',
         }}
       />

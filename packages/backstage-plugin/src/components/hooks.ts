@@ -44,7 +44,13 @@ export interface PgBackupEntity {
 export function usePgBackupEntity(): PgBackupEntity & { entity: ReturnType<typeof useEntity>['entity'] } {
   const { entity } = useEntity();
   return useMemo(
-    () => ({ entity, available: isPgBackupAvailable(entity), key: entityKeyOf(entity), entityRef: entityRefOf(entity), target: statefulSetOf(entity) }),
+    () => ({
+      entity,
+      available: isPgBackupAvailable(entity),
+      key: entityKeyOf(entity),
+      entityRef: entityRefOf(entity),
+      target: statefulSetOf(entity),
+    }),
     [entity],
   );
 }
@@ -80,7 +86,11 @@ export type BackupNowState =
   | { phase: 'error'; error: Error; backup?: BackupDto };
 
 /** "Back up now": start a backup, then follow it until it completes or fails. */
-export function useBackupNow(key: EntityKey, target: StatefulSetRef | undefined, options: { pollIntervalMs: number; onSettled: () => void }) {
+export function useBackupNow(
+  key: EntityKey,
+  target: StatefulSetRef | undefined,
+  options: { pollIntervalMs: number; onSettled: () => void },
+) {
   const api = useApi(pgBackupApiRef);
   const [state, setState] = useState<BackupNowState>({ phase: 'idle' });
   const live = useRef(true);
