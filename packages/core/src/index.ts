@@ -16,3 +16,6 @@ export * from './application/schedule.js';
 export * from './application/doctor.js';
 export * from './application/complete.js';
 export * from './application/findBackup.js';
+export * from './application/restoreBackup.js';
+export * from './application/verifyBackup.js';
+export * from './domain/restore.js';

@@ -98,7 +98,8 @@ export interface DatabaseSession {
 }
 
 export interface DatabaseConnector {
-  open(namespace: string, pod: string, container?: string): Promise<DatabaseSession>;
+  /** A session to `database` (default: the pod's PGDATABASE, else `postgres`). */
+  open(namespace: string, pod: string, container?: string, options?: { database?: string }): Promise<DatabaseSession>;
 }
 
 /** A per-StatefulSet mutual exclusion so two backups never run at once. */
@@ -203,4 +204,28 @@ export interface TokenIdentity {
 
 export interface TokenReviewer {
   review(token: string, audiences?: string[]): Promise<TokenIdentity>;
+}
+
+/** A namespaced object pgbackup creates or deletes when it restores. */
+export interface ObjectRef {
+  kind: 'StatefulSet' | 'PersistentVolumeClaim' | 'Service';
+  namespace: string;
+  name: string;
+}
+
+/** Writes workloads (restore, verify): StatefulSets and PersistentVolumeClaims. */
+export interface WorkloadWriter {
+  /** The StatefulSet as stored (apiVersion, kind, metadata, spec, status). @throws NotFound */
+  readStatefulSet(namespace: string, name: string): Promise<KubernetesObject>;
+  /** Which of `refs` exist now. */
+  existing(refs: ObjectRef[]): Promise<ObjectRef[]>;
+  /** Creates the object; Conflict when it exists. */
+  create(object: KubernetesObject): Promise<void>;
+  /** Deletes the object (absent is fine); with `wait`, returns once it is gone (finalizers done). */
+  delete(ref: ObjectRef, options?: { wait?: boolean; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Waits until pod `<statefulSet>-0`… have their `replicas` pods Ready; rejects with Timeout naming what
+   * it saw (e.g. a PVC Pending with the provisioner's event) or the signal's reason.
+   */
+  waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void>;
 }

@@ -34,6 +34,9 @@ export const VerificationSchema = z.object({
   at: timestamp,
   restoreSeconds: z.number().nonnegative().optional(),
   message: z.string().optional(),
+  indexesChecked: z.number().int().nonnegative().optional(),
+  tables: z.number().int().nonnegative().optional(),
+  rows: z.number().int().nonnegative().optional(),
 });
 
 export const SnapshotInfoSchema = z.object({

@@ -7,11 +7,13 @@ import Doctor from './commands/doctor.js';
 import List from './commands/list.js';
 import Pin from './commands/pin.js';
 import Prune from './commands/prune.js';
+import Restore from './commands/restore.js';
 import ScheduleRemove from './commands/schedule/remove.js';
 import ScheduleSet from './commands/schedule/set.js';
 import ScheduleShow from './commands/schedule/show.js';
 import Status from './commands/status.js';
 import Unpin from './commands/unpin.js';
+import Verify from './commands/verify.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
@@ -23,10 +25,12 @@ export const COMMANDS = {
   list: List,
   pin: Pin,
   prune: Prune,
+  restore: Restore,
   'schedule:remove': ScheduleRemove,
   'schedule:set': ScheduleSet,
   'schedule:show': ScheduleShow,
   status: Status,
   unpin: Unpin,
+  verify: Verify,
   version: Version,
 };

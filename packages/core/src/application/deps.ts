@@ -1,8 +1,10 @@
-import type { BackupLock, Clock, DatabaseConnector, Discovery, ScheduleStore, SnapshotStore, WorkloadReader } from '../ports.js';
+import type { BackupLock, Clock, DatabaseConnector, Discovery, ScheduleStore, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
 
 /** Everything the use cases may need; each use case takes only the part it uses. */
 export interface Deps {
   workloads: WorkloadReader;
+  /** Creates and deletes StatefulSets and PVCs (restore, verify). */
+  workloadWriter: WorkloadWriter;
   snapshots: SnapshotStore;
   discovery: Discovery;
   database: DatabaseConnector;

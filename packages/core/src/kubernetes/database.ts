@@ -7,7 +7,7 @@ import { mapApiError } from './apiErrors.js';
 const FIELD_SEPARATOR = '\x1f';
 
 // psql inside the database container, as the image's superuser over its local socket.
-const PSQL = `exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\\037')" -U "\${PGUSER:-\${POSTGRES_USER:-postgres}}" -d "\${PGDATABASE:-postgres}" -c "$0"`;
+const PSQL = `exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\\037')" -U "\${PGUSER:-\${POSTGRES_USER:-postgres}}" -d "\${1:-\${PGDATABASE:-postgres}}" -c "$0"`;
 
 /**
  * SQL through `kubectl exec`-style streaming into the pod: it needs no network path to the
@@ -16,13 +16,13 @@ const PSQL = `exec psql -X -q -v ON_ERROR_STOP=1 -A -t -F "$(printf '\\037')" -U
 export class ExecDatabaseConnector implements DatabaseConnector {
   constructor(private readonly kc: KubeConfig) {}
 
-  async open(namespace: string, pod: string, container?: string): Promise<DatabaseSession> {
+  async open(namespace: string, pod: string, container?: string, options: { database?: string } = {}): Promise<DatabaseSession> {
     const exec = new Exec(this.kc);
     let closed = false;
     return {
       query: async (sql: string) => {
         if (closed) throw new Error('session is closed');
-        const out = await run(exec, namespace, pod, container, ['sh', '-c', PSQL, sql]);
+        const out = await run(exec, namespace, pod, container, ['sh', '-c', PSQL, sql, options.database ?? '']);
         return out
           .split('\n')
           .filter((line) => line.length > 0)

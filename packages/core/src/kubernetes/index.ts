@@ -10,6 +10,7 @@ import { LeaseBackupLock } from './lock.js';
 import { CronJobScheduleStore } from './schedules.js';
 import { KubernetesSnapshotStore } from './snapshots.js';
 import { KubernetesWorkloadReader } from './workloads.js';
+import { KubernetesWorkloadWriter } from './workloadWriter.js';
 
 export { loadKubeConfig, type KubeConfigOptions, type LoadedKubeConfig };
 export { mapApiError } from './apiErrors.js';
@@ -21,6 +22,7 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
   const kc = loaded.kubeConfig;
   return {
     workloads: new KubernetesWorkloadReader(kc),
+    workloadWriter: new KubernetesWorkloadWriter(kc),
     snapshots: new KubernetesSnapshotStore(kc),
     discovery: new KubernetesDiscovery(kc),
     database: new ExecDatabaseConnector(kc),

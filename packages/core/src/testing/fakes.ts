@@ -18,8 +18,11 @@ import type {
   SnapshotClassInfo,
   SnapshotQuery,
   SnapshotStore,
+  KubernetesObject,
+  ObjectRef,
   StatefulSetInfo,
   WorkloadReader,
+  WorkloadWriter,
 } from '../ports.js';
 
 /** An ordered record of what the fakes were asked to do, shared to assert ordering across ports. */
@@ -338,6 +341,8 @@ export class FakeDatabaseConnector implements DatabaseConnector {
   readonly sessions: FakeSession[] = [];
   readonly journal: Journal;
   private readonly servers = new Map<string, FakePostgres>();
+  /** How pods not declared with `set` answer (undefined: unreachable). */
+  fallback?: FakePostgres;
 
   constructor(journal: Journal = []) {
     this.journal = journal;
@@ -357,8 +362,11 @@ export class FakeDatabaseConnector implements DatabaseConnector {
     return this.set(namespace, pod, { inRecovery: true });
   }
 
-  async open(namespace: string, pod: string, container?: string): Promise<DatabaseSession> {
-    const postgres = this.servers.get(key(namespace, pod));
+  readonly databases: (string | undefined)[] = [];
+
+  async open(namespace: string, pod: string, container?: string, options?: { database?: string }): Promise<DatabaseSession> {
+    const postgres = this.servers.get(key(namespace, pod)) ?? this.fallback;
+    this.databases.push(options?.database);
     if (!postgres) throw unavailable(`cannot reach PostgreSQL in pod ${namespace}/${pod}`);
     if (postgres.openError) throw postgres.openError;
     const session = new FakeSession(namespace, pod, container, postgres, this.journal);
@@ -444,9 +452,66 @@ export class FakeDiscovery implements Discovery {
   }
 }
 
+const refKey = (r: ObjectRef) => `${r.kind}/${r.namespace}/${r.name}`;
+
+/** StatefulSets and PVCs written by restores, in memory; a StatefulSet is ready as soon as it exists. */
+export class FakeWorkloadWriter implements WorkloadWriter {
+  readonly objects = new Map<string, KubernetesObject>();
+  readonly journal: Journal;
+  /** Make an operation reject with this error (until removed). */
+  readonly failures: Partial<Record<'read' | 'create' | 'delete' | 'waitReady', Error>> = {};
+  /** Fail `create` of this kind (after the ones before it succeeded). */
+  failCreateOf?: string;
+
+  constructor(journal: Journal = []) {
+    this.journal = journal;
+  }
+
+  /** Seeds a source StatefulSet manifest. */
+  put(object: KubernetesObject): void {
+    this.objects.set(refKey({ kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name }), clone(object));
+  }
+
+  get(kind: ObjectRef['kind'], namespace: string, name: string): KubernetesObject | undefined {
+    const o = this.objects.get(refKey({ kind, namespace, name }));
+    return o && clone(o);
+  }
+
+  async readStatefulSet(namespace: string, name: string): Promise<KubernetesObject> {
+    if (this.failures.read) throw this.failures.read;
+    const o = this.get('StatefulSet', namespace, name);
+    if (!o) throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`);
+    return o;
+  }
+
+  async existing(refs: ObjectRef[]): Promise<ObjectRef[]> {
+    return refs.filter((r) => this.objects.has(refKey(r)));
+  }
+
+  async create(object: KubernetesObject): Promise<void> {
+    if (this.failures.create || this.failCreateOf === object.kind) throw this.failures.create ?? unavailable(`injected failure creating ${object.kind}`);
+    const ref = { kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name };
+    if (this.objects.has(refKey(ref))) throw conflict(`${object.kind} ${ref.namespace}/${ref.name} already exists`);
+    this.objects.set(refKey(ref), clone(object));
+    this.journal.push(`workloads.create ${object.kind} ${ref.namespace}/${ref.name}`);
+  }
+
+  async delete(ref: ObjectRef): Promise<void> {
+    if (this.failures.delete) throw this.failures.delete;
+    if (this.objects.delete(refKey(ref))) this.journal.push(`workloads.delete ${ref.kind} ${ref.namespace}/${ref.name}`);
+  }
+
+  async waitReady(namespace: string, statefulSet: string): Promise<void> {
+    if (this.failures.waitReady) throw this.failures.waitReady;
+    if (!this.objects.has(refKey({ kind: 'StatefulSet', namespace, name: statefulSet }))) throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
+    this.journal.push(`workloads.ready ${namespace}/${statefulSet}`);
+  }
+}
+
 /** Every port faked, wired to one clock and one journal. */
 export interface FakeDeps extends Deps {
   workloads: FakeWorkloadReader;
+  workloadWriter: FakeWorkloadWriter;
   snapshots: FakeSnapshotStore;
   discovery: FakeDiscovery;
   database: FakeDatabaseConnector;
@@ -471,6 +536,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
   if (options.snapshots) snapshots.put(...options.snapshots);
   return {
     workloads: new FakeWorkloadReader(...(options.statefulSets ?? [])),
+    workloadWriter: new FakeWorkloadWriter(journal),
     snapshots,
     discovery: new FakeDiscovery(),
     database: new FakeDatabaseConnector(journal),

@@ -1,0 +1,165 @@
+import type { Backup } from '../domain/backup.js';
+import { assertName } from '../domain/names.js';
+import { type RestorePlan, planRefs, planRestore } from '../domain/restore.js';
+import { conflict, invalid, isPgBackupError, notFound, timeout } from '../errors.js';
+import type { ObjectRef } from '../ports.js';
+import type { Deps } from './deps.js';
+import { findBackup } from './findBackup.js';
+
+export interface RestoreOptions {
+  /** Namespace of the backup; undefined = whichever namespace holds it. */
+  namespace?: string;
+  id: string;
+  /** Name of the new StatefulSet. */
+  to: string;
+  /** Namespace of the new StatefulSet (default: the backup's). */
+  targetNamespace?: string;
+  /** Only plan: check and return what would be created and deleted. */
+  dryRun?: boolean;
+  /** Delete target objects that already exist (their data is lost) instead of refusing. */
+  replace?: boolean;
+  /** Wait until PostgreSQL of the restored StatefulSet is ready. */
+  wait?: boolean;
+  /** With `wait`: seconds to wait for readiness (default 600). */
+  timeoutSeconds?: number;
+  /** Extra labels on every created object. */
+  labels?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (event: RestoreProgress) => void;
+}
+
+export type RestoreProgress =
+  | { stage: 'planned'; plan: RestorePlan }
+  | { stage: 'deleted'; ref: ObjectRef }
+  | { stage: 'created'; ref: ObjectRef }
+  | { stage: 'ready'; seconds: number };
+
+export interface RestoreResult {
+  backup: Backup;
+  plan: RestorePlan;
+  dryRun: boolean;
+  /** PostgreSQL answered in the restored pod (only with `wait`). */
+  ready: boolean;
+  /** From the first object created until PostgreSQL answered (only with `wait`). */
+  restoreSeconds?: number;
+  /** The restored pod, once ready. */
+  pod?: string;
+}
+
+const DEFAULT_READY_TIMEOUT = 600;
+
+/** Checks and plans a restore, without changing anything. */
+export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: RestorePlan }> {
+  assertName('StatefulSet', options.to);
+  if (options.to.length > 52)
+    throw invalid(`StatefulSet name "${options.to}" is too long for a restore target (${options.to.length} > 52)`, 'the controller-revision-hash label of its pods must stay within 63 characters');
+  if (options.targetNamespace !== undefined) assertName('namespace', options.targetNamespace);
+  const backup = await findBackup(deps, options.id, options.namespace);
+  if (backup.status !== 'completed')
+    throw invalid(
+      `backup ${backup.id} is ${backup.status}${backup.error ? ` (${backup.error})` : ''}: only a completed backup can be restored`,
+      backup.status === 'in_progress' ? `wait for it: kubectl pgbackup status ${backup.id} -n ${backup.namespace} --watch` : 'restore another backup: kubectl pgbackup list ' + backup.statefulSet,
+    );
+  const targetNamespace = options.targetNamespace ?? backup.namespace;
+  if (targetNamespace !== backup.namespace)
+    throw invalid(`restoring into another namespace (${targetNamespace}) is not supported yet`, `restore into namespace ${backup.namespace} with --to NAME`);
+  if (options.to === backup.statefulSet)
+    throw invalid(
+      `--to ${options.to} is the backed-up StatefulSet itself: an in-place restore is not supported yet`,
+      `restore into a new StatefulSet (e.g. --to ${backup.statefulSet}-restored), check it, then point your clients at it`,
+    );
+  const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
+    if (isPgBackupError(e, 'NotFound'))
+      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists`, 'a restore clones its spec: re-create it (e.g. from your manifests), then restore');
+    throw e;
+  });
+  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: options.to, labels: options.labels });
+  const existing = await deps.workloadWriter.existing(planRefs(plan));
+  if (existing.length > 0) {
+    if (!options.replace)
+      throw conflict(
+        `the restore target exists: ${existing.map(refText).join(', ')}`,
+        'choose another --to, or pass --replace to delete them first (their data is lost)',
+      );
+    // The StatefulSet goes first, so its pod releases the volumes before they are deleted.
+    plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet')];
+  }
+  return { backup, plan };
+}
+
+/**
+ * Restores a completed backup into a new StatefulSet: PVCs from the snapshots (dataSource), named
+ * `<template>-<to>-0` so the new StatefulSet adopts them, then the StatefulSet cloned from the
+ * source. Refuses when the target exists unless `replace`. If creating fails part-way, what was
+ * created is deleted again. With `wait`, returns once PostgreSQL answers in the restored pod.
+ */
+export async function restoreBackup(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter' | 'database'>, options: RestoreOptions): Promise<RestoreResult> {
+  const { backup, plan } = await planBackupRestore(deps, options);
+  options.onProgress?.({ stage: 'planned', plan });
+  if (options.dryRun) return { backup, plan, dryRun: true, ready: false };
+  const writer = deps.workloadWriter;
+  for (const ref of plan.delete) {
+    await writer.delete(ref, { wait: true, signal: options.signal });
+    options.onProgress?.({ stage: 'deleted', ref });
+  }
+  const started = Date.now();
+  const created: ObjectRef[] = [];
+  try {
+    for (const object of plan.create) {
+      options.signal?.throwIfAborted();
+      await writer.create(object);
+      const ref = planRefs({ create: [object] })[0]!;
+      created.push(ref);
+      options.onProgress?.({ stage: 'created', ref });
+    }
+  } catch (e) {
+    await undo(deps, created);
+    throw e;
+  }
+  if (!options.wait) return { backup, plan, dryRun: false, ready: false };
+  const { namespace, statefulSet } = plan.target;
+  await writer.waitReady(namespace, statefulSet, 1, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
+  const pod = `${statefulSet}-0`;
+  await waitForPostgres(deps, namespace, pod, options);
+  const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
+  options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
+  return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod };
+}
+
+/** Readiness says pg_isready; this says a query runs and recovery is over. */
+async function waitForPostgres(deps: Pick<Deps, 'database'>, namespace: string, pod: string, options: RestoreOptions): Promise<void> {
+  const deadline = Date.now() + (options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    options.signal?.throwIfAborted();
+    try {
+      const session = await deps.database.open(namespace, pod);
+      try {
+        const [row] = await session.query('SELECT pg_is_in_recovery()::text');
+        if (row?.[0] === 'false') return;
+        last = new Error('still in recovery');
+      } finally {
+        await session.close().catch(() => undefined);
+      }
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw timeout(`PostgreSQL in ${namespace}/${pod} did not accept queries: ${(last as Error)?.message ?? 'no answer'}`);
+}
+
+/** Deletes restored objects (StatefulSet first), waiting until they are gone; best effort, returns what failed. */
+export async function deleteRestored(deps: Pick<Deps, 'workloadWriter'>, refs: ObjectRef[], signal?: AbortSignal): Promise<string[]> {
+  const ordered = [...refs.filter((r) => r.kind === 'StatefulSet'), ...refs.filter((r) => r.kind !== 'StatefulSet')];
+  const failed: string[] = [];
+  for (const ref of ordered)
+    await deps.workloadWriter.delete(ref, { wait: true, signal }).catch((e: unknown) => failed.push(`${refText(ref)}: ${(e as Error).message}`));
+  return failed;
+}
+
+async function undo(deps: Pick<Deps, 'workloadWriter'>, created: ObjectRef[]): Promise<void> {
+  await deleteRestored(deps, created);
+}
+
+export const refText = (r: ObjectRef) => `${r.kind.toLowerCase()}/${r.name}`;

@@ -1,0 +1,189 @@
+import { Annotations, GROUP } from '../contract.js';
+import { invalid } from '../errors.js';
+import { parseQuantity } from '../kubernetes/quantity.js';
+import type { KubernetesObject, ObjectRef } from '../ports.js';
+import type { Backup } from './backup.js';
+
+/** Label on what a restore creates: the backup it came from. */
+export const RESTORED_FROM = `${GROUP}/restored-from`;
+/** Label on the objects of a verification's scratch restore (they are deleted after it). */
+export const SCRATCH = `${GROUP}/scratch`;
+
+export interface RestorePlan {
+  backupId: string;
+  source: { namespace: string; statefulSet: string };
+  target: { namespace: string; statefulSet: string };
+  /** Objects to delete before creating (only when told to replace existing ones). */
+  delete: ObjectRef[];
+  /** Objects to create, in order: PersistentVolumeClaims from the snapshots, then the StatefulSet. */
+  create: KubernetesObject[];
+  /** What the user should know (selector rewritten, replicas reduced, …). */
+  notes: string[];
+}
+
+type Json = Record<string, unknown>;
+type LabelSelectorSpec = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+interface ClaimTemplate {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { accessModes?: string[]; storageClassName?: string; volumeMode?: string; resources?: { requests?: Record<string, string> } };
+}
+interface StatefulSetObject {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Json & {
+    replicas?: number;
+    serviceName?: string;
+    selector?: LabelSelectorSpec;
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Json };
+    volumeClaimTemplates?: ClaimTemplate[];
+  };
+}
+
+export interface RestorePlanInput {
+  backup: Backup;
+  /** The source StatefulSet as stored in the API server. */
+  source: KubernetesObject;
+  targetNamespace: string;
+  targetStatefulSet: string;
+  /** Extra labels on every created object (e.g. the scratch label of a verification). */
+  labels?: Record<string, string>;
+}
+
+/** The PVC name the StatefulSet controller looks for: `<template>-<statefulset>-<ordinal>`. */
+export const claimName = (template: string, statefulSet: string, ordinal: number) => `${template}-${statefulSet}-${ordinal}`;
+
+/** Which volumeClaimTemplate a snapshot's PVC came from (recorded at backup time, else from the PVC name). */
+export function snapshotTemplate(backup: Backup, snapshot: Backup['snapshots'][number]): string | undefined {
+  const recorded = snapshot.annotations[Annotations.claimTemplate];
+  if (recorded) return recorded;
+  const ordinal = snapshot.annotations[Annotations.ordinal];
+  const suffix = `-${backup.statefulSet}-${ordinal ?? ''}`;
+  if (ordinal !== undefined && snapshot.pvc.endsWith(suffix)) return snapshot.pvc.slice(0, -suffix.length);
+  const m = new RegExp(`^(.+)-${escapeRegExp(backup.statefulSet)}-\\d+$`).exec(snapshot.pvc);
+  return m?.[1];
+}
+
+/**
+ * Decides what a restore creates: one PVC per snapshot, named so that ordinal 0 of the new
+ * StatefulSet adopts it and sized to at least the snapshot's restoreSize, with the snapshot as
+ * dataSource; then the StatefulSet cloned from the source (server fields stripped, renamed, one
+ * replica, selector and pod labels moved off the source's so its Services and selector do not pick
+ * the restored pod). Pure: no I/O.
+ */
+export function planRestore(input: RestorePlanInput): RestorePlan {
+  const { backup, targetNamespace: ns, targetStatefulSet: target } = input;
+  const source = structuredClone(input.source) as unknown as StatefulSetObject;
+  const sourceName = source.metadata.name;
+  const notes: string[] = [];
+  const templates = new Map((source.spec?.volumeClaimTemplates ?? []).map((t) => [t.metadata?.name ?? '', t]));
+  const extraLabels = { [RESTORED_FROM]: backup.id, ...(input.labels ?? {}) };
+
+  const sts = cloneStatefulSet(source, sourceName, target, ns, extraLabels, backup.id, notes);
+  const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
+  const pvcs: KubernetesObject[] = backup.snapshots.map((snapshot) => {
+    const templateName = snapshotTemplate(backup, snapshot);
+    if (!templateName)
+      throw invalid(`cannot tell which volumeClaimTemplate PVC ${snapshot.pvc} of backup ${backup.id} came from`, 'only volumes of volumeClaimTemplates can be restored');
+    const template = templates.get(templateName);
+    if (!template)
+      throw invalid(
+        `StatefulSet ${sourceName} has no volumeClaimTemplate "${templateName}" (the backup has a snapshot of ${snapshot.pvc})`,
+        'the StatefulSet changed since the backup: restore with a StatefulSet that has that template',
+      );
+    const requested = template.spec?.resources?.requests?.storage;
+    const requestedBytes = requested ? parseQuantity(String(requested)) : 0;
+    const size = snapshot.restoreSize !== undefined && snapshot.restoreSize > requestedBytes ? String(snapshot.restoreSize) : (requested ?? String(snapshot.restoreSize ?? ''));
+    if (!size) throw invalid(`snapshot ${snapshot.name} has no restoreSize and template ${templateName} no storage request`);
+    return {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: claimName(templateName, target, 0),
+        namespace: ns,
+        labels: { ...(template.metadata?.labels ?? {}), ...podLabels, ...extraLabels },
+        annotations: { [`${GROUP}/snapshot`]: snapshot.name },
+      },
+      spec: {
+        accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
+        ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
+        ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
+        resources: { requests: { storage: size } },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot.name },
+      },
+    };
+  });
+  const restoredTemplates = new Set(backup.snapshots.map((s) => snapshotTemplate(backup, s)));
+  const missing = [...templates.keys()].filter((t) => !restoredTemplates.has(t));
+  if (missing.length > 0)
+    notes.push(`volumeClaimTemplate(s) ${missing.join(', ')} are not in the backup: the StatefulSet controller will create them empty`);
+
+  return {
+    backupId: backup.id,
+    source: { namespace: backup.namespace, statefulSet: backup.statefulSet },
+    target: { namespace: ns, statefulSet: target },
+    delete: [],
+    create: [...pvcs, sts],
+    notes,
+  };
+}
+
+/** The objects a plan creates, as references. */
+export const planRefs = (plan: Pick<RestorePlan, 'create'>): ObjectRef[] =>
+  plan.create.map((o) => ({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
+
+function cloneStatefulSet(
+  source: StatefulSetObject,
+  sourceName: string,
+  target: string,
+  namespace: string,
+  extraLabels: Record<string, string>,
+  backupId: string,
+  notes: string[],
+): KubernetesObject {
+  const spec = structuredClone(source.spec ?? {});
+  delete spec.status;
+  if ((spec.replicas ?? 1) !== 1) notes.push(`the source has ${spec.replicas} replicas; the restore runs 1 (the backed-up primary): scale it up once it is checked`);
+  spec.replicas = 1;
+  // Labels that name the source move to the target, so the source's selector and Services leave the restored pod alone.
+  const rename = (labels: Record<string, string> | undefined) =>
+    Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, v === sourceName ? target : v]));
+  const matchLabels = spec.selector?.matchLabels ?? {};
+  const renamed = rename(matchLabels);
+  const changed = Object.keys(matchLabels).some((k) => matchLabels[k] !== renamed[k]);
+  const selectorLabels = changed ? renamed : { ...matchLabels, [RESTORED_FROM_STS]: target };
+  if (!changed)
+    notes.push(
+      `no selector label of ${sourceName} carries its name; pods of ${target} still match selector ${JSON.stringify(matchLabels)}, so Services selecting it may route to them`,
+    );
+  spec.selector = { ...(spec.selector ?? {}), matchLabels: selectorLabels };
+  const podMeta = spec.template?.metadata ?? {};
+  spec.template = {
+    ...(spec.template ?? {}),
+    metadata: { ...podMeta, labels: { ...rename(podMeta.labels), ...selectorLabels } },
+  };
+  if (spec.serviceName === sourceName) spec.serviceName = target;
+  spec.volumeClaimTemplates = (spec.volumeClaimTemplates ?? []).map((t) => {
+    const { metadata, spec: claimSpec } = t as ClaimTemplate & { status?: unknown };
+    return { metadata: { name: metadata?.name, ...(metadata?.labels ? { labels: metadata.labels } : {}), ...(metadata?.annotations ? { annotations: metadata.annotations } : {}) }, spec: claimSpec };
+  });
+  const annotations = Object.fromEntries(
+    Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('deployment.kubernetes.io/')),
+  );
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      name: target,
+      namespace,
+      labels: { ...rename(source.metadata.labels), ...extraLabels },
+      annotations: { ...annotations, [`${GROUP}/restored-from`]: backupId, [`${GROUP}/restored-from-statefulset`]: sourceName },
+    },
+    spec,
+  };
+}
+
+/** Selector label added when no selector label carries the source's name. */
+export const RESTORED_FROM_STS = `${GROUP}/restore-of`;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,129 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim, type V1StatefulSet } from '@kubernetes/client-node';
+import { isPgBackupError, timeout } from '../errors.js';
+import type { KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
+import { call } from './apiErrors.js';
+
+const POLL_MS = 500;
+
+/** StatefulSets and PVCs for restores: create, delete (and wait until gone), wait for readiness. */
+export class KubernetesWorkloadWriter implements WorkloadWriter {
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async readStatefulSet(namespace: string, name: string): Promise<KubernetesObject> {
+    const sts = await call(`getting StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
+    // Plain JSON (the model's field names are the API's; Dates become strings), ready to clone.
+    return JSON.parse(JSON.stringify({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' })) as KubernetesObject;
+  }
+
+  async existing(refs: ObjectRef[]): Promise<ObjectRef[]> {
+    const found = await Promise.all(refs.map(async (ref) => ((await this.read(ref)) ? ref : undefined)));
+    return found.filter((r): r is ObjectRef => r !== undefined);
+  }
+
+  async create(object: KubernetesObject): Promise<void> {
+    const namespace = object.metadata.namespace ?? 'default';
+    const what = `creating ${object.kind} ${namespace}/${object.metadata.name}`;
+    switch (object.kind) {
+      case 'StatefulSet':
+        await call(what, () => this.apps.createNamespacedStatefulSet({ namespace, body: object as unknown as V1StatefulSet }));
+        return;
+      case 'PersistentVolumeClaim':
+        await call(what, () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: object as unknown as V1PersistentVolumeClaim }));
+        return;
+      default:
+        throw new Error(`cannot create ${object.kind}`);
+    }
+  }
+
+  async delete(ref: ObjectRef, options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const { namespace, name } = ref;
+    const what = `deleting ${ref.kind} ${namespace}/${name}`;
+    try {
+      if (ref.kind === 'StatefulSet')
+        // Foreground: the StatefulSet stays until the garbage collector has deleted its pods.
+        await call(what, () => this.apps.deleteNamespacedStatefulSet({ namespace, name, propagationPolicy: 'Foreground' }));
+      else if (ref.kind === 'PersistentVolumeClaim') await call(what, () => this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name }));
+      else await call(what, () => this.core.deleteNamespacedService({ namespace, name }));
+    } catch (e) {
+      if (isPgBackupError(e, 'NotFound')) return;
+      throw e;
+    }
+    if (!options.wait) return;
+    const deadline = Date.now() + 300_000;
+    while (await this.read(ref)) {
+      if (Date.now() > deadline) throw timeout(`${ref.kind} ${namespace}/${name} was not gone 300s after its deletion`, `check its finalizers: kubectl get ${ref.kind.toLowerCase()} ${name} -n ${namespace} -o yaml`);
+      await sleep(POLL_MS, options.signal);
+    }
+    if (ref.kind === 'StatefulSet') {
+      // Foreground deletion may finish before pod-level finalization: wait for the pods too.
+      while ((await call(`listing pods of ${name}`, () => this.core.listNamespacedPod({ namespace }))).items.some((p) => isPodOf(p.metadata?.name ?? '', name))) {
+        if (Date.now() > deadline) throw timeout(`pods of StatefulSet ${namespace}/${name} were not gone 300s after its deletion`);
+        await sleep(POLL_MS, options.signal);
+      }
+    }
+  }
+
+  async waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    while (true) {
+      const pods = await call(`listing pods of ${statefulSet}`, () => this.core.listNamespacedPod({ namespace }));
+      const ready = pods.items.filter(
+        (p) => isPodOf(p.metadata?.name ?? '', statefulSet) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      if (ready.length >= replicas) return;
+      if (Date.now() > deadline) throw timeout(`StatefulSet ${namespace}/${statefulSet} was not ready within ${options.timeoutSeconds}s: ${await this.explain(namespace, statefulSet)}`, `kubectl describe statefulset,pod,pvc -n ${namespace}`);
+      await sleep(POLL_MS, options.signal);
+    }
+  }
+
+  /** What keeps a StatefulSet from being ready: its pod's phase and its PVCs' phases with their last event. */
+  private async explain(namespace: string, statefulSet: string): Promise<string> {
+    const [pods, pvcs, events] = await Promise.all([
+      this.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] })),
+      this.core.listNamespacedPersistentVolumeClaim({ namespace }).catch(() => ({ items: [] })),
+      this.core.listNamespacedEvent({ namespace }).catch(() => ({ items: [] })),
+    ]);
+    const lastEvent = (kind: string, name: string) =>
+      events.items.filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name).sort((a, b) => String(a.lastTimestamp ?? '').localeCompare(String(b.lastTimestamp ?? ''))).at(-1)?.message;
+    const parts = [
+      ...pods.items.filter((p) => isPodOf(p.metadata?.name ?? '', statefulSet)).map((p) => `pod ${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}, not ready`),
+      ...pvcs.items
+        .filter((c) => (c.metadata?.name ?? '').includes(`-${statefulSet}-`) && c.status?.phase !== 'Bound')
+        .map((c) => `PVC ${c.metadata?.name} ${c.status?.phase ?? 'Pending'}${lastEvent('PersistentVolumeClaim', c.metadata?.name ?? '') ? ` (${lastEvent('PersistentVolumeClaim', c.metadata?.name ?? '')})` : ''}`),
+    ];
+    return parts.join('; ') || 'no pod yet';
+  }
+
+  private async read(ref: ObjectRef): Promise<boolean> {
+    const { namespace, name } = ref;
+    try {
+      const doing = `getting ${ref.kind} ${namespace}/${name}`;
+      if (ref.kind === 'StatefulSet') await call(doing, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
+      else if (ref.kind === 'PersistentVolumeClaim') await call(doing, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }));
+      else await call(doing, () => this.core.readNamespacedService({ namespace, name }));
+      return true;
+    } catch (e) {
+      if (isPgBackupError(e, 'NotFound')) return false;
+      throw e;
+    }
+  }
+}
+
+const isPodOf = (pod: string, statefulSet: string) => new RegExp(`^${statefulSet.replace(/[.]/g, '\\.')}-\\d+$`).test(pod);
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

@@ -1,0 +1,109 @@
+import { Args, Flags } from '@oclif/core';
+import type { KubernetesObject, RestoreProgress, RestoreResult } from '@pgbackup/core';
+import { BaseCommand, parseDuration } from '../baseCommand.js';
+import { CliError, ExitCode } from '../errors.js';
+
+export default class Restore extends BaseCommand<typeof Restore> {
+  static override summary = 'Restore a backup into a new StatefulSet (PVCs from its VolumeSnapshots + a StatefulSet cloned from the source)';
+  static override description =
+    'Creates one PersistentVolumeClaim per snapshot, named <template>-<to>-0 so the new StatefulSet adopts it, then a StatefulSet cloned from the backed-up one (1 replica; labels that carry the source name renamed, so its Services leave the restored pod alone). Refuses when the target exists unless --replace.';
+  static override examples = [
+    '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db',
+    '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --wait',
+    '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --dry-run -o yaml',
+  ];
+  static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
+  static override flags = {
+    to: Flags.string({ required: true, description: 'name of the new StatefulSet' }),
+    'target-namespace': Flags.string({ description: 'namespace of the new StatefulSet (default: the backup\'s)' }),
+    replace: Flags.boolean({ default: false, description: 'delete target objects that already exist first (their data is lost)' }),
+    yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace: do not ask for confirmation' }),
+    wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod' }),
+    timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
+    'dry-run': Flags.boolean({ default: false, description: 'print the objects it would create and delete' }),
+  };
+
+  async run(): Promise<void> {
+    this.refuseAllNamespaces();
+    const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
+    if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
+    const { core, deps, namespace } = await this.runtime();
+    const options = {
+      namespace: this.flags.namespace === undefined ? undefined : namespace,
+      id: this.args.id,
+      to: this.flags.to,
+      targetNamespace: this.flags['target-namespace'],
+      replace: this.flags.replace,
+      wait: this.flags.wait,
+      timeoutSeconds,
+    };
+    if (this.flags['dry-run']) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
+    if (this.flags.replace && !this.flags.yes) {
+      const { plan } = await core.planBackupRestore(deps, options);
+      if (plan.delete.length > 0) await this.confirm(`Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`);
+    }
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
+    process.on('SIGINT', onSigint);
+    try {
+      const result = await core.restoreBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p) });
+      await this.show(result);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  }
+
+  private progress(p: RestoreProgress): void {
+    if (this.format !== 'table' && this.format !== 'wide') return;
+    switch (p.stage) {
+      case 'planned':
+        for (const note of p.plan.notes) this.note(`note: ${note}`);
+        return;
+      case 'deleted':
+        return this.note(`  deleted ${p.ref.kind.toLowerCase()}/${p.ref.name}`);
+      case 'created':
+        return this.note(`  created ${p.ref.kind.toLowerCase()}/${p.ref.name}`);
+      case 'ready':
+        return this.note(`  PostgreSQL ready after ${p.seconds}s`);
+    }
+  }
+
+  private async show(result: RestoreResult): Promise<void> {
+    const { plan } = result;
+    const objects: KubernetesObject[] = plan.create;
+    const summary = {
+      kind: 'Restore',
+      backupId: plan.backupId,
+      source: plan.source,
+      target: plan.target,
+      dryRun: result.dryRun,
+      ready: result.ready,
+      ...(result.restoreSeconds !== undefined ? { restoreSeconds: result.restoreSeconds } : {}),
+      delete: plan.delete,
+      create: objects,
+      notes: plan.notes,
+    };
+    if (this.format === 'json') return this.out(JSON.stringify(summary, null, 2) + '\n');
+    if (this.format === 'yaml') return this.out((await import('yaml')).stringify(summary, { lineWidth: 0 }));
+    if (this.format === 'name') return this.out(objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}\n`).join(''));
+    const lines = [
+      ...plan.delete.map((r) => `${r.kind.toLowerCase()}/${r.name} deleted${result.dryRun ? ' (dry run)' : ''}`),
+      ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ' (dry run)' : ''}`),
+    ];
+    if (result.ready) lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);
+    else if (!result.dryRun) lines.push(`follow it with: kubectl get statefulset ${plan.target.statefulSet} -n ${plan.target.namespace} -w`);
+    this.out(lines.join('\n') + '\n');
+  }
+
+  private async confirm(question: string): Promise<void> {
+    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml') throw new CliError('confirmation required to replace existing objects; re-run with --yes', ExitCode.failure);
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${question} [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted: nothing was changed', ExitCode.failure);
+    } finally {
+      rl.close();
+    }
+  }
+}
