@@ -52,6 +52,7 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:
+      terminationGracePeriodSeconds: 5   # namespace deletion waits about that long for pods
       containers:
       - name: postgres
         image: postgres:15
@@ -143,9 +144,45 @@ describe('local cluster', () => {
       expect(ok.stdout.trim()).toBe('1');
       const failed = await kubectl(['exec', '-n', ns, 'pg-0', '--', 'sh', '-c', 'exit 3']);
       expect(failed.code).toBe(3);
+      // stdin reaches the command and its end ends it (psql < file.sql)
+      const piped = await kubectl(['exec', '-i', '-n', ns, 'pg-0', '--', 'psql', '-U', 'postgres', '-tA'], {
+        input: 'select 40 + 2;\n',
+        timeoutMs: 30_000,
+      });
+      expect(piped).toMatchObject({ code: 0 });
+      expect(piped.stdout.trim()).toBe('42');
       const sqlError = await kubectl(['exec', '-n', ns, 'pg-0', '--', 'psql', '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', 'select * from no_such_table']);
       expect(sqlError.code).not.toBe(0);
       expect(sqlError.stderr).toContain('no_such_table');
+    }, 4 * MIN);
+  });
+
+  describe('kubectl port-forward', () => {
+    let ns = '';
+    beforeAll(async () => {
+      ns = await createNamespace('t-pf');
+    }, MIN);
+    afterAll(async () => {
+      if (ns) await deleteNamespace(ns);
+    }, 3 * MIN);
+
+    it('reaches the PostgreSQL server of a pod over TCP', async () => {
+      await apply(ns, postgresStatefulSet('pg', 1));
+      await waitStatefulSetReady(ns, 'pg', 1, 3 * MIN);
+      const pf = kubectlBackground(['port-forward', '-n', ns, 'pod/pg-0', ':5432']);
+      try {
+        let out = '';
+        pf.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        const port = await eventually('port-forward to listen', 30_000, async () => /127\.0\.0\.1:(\d+) -> 5432/.exec(out)?.[1]);
+        const r = await run('psql', ['-h', '127.0.0.1', '-p', port, '-U', 'postgres', '-d', 'postgres', '-tAc', 'select current_setting($$port$$) <> $$5432$$'], {
+          timeoutMs: 30_000,
+          env: { PGPASSWORD: 'test', PGCONNECT_TIMEOUT: '10' },
+        });
+        expect(r).toMatchObject({ code: 0 });
+        expect(r.stdout.trim()).toBe('t'); // the pod's real server (its own host port), not something on 5432
+      } finally {
+        pf.kill();
+      }
     }, 4 * MIN);
   });
 
@@ -262,6 +299,7 @@ spec:
     spec:
       serviceAccountName: cli
       restartPolicy: Never
+      terminationGracePeriodSeconds: 5
       containers:
       - name: cli
         image: ghcr.io/pgbackup/kubectl-pgbackup:dev

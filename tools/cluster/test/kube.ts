@@ -18,6 +18,7 @@ export interface Result {
 export interface RunOptions {
   input?: string;
   timeoutMs?: number;
+  env?: Record<string, string>;
 }
 
 /** Runs a program; never throws on a non-zero exit (the code is in the result). */
@@ -26,7 +27,7 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, env: { ...process.env, KUBECONFIG } },
+      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, env: { ...process.env, KUBECONFIG, ...opts.env } },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
           reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${err.message}\n${stderr}`));
