@@ -5,6 +5,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 PURGE=0
+# One up/down at a time (several test runners may share the cluster).
+if [ -z "${CLUSTER_LOCKED:-}" ] && [ -d "$C" ]; then
+  exec 8>"$C/.lock"; flock -w 300 8 || die "another up.sh/down.sh holds $C/.lock"; export CLUSTER_LOCKED=1
+fi
 for a in "$@"; do
   case $a in
     --purge) PURGE=1 ;;
@@ -34,9 +38,9 @@ if [ -f "$KWOK_DIR/kwok.yaml" ]; then
     kc delete lease -n kube-node-lease "$NODE" --ignore-not-found --request-timeout=5s >/dev/null 2>&1 || true
   fi
   if [ $PURGE = 1 ]; then
-    "$BIN/kwokctl" --name "$NAME" delete cluster --kubeconfig="$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || true
+    "$BIN/kwokctl" --name "$NAME" delete cluster --kubeconfig="$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 8>&- || true
   else
-    "$BIN/kwokctl" --name "$NAME" stop cluster >>"$LOGS/kwokctl.log" 2>&1 || true
+    "$BIN/kwokctl" --name "$NAME" stop cluster >>"$LOGS/kwokctl.log" 2>&1 8>&- || true
   fi
 fi
 # kwokctl stops its components by pid; make sure, by the same pids.

@@ -5,6 +5,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 T0=$(date +%s)
+# One up/down at a time (several test runners may share the cluster).
+# (Long-lived children get fd 8 closed, or they would hold the lock.)
+if [ -z "${CLUSTER_LOCKED:-}" ]; then
+  mkdir -p "$C"; exec 8>"$C/.lock"; flock -w 300 8 || die "another up.sh/down.sh holds $C/.lock"; export CLUSTER_LOCKED=1
+fi
 
 usage() {
   cat <<EOF
@@ -45,13 +50,13 @@ id postgres >/dev/null 2>&1 || say "warning: no 'postgres' user on this machine;
 #    cluster's kwok.yaml and reused by `kwokctl start`: after changing them here, recreate with down.sh --purge.
 #    advertise-address: the apiserver needs one without a default route; leader-elect=false: one instance each, and a
 #    restart after a crash does not wait for the old leader lease to expire.
-KWOKCTL=("$BIN/kwokctl" --name "$NAME")
+kwokctl() { "$BIN/kwokctl" --name "$NAME" "$@" 8>&-; }
 if [ -f "$KWOK_DIR/kwok.yaml" ]; then
   say "starting existing cluster (state in $KWOK_DIR)"
-  "${KWOKCTL[@]}" start cluster >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl start cluster failed"; }
+  kwokctl start cluster >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl start cluster failed"; }
 else
   say "creating cluster (kwokctl, binary runtime)"
-  "${KWOKCTL[@]}" -c "$HERE/manifests/kwokctl.yaml" create cluster \
+  kwokctl -c "$HERE/manifests/kwokctl.yaml" create cluster \
     --runtime=binary \
     --kubeconfig="$KUBECONFIG_FILE" \
     --etcd-binary="$BIN/etcd" \
@@ -78,7 +83,7 @@ start() {
   local name=$1; shift
   if alive "$name"; then return 0; fi
   printf '\n=== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
   echo $! >"$PIDS/$name.pid"
 }
 KC="--kubeconfig=$KUBECONFIG_FILE"
