@@ -30,9 +30,14 @@
 
 {{- define "pgbackup.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/part-of: pgbackup
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* labels + instance, for objects that carry no selector labels. */}}
+{{- define "pgbackup.commonLabels" -}}
+{{ include "pgbackup.labels" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "pgbackup.postgresql.selectorLabels" -}}

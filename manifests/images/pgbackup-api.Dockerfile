@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1.7
+# Image of the pgbackup HTTP API (packages/backstage-backend, standalone mode):
+#   docker build -f manifests/images/pgbackup-api.Dockerfile -t ghcr.io/pgbackup/pgbackup-api:0.1.0 .
+# (build context = repository root). The runtime stage holds Node and the single-file server bundle
+# (manifests/images/bundle-api.mjs), nothing else.
+
+FROM docker.io/library/node:24.11.1-alpine3.22 AS build
+WORKDIR /src
+COPY package.json package-lock.json turbo.json tsconfig.base.json ./
+COPY packages/core/package.json packages/core/
+COPY packages/kubectl-pgbackup/package.json packages/kubectl-pgbackup/
+COPY packages/backstage-backend/package.json packages/backstage-backend/
+COPY packages/backstage-plugin/package.json packages/backstage-plugin/
+RUN npm ci --no-audit --no-fund --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup -w @pgbackup/backstage-plugin-pgbackup-backend
+COPY packages/core packages/core
+COPY packages/backstage-backend packages/backstage-backend
+COPY manifests/images/bundle-api.mjs manifests/images/bundle-api.mjs
+RUN npm run build -w @pgbackup/core \
+ && npm run build -w @pgbackup/backstage-plugin-pgbackup-backend \
+ && node manifests/images/bundle-api.mjs /out/pgbackup-api
+
+FROM docker.io/library/node:24.11.1-alpine3.22
+LABEL org.opencontainers.image.title="pgbackup-api" \
+      org.opencontainers.image.description="pgbackup HTTP API: backups, freshness and snapshots of PostgreSQL StatefulSets" \
+      org.opencontainers.image.source="https://github.com/pgbackup/pgbackup" \
+      org.opencontainers.image.licenses="Apache-2.0"
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+COPY --from=build --chown=0:0 /out/pgbackup-api /opt/pgbackup-api
+ENV NODE_ENV=production HOME=/tmp PORT=3000
+WORKDIR /opt/pgbackup-api
+# uid 1000 = user "node" of the base image; numeric so that runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 3000
+# Kubernetes uses the Deployment's /health/* probes; this is for docker/compose.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/opt/pgbackup-api/server.mjs"]

@@ -1,0 +1,1 @@
+module.exports = require('../jest.base.cjs')('manifests', { rootDir: __dirname });

@@ -1,0 +1,85 @@
+// RBAC of the manifests == the permissions the code uses (packages/core/src/domain/permissions.ts), the same list
+// `kubectl pgbackup schedule set` writes and `doctor` checks. Change that list and this test says what to change here.
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { scheduleManifests } from '../../packages/core/src/kubernetes/scheduleWriter.js';
+import { PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
+import { KUSTOMIZE, OVERLAYS, type Obj, all, find, helmTemplate, kustomizeBuild } from './helpers.js';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/** group/resource verb triples, sorted: the comparison ignores how rules are grouped. */
+export const triples = (rules: Rule[]) =>
+  rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res} ${v}`)))).sort();
+
+const permissionRules = (clusterScoped: boolean): Rule[] =>
+  PERMISSIONS.filter((p) => Boolean(p.clusterScoped) === clusterScoped).map((p) => ({
+    apiGroups: [p.group],
+    resources: [p.subresource ? `${p.resource}/${p.subresource}` : p.resource],
+    verbs: p.verbs,
+  }));
+const NAMESPACED = triples(permissionRules(false));
+const CLUSTER = triples(permissionRules(true));
+// The API's informer cache also watches StatefulSets; nothing else differs.
+const API = [...NAMESPACED, 'apps/statefulsets watch'].sort();
+
+const expectedYaml = (rules: Rule[]) => rules.map((r) => `  - apiGroups: [${r.apiGroups.map((g) => g || '""').join(', ')}]\n    resources: [${r.resources.join(', ')}]\n    verbs: [${r.verbs.join(', ')}]`).join('\n');
+
+let renders: Record<string, Obj[]>;
+
+beforeAll(async () => {
+  renders = {};
+  for (const o of OVERLAYS) renders[`kustomize ${o}`] = await kustomizeBuild(path.join(KUSTOMIZE, 'overlays', o));
+  renders['helm defaults'] = await helmTemplate();
+  renders['helm backup only'] = await helmTemplate(['--set', 'api.enabled=false', '--set', 'postgresql.enabled=false', '--set', 'backup.statefulSet=orders-db']);
+}, 60_000);
+
+describe('RBAC == core PERMISSIONS', () => {
+  it('the Role of the backup ServiceAccount has exactly the namespaced PERMISSIONS', () => {
+    for (const [what, objects] of Object.entries(renders)) {
+      const roles = all(objects, 'Role').filter((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'));
+      expect({ what, roles: roles.length }).toEqual({ what, roles: 1 });
+      const got = triples(roles[0]!.rules);
+      if (JSON.stringify(got) !== JSON.stringify(NAMESPACED))
+        throw new Error(`${what}: Role ${roles[0]!.metadata.name} differs from PERMISSIONS; its rules should be:\n${expectedYaml(permissionRules(false))}\ngot ${got.join(', ')}`);
+    }
+  });
+
+  it('the ClusterRole has exactly the cluster-scoped PERMISSIONS and is bound to the backup and API ServiceAccounts', () => {
+    for (const [what, objects] of Object.entries(renders)) {
+      const role = find(objects, 'ClusterRole');
+      expect({ what, rules: triples(role.rules) }).toEqual({ what, rules: CLUSTER });
+      const subjects = all(objects, 'ClusterRoleBinding')
+        .filter((b) => b.roleRef.name === role.metadata.name)
+        .flatMap((b) => b.subjects.map((s: Obj) => s.name));
+      const accounts = all(objects, 'ServiceAccount').map((s) => s.metadata.name);
+      expect({ what, subjects: subjects.sort() }).toEqual({ what, subjects: accounts.sort() });
+    }
+  });
+
+  it('the API Role is PERMISSIONS plus watch on StatefulSets', () => {
+    for (const [what, objects] of Object.entries(renders)) {
+      const api = all(objects, 'Role').filter((r) => r.metadata.name.endsWith('-api'));
+      if (what === 'helm backup only') expect(api).toEqual([]);
+      else expect({ what, rules: triples(api[0]!.rules) }).toEqual({ what, rules: API });
+    }
+  });
+
+  it('the kustomize Role and ClusterRole are the very rules `kubectl pgbackup schedule set` writes', () => {
+    const written = scheduleManifests({ namespace: 'pgbackup-local', statefulSet: 'postgresql', schedule: { cron: '0 2 * * *' }, image: 'x' });
+    const objects = renders['kustomize local']!;
+    expect(find(objects, 'Role', 'pgbackup-postgresql').rules).toEqual(find(written as Obj[], 'Role').rules);
+    expect(find(objects, 'ClusterRole').rules).toEqual(find(written as Obj[], 'ClusterRole').rules);
+    expect(find(objects, 'ClusterRole').metadata.name).toBe(find(written as Obj[], 'ClusterRole').metadata.name);
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding']) expect(find(objects, kind, 'pgbackup-postgresql').metadata.name).toBe(find(written as Obj[], kind).metadata.name);
+  });
+
+  it('no ServiceAccount gets more: no wildcards, no secrets, no escalation verbs', () => {
+    for (const [what, objects] of Object.entries(renders)) {
+      for (const role of [...all(objects, 'Role'), ...all(objects, 'ClusterRole')]) {
+        const t = triples(role.rules).join('\n');
+        expect({ what, role: role.metadata.name, bad: t.match(/\*|secrets|bind|escalate|impersonate/g) }).toEqual({ what, role: role.metadata.name, bad: null });
+      }
+    }
+  });
+});
