@@ -14,10 +14,21 @@ describe('deriveBackup: status', () => {
     expect(b.error).toBeUndefined();
   });
 
-  it('is in progress while the snapshots are ready but the cut is not recorded yet', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z' })], now);
+  it('is in progress while the snapshots are ready but the cut is not recorded yet (group snapshot)', () => {
+    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z', annotations: { 'pgbackup.io/method': 'group-snapshot' } })], now);
     expect(b.status).toBe('in_progress');
     expect(b.phase).toBe('consistency');
+  });
+
+  it('is completed when the one atomic snapshot of a checkpoint-snapshot is cut and ready, even if the taker died before recording the cut', () => {
+    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z' })], now);
+    expect(b.status).toBe('completed');
+    expect(b.phase).toBe('consistency');
+  });
+
+  it('stays in progress for a checkpoint-snapshot not cut yet', () => {
+    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false, cutAt: undefined })], now);
+    expect(b.status).toBe('in_progress');
   });
 
   it('is in progress while the cut is recorded but a snapshot is not ready yet', () => {

@@ -116,8 +116,11 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
   const cutAts = sorted.map((s) => s.cutAt);
   const readyCount = sorted.filter((s) => s.readyToUse).length;
 
+  const method = first(ann(Annotations.method));
   const { status, error } = deriveStatus({
     phase,
+    method,
+    allCut: sorted.length > 0 && sorted.every((s) => !!s.cutAt),
     recordedError: first(ann(Annotations.error)),
     snapshotError: first(sorted.filter((s) => !s.readyToUse).map((s) => s.error && `${s.name}: ${s.error}`)),
     volumes,
@@ -128,7 +131,6 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
   });
 
   const sizes = sorted.map((s) => s.restoreSize);
-  const method = first(ann(Annotations.method));
   return {
     id,
     namespace: sorted[0]?.namespace ?? '',
@@ -153,6 +155,9 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
 
 interface StatusInput {
   phase: Backup['phase'];
+  method?: string;
+  /** Every snapshot present has been cut by the storage (status.creationTime). */
+  allCut?: boolean;
   recordedError?: string;
   snapshotError?: string;
   volumes: number;
@@ -173,6 +178,11 @@ export function deriveStatus(input: StatusInput): { status: BackupStatus; error?
   if (input.phase === 'cut' && input.present < input.volumes)
     return { status: 'failed', error: `incomplete: ${input.volumes - input.present} of ${input.volumes} VolumeSnapshots are missing` };
   if (input.phase === 'cut' && input.ready >= input.volumes) return { status: 'completed' };
+  // checkpoint-snapshot: consistency comes from the single atomic snapshot itself (the CHECKPOINT
+  // before it only shortens recovery), so once the storage has cut it and it is ready the backup is
+  // complete even if the process that took it died before recording the cut.
+  if (input.phase === 'consistency' && input.method === 'checkpoint-snapshot' && input.volumes === 1 && input.present >= 1 && input.allCut && input.ready >= input.volumes)
+    return { status: 'completed' };
   if (input.deadline && Date.parse(input.deadline) < input.now.getTime())
     return {
       status: 'failed',
