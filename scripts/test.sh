@@ -11,6 +11,7 @@ mode=${1:-all}; shift || true
 echo "node $(node --version) ($(command -v node))"
 case "$(node --version)" in v2[4-9]*|v[3-9][0-9]*) ;; *) echo "error: Node >= 24 expected (npm scripts use node_modules/.bin/node; run npm ci)" >&2; exit 1;; esac
 
+export TURBO_TELEMETRY_DISABLED=1
 npx turbo run build --output-logs=errors-only
 
 started_cluster=""

@@ -43,7 +43,8 @@ done
 mkdir -p "$C" "$LOGS" "$PIDS" "$CSI_STATE" "$POD_STATE" "$SOCK_DIR"
 chmod 0755 "$C" "$CSI_STATE" "$POD_STATE"
 chmod 0777 "$SOCK_DIR"
-for d in "$ROOT" "$(dirname "$ROOT")"; do chmod o+x "$d" 2>/dev/null || true; done
+# PostgreSQL runs as uid postgres and must traverse every folder above its volumes (CI clones anywhere).
+d=$ROOT; while [ "$d" != / ]; do [ -x "$d" ] && chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
 id postgres >/dev/null 2>&1 || say "warning: no 'postgres' user on this machine; pod-runner cannot start PostgreSQL"
 
 # 2. Control plane through kwokctl (binary runtime, our binaries symlinked, nothing downloaded). The flags are saved in the
