@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { BackupPageSchema, BackupResourceSchema, ProblemSchema, SnapshotListResponseSchema, StatefulSetStatusResponseSchema } from '@pgbackup/core';
-import type { FakeDeps } from '@pgbackup/core/testing';
+import { BackupPageSchema, BackupResourceSchema, ProblemSchema, RestoreResultSchema, SnapshotListResponseSchema, StatefulSetStatusResponseSchema } from '@pgbackup/core';
+import { type FakeDeps, aBackupSnapshot, aStatefulSetManifest } from '@pgbackup/core/testing';
 import express from 'express';
 import request from 'supertest';
 import { captureLogger, seedBackups, world } from './__fixtures__/world.js';
 import { type RouterOptions, createRouter } from './router.js';
+import { BackupRunner } from './runner.js';
 
 function app(deps: FakeDeps, extra: Partial<RouterOptions> = {}) {
   const logger = captureLogger();
@@ -217,12 +218,54 @@ describe('DELETE /backup/:id', () => {
 });
 
 describe('restore and verify', () => {
-  it.each(['restore', 'verify'])('POST /backup/:id/%s answers 501 with a hint', async (verb) => {
-    const deps = world();
+  const withSource = (deps: FakeDeps) => {
+    deps.workloadWriter.put(aStatefulSetManifest());
+    deps.database.fallback = {
+      answer: (sql) => (sql.includes('pg_postmaster_start_time') ? [['false', '17.2', 'now']] : sql.includes('FROM pg_database') ? [['postgres']] : sql.includes('bt_index_check') ? [['150', '0', '']] : undefined),
+    };
+    return deps;
+  };
+
+  it('POST /backup/:id/restore with dryRun answers 200 with the plan and writes nothing', async () => {
+    const deps = withSource(world());
     const [id] = seedBackups(deps, 1);
     const { app: server } = app(deps);
-    const problem = expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/${verb}`), 501);
-    expect(problem.hint).toMatch(new RegExp(`kubectl pgbackup ${verb}`));
+    const res = await request(server).post(`/api/pgbackup/backup/${id}/restore?namespace=db`).send({ to: 'pg-restored', dryRun: true }).expect(200);
+    expect(RestoreResultSchema.parse(res.body)).toMatchObject({ backupId: id, dryRun: true, target: { namespace: 'db', statefulSet: 'pg-restored' }, delete: [] });
+    expect(res.body.create.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'StatefulSet/pg-restored']);
+    expect(deps.workloadWriter.objects.size).toBe(1);
+  });
+
+  it('POST /backup/:id/restore creates the objects (201), then refuses a second time with 409', async () => {
+    const deps = withSource(world());
+    const [id] = seedBackups(deps, 1);
+    const { app: server, logger } = app(deps);
+    await request(server).post(`/api/pgbackup/backup/${id}/restore`).send({ to: 'pg-restored' }).expect(201);
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg-restored')).toBeDefined();
+    expect(logger.lines.some((l) => /audit backup-restore succeeded/.test(l.message))).toBe(true);
+    const problem = expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/restore`).send({ to: 'pg-restored' }), 409);
+    expect(problem.hint).toMatch(/--replace/);
+    expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/restore`).send({ to: 'Bad_Name' }), 422);
+  });
+
+  it('POST /backup/:id/verify answers 202 and records the verification on the backup in the background', async () => {
+    const deps = withSource(world());
+    const [id] = seedBackups(deps, 1);
+    const runner = new BackupRunner(captureLogger());
+    const { app: server } = app(deps, { runner });
+    const res = await request(server).post(`/api/pgbackup/backup/${id}/verify?namespace=db`).send({}).expect(202);
+    expect(res.headers.location).toBe(`/api/pgbackup/backup/${id}?namespace=db`);
+    await runner.drain(10_000);
+    const backup = BackupResourceSchema.parse((await request(server).get(`/api/pgbackup/backup/${id}?namespace=db`).expect(200)).body);
+    expect(backup.verification).toMatchObject({ result: 'passed', indexesChecked: 150 });
+    expect([...deps.workloadWriter.objects.keys()].filter((k) => k.includes('verify'))).toEqual([]);
+  });
+
+  it('POST /backup/:id/verify refuses a backup that is not completed with 409', async () => {
+    const deps = withSource(world());
+    deps.snapshots.put(aBackupSnapshot({ id: 'pg-20260601020000-bbbb', phase: 'failed', recordedError: 'boom' }));
+    const { app: server } = app(deps);
+    expectProblem(await request(server).post('/api/pgbackup/backup/pg-20260601020000-bbbb/verify?namespace=db').send({}), 409);
   });
 });
 

@@ -11,6 +11,10 @@ import {
   NamespaceQuerySchema,
   PvcParamsSchema,
   type ReadCache,
+  RestoreBackupBodySchema,
+  VerifyBackupBodySchema,
+  restoreBackup,
+  verifyBackup,
   StatefulSetParamsSchema,
   deleteBackup,
   findBackup,
@@ -283,18 +287,68 @@ export function createRouter(options: RouterOptions): Router {
     }),
   );
 
-  for (const verb of ['restore', 'verify'] as const)
-    router.post(
-      `/backup/:id/${verb}`,
-      wrap(async (req) => {
-        const { cluster: clusterName, query } = splitCluster(req);
-        const { id } = parse(BackupIdParamsSchema, req.params, 'path');
-        const { namespace } = parse(NamespaceQuerySchema, query, 'query');
-        await authorize(req, { action: verb === 'restore' ? 'restore' : 'read' });
-        await findBackup(cluster(clusterName).deps, id, namespace);
-        throw notImplemented(verb);
-      }),
-    );
+  /** Restores (creates the PVCs and the StatefulSet; readiness follows) and answers the plan: 201, or 200 for a dry run. */
+  const startRestore = async (req: Request, res: Response, c: ClusterTarget, namespace: string, id: string, meta: Record<string, string | number | boolean>) => {
+    const body = parse(RestoreBackupBodySchema, req.body ?? {}, 'body');
+    const event = await audit(req, 'backup-restore', { cluster: c.name, namespace, backup: id, to: body.to, replace: body.replace, dryRun: body.dryRun, ...meta });
+    const result = await restoreBackup(writes(c), { namespace, id, to: body.to, targetNamespace: body.targetNamespace, replace: body.replace, dryRun: body.dryRun }).catch(async (e: unknown) => {
+      await event.fail(e as Error);
+      throw e;
+    });
+    await event.success();
+    const { plan } = result;
+    res.status(result.dryRun ? 200 : 201).json({ backupId: plan.backupId, dryRun: result.dryRun, source: plan.source, target: plan.target, delete: plan.delete, create: plan.create, notes: plan.notes });
+  };
+
+  /**
+   * Checks the backup can be verified (exists, completed, a scratch name is free), then verifies it
+   * in the background and answers 202: the result appears on the backup (`verification`).
+   */
+  const startVerify = async (req: Request, res: Response, c: ClusterTarget, namespace: string, id: string, locate: string, meta: Record<string, string | number | boolean>) => {
+    const body = parse(VerifyBackupBodySchema, req.body ?? {}, 'body');
+    const backup = await getBackup(writes(c), namespace, id);
+    if (backup.status !== 'completed')
+      throw new HttpProblem(409, 'Conflict', `backup ${id} is ${backup.status}: only a completed backup can be verified`, { code: 'Conflict' });
+    const event = await audit(req, 'backup-verify', { cluster: c.name, namespace, backup: id, ...meta });
+    runner.track(`verification of ${namespace}/${id}`, async (signal) => {
+      try {
+        const report = await verifyBackup(writes(c), { namespace, id, sql: body.sql, database: body.database, signal });
+        await event.success({ result: report.verification.result, restoreSeconds: report.verification.restoreSeconds ?? -1 });
+        logger.info(`verification of ${namespace}/${id} ${report.verification.result}`, { backup: id, namespace, result: report.verification.result });
+      } catch (e) {
+        await event.fail(e as Error);
+        throw e;
+      }
+    });
+    res.status(202).location(locate).json({ ...toBackupResource(backup), verifying: true });
+  };
+
+  router.post(
+    '/backup/:id/restore',
+    wrap(async (req, res) => {
+      requireJson(req);
+      const { cluster: clusterName, query } = splitCluster(req);
+      const { id } = parse(BackupIdParamsSchema, req.params, 'path');
+      const { namespace } = parse(NamespaceQuerySchema, query, 'query');
+      await authorize(req, { action: 'restore' });
+      const c = cluster(clusterName);
+      await startRestore(req, res, c, namespace ?? (await findBackup(c.deps, id)).namespace, id, {});
+    }),
+  );
+
+  router.post(
+    '/backup/:id/verify',
+    wrap(async (req, res) => {
+      requireJson(req);
+      const { cluster: clusterName, query } = splitCluster(req);
+      const { id } = parse(BackupIdParamsSchema, req.params, 'path');
+      const { namespace } = parse(NamespaceQuerySchema, query, 'query');
+      await authorize(req, { action: 'read' });
+      const c = cluster(clusterName);
+      const resolved = namespace ?? (await findBackup(c.deps, id)).namespace;
+      await startVerify(req, res, c, resolved, id, backupLocation(req, c)({ namespace: resolved, id }), {});
+    }),
+  );
 
   // ---- Entity routes: the StatefulSet comes from the catalog entity's annotations, never from the request.
 
@@ -383,16 +437,27 @@ export function createRouter(options: RouterOptions): Router {
     }),
   );
 
-  for (const verb of ['restore', 'verify'] as const)
-    router.post(
-      `/entity/:kind/:namespace/:name/backups/:id/${verb}`,
-      wrap(async (req) => {
-        const { id } = parse(BackupIdParamsSchema, { id: req.params.id }, 'path');
-        const { target, c } = await entity(req, verb === 'restore' ? 'restore' : 'read');
-        await entityBackup(c, target, id);
-        throw notImplemented(verb);
-      }),
-    );
+  router.post(
+    '/entity/:kind/:namespace/:name/backups/:id/restore',
+    wrap(async (req, res) => {
+      requireJson(req);
+      const { id } = parse(BackupIdParamsSchema, { id: req.params.id }, 'path');
+      const { target, c } = await entity(req, 'restore');
+      await entityBackup(c, target, id);
+      await startRestore(req, res, c, target.namespace, id, { entityRef: target.entityRef });
+    }),
+  );
+
+  router.post(
+    '/entity/:kind/:namespace/:name/backups/:id/verify',
+    wrap(async (req, res) => {
+      requireJson(req);
+      const { id } = parse(BackupIdParamsSchema, { id: req.params.id }, 'path');
+      const { target, c } = await entity(req, 'read');
+      await entityBackup(c, target, id);
+      await startVerify(req, res, c, target.namespace, id, backupLocation(req, c)({ namespace: target.namespace, id }), { entityRef: target.entityRef });
+    }),
+  );
 
   router.use((req, res) => {
     sendProblem(res, { type: 'https://pgbackup.io/problems/not-found', title: 'Not Found', status: 404, detail: `no route ${req.method} ${req.path}`, code: 'NotFound', hint: `the routes are listed at ${req.baseUrl}/openapi.json` }, req.originalUrl);
@@ -400,12 +465,6 @@ export function createRouter(options: RouterOptions): Router {
   router.use(problemHandler(logger));
   return router;
 }
-
-const notImplemented = (verb: string) =>
-  new HttpProblem(501, 'Not Implemented', `${verb} is not available in this version of the API`, {
-    code: 'NotImplemented',
-    hint: verb === 'restore' ? 'restore with the CLI: kubectl pgbackup restore ID' : 'verify with the CLI: kubectl pgbackup verify ID',
-  });
 
 function renderStatus(status: Awaited<ReturnType<typeof getStatefulSetStatus>>) {
   return {

@@ -54,6 +54,20 @@ export class BackupRunner {
     });
   }
 
+  /**
+   * Runs other long work (a verification) in the background, interrupted and awaited by `drain`
+   * like a backup. Its failure is logged.
+   */
+  track(what: string, work: (signal: AbortSignal) => Promise<unknown>): void {
+    if (this.controller.signal.aborted) throw new Error('the server is shutting down');
+    const tracked = work(this.controller.signal).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn(`${what} failed: ${(error as Error)?.message ?? error}`, { what }),
+    );
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+  }
+
   /** Waits up to `graceMs` for running backups, then interrupts the rest and waits for them to record it. */
   async drain(graceMs: number): Promise<void> {
     if (this.running.size === 0) return;

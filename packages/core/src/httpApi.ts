@@ -34,6 +34,34 @@ export const CreateEntityBackupBodySchema = z.strictObject({
   pin: z.boolean().default(false),
 });
 
+/** `POST /backup/:id/restore`: restore into a new StatefulSet next to the source. */
+export const RestoreBackupBodySchema = z.strictObject({
+  to: StatefulSetName.describe('Name of the new StatefulSet'),
+  targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's; others are not supported yet)"),
+  replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
+  dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
+});
+export type RestoreBackupBody = z.input<typeof RestoreBackupBodySchema>;
+
+/** `POST /backup/:id/verify`: restore aside, check, record the result on the backup. */
+export const VerifyBackupBodySchema = z.strictObject({
+  sql: z.string().min(1).max(8192).optional().describe('A SQL check: fails when it errors or its first value is false'),
+  database: z.string().min(1).max(63).optional().describe("Database of the SQL check (default: the pod's default)"),
+});
+export type VerifyBackupBody = z.input<typeof VerifyBackupBodySchema>;
+
+/** The answer to a restore: what was (or, with dryRun, would be) created and deleted. */
+export const RestoreResultSchema = z.object({
+  backupId: z.string(),
+  dryRun: z.boolean(),
+  source: z.object({ namespace: z.string(), statefulSet: z.string() }),
+  target: z.object({ namespace: z.string(), statefulSet: z.string() }),
+  delete: z.array(z.object({ kind: z.string(), namespace: z.string(), name: z.string() })),
+  create: z.array(z.record(z.string(), z.unknown())).describe('The objects, as sent to the API server'),
+  notes: z.array(z.string()),
+});
+export type RestoreResultResource = z.infer<typeof RestoreResultSchema>;
+
 export const BackupResourceSchema = BackupSchema.extend({
   databaseName: z.string().describe('Seed name of statefulSet'),
   backupType: BackupTypeSchema.describe('Seed name of type'),

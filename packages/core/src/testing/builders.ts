@@ -1,7 +1,7 @@
 /** Builders of domain and port values with sensible defaults, for tests. */
 import { Annotations, CONTRACT_VERSION, Labels, MANAGED_BY } from '../contract.js';
 import type { Backup, BackupStatus, BackupType, RecordedPhase, SnapshotInfo, Verification } from '../domain/backup.js';
-import type { PodInfo, PvcInfo, SnapshotClassInfo, StatefulSetInfo } from '../ports.js';
+import type { KubernetesObject, PodInfo, PvcInfo, SnapshotClassInfo, StatefulSetInfo } from '../ports.js';
 
 export const TEST_DRIVER = 'pd.csi.example.com';
 export const TEST_NAMESPACE = 'db';
@@ -134,5 +134,38 @@ export function aBackup(id: string, at: string, overrides: Partial<Backup> & { s
     ...(status === 'completed' ? { cutAt: at } : {}),
     pinned: false,
     ...overrides,
+  };
+}
+
+/** A StatefulSet as the API server stores it (what a restore clones): selector app=<name>, template `data`. */
+export function aStatefulSetManifest(overrides: { name?: string; namespace?: string; replicas?: number; templates?: string[]; storage?: string } = {}): KubernetesObject {
+  const name = overrides.name ?? TEST_STATEFULSET;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      name,
+      namespace: overrides.namespace ?? TEST_NAMESPACE,
+      uid: '6f1c1d8e-0000-4000-8000-000000000001',
+      resourceVersion: '4242',
+      creationTimestamp: '2026-05-01T00:00:00Z',
+      labels: { app: name, tier: 'db' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'payments' },
+    },
+    spec: {
+      serviceName: name,
+      replicas: overrides.replicas ?? 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, tier: 'db' } },
+        spec: { containers: [{ name: 'postgres', image: 'postgres:17', volumeMounts: (overrides.templates ?? ['data']).map((t) => ({ name: t, mountPath: `/var/lib/postgresql/${t}` })) }] },
+      },
+      volumeClaimTemplates: (overrides.templates ?? ['data']).map((t) => ({
+        metadata: { name: t },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: overrides.storage ?? '10Gi' } } },
+        status: { phase: 'Pending' },
+      })),
+    },
+    status: { replicas: 1, readyReplicas: 1 },
   };
 }

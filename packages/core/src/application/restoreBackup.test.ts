@@ -1,0 +1,116 @@
+import { describe, expect, it } from '@jest/globals';
+import { Annotations } from '../contract.js';
+import { RESTORED_FROM } from '../domain/restore.js';
+import { type FakeDeps, aBackupSnapshot, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
+import { restoreBackup } from './restoreBackup.js';
+
+const ID = 'pg-20260601020000-abcd';
+
+function world(snapshot = aBackupSnapshot({ id: ID })): FakeDeps {
+  const deps = fakeDeps({ snapshots: [snapshot] });
+  deps.workloadWriter.put(aStatefulSetManifest());
+  deps.database.fallback = { inRecovery: false };
+  return deps;
+}
+
+type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown }; spec: Record<string, any>; status?: unknown };
+
+describe('restoreBackup', () => {
+  it('plans PVCs from the snapshots named for the new StatefulSet, and the StatefulSet cloned from the source (dry run: nothing written)', async () => {
+    const deps = world();
+    const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', dryRun: true });
+    expect(result.dryRun).toBe(true);
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
+    const [pvc, sts] = result.plan.create as unknown as Obj[];
+    expect(pvc).toMatchObject({
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-pg-restored-0', namespace: 'db', labels: { app: 'pg-restored', [RESTORED_FROM]: ID } },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } }, dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${ID}-data-pg-0` } },
+    });
+    expect(sts!.kind).toBe('StatefulSet');
+    expect(sts!.metadata).toEqual({
+      name: 'pg-restored',
+      namespace: 'db',
+      labels: { app: 'pg-restored', tier: 'db', [RESTORED_FROM]: ID },
+      annotations: { team: 'payments', [RESTORED_FROM]: ID, 'pgbackup.io/restored-from-statefulset': 'pg' },
+    });
+    expect(sts!.spec).toMatchObject({ replicas: 1, serviceName: 'pg-restored', selector: { matchLabels: { app: 'pg-restored' } }, template: { metadata: { labels: { app: 'pg-restored', tier: 'db' } } } });
+    expect(sts!.spec.volumeClaimTemplates).toEqual([{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } } }]);
+    expect(JSON.stringify(result.plan.create)).not.toMatch(/uid|resourceVersion|creationTimestamp|last-applied|readyReplicas/);
+  });
+
+  it('sizes a PVC to the snapshot restoreSize when it is larger than the template request', async () => {
+    const deps = world(aBackupSnapshot({ id: ID, restoreSize: 20 * 1024 ** 3, annotations: { [Annotations.claimTemplate]: 'data' } }));
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
+    expect((plan.create[0] as unknown as Obj).spec.resources.requests.storage).toBe(String(20 * 1024 ** 3));
+  });
+
+  it('adds a selector label and says so when no selector label carries the source name', async () => {
+    const deps = world();
+    const source = aStatefulSetManifest() as unknown as Obj;
+    source.spec.selector = { matchLabels: { role: 'database' } };
+    source.spec.template.metadata.labels = { role: 'database' };
+    deps.workloadWriter.put(source as never);
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
+    const sts = plan.create[1] as unknown as Obj;
+    expect(sts.spec.selector.matchLabels).toEqual({ role: 'database', 'pgbackup.io/restore-of': 'r' });
+    expect(sts.spec.template.metadata.labels).toEqual({ role: 'database', 'pgbackup.io/restore-of': 'r' });
+    expect(plan.notes.join()).toMatch(/Services selecting it may route to them/);
+  });
+
+  it('creates the PVCs, then the StatefulSet, and with wait returns once PostgreSQL answers', async () => {
+    const deps = world();
+    const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', wait: true });
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
+      'workloads.create PersistentVolumeClaim db/data-pg-restored-0',
+      'workloads.create StatefulSet db/pg-restored',
+      'workloads.ready db/pg-restored',
+    ]);
+    expect(result).toMatchObject({ ready: true, pod: 'pg-restored-0' });
+    expect(result.restoreSeconds).toBeGreaterThanOrEqual(0);
+    expect(deps.database.openSessions).toEqual([]);
+  });
+
+  it('refuses when the target exists, and with replace deletes the StatefulSet before the PVCs', async () => {
+    const deps = world();
+    await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored' });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored' })).rejects.toMatchObject({
+      code: 'Conflict',
+      message: 'the restore target exists: persistentvolumeclaim/data-pg-restored-0, statefulset/pg-restored',
+    });
+    deps.journal.length = 0;
+    const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', replace: true });
+    expect(result.plan.delete.map((r) => r.kind)).toEqual(['StatefulSet', 'PersistentVolumeClaim']);
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
+      'workloads.delete StatefulSet db/pg-restored',
+      'workloads.delete PersistentVolumeClaim db/data-pg-restored-0',
+      'workloads.create PersistentVolumeClaim db/data-pg-restored-0',
+      'workloads.create StatefulSet db/pg-restored',
+    ]);
+  });
+
+  it('deletes what it created when a later create fails', async () => {
+    const deps = world();
+    deps.workloadWriter.failCreateOf = 'StatefulSet';
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-r-0')).toBeUndefined();
+  });
+
+  it.each([
+    ['an in-progress backup', aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false }), 'r', /is in_progress: only a completed backup can be restored/],
+    ['a failed backup', aBackupSnapshot({ id: ID, phase: 'failed', recordedError: 'boom' }), 'r', /is failed \(boom\)/],
+    ['the source itself as target', aBackupSnapshot({ id: ID }), 'pg', /in-place restore is not supported yet/],
+    ['a name too long for a StatefulSet', aBackupSnapshot({ id: ID }), 'x'.repeat(53), /too long/],
+  ])('refuses %s', async (_, snapshot, to, message) => {
+    const deps = world(snapshot);
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(message) });
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
+  });
+
+  it('refuses another target namespace (not supported yet) and a deleted source StatefulSet', async () => {
+    const deps = world();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({ code: 'Invalid' });
+    deps.workloadWriter.objects.clear();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no longer exists/) });
+  });
+});
