@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import path from 'node:path';
 import * as core from '@pgbackup/core';
 import { BackupListSchema, BackupSchema, forbidden } from '@pgbackup/core/isomorphic';
-import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, fakeDeps } from '@pgbackup/core/testing';
+import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, aStatefulSetManifest, fakeDeps } from '@pgbackup/core/testing';
 import { setRuntimeFactory, type ToolDeps } from './baseCommand.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
@@ -259,5 +259,44 @@ describe('__complete (cobra protocol)', () => {
     expect((await cli('__complete', 'delete', '')).stdout).toBe('pg-20260601020000-aaaa\n:4\n');
     expect((await cli('__complete', 'list', '-o', '')).stdout).toBe('table\nwide\njson\nyaml\nname\n:4\n');
     expect((await cli('__complete', 'delete', '--f')).stdout).toBe('--force\n:4\n');
+  });
+});
+
+describe('restore and verify', () => {
+  const ID = 'pg-20260601020000-abcd';
+  beforeEach(() => {
+    deps.snapshots.put(completed(ID, '2026-06-01T02:00:00Z'));
+    deps.workloadWriter.put(aStatefulSetManifest());
+    deps.database.fallback = {
+      answer: (sql) => (sql.includes('pg_postmaster_start_time') ? [['false', '17.2', 'now']] : sql.includes('FROM pg_database') ? [['postgres']] : sql.includes('bt_index_check') ? [['150', '0', '']] : sql.includes('query_to_xml') ? [['public.t', '7']] : sql === 'SELECT false' ? [['f']] : undefined),
+    };
+  });
+
+  it('restore --dry-run -o json prints the plan and creates nothing', async () => {
+    const r = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db', '--dry-run', '-o', 'json');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { dryRun: boolean; create: { kind: string; metadata: { name: string } }[] };
+    expect(plan.dryRun).toBe(true);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'StatefulSet/pg-restored']);
+    expect(deps.workloadWriter.objects.size).toBe(1);
+  });
+
+  it('restore --wait creates the objects and prints the restore time; a second one exits 6', async () => {
+    const r = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db', '--wait');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/statefulset\/pg-restored created\nrestore of pg-20260601020000-abcd into statefulset\/pg-restored ready in [\d.]+s/);
+    const again = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db');
+    expect(again.code).toBe(6);
+    expect(again.stderr).toMatch(/hint: choose another --to, or pass --replace/);
+  });
+
+  it('verify prints each check, records the result and exits 0; exit 1 when a check fails', async () => {
+    const r = await cli('verify', ID, '-n', 'db');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/verification passed \(restored in [\d.]+s\)\n {2}ok {3}starts: .*\n {2}ok {3}amcheck: 150 b-tree indexes clean in 1 database\(s\)\n {2}ok {3}row-counts: 1 user tables, 7 rows/);
+    expect(JSON.parse(deps.snapshots.all()[0]!.annotations['pgbackup.io/verified']!)).toMatchObject({ result: 'passed', indexesChecked: 150 });
+    const failing = await cli('verify', ID, '-n', 'db', '--sql', 'SELECT false');
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toMatch(/failed verification: sql: /);
   });
 });
