@@ -35,6 +35,9 @@ const result = await build({
 const requireFromBackend = createRequire(join(backend, 'package.json'));
 const swaggerDist = dirname(requireFromBackend.resolve('swagger-ui-dist/package.json'));
 cpSync(swaggerDist, join(out, 'node_modules/swagger-ui-dist'), { recursive: true, filter: (src) => !/\.map$/.test(src) });
-writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'pgbackup-api', version: pkg.version, private: true, type: 'module' }, null, 2) + '\n');
+writeFileSync(
+  join(out, 'package.json'),
+  JSON.stringify({ name: 'pgbackup-api', version: pkg.version, private: true, type: 'module' }, null, 2) + '\n',
+);
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`${out}/server.mjs  ${(bytes / 1e6).toFixed(1)} MB (pgbackup-api ${pkg.version})`);

@@ -13,8 +13,15 @@ export function expectHardenedPods(objects: Obj[]): void {
     expect({ why, seccomp: spec.securityContext?.seccompProfile?.type }).toEqual({ why, seccomp: 'RuntimeDefault' });
     for (const c of spec.containers) {
       const who = `${owner} container ${c.name}`;
-      expect({ who, sc: c.securityContext }).toEqual({ who, sc: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } } });
-      expect({ who, memoryLimit: typeof c.resources?.limits?.memory, cpuRequest: typeof c.resources?.requests?.cpu }).toEqual({ who, memoryLimit: 'string', cpuRequest: 'string' });
+      expect({ who, sc: c.securityContext }).toEqual({
+        who,
+        sc: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      });
+      expect({ who, memoryLimit: typeof c.resources?.limits?.memory, cpuRequest: typeof c.resources?.requests?.cpu }).toEqual({
+        who,
+        memoryLimit: 'string',
+        cpuRequest: 'string',
+      });
       expect({ who, image: /:[\w.-]+$/.test(c.image) && !c.image.endsWith(':latest') }).toEqual({ who, image: true });
     }
   }
@@ -44,7 +51,9 @@ export function expectPostgresql(objects: Obj[], opts: { storageClass?: string; 
   if (opts.storageClass !== undefined) expect(claim.spec.storageClassName).toBe(opts.storageClass);
   if (opts.size !== undefined) expect(claim.spec.resources.requests.storage).toBe(opts.size);
   // A headless Service for the StatefulSet and a client Service, both selecting its pods.
-  const services = all(objects, 'Service').filter((s) => matches(s.spec.selector, pod === undefined ? {} : sts!.spec.template.metadata.labels));
+  const services = all(objects, 'Service').filter((s) =>
+    matches(s.spec.selector, pod === undefined ? {} : sts!.spec.template.metadata.labels),
+  );
   expect(services.map((s) => s.spec.clusterIP === 'None').sort()).toEqual([false, true]);
   expect(services.find((s) => s.spec.clusterIP === 'None')!.metadata.name).toBe(sts!.spec.serviceName);
   return sts!;
@@ -57,7 +66,11 @@ export function expectApi(objects: Obj[]): Obj {
   const c = deploy!.spec.template.spec.containers[0];
   expect(c.image).toMatch(/pgbackup-api:/);
   expect(c.image).not.toMatch(/postgres|kubectl-pgbackup/); // the local cluster's pod-runner must leave it to kwok
-  expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(['/health/startup', '/health/live', '/health/ready']);
+  expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual([
+    '/health/startup',
+    '/health/live',
+    '/health/ready',
+  ]);
   expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
   const svc = all(objects, 'Service').find((s) => matches(s.spec.selector, deploy!.spec.template.metadata.labels));
   expect(svc?.spec.ports[0].targetPort).toBe('http');
@@ -78,7 +91,11 @@ export function expectNetworkPoliciesAndPdbs(objects: Obj[]): void {
     const selecting = policies.filter((p) => matches(p.spec.podSelector.matchLabels, labels));
     expect({ pod: o.metadata.name, policies: selecting.length }).toEqual({ pod: o.metadata.name, policies: 1 });
     expect(selecting[0]!.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    if (o.kind !== 'CronJob') expect({ pod: o.metadata.name, pdb: pdbs.filter((p) => matches(p.spec.selector.matchLabels, labels)).length }).toEqual({ pod: o.metadata.name, pdb: 1 });
+    if (o.kind !== 'CronJob')
+      expect({ pod: o.metadata.name, pdb: pdbs.filter((p) => matches(p.spec.selector.matchLabels, labels)).length }).toEqual({
+        pod: o.metadata.name,
+        pdb: 1,
+      });
   }
   // PostgreSQL accepts 5432 only; nothing else may reach the backup Jobs.
   const pg = policies.find((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/component'] === 'database')!;

@@ -15,7 +15,10 @@ const suffix = randomBytes(3).toString('hex');
 
 beforeAll(async () => {
   if (!clusterToolsBuilt()) throw new Error('cluster tools are not built: run `npm run cluster:build`');
-  if (!existsSync(path.join(ROOT, 'packages/kubectl-pgbackup/dist/index.js')) && !existsSync(path.join(ROOT, 'packages/kubectl-pgbackup/dist/commands')))
+  if (
+    !existsSync(path.join(ROOT, 'packages/kubectl-pgbackup/dist/index.js')) &&
+    !existsSync(path.join(ROOT, 'packages/kubectl-pgbackup/dist/commands'))
+  )
     throw new Error('the CLI is not built (pod-runner runs packages/kubectl-pgbackup/bin/kubectl-pgbackup): run `npm run build`');
   const status = await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 });
   if (status.code !== 0) {
@@ -25,7 +28,9 @@ beforeAll(async () => {
 }, 5 * MIN);
 
 /** `group/resource verb`, as rbac.test.ts spells them. */
-const DOCUMENTED = PERMISSIONS.flatMap((p) => p.verbs.map((v) => `${p.group || 'core'}/${p.resource}${p.subresource ? `/${p.subresource}` : ''} ${v}`)).sort();
+const DOCUMENTED = PERMISSIONS.flatMap((p) =>
+  p.verbs.map((v) => `${p.group || 'core'}/${p.resource}${p.subresource ? `/${p.subresource}` : ''} ${v}`),
+).sort();
 
 /** `kubectl auth can-i --list` as triples, minus what every authenticated user may do (a ServiceAccount with no bindings). */
 async function canIList(ns: string, sa: string): Promise<string[]> {
@@ -36,7 +41,11 @@ async function canIList(ns: string, sa: string): Promise<string[]> {
       .filter((l) => l && !l.startsWith(' '))
       .flatMap((l) => {
         const [resource, , , ...rest] = l.trim().split(/\s{2,}|\s(?=\[)/);
-        const verbs = rest.join(' ').replace(/^\[|\]$/g, '').split(/\s+/).filter(Boolean);
+        const verbs = rest
+          .join(' ')
+          .replace(/^\[|\]$/g, '')
+          .split(/\s+/)
+          .filter(Boolean);
         const [name, ...group] = resource!.split('.');
         return verbs.map((v) => `${group.join('.') || 'core'}/${name} ${v}`);
       });
@@ -49,7 +58,8 @@ async function waitStatefulSetReady(ns: string, name: string): Promise<void> {
   await eventually(
     `StatefulSet ${ns}/${name} ready`,
     3 * MIN,
-    async () => ((await kubectl(['get', 'statefulset', name, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'])).stdout === '1' ? true : undefined),
+    async () =>
+      (await kubectl(['get', 'statefulset', name, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'])).stdout === '1' ? true : undefined,
     async () => (await kubectl(['get', 'pods,pvc,events', '-n', ns])).stdout,
   );
 }
@@ -72,7 +82,20 @@ async function runCronJob(ns: string, cronJob: string, job: string): Promise<Run
     },
     async () => (await kubectl(['describe', 'job', job, '-n', ns])).stdout,
   );
-  const exitCode = Number((await kubectl(['get', 'pods', '-n', ns, '-l', `job-name=${job}`, '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}'])).stdout);
+  const exitCode = Number(
+    (
+      await kubectl([
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        `job-name=${job}`,
+        '-o',
+        'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}',
+      ])
+    ).stdout,
+  );
   const log = (await kubectl(['logs', `job/${job}`, '-n', ns])).stdout;
   return { phase, exitCode, log };
 }
@@ -107,7 +130,9 @@ describe('kustomize overlay local', () => {
   it('runs PostgreSQL and the API', async () => {
     expect(await k(['exec', 'postgresql-0', '-n', ns, '--', 'psql', '-U', 'postgres', '-tAc', 'select 1'])).toBe('1\n');
     await eventually('Deployment pgbackup-api available', MIN, async () =>
-      (await kubectl(['get', 'deployment', 'pgbackup-api', '-n', ns, '-o', 'jsonpath={.status.availableReplicas}'])).stdout === '1' ? true : undefined,
+      (await kubectl(['get', 'deployment', 'pgbackup-api', '-n', ns, '-o', 'jsonpath={.status.availableReplicas}'])).stdout === '1'
+        ? true
+        : undefined,
     );
   });
 
@@ -115,42 +140,59 @@ describe('kustomize overlay local', () => {
     expect(await canIList(ns, 'pgbackup-postgresql')).toEqual(DOCUMENTED);
   });
 
-  it('the CronJob makes completed scheduled backups and prunes by the retention policy (keep the 2 newest)', async () => {
-    const first = await backupRun(ns, 'pgbackup-postgresql', 'backup-1');
-    expect(first.log).toMatch(/backup\/postgresql-\S+ completed/);
-    const afterOne = await listBackups(ns);
-    expect(afterOne.items.map((b) => [b.status, b.type, b.statefulSet])).toEqual([['completed', 'scheduled', 'postgresql']]);
-    const oldest = afterOne.items[0]!.id;
-    await backupRun(ns, 'pgbackup-postgresql', 'backup-2');
-    const third = await backupRun(ns, 'pgbackup-postgresql', 'backup-3');
-    expect(third.log).toMatch(/1 of 3 backups deleted/);
-    const after = await listBackups(ns);
-    expect(after.items.map((b) => b.status)).toEqual(['completed', 'completed']);
-    expect(after.items.map((b) => b.id)).not.toContain(oldest);
-    // `kubectl pgbackup status` reads the schedule and retention from the CronJob, as if `schedule set` had written it.
-    const status = JSON.parse(await ok(CLI, ['status', 'postgresql', '-n', ns, '-o', 'json']));
-    expect(JSON.stringify(status)).toContain('0 2 * * *');
-  }, 6 * MIN);
+  it(
+    'the CronJob makes completed scheduled backups and prunes by the retention policy (keep the 2 newest)',
+    async () => {
+      const first = await backupRun(ns, 'pgbackup-postgresql', 'backup-1');
+      expect(first.log).toMatch(/backup\/postgresql-\S+ completed/);
+      const afterOne = await listBackups(ns);
+      expect(afterOne.items.map((b) => [b.status, b.type, b.statefulSet])).toEqual([['completed', 'scheduled', 'postgresql']]);
+      const oldest = afterOne.items[0]!.id;
+      await backupRun(ns, 'pgbackup-postgresql', 'backup-2');
+      const third = await backupRun(ns, 'pgbackup-postgresql', 'backup-3');
+      expect(third.log).toMatch(/1 of 3 backups deleted/);
+      const after = await listBackups(ns);
+      expect(after.items.map((b) => b.status)).toEqual(['completed', 'completed']);
+      expect(after.items.map((b) => b.id)).not.toContain(oldest);
+      // `kubectl pgbackup status` reads the schedule and retention from the CronJob, as if `schedule set` had written it.
+      const status = JSON.parse(await ok(CLI, ['status', 'postgresql', '-n', ns, '-o', 'json']));
+      expect(JSON.stringify(status)).toContain('0 2 * * *');
+    },
+    6 * MIN,
+  );
 
   it.each([
     ['pods/exec', /pods\/exec|exec into pod/],
     ['leases', /leases.*forbidden|forbidden.*leases/],
     ['volumesnapshots', /volumesnapshots.*forbidden/],
-  ])('a run fails clearly (exit 4, forbidden) without %s', async (resource, message) => {
-    const role = JSON.parse(await k(['get', 'role', 'pgbackup-postgresql', '-n', ns, '-o', 'json']));
-    const index = role.rules.findIndex((r: { resources: string[] }) => r.resources.includes(resource));
-    expect(index).toBeGreaterThanOrEqual(0);
-    await k(['patch', 'role', 'pgbackup-postgresql', '-n', ns, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/rules/${index}` }])]);
-    try {
-      const r = await runCronJob(ns, 'pgbackup-postgresql', `no-${resource.replace('/', '-')}`);
-      expect({ phase: r.phase, exitCode: r.exitCode }).toEqual({ phase: 'Failed', exitCode: 4 });
-      expect(r.log).toMatch(/^error: /m);
-      expect(r.log).toMatch(message);
-    } finally {
-      await k(['apply', '-k', dir]); // the Role as the manifests have it
-    }
-    expect(await canIList(ns, 'pgbackup-postgresql')).toEqual(DOCUMENTED);
-  }, 4 * MIN);
+  ])(
+    'a run fails clearly (exit 4, forbidden) without %s',
+    async (resource, message) => {
+      const role = JSON.parse(await k(['get', 'role', 'pgbackup-postgresql', '-n', ns, '-o', 'json']));
+      const index = role.rules.findIndex((r: { resources: string[] }) => r.resources.includes(resource));
+      expect(index).toBeGreaterThanOrEqual(0);
+      await k([
+        'patch',
+        'role',
+        'pgbackup-postgresql',
+        '-n',
+        ns,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'remove', path: `/rules/${index}` }]),
+      ]);
+      try {
+        const r = await runCronJob(ns, 'pgbackup-postgresql', `no-${resource.replace('/', '-')}`);
+        expect({ phase: r.phase, exitCode: r.exitCode }).toEqual({ phase: 'Failed', exitCode: 4 });
+        expect(r.log).toMatch(/^error: /m);
+        expect(r.log).toMatch(message);
+      } finally {
+        await k(['apply', '-k', dir]); // the Role as the manifests have it
+      }
+      expect(await canIList(ns, 'pgbackup-postgresql')).toEqual(DOCUMENTED);
+    },
+    4 * MIN,
+  );
 });
 
 describe('helm install', () => {
@@ -160,10 +202,31 @@ describe('helm install', () => {
   beforeAll(async () => {
     await ok(
       path.join(ROOT, '.tools/bin/helm'),
-      ['install', release, CHART, '-n', ns, '--create-namespace', '--wait', '--timeout', '3m',
-        '--set', 'postgresql.storage.storageClass=pgbackup-local', '--set', 'postgresql.storage.size=1Gi',
-        '--set', 'postgresql.parameters.max_wal_size=64MB', '--set', 'postgresql.parameters.shared_buffers=32MB',
-        '--set', 'backup.retentionDays=0', '--set', 'backup.keepLast=1', '--set', 'backup.waitTimeoutSeconds=600'],
+      [
+        'install',
+        release,
+        CHART,
+        '-n',
+        ns,
+        '--create-namespace',
+        '--wait',
+        '--timeout',
+        '3m',
+        '--set',
+        'postgresql.storage.storageClass=pgbackup-local',
+        '--set',
+        'postgresql.storage.size=1Gi',
+        '--set',
+        'postgresql.parameters.max_wal_size=64MB',
+        '--set',
+        'postgresql.parameters.shared_buffers=32MB',
+        '--set',
+        'backup.retentionDays=0',
+        '--set',
+        'backup.keepLast=1',
+        '--set',
+        'backup.waitTimeoutSeconds=600',
+      ],
       { timeoutMs: 4 * MIN },
     );
     await waitStatefulSetReady(ns, 'pg-postgresql');
@@ -183,16 +246,20 @@ describe('helm install', () => {
     expect(await canIList(ns, 'pgbackup-pg-postgresql')).toEqual(DOCUMENTED);
   });
 
-  it('the CronJob makes a completed backup and prunes by the retention policy (keep the newest)', async () => {
-    await backupRun(ns, 'pgbackup-pg-postgresql', 'backup-1');
-    const [first] = (await listBackups(ns)).items;
-    expect(first).toMatchObject({ status: 'completed', type: 'scheduled', statefulSet: 'pg-postgresql' });
-    const second = await backupRun(ns, 'pgbackup-pg-postgresql', 'backup-2');
-    expect(second.log).toMatch(/1 of 2 backups deleted/);
-    const after = (await listBackups(ns)).items;
-    expect(after.map((b) => b.status)).toEqual(['completed']);
-    expect(after[0]!.id).not.toBe(first!.id);
-  }, 5 * MIN);
+  it(
+    'the CronJob makes a completed backup and prunes by the retention policy (keep the newest)',
+    async () => {
+      await backupRun(ns, 'pgbackup-pg-postgresql', 'backup-1');
+      const [first] = (await listBackups(ns)).items;
+      expect(first).toMatchObject({ status: 'completed', type: 'scheduled', statefulSet: 'pg-postgresql' });
+      const second = await backupRun(ns, 'pgbackup-pg-postgresql', 'backup-2');
+      expect(second.log).toMatch(/1 of 2 backups deleted/);
+      const after = (await listBackups(ns)).items;
+      expect(after.map((b) => b.status)).toEqual(['completed']);
+      expect(after[0]!.id).not.toBe(first!.id);
+    },
+    5 * MIN,
+  );
 });
 
 describe('server-side dry-run', () => {
@@ -210,7 +277,25 @@ describe('server-side dry-run', () => {
   });
 
   it('the Helm chart with every toggle on is accepted by the API server', async () => {
-    const rendered = await ok(path.join(ROOT, '.tools/bin/helm'), ['template', 'prod', CHART, '-n', ns, '--set', 'networkPolicy.enabled=true', '--set', 'postgresql.podDisruptionBudget.enabled=true', '--set', 'api.podDisruptionBudget.enabled=true', '--set', 'snapshot.enabled=true', '--set', 'snapshot.driver=pgbackup.csi.local', '--set', `snapshot.className=mf-dryrun-${suffix}`]);
+    const rendered = await ok(path.join(ROOT, '.tools/bin/helm'), [
+      'template',
+      'prod',
+      CHART,
+      '-n',
+      ns,
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'postgresql.podDisruptionBudget.enabled=true',
+      '--set',
+      'api.podDisruptionBudget.enabled=true',
+      '--set',
+      'snapshot.enabled=true',
+      '--set',
+      'snapshot.driver=pgbackup.csi.local',
+      '--set',
+      `snapshot.className=mf-dryrun-${suffix}`,
+    ]);
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], { input: rendered });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/volumesnapshotclass.snapshot.storage.k8s.io\/mf-dryrun-\w+ created \(server dry run\)/);

@@ -72,9 +72,40 @@ describe('the CronJob == scheduleWriter', () => {
 
   it.each([
     ['defaults', []],
-    ['keep rules and a time zone', ['--set', 'backup.keepLast=3', '--set', 'backup.keepDaily=7', '--set', 'backup.keepWeekly=4', '--set', 'backup.retentionDays=30', '--set', 'backup.timeZone=Europe/Berlin']],
-    ['hourly, keep-last only, suspended', ['--set', 'backup.schedule=@hourly', '--set', 'backup.retentionDays=0', '--set', 'backup.keepLast=24', '--set', 'backup.suspend=true', '--set', 'backup.waitTimeoutSeconds=900']],
-    ['fractional days, an existing StatefulSet', ['--set-json', 'backup.retentionDays=0.5', '--set', 'postgresql.enabled=false', '--set', 'backup.statefulSet=orders-db']],
+    [
+      'keep rules and a time zone',
+      [
+        '--set',
+        'backup.keepLast=3',
+        '--set',
+        'backup.keepDaily=7',
+        '--set',
+        'backup.keepWeekly=4',
+        '--set',
+        'backup.retentionDays=30',
+        '--set',
+        'backup.timeZone=Europe/Berlin',
+      ],
+    ],
+    [
+      'hourly, keep-last only, suspended',
+      [
+        '--set',
+        'backup.schedule=@hourly',
+        '--set',
+        'backup.retentionDays=0',
+        '--set',
+        'backup.keepLast=24',
+        '--set',
+        'backup.suspend=true',
+        '--set',
+        'backup.waitTimeoutSeconds=900',
+      ],
+    ],
+    [
+      'fractional days, an existing StatefulSet',
+      ['--set-json', 'backup.retentionDays=0.5', '--set', 'postgresql.enabled=false', '--set', 'backup.statefulSet=orders-db'],
+    ],
   ])('helm: %s', async (what, args) => {
     const objects = await helmTemplate(args as string[], 'db-team');
     const cj = find(objects, 'CronJob');
@@ -85,6 +116,8 @@ describe('the CronJob == scheduleWriter', () => {
   it('helm: the retention annotation and the prune flags follow the values', async () => {
     const cj = find(await helmTemplate(['--set', 'backup.retentionDays=14', '--set', 'backup.keepWeekly=8']), 'CronJob');
     expect(JSON.parse(cj.metadata.annotations!['pgbackup.io/retention'])).toEqual({ keepWeekly: 8, maxAgeDays: 14 });
-    expect(cj.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toMatch(/prune demo-postgresql -n pgbackup-test --keep-weekly 8 --max-age 14$/);
+    expect(cj.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toMatch(
+      /prune demo-postgresql -n pgbackup-test --keep-weekly 8 --max-age 14$/,
+    );
   });
 });

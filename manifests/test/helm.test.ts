@@ -5,12 +5,18 @@ import { expectApi, expectHardenedPods, expectNetworkPoliciesAndPdbs, expectPost
 import { CHART, all, find, helm, helmTemplate } from './helpers.js';
 
 const ALL_ON = [
-  '--set', 'networkPolicy.enabled=true',
-  '--set', 'postgresql.podDisruptionBudget.enabled=true',
-  '--set', 'api.podDisruptionBudget.enabled=true',
-  '--set', 'snapshot.enabled=true',
-  '--set', 'snapshot.driver=ebs.csi.aws.com',
-  '--set', 'api.existingTokenSecret=pgbackup-api-tokens',
+  '--set',
+  'networkPolicy.enabled=true',
+  '--set',
+  'postgresql.podDisruptionBudget.enabled=true',
+  '--set',
+  'api.podDisruptionBudget.enabled=true',
+  '--set',
+  'snapshot.enabled=true',
+  '--set',
+  'snapshot.driver=ebs.csi.aws.com',
+  '--set',
+  'api.existingTokenSecret=pgbackup-api-tokens',
 ];
 
 describe('helm chart', () => {
@@ -22,11 +28,31 @@ describe('helm chart', () => {
   });
 
   it('renders the seed values: postgresql.enabled/replicas/storage.size, backup.enabled/schedule/retentionDays, snapshot.enabled', async () => {
-    const objects = await helmTemplate(['--set', 'postgresql.replicas=2', '--set', 'postgresql.storage.size=20Gi', '--set', 'backup.schedule=30 3 * * 1-5', '--set', 'backup.retentionDays=14', '--set', 'snapshot.enabled=true', '--set', 'snapshot.driver=pd.csi.storage.gke.io', '--set', 'postgresql.storage.storageClass=fast']);
+    const objects = await helmTemplate([
+      '--set',
+      'postgresql.replicas=2',
+      '--set',
+      'postgresql.storage.size=20Gi',
+      '--set',
+      'backup.schedule=30 3 * * 1-5',
+      '--set',
+      'backup.retentionDays=14',
+      '--set',
+      'snapshot.enabled=true',
+      '--set',
+      'snapshot.driver=pd.csi.storage.gke.io',
+      '--set',
+      'postgresql.storage.storageClass=fast',
+    ]);
     const sts = expectPostgresql(objects, { size: '20Gi', storageClass: 'fast' });
     expect(sts.spec.replicas).toBe(2);
     const cj = find(objects, 'CronJob');
-    expect(cj.spec).toMatchObject({ schedule: '30 3 * * 1-5', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+    expect(cj.spec).toMatchObject({
+      schedule: '30 3 * * 1-5',
+      concurrencyPolicy: 'Forbid',
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+    });
     expect(cj.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toMatch(/--max-age 14$/);
     expect(find(objects, 'VolumeSnapshotClass')).toMatchObject({ driver: 'pd.csi.storage.gke.io', deletionPolicy: 'Delete' });
     expectHardenedPods(objects);
@@ -43,7 +69,10 @@ describe('helm chart', () => {
     const objects = await helmTemplate(ALL_ON);
     expectNetworkPoliciesAndPdbs(objects);
     expectHardenedPods(objects);
-    expect(find(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({ name: 'PGBACKUP_API_TOKEN', valueFrom: { secretKeyRef: { name: 'pgbackup-api-tokens', key: 'api-token' } } });
+    expect(find(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({
+      name: 'PGBACKUP_API_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'pgbackup-api-tokens', key: 'api-token' } },
+    });
   });
 
   it.each([
@@ -67,7 +96,20 @@ describe('helm chart', () => {
   });
 
   it('accepts every schedule the CLI accepts (5 fields, ranges, steps, names, macros)', async () => {
-    for (const cron of ['0 2 * * *', '*/15 * * * *', '0 0-23/2 * * 1-5', '0 3 1,15 * *', '0 4 * * sun', '0 4 * JAN,JUL MON', '@daily', '@hourly', '@weekly', '@monthly', '@yearly', '@midnight']) {
+    for (const cron of [
+      '0 2 * * *',
+      '*/15 * * * *',
+      '0 0-23/2 * * 1-5',
+      '0 3 1,15 * *',
+      '0 4 * * sun',
+      '0 4 * JAN,JUL MON',
+      '@daily',
+      '@hourly',
+      '@weekly',
+      '@monthly',
+      '@yearly',
+      '@midnight',
+    ]) {
       expect(() => assertSchedule({ cron })).not.toThrow();
       const r = await helm(['template', 'demo', CHART, '--set-string', `backup.schedule=${cron.replace(/,/g, '\\,')}`]);
       expect({ cron, code: r.code, err: r.stderr }).toEqual({ cron, code: 0, err: '' });

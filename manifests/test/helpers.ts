@@ -22,14 +22,24 @@ export interface Result {
 }
 
 /** Runs a program; never throws on a non-zero exit. */
-export function run(file: string, args: string[], opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<Result> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20, cwd: opts.cwd ?? ROOT, env: { ...process.env, KUBECONFIG, NODE_OPTIONS: '', ...opts.env } },
+      {
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 64 << 20,
+        cwd: opts.cwd ?? ROOT,
+        env: { ...process.env, KUBECONFIG, NODE_OPTIONS: '', ...opts.env },
+      },
       (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${err.message}\n${stderr}`));
+        if (err && typeof err.code !== 'number')
+          return reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${err.message}\n${stderr}`));
         resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
       },
     );
@@ -48,8 +58,12 @@ export const kubectl = (args: string[], opts?: Parameters<typeof run>[2]) => run
 export const k = (args: string[], opts?: Parameters<typeof run>[2]) => ok(KUBECTL, args, opts);
 export const helm = (args: string[], opts?: Parameters<typeof run>[2]) => run(HELM, args, opts);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: any;
+};
 
 export function parseYaml(text: string): Obj[] {
   return parseAllDocuments(text)
@@ -112,7 +126,12 @@ export const clusterToolsBuilt = () => existsSync(KUBECTL) && existsSync(HELM);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, dump?: () => Promise<string>): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  dump?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < deadline) {
@@ -124,5 +143,7 @@ export async function eventually<T>(what: string, timeoutMs: number, probe: () =
     }
     await sleep(500);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `; last error: ${String(lastErr)}` : ''}${dump ? `\n${await dump().catch(String)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `; last error: ${String(lastErr)}` : ''}${dump ? `\n${await dump().catch(String)}` : ''}`,
+  );
 }

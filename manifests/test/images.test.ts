@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MANIFESTS, ROOT, type Obj, find, helmTemplate, kustomizeBuild, ok, run, sleep } from './helpers.js';
+import { MANIFESTS, ROOT, type Obj, find, helmTemplate, kustomizeBuild, ok, parseYaml, run, sleep } from './helpers.js';
 
 const IMAGES = path.join(MANIFESTS, 'images');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -43,7 +43,8 @@ export function parseDockerfile(text: string): Instruction[] {
 export function lintDockerfile(file: string, text: string, opts: { healthcheck: 'cmd' | 'none-ok' }): string[] {
   const ins = parseDockerfile(text);
   const problems: string[] = [];
-  const bad = (i: Instruction | undefined, rule: string, detail: string) => problems.push(`${path.basename(file)}:${i?.line ?? 0} ${rule}: ${detail}`);
+  const bad = (i: Instruction | undefined, rule: string, detail: string) =>
+    problems.push(`${path.basename(file)}:${i?.line ?? 0} ${rule}: ${detail}`);
   const froms = ins.filter((i) => i.cmd === 'FROM');
   const stages = new Set<string>();
   for (const f of froms) {
@@ -51,7 +52,8 @@ export function lintDockerfile(file: string, text: string, opts: { healthcheck: 
     if (stages.has(image!)) continue;
     if (as?.toUpperCase() === 'AS' && alias) stages.add(alias);
     if (/\$/.test(image!)) bad(f, 'DL3006', `FROM ${image}: variables hide what is built on`);
-    else if (!/@sha256:[0-9a-f]{64}$/.test(image!) && !/:[^/:]*\d[^/:]*$/.test(image!)) bad(f, 'DL3006', `FROM ${image}: pin a version tag or a digest`);
+    else if (!/@sha256:[0-9a-f]{64}$/.test(image!) && !/:[^/:]*\d[^/:]*$/.test(image!))
+      bad(f, 'DL3006', `FROM ${image}: pin a version tag or a digest`);
     if (/:latest$/.test(image!)) bad(f, 'DL3007', `FROM ${image}: latest`);
     if (!/^[\w.-]+\.[\w.-]+(:\d+)?\//.test(image!)) bad(f, 'registry', `FROM ${image}: name the registry (docker.io/library/…)`);
   }
@@ -67,14 +69,17 @@ export function lintDockerfile(file: string, text: string, opts: { healthcheck: 
     if (i.cmd === 'RUN' && /\bapk add\b/.test(i.args) && !/--no-cache/.test(i.args)) bad(i, 'DL3019', 'apk add --no-cache');
     if (i.cmd === 'RUN' && /\bapt-get install\b/.test(i.args)) bad(i, 'DL3008', 'no apt-get here (alpine)');
     if (i.cmd === 'RUN' && /\b(curl|wget)\b.*\|\s*(sh|bash)\b/.test(i.args)) bad(i, 'DL4006', 'no curl | sh');
-    if ((i.cmd === 'ENV' || i.cmd === 'ARG') && /(PASSWORD|SECRET|TOKEN|API_KEY)\w*=/i.test(i.args)) bad(i, 'secrets', `${i.cmd} ${i.args}: no secrets in the image`);
+    if ((i.cmd === 'ENV' || i.cmd === 'ARG') && /(PASSWORD|SECRET|TOKEN|API_KEY)\w*=/i.test(i.args))
+      bad(i, 'secrets', `${i.cmd} ${i.args}: no secrets in the image`);
     if (i.cmd === 'COPY' && /^(--[\w-]+=\S+\s+)*\.\s/.test(i.args)) bad(i, 'context', 'COPY . copies the whole context');
   }
   const users = final.filter((i) => i.cmd === 'USER');
   const user = users.at(-1);
   if (!user) bad(final[0], 'DL3002', 'the runtime stage needs a USER');
-  else if (!/^[1-9]\d*(:[1-9]\d*)?$/.test(user.args)) bad(user, 'DL3002', `USER ${user.args}: a numeric non-root uid[:gid] (runAsNonRoot can only verify numbers)`);
-  if (!final.some((i) => i.cmd === 'COPY' && /--from=\S+/.test(i.args))) bad(final[0], 'multi-stage', 'the runtime stage copies nothing from the build stage');
+  else if (!/^[1-9]\d*(:[1-9]\d*)?$/.test(user.args))
+    bad(user, 'DL3002', `USER ${user.args}: a numeric non-root uid[:gid] (runAsNonRoot can only verify numbers)`);
+  if (!final.some((i) => i.cmd === 'COPY' && /--from=\S+/.test(i.args)))
+    bad(final[0], 'multi-stage', 'the runtime stage copies nothing from the build stage');
   const health = final.find((i) => i.cmd === 'HEALTHCHECK');
   if (!health) bad(final[0], 'healthcheck', 'HEALTHCHECK missing (or HEALTHCHECK NONE for a batch image)');
   else if (opts.healthcheck === 'cmd' && !/\bCMD\b/.test(health.args)) bad(health, 'healthcheck', 'a server image needs HEALTHCHECK CMD');
@@ -93,14 +98,18 @@ export function lintDockerfile(file: string, text: string, opts: { healthcheck: 
 function contextProblems(file: string, text: string): string[] {
   const ignore = `${file}.dockerignore`;
   if (!existsSync(ignore)) return [`${path.basename(file)}: no ${path.basename(ignore)} (the context is the repository)`];
-  const allowed = readFileSync(ignore, 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+  const allowed = readFileSync(ignore, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.slice(1));
   const glob = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/.*)?$`);
   const problems: string[] = [];
   for (const i of parseDockerfile(text).filter((x) => x.cmd === 'COPY' && !/--from=/.test(x.args))) {
     const parts = i.args.split(/\s+/).filter((a) => !a.startsWith('--'));
     for (const src of parts.slice(0, -1)) {
       if (!existsSync(path.join(ROOT, src))) problems.push(`${path.basename(file)}:${i.line} COPY ${src}: not in the repository`);
-      else if (!allowed.some((a) => glob(a).test(src))) problems.push(`${path.basename(file)}:${i.line} COPY ${src}: excluded by ${path.basename(ignore)}`);
+      else if (!allowed.some((a) => glob(a).test(src)))
+        problems.push(`${path.basename(file)}:${i.line} COPY ${src}: excluded by ${path.basename(ignore)}`);
     }
   }
   return problems;
@@ -112,24 +121,40 @@ const dockerfiles = {
 };
 
 describe('Dockerfiles (hadolint-style rules)', () => {
-  it.each(Object.entries(dockerfiles))('%s: pinned multi-stage build, numeric non-root USER, no ADD, exec-form ENTRYPOINT, HEALTHCHECK', (_name, d) => {
-    const text = readFileSync(d.file, 'utf8');
-    expect(lintDockerfile(d.file, text, { healthcheck: d.healthcheck })).toEqual([]);
-    expect(contextProblems(d.file, text)).toEqual([]);
-  });
+  it.each(Object.entries(dockerfiles))(
+    '%s: pinned multi-stage build, numeric non-root USER, no ADD, exec-form ENTRYPOINT, HEALTHCHECK',
+    (_name, d) => {
+      const text = readFileSync(d.file, 'utf8');
+      expect(lintDockerfile(d.file, text, { healthcheck: d.healthcheck })).toEqual([]);
+      expect(contextProblems(d.file, text)).toEqual([]);
+    },
+  );
 
   it('the rules catch what they are for', () => {
-    const bad = ['FROM node', 'ADD https://example.com/x.tgz /x', 'RUN cd /x && make', 'ENV DB_PASSWORD=hunter2', 'USER root', 'ENTRYPOINT node server.js'].join('\n');
+    const bad = [
+      'FROM node',
+      'ADD https://example.com/x.tgz /x',
+      'RUN cd /x && make',
+      'ENV DB_PASSWORD=hunter2',
+      'USER root',
+      'ENTRYPOINT node server.js',
+    ].join('\n');
     const rules = lintDockerfile('bad.Dockerfile', bad, { healthcheck: 'cmd' }).map((p) => p.split(' ')[1]!.replace(/:$/, ''));
-    expect(new Set(rules)).toEqual(new Set(['DL3006', 'registry', 'multi-stage', 'DL3020', 'DL3003', 'secrets', 'DL3002', 'healthcheck', 'DL3025']));
-    expect(lintDockerfile('x', 'FROM docker.io/library/node:latest AS b\nFROM b\nUSER 0\nHEALTHCHECK NONE\nENTRYPOINT ["x"]', { healthcheck: 'none-ok' }).join('\n')).toMatch(/DL3006[\s\S]*DL3007[\s\S]*DL3002/);
+    expect(new Set(rules)).toEqual(
+      new Set(['DL3006', 'registry', 'multi-stage', 'DL3020', 'DL3003', 'secrets', 'DL3002', 'healthcheck', 'DL3025']),
+    );
+    expect(
+      lintDockerfile('x', 'FROM docker.io/library/node:latest AS b\nFROM b\nUSER 0\nHEALTHCHECK NONE\nENTRYPOINT ["x"]', {
+        healthcheck: 'none-ok',
+      }).join('\n'),
+    ).toMatch(/DL3006[\s\S]*DL3007[\s\S]*DL3002/);
   });
 
-  it('the manifests run the images these Dockerfiles build, at the packages\' version', async () => {
+  it("the manifests run the images these Dockerfiles build, at the packages' version", async () => {
     const version = JSON.parse(readFileSync(path.join(ROOT, 'packages/kubectl-pgbackup/package.json'), 'utf8')).version;
     const apiVersion = JSON.parse(readFileSync(path.join(ROOT, 'packages/backstage-backend/package.json'), 'utf8')).version;
     const chart = readFileSync(path.join(MANIFESTS, 'helm/pgbackup/Chart.yaml'), 'utf8');
-    expect(chart).toContain(`appVersion: "${version}"`);
+    expect(parseYaml(chart)[0]!.appVersion).toBe(version);
     const images = (objects: Obj[]) => ({
       cli: find(objects, 'CronJob').spec.jobTemplate.spec.template.spec.containers[0].image,
       api: find(objects, 'Deployment').spec.template.spec.containers[0].image,
@@ -158,7 +183,8 @@ describe('the artifacts the images copy', () => {
       if (before) writeFileSync(krew, before);
     }
     const release = path.join(ROOT, 'packages/kubectl-pgbackup/release/kubectl-pgbackup');
-    for (const f of ['bin/kubectl-pgbackup', 'bin/kubectl_complete-pgbackup', 'lib/main.mjs', 'package.json', 'oclif.manifest.json']) expect(existsSync(path.join(release, f))).toBe(true);
+    for (const f of ['bin/kubectl-pgbackup', 'bin/kubectl_complete-pgbackup', 'lib/main.mjs', 'package.json', 'oclif.manifest.json'])
+      expect(existsSync(path.join(release, f))).toBe(true);
     // The runtime stage: /opt/kubectl-pgbackup + a symlink on PATH, node on PATH, no node_modules anywhere.
     const opt = path.join(scratch, 'opt/kubectl-pgbackup');
     cpSync(release, opt, { recursive: true });
@@ -184,7 +210,18 @@ describe('the artifacts the images copy', () => {
       'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: db}}]\ncurrent-context: x\n',
     );
     const port = 40000 + Math.floor(Math.random() * 20000);
-    const server = spawn(NODE, [path.join(out, 'server.mjs')], { cwd: out, env: { PATH: '/usr/bin:/bin', PORT: String(port), HOST: '127.0.0.1', KUBECONFIG: kubeconfig, LOG_LEVEL: 'error', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(NODE, [path.join(out, 'server.mjs')], {
+      cwd: out,
+      env: {
+        PATH: '/usr/bin:/bin',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KUBECONFIG: kubeconfig,
+        LOG_LEVEL: 'error',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     server.stdout.on('data', (d) => (log += d));
     server.stderr.on('data', (d) => (log += d));

@@ -15,7 +15,17 @@ beforeAll(async () => {
 describe('kustomize', () => {
   it.each(['base', ...OVERLAYS.map((o) => `overlays/${o}`)])('%s builds: StatefulSet, Services, CronJob, RBAC, API', (dir) => {
     const kinds = new Set(built[dir]!.map((o) => o.kind));
-    for (const kind of ['StatefulSet', 'Service', 'CronJob', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Deployment'])
+    for (const kind of [
+      'StatefulSet',
+      'Service',
+      'CronJob',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+    ])
       expect({ dir, kind, present: kinds.has(kind) }).toEqual({ dir, kind, present: true });
     expectHardenedPods(built[dir]!);
     expectPostgresql(built[dir]!);
@@ -26,7 +36,9 @@ describe('kustomize', () => {
     const objects = built[`overlays/${overlay}`]!;
     const ns = { local: 'pgbackup-local', development: 'pgbackup-dev', production: 'pgbackup' }[overlay];
     const clusterScoped = new Set(['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'VolumeSnapshotClass']);
-    for (const o of objects) if (!clusterScoped.has(o.kind)) expect(`${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name} in ${ns}`);
+    for (const o of objects)
+      if (!clusterScoped.has(o.kind))
+        expect(`${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name} in ${ns}`);
     for (const b of [...all(objects, 'RoleBinding'), ...all(objects, 'ClusterRoleBinding')]) {
       for (const s of b.subjects) expect(s.namespace).toBe(ns);
       if (b.kind === 'ClusterRoleBinding') expect(b.metadata.name).toContain(ns);
@@ -36,11 +48,18 @@ describe('kustomize', () => {
   it('the backup CronJob: "0 2 * * *", Forbid, history limits, the CLI image and command', () => {
     for (const dir of ['base', 'overlays/local', 'overlays/production']) {
       const cj = find(built[dir]!, 'CronJob', 'pgbackup-postgresql');
-      expect(cj.spec).toMatchObject({ schedule: '0 2 * * *', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+      expect(cj.spec).toMatchObject({
+        schedule: '0 2 * * *',
+        concurrencyPolicy: 'Forbid',
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+      });
       const c = cj.spec.jobTemplate.spec.template.spec.containers[0];
       expect(c.image).toMatch(/kubectl-pgbackup:/); // the local cluster's pod-runner runs the repo's CLI for this image
       expect(c.command.slice(0, 2)).toEqual(['sh', '-c']);
-      expect(c.command[2]).toMatch(/^set -e; kubectl-pgbackup create postgresql -n \$\(POD_NAMESPACE\) --type scheduled --wait .*; kubectl-pgbackup prune postgresql /);
+      expect(c.command[2]).toMatch(
+        /^set -e; kubectl-pgbackup create postgresql -n \$\(POD_NAMESPACE\) --type scheduled --wait .*; kubectl-pgbackup prune postgresql /,
+      );
       expect(c.env.find((e: Obj) => e.name === 'POD_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
     }
     expect(find(built['overlays/development']!, 'CronJob').spec.schedule).toBe('0 */6 * * *');
@@ -53,7 +72,10 @@ describe('kustomize', () => {
     expect(find(objects, 'CronJob').metadata.annotations!['pgbackup.io/retention']).toBe('{"keepLast":2}');
     // secretGenerator: the StatefulSet refers to the hashed name.
     const secret = find(objects, 'Secret');
-    expect(find(objects, 'StatefulSet').spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'POSTGRES_PASSWORD').valueFrom.secretKeyRef.name).toBe(secret.metadata.name);
+    expect(
+      find(objects, 'StatefulSet').spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'POSTGRES_PASSWORD').valueFrom
+        .secretKeyRef.name,
+    ).toBe(secret.metadata.name);
   });
 
   it('production: sizes, retention, 2 API replicas, PodDisruptionBudgets and NetworkPolicies for every pod', () => {

@@ -23,7 +23,13 @@ const CLUSTER = triples(permissionRules(true));
 // The API's informer cache also watches StatefulSets; nothing else differs.
 const API = [...NAMESPACED, 'apps/statefulsets watch'].sort();
 
-const expectedYaml = (rules: Rule[]) => rules.map((r) => `  - apiGroups: [${r.apiGroups.map((g) => g || '""').join(', ')}]\n    resources: [${r.resources.join(', ')}]\n    verbs: [${r.verbs.join(', ')}]`).join('\n');
+const expectedYaml = (rules: Rule[]) =>
+  rules
+    .map(
+      (r) =>
+        `  - apiGroups: [${r.apiGroups.map((g) => g || '""').join(', ')}]\n    resources: [${r.resources.join(', ')}]\n    verbs: [${r.verbs.join(', ')}]`,
+    )
+    .join('\n');
 
 let renders: Record<string, Obj[]>;
 
@@ -31,7 +37,14 @@ beforeAll(async () => {
   renders = {};
   for (const o of OVERLAYS) renders[`kustomize ${o}`] = await kustomizeBuild(path.join(KUSTOMIZE, 'overlays', o));
   renders['helm defaults'] = await helmTemplate();
-  renders['helm backup only'] = await helmTemplate(['--set', 'api.enabled=false', '--set', 'postgresql.enabled=false', '--set', 'backup.statefulSet=orders-db']);
+  renders['helm backup only'] = await helmTemplate([
+    '--set',
+    'api.enabled=false',
+    '--set',
+    'postgresql.enabled=false',
+    '--set',
+    'backup.statefulSet=orders-db',
+  ]);
 }, 60_000);
 
 describe('RBAC == core PERMISSIONS', () => {
@@ -41,7 +54,9 @@ describe('RBAC == core PERMISSIONS', () => {
       expect({ what, roles: roles.length }).toEqual({ what, roles: 1 });
       const got = triples(roles[0]!.rules);
       if (JSON.stringify(got) !== JSON.stringify(NAMESPACED))
-        throw new Error(`${what}: Role ${roles[0]!.metadata.name} differs from PERMISSIONS; its rules should be:\n${expectedYaml(permissionRules(false))}\ngot ${got.join(', ')}`);
+        throw new Error(
+          `${what}: Role ${roles[0]!.metadata.name} differs from PERMISSIONS; its rules should be:\n${expectedYaml(permissionRules(false))}\ngot ${got.join(', ')}`,
+        );
     }
   });
 
@@ -66,19 +81,29 @@ describe('RBAC == core PERMISSIONS', () => {
   });
 
   it('the kustomize Role and ClusterRole are the very rules `kubectl pgbackup schedule set` writes', () => {
-    const written = scheduleManifests({ namespace: 'pgbackup-local', statefulSet: 'postgresql', schedule: { cron: '0 2 * * *' }, image: 'x' });
+    const written = scheduleManifests({
+      namespace: 'pgbackup-local',
+      statefulSet: 'postgresql',
+      schedule: { cron: '0 2 * * *' },
+      image: 'x',
+    });
     const objects = renders['kustomize local']!;
     expect(find(objects, 'Role', 'pgbackup-postgresql').rules).toEqual(find(written as Obj[], 'Role').rules);
     expect(find(objects, 'ClusterRole').rules).toEqual(find(written as Obj[], 'ClusterRole').rules);
     expect(find(objects, 'ClusterRole').metadata.name).toBe(find(written as Obj[], 'ClusterRole').metadata.name);
-    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding']) expect(find(objects, kind, 'pgbackup-postgresql').metadata.name).toBe(find(written as Obj[], kind).metadata.name);
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding'])
+      expect(find(objects, kind, 'pgbackup-postgresql').metadata.name).toBe(find(written as Obj[], kind).metadata.name);
   });
 
   it('no ServiceAccount gets more: no wildcards, no secrets, no escalation verbs', () => {
     for (const [what, objects] of Object.entries(renders)) {
       for (const role of [...all(objects, 'Role'), ...all(objects, 'ClusterRole')]) {
         const t = triples(role.rules).join('\n');
-        expect({ what, role: role.metadata.name, bad: t.match(/\*|secrets|bind|escalate|impersonate/g) }).toEqual({ what, role: role.metadata.name, bad: null });
+        expect({ what, role: role.metadata.name, bad: t.match(/\*|secrets|bind|escalate|impersonate/g) }).toEqual({
+          what,
+          role: role.metadata.name,
+          bad: null,
+        });
       }
     }
   });
