@@ -1,3 +1,4 @@
+import { parseRequirement, splitRequirements } from './labelSelector.js';
 import { invalid } from '../errors.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -48,43 +49,22 @@ function labelValueProblem(value: string): string | undefined {
  * so a typo fails here with a precise message rather than as an API-server 400.
  */
 export function assertLabelSelector(selector: string): string {
-  const requirements = splitRequirements(selector);
-  for (const raw of requirements) {
-    const req = raw.trim();
+  for (const req of splitRequirements(selector)) {
     const problem = requirementProblem(req);
     if (problem) throw invalid(`invalid label selector "${selector}": ${problem}`, 'examples: "app=pg", "tier in (db,cache)", "!canary"');
   }
   return selector;
 }
 
-function splitRequirements(selector: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of selector) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  parts.push(current);
-  return parts;
-}
-
-function requirementProblem(req: string): string | undefined {
-  if (req === '') return 'empty requirement';
-  const set = /^(\S+)\s+(in|notin)\s+\(([^()]*)\)$/.exec(req);
-  if (set) {
-    const values = set[3]!.split(',').map((v) => v.trim());
-    return labelKeyProblem(set[1]!) ?? values.map(labelValueProblem).find(Boolean);
-  }
-  const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(req);
-  if (eq) return labelKeyProblem(eq[1]!) ?? labelValueProblem(eq[3]!);
-  const exists = /^(!?)\s*([^=!\s()]+)$/.exec(req);
-  if (exists) return labelKeyProblem(exists[2]!);
-  return `cannot parse "${req}"`;
+function requirementProblem(raw: string): string | undefined {
+  if (raw === '') return 'empty requirement';
+  const req = parseRequirement(raw);
+  if (!req) return `cannot parse "${raw}"`;
+  const keyProblem = labelKeyProblem(req.key);
+  if (keyProblem) return keyProblem;
+  if (req.kind === 'set') return req.values.map(labelValueProblem).find(Boolean);
+  if (req.kind === 'equality') return labelValueProblem(req.value);
+  return undefined;
 }
 
 /** Compact UTC time used in backup ids: sortable as text. */

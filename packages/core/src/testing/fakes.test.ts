@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { aBackupSnapshot } from './builders.js';
-import { FakeBackupLock, FakeClock, FakeDatabaseConnector, FakeSnapshotStore, matchesLabelSelector } from './fakes.js';
+import { labelsMatch as matchesLabelSelector } from '../domain/labelSelector.js';
+import { FakeBackupLock, FakeClock, FakeDatabaseConnector, FakeSnapshotStore } from './fakes.js';
 
 describe('matchesLabelSelector', () => {
   const labels = { app: 'pg', tier: 'db', 'pgbackup.io/backup': 'x' };

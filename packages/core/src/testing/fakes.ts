@@ -5,6 +5,7 @@
 import type { Deps } from '../application/deps.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, notFound, unavailable } from '../errors.js';
+import { labelsMatch } from '../domain/labelSelector.js';
 import type {
   ApiSupport,
   BackupLock,
@@ -51,40 +52,6 @@ export class FakeClock implements Clock {
   }
 }
 
-/**
- * Whether `labels` match a Kubernetes label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`,
- * `a notin (x)`, `a`, `!a`, comma-separated). The empty selector matches everything.
- */
-export function matchesLabelSelector(labels: Record<string, string>, selector: string): boolean {
-  const requirements: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of selector) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      requirements.push(current);
-      current = '';
-    } else current += ch;
-  }
-  requirements.push(current);
-  return requirements
-    .map((r) => r.trim())
-    .filter((r) => r !== '')
-    .every((req) => {
-      const set = /^(\S+)\s+(in|notin)\s+\(([^()]*)\)$/.exec(req);
-      if (set) {
-        const values = set[3]!.split(',').map((v) => v.trim());
-        const has = set[1]! in labels && values.includes(labels[set[1]!]!);
-        return set[2] === 'in' ? has : !has;
-      }
-      const eq = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(req);
-      if (eq) return eq[2] === '!=' ? labels[eq[1]!] !== eq[3] : labels[eq[1]!] === eq[3];
-      const exists = /^(!?)\s*(\S+)$/.exec(req);
-      if (exists) return exists[1] === '!' ? !(exists[2]! in labels) : exists[2]! in labels;
-      throw new Error(`FakeSnapshotStore: cannot parse label selector requirement "${req}"`);
-    });
-}
 
 /** What the fake storage does with a new snapshot: nothing, cut it, or cut it and make it ready. */
 export type FakeStorageBehaviour = 'never' | 'cut' | 'ready';
@@ -248,7 +215,7 @@ export class FakeSnapshotStore implements SnapshotStore {
   private matching(query: SnapshotQuery): SnapshotInfo[] {
     return [...this.items.values()]
       .filter((s) => query.namespace === undefined || s.namespace === query.namespace)
-      .filter((s) => matchesLabelSelector(s.labels, query.labelSelector))
+      .filter((s) => labelsMatch(s.labels, query.labelSelector))
       .map(clone);
   }
 
