@@ -64,7 +64,11 @@ export class KubernetesWorkloadReader implements WorkloadReader {
     const volumeName = pvc.spec?.volumeName;
     let driver: string | undefined;
     if (volumeName) {
-      const pv = await call(`getting PersistentVolume ${volumeName}`, () => this.core.readPersistentVolume({ name: volumeName })).catch(() => undefined);
+      const pv = await call(`getting PersistentVolume ${volumeName}`, () => this.core.readPersistentVolume({ name: volumeName })).catch((e) => {
+        // A PV deleted under a Bound claim reads as "no CSI driver"; anything else (e.g. Forbidden) is the real answer.
+        if (isPgBackupError(e, 'NotFound')) return undefined;
+        throw e;
+      });
       driver = pv?.spec?.csi?.driver;
     }
     const capacity = pvc.status?.capacity?.storage ?? pvc.spec?.resources?.requests?.storage;
