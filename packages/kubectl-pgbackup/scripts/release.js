@@ -4,7 +4,7 @@
 // Usage: node scripts/release.js [--base-url URL]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -52,9 +52,56 @@ cpSync(join(pkgDir, 'bin/kubectl_complete-pgbackup'), join(out, 'bin/kubectl_com
 const license = [join(repo, 'LICENSE'), join(pkgDir, 'LICENSE')].find(existsSync);
 writeFileSync(join(out, 'LICENSE'), license ? readFileSync(license) : 'Apache License 2.0 — see https://www.apache.org/licenses/LICENSE-2.0\n');
 
+const tar = (name, dir) => {
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--mtime=@0', '-czf', name, '-C', dir, '.'], { cwd: join(pkgDir, 'release') });
+  return createHash('sha256').update(readFileSync(join(pkgDir, 'release', name))).digest('hex');
+};
 const archive = `kubectl-pgbackup_v${version}.tar.gz`;
-execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--mtime=@0', '-czf', archive, '-C', out, '.'], { cwd: join(pkgDir, 'release') });
-const sha256 = createHash('sha256').update(readFileSync(join(pkgDir, 'release', archive))).digest('hex');
+const sha256 = tar(archive, out);
+
+// Node single executable (SEA) for this machine's platform: no Node needed on the user's machine, and
+// --version/--help answered without loading oclif (pre-rendered here). `--no-sea` skips it.
+const seaOs = { linux: 'linux', darwin: 'darwin' }[process.platform];
+const seaArch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
+let sea;
+if (!process.argv.includes('--no-sea') && seaOs && seaArch) sea = await buildSea(seaOs, seaArch);
+
+async function buildSea(os, arch) {
+  const dir = join(pkgDir, 'release', `kubectl-pgbackup_${os}_${arch}`);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['lib', 'package.json', 'oclif.manifest.json', 'LICENSE']) cpSync(join(out, f), join(dir, f), { recursive: true });
+  cpSync(join(out, 'bin/kubectl_complete-pgbackup'), join(dir, 'kubectl_complete-pgbackup'));
+  // Help and version as oclif prints them into a pipe (80 columns), rendered by the bundle itself.
+  const run = (args) => execFileSync(process.execPath, [join(out, 'lib/main.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', OCLIF_COLUMNS: '' } });
+  const ua = run(['--version']).trim();
+  const placeholder = '\u0000UA\u0000';
+  const render = (args) => run(args).split(ua).join(placeholder);
+  const manifest = JSON.parse(readFileSync(join(out, 'oclif.manifest.json'), 'utf8'));
+  const ids = [...Object.keys(manifest.commands), ...Object.keys(pkg.oclif.topics ?? {})].map((id) => id.replaceAll(':', ' '));
+  const help = { '': render(['--help']) };
+  for (const id of ids) help[id] = render([...id.split(' '), '--help']);
+  const data = { name: pkg.name, version, userAgentPlaceholder: placeholder, noArgs: render([]), help };
+  const mainCjs = join(pkgDir, 'release', 'sea-main.cjs');
+  writeFileSync(mainCjs, readFileSync(join(pkgDir, 'scripts/sea-main.cjs'), 'utf8').replace('/*DATA*/ null', JSON.stringify(data)));
+  const blob = join(pkgDir, 'release', 'sea-prep.blob');
+  const config = join(pkgDir, 'release', 'sea-config.json');
+  writeFileSync(config, JSON.stringify({ main: mainCjs, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  const exe = join(dir, 'kubectl-pgbackup');
+  cpSync(process.execPath, exe);
+  chmodSync(exe, 0o755);
+  if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
+  const { inject } = (await import('postject')).default;
+  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    machoSegmentName: process.platform === 'darwin' ? 'NODE_SEA' : undefined,
+  });
+  if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
+  rmSync(blob);
+  rmSync(config);
+  const name = `kubectl-pgbackup_v${version}_${os}_${arch}.tar.gz`;
+  return { os, arch, name, sha256: tar(name, dir) };
+}
 
 const platforms = [
   ['linux', 'amd64'],
@@ -75,7 +122,7 @@ spec:
     StatefulSets as CSI VolumeSnapshots (CHECKPOINT, then one atomic
     snapshot per volume). Backups are plain labelled VolumeSnapshots.
   caveats: |
-    Needs Node.js >= 22 on PATH (or PGBACKUP_NODE=/path/to/node), the
+    ${sea ? `${sea.os}/${sea.arch}: a single executable. Elsewhere: needs ` : 'Needs '}Node.js >= 22 on PATH (or PGBACKUP_NODE=/path/to/node), the
     snapshot.storage.k8s.io/v1 CRDs and a VolumeSnapshotClass.
     Check a namespace with: kubectl pgbackup doctor -n NAMESPACE
     Shell completion: put kubectl_complete-pgbackup from the plugin
@@ -83,7 +130,27 @@ spec:
   platforms:
 ${platforms
   .map(
-    ([os, arch]) => `  - selector:
+    ([os, arch]) => sea && sea.os === os && sea.arch === arch ? `  - selector:
+      matchLabels:
+        os: ${os}
+        arch: ${arch}
+    uri: ${baseUrl}/${sea.name}
+    sha256: "${sea.sha256}"
+    files:
+    - from: kubectl-pgbackup
+      to: .
+    - from: kubectl_complete-pgbackup
+      to: .
+    - from: lib
+      to: lib
+    - from: package.json
+      to: .
+    - from: oclif.manifest.json
+      to: .
+    - from: LICENSE
+      to: .
+    bin: kubectl-pgbackup
+` : `  - selector:
       matchLabels:
         os: ${os}
         arch: ${arch}
@@ -109,3 +176,4 @@ ${platforms
 mkdirSync(join(pkgDir, 'krew'), { recursive: true });
 writeFileSync(join(pkgDir, 'krew/pgbackup.yaml'), manifest);
 console.log(`${archive}  sha256 ${sha256}`);
+if (sea) console.log(`${sea.name}  sha256 ${sea.sha256}  (single executable: release/kubectl-pgbackup_${sea.os}_${sea.arch}/kubectl-pgbackup)`);
