@@ -79,6 +79,22 @@ export interface SnapshotStore {
   listClasses(): Promise<SnapshotClassInfo[]>;
 }
 
+/** A VolumeSnapshotContent (cluster-scoped), as the orphan check of doctor sees it. */
+export interface SnapshotContentInfo {
+  name: string;
+  /** The VolumeSnapshot it is bound to (spec.volumeSnapshotRef). */
+  snapshotNamespace?: string;
+  snapshotName?: string;
+  deletionPolicy?: string;
+  driver?: string;
+  createdAt?: string;
+  deleting?: boolean;
+}
+
+export interface SnapshotContentReader {
+  listContents(): Promise<SnapshotContentInfo[]>;
+}
+
 export interface ApiSupport {
   /** Served versions of snapshot.storage.k8s.io (empty when the CRDs are absent). */
   snapshotVersions: string[];

@@ -2,7 +2,8 @@ import { PERMISSIONS, permissionName } from '../domain/permissions.js';
 import { assertName } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { isPgBackupError } from '../errors.js';
-import type { AccessReviewer, StatefulSetInfo } from '../ports.js';
+import { Labels, MANAGED_BY } from '../contract.js';
+import type { AccessReviewer, SnapshotContentInfo, SnapshotContentReader, StatefulSetInfo } from '../ports.js';
 import type { Deps } from './deps.js';
 import { selectPrimary } from './selectPrimary.js';
 
@@ -29,7 +30,7 @@ const hint = (e: unknown) => (isPgBackupError(e) ? e.hint : undefined);
  * VolumeSnapshotClasses and a reachable primary. Never throws for a failed check: it reports it.
  */
 export async function doctor(
-  deps: Pick<Deps, 'discovery' | 'snapshots' | 'workloads' | 'database'> & { access: AccessReviewer },
+  deps: Pick<Deps, 'discovery' | 'snapshots' | 'workloads' | 'database'> & { access: AccessReviewer; contents?: SnapshotContentReader },
   options: { namespace: string; statefulSet?: string },
 ): Promise<DoctorReport> {
   assertName('namespace', options.namespace);
@@ -79,6 +80,8 @@ export async function doctor(
   } catch (e) {
     checks.push({ name: 'RBAC', ok: false, detail: message(e), fix: hint(e) });
   }
+
+  checks.push(await orphans(deps, options));
 
   if (!options.statefulSet) return report();
   let sts: StatefulSetInfo;
@@ -139,4 +142,61 @@ export async function doctor(
     checks.push({ name: 'PostgreSQL', ok: false, detail: message(e), fix: hint(e) });
   }
   return report();
+}
+
+/**
+ * Orphans: a backup's VolumeSnapshot whose VolumeSnapshotContent is gone (the backup cannot be
+ * restored), and a VolumeSnapshotContent bound to a VolumeSnapshot of this namespace that is gone
+ * (storage nobody sees). Without read access to the cluster-scoped contents, only what the
+ * snapshots themselves say (snapshot-controller's "missing" error) is used.
+ */
+async function orphans(
+  deps: Pick<Deps, 'snapshots'> & { contents?: SnapshotContentReader },
+  options: { namespace: string; statefulSet?: string },
+): Promise<DoctorCheck> {
+  const name = 'Orphans';
+  try {
+    const all = await deps.snapshots.list({ namespace: options.namespace, labelSelector: '' });
+    const ours = all.filter(
+      (s) => s.labels[Labels.managedBy] === MANAGED_BY && s.labels[Labels.backup] && (!options.statefulSet || s.labels[Labels.statefulSet] === options.statefulSet),
+    );
+    let contents: SnapshotContentInfo[] | undefined;
+    let contentsProblem = '';
+    if (deps.contents) {
+      try {
+        contents = await deps.contents.listContents();
+      } catch (e) {
+        contentsProblem = ` (VolumeSnapshotContents not checked: ${message(e)})`;
+      }
+    }
+    const byName = contents && new Map(contents.map((c) => [c.name, c]));
+    const found: string[] = [];
+    const broken = new Set<string>();
+    for (const s of ours) {
+      const id = s.labels[Labels.backup]!;
+      const missing = s.contentName
+        ? byName
+          ? !byName.has(s.contentName)
+          : /missing/i.test(s.error ?? '')
+        : false;
+      if (missing) {
+        found.push(`backup ${id}: VolumeSnapshot ${s.name} is bound to VolumeSnapshotContent ${s.contentName}, which no longer exists`);
+        broken.add(id);
+      }
+    }
+    const names = new Set(all.map((s) => s.name));
+    for (const c of contents ?? []) {
+      if (c.deleting || c.snapshotNamespace !== options.namespace || !c.snapshotName || names.has(c.snapshotName)) continue;
+      found.push(`VolumeSnapshotContent ${c.name} (deletionPolicy ${c.deletionPolicy ?? '?'}) belongs to VolumeSnapshot ${c.snapshotNamespace}/${c.snapshotName}, which no longer exists`);
+    }
+    if (found.length === 0)
+      return { name, ok: true, detail: `none: ${ours.length} VolumeSnapshot(s) of backups checked${contentsProblem}` };
+    const fixes = [
+      ...[...broken].map((id) => `kubectl pgbackup delete ${id} -n ${options.namespace} --force`),
+      ...(found.length > broken.size ? ['delete VolumeSnapshotContents nobody needs: kubectl delete volumesnapshotcontent <name>'] : []),
+    ];
+    return { name, ok: false, detail: `${found.length} found: ${found.join('; ')}${contentsProblem}`, fix: fixes.join('; ') };
+  } catch (e) {
+    return { name, ok: false, detail: message(e), fix: hint(e) };
+  }
 }

@@ -1,5 +1,5 @@
 import type { Deps } from '../application/deps.js';
-import type { AccessReviewer, ScheduleWriter } from '../ports.js';
+import type { AccessReviewer, ScheduleWriter, SnapshotContentReader } from '../ports.js';
 import { KubernetesAccessReviewer } from './access.js';
 import { KubernetesScheduleWriter } from './scheduleWriter.js';
 import { systemClock } from '../ports.js';
@@ -8,7 +8,7 @@ import { KubernetesDiscovery } from './discovery.js';
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from './kubeconfig.js';
 import { LeaseBackupLock } from './lock.js';
 import { CronJobScheduleStore } from './schedules.js';
-import { KubernetesSnapshotStore } from './snapshots.js';
+import { KubernetesSnapshotContentReader, KubernetesSnapshotStore } from './snapshots.js';
 import { KubernetesWorkloadReader } from './workloads.js';
 import { KubernetesWorkloadWriter } from './workloadWriter.js';
 
@@ -32,9 +32,13 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
   };
 }
 
-/** The ports only the command-line tool needs (schedule writing, access review). */
-export function kubernetesToolDeps(loaded: LoadedKubeConfig): { scheduleWriter: ScheduleWriter; access: AccessReviewer } {
-  return { scheduleWriter: new KubernetesScheduleWriter(loaded.kubeConfig), access: new KubernetesAccessReviewer(loaded.kubeConfig) };
+/** The ports only the command-line tool needs (schedule writing, access review, doctor's orphan check). */
+export function kubernetesToolDeps(loaded: LoadedKubeConfig): { scheduleWriter: ScheduleWriter; access: AccessReviewer; contents: SnapshotContentReader } {
+  return {
+    scheduleWriter: new KubernetesScheduleWriter(loaded.kubeConfig),
+    access: new KubernetesAccessReviewer(loaded.kubeConfig),
+    contents: new KubernetesSnapshotContentReader(loaded.kubeConfig),
+  };
 }
 export { cachedKubernetesDeps, CachedSnapshotStore, CachedWorkloadReader, TtlScheduleStore, type CachedKubernetesDeps, type CacheCounters, type ReadCacheOptions } from './cache.js';
 export { KubernetesTokenReviewer } from './tokenReview.js';

@@ -1,6 +1,6 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { SnapshotInfo } from '../domain/backup.js';
-import type { NewSnapshot, SnapshotClassInfo, SnapshotQuery, SnapshotStore } from '../ports.js';
+import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
 import { call } from './apiErrors.js';
 import { parseQuantity } from './quantity.js';
 
@@ -169,6 +169,40 @@ export class KubernetesSnapshotStore implements SnapshotStore {
       deletionPolicy: c.deletionPolicy,
       isDefault: c.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true',
     }));
+  }
+}
+
+/** VolumeSnapshotContents, cluster-wide (read by doctor to find orphans). */
+export class KubernetesSnapshotContentReader implements SnapshotContentReader {
+  private readonly api: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async listContents(): Promise<SnapshotContentInfo[]> {
+    const items: SnapshotContentInfo[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await call('listing VolumeSnapshotContents', () =>
+        this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', limit: PAGE, _continue: cont }),
+      );
+      for (const c of page.items as {
+        metadata: { name: string; creationTimestamp?: string; deletionTimestamp?: string };
+        spec?: { volumeSnapshotRef?: { namespace?: string; name?: string }; deletionPolicy?: string; driver?: string };
+      }[])
+        items.push({
+          name: c.metadata.name,
+          snapshotNamespace: c.spec?.volumeSnapshotRef?.namespace,
+          snapshotName: c.spec?.volumeSnapshotRef?.name,
+          deletionPolicy: c.spec?.deletionPolicy,
+          driver: c.spec?.driver,
+          createdAt: iso(c.metadata.creationTimestamp),
+          deleting: c.metadata.deletionTimestamp !== undefined,
+        });
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return items;
   }
 }
 
