@@ -415,7 +415,9 @@ async function rowApi() {
   const ids = await createBackupSnapshots(ns, template, 1000);
   const proxy = await countingProxy();
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const api = spawn(NODE, [join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')], {
+  // BENCH_API_PROFILE=dir: the API server writes a CPU profile there (--cpu-prof) when it stops.
+  const prof = process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : [];
+  const api = spawn(NODE, [...prof, join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')], {
     env: { ...ENV, KUBECONFIG: proxy.kubeconfig, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PGBACKUP_WATCH_NAMESPACES: ns, PGBACKUP_NAMESPACE: ns },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -466,6 +468,7 @@ async function rowApi() {
   await run('API GET /backup/:id (1,000 backups)', `/backup/${ids[500]}?namespace=${ns}`);
   await run('API GET /backups (1,000 backups, default page)', `/backups?namespace=${ns}`);
   api.kill('SIGTERM');
+  await new Promise((r) => (api.exitCode === null ? api.on('exit', r) : r()));
   proxy.close();
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 }
@@ -475,7 +478,7 @@ async function rowRestore() {
   log(`namespace ${ns}: PostgreSQL with a 1 GiB database`);
   const port = await postgresStatefulSet(ns, 'big', '4Gi');
   const t0 = Date.now();
-  sh('pgbench', ['-i', '-s', '68', '-I', 'dtG', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres']);
+  sh('pgbench', ['-i', '-s', '80', '-I', 'dtG', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres']);
   psql(port, 'CHECKPOINT');
   const dbBytes = Number(psql(port, "SELECT pg_database_size('postgres')").trim());
   log(`1 GiB database: ${(dbBytes / 2 ** 30).toFixed(2)} GiB in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
