@@ -135,7 +135,7 @@ async function checkpoint(session: DatabaseSession, pod: string): Promise<{ lsn:
 async function waitForCut(deps: Pick<Deps, 'snapshots' | 'clock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<string> {
   const seconds = options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT;
   const signal = AbortSignal.any([
-    AbortSignal.timeout(seconds * 1000),
+    AbortSignal.timeout(Math.ceil(seconds * 1000)),
     ...(options.signal ? [options.signal] : []),
   ]);
   let cut: SnapshotInfo[] = [];

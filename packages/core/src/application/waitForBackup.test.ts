@@ -45,6 +45,11 @@ describe('waitForBackup', () => {
     expect(deps.snapshots.openWatches).toBe(0);
   });
 
+  it('accepts a fractional timeout (the CLI passes what is left of --timeout, e.g. 1.2080000000000002 s)', async () => {
+    const deps = fakeDeps({ now: NOW, snapshots: [running()] });
+    await expect(waitForBackup(deps, 'db', 'b', { timeoutSeconds: 0.0500000001 })).rejects.toMatchObject({ code: 'Timeout' });
+  });
+
   it('passes the caller abort on as it is, not as a Timeout', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: [running()] });
     const controller = new AbortController();

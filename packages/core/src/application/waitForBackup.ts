@@ -18,7 +18,7 @@ export async function waitForBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, nam
   assertName('namespace', namespace);
   assertName('backup', id);
   let last: Backup | undefined;
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutSeconds * 1000), ...(options.signal ? [options.signal] : [])]);
+  const signal = AbortSignal.any([AbortSignal.timeout(Math.ceil(options.timeoutSeconds * 1000)), ...(options.signal ? [options.signal] : [])]);
   try {
     await deps.snapshots.watch({ namespace, labelSelector: `${Labels.backup}=${id}` }, (snapshots) => {
       if (snapshots.length === 0) throw notFound(`backup "${id}" not found in namespace "${namespace}"`);
