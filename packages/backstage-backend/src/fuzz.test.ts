@@ -29,9 +29,38 @@ interface Operation {
 
 const junkString = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('', ' ', '..', '../etc/passwd', '%00', 'pg', 'PG', 'pg-0', 'a'.repeat(300), '-1', '1e309', 'true', '{}', '[]', 'null', '__proto__', 'constructor', '😀', 'x'.repeat(64), "'; DROP TABLE x;--"),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '../etc/passwd',
+    '%00',
+    'pg',
+    'PG',
+    'pg-0',
+    'a'.repeat(300),
+    '-1',
+    '1e309',
+    'true',
+    '{}',
+    '[]',
+    'null',
+    '__proto__',
+    'constructor',
+    '😀',
+    'x'.repeat(64),
+    "'; DROP TABLE x;--",
+  ),
 );
-const junk: fc.Arbitrary<unknown> = fc.oneof(junkString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(junkString, { maxLength: 3 }), fc.dictionary(junkString, junkString, { maxKeys: 3 }));
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  junkString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(junkString, { maxLength: 3 }),
+  fc.dictionary(junkString, junkString, { maxKeys: 3 }),
+);
 
 function resolve(schema: JsonSchema): JsonSchema {
   const ref = schema.$ref as string | undefined;
@@ -51,13 +80,19 @@ function valid(schemaIn: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
     case 'string': {
       if (typeof schema.pattern === 'string') {
         try {
-          return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= ((schema.maxLength as number) ?? 1e9) && s.length >= ((schema.minLength as number) ?? 0));
+          return fc
+            .stringMatching(new RegExp(schema.pattern))
+            .filter((s) => s.length <= ((schema.maxLength as number) ?? 1e9) && s.length >= ((schema.minLength as number) ?? 0));
         } catch {
           /* a pattern fast-check cannot generate from */
         }
       }
-      if (schema.format === 'date-time') return fc.date({ noInvalidDate: true, min: new Date('2020-01-01'), max: new Date('2030-01-01') }).map((d) => d.toISOString());
-      return fc.oneof(fc.constantFrom('pg', 'db', 'pg-restored', 'pg-20260601020000-aaaa', 'data-pg-0'), fc.string({ minLength: (schema.minLength as number) ?? 0, maxLength: Math.min((schema.maxLength as number) ?? 20, 20) }));
+      if (schema.format === 'date-time')
+        return fc.date({ noInvalidDate: true, min: new Date('2020-01-01'), max: new Date('2030-01-01') }).map((d) => d.toISOString());
+      return fc.oneof(
+        fc.constantFrom('pg', 'db', 'pg-restored', 'pg-20260601020000-aaaa', 'data-pg-0'),
+        fc.string({ minLength: (schema.minLength as number) ?? 0, maxLength: Math.min((schema.maxLength as number) ?? 20, 20) }),
+      );
     }
     case 'integer':
       return fc.integer({ min: (schema.minimum as number) ?? -10, max: Math.min((schema.maximum as number) ?? 1000, 1000) });
@@ -108,9 +143,11 @@ interface Generated {
   documented: number[];
 }
 
-const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined');
+const asText = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'));
 
-const operations = Object.entries(doc.paths).flatMap(([template, methods]) => Object.entries(methods).map(([method, op]) => ({ template, method, op })));
+const operations = Object.entries(doc.paths).flatMap(([template, methods]) =>
+  Object.entries(methods).map(([method, op]) => ({ template, method, op })),
+);
 
 const requestArb: fc.Arbitrary<Generated> = fc.oneof(
   ...operations.map(({ template, method, op }) => {
@@ -121,9 +158,22 @@ const requestArb: fc.Arbitrary<Generated> = fc.oneof(
     const bodySchema = op.requestBody?.content['application/json']?.schema;
     return fc
       .record({
-        path: fc.record(Object.fromEntries(pathParams.map((p) => [p.name, fc.oneof({ weight: 4, arbitrary: valid(p.schema) }, { weight: 1, arbitrary: junkString })]))),
+        path: fc.record(
+          Object.fromEntries(
+            pathParams.map((p) => [p.name, fc.oneof({ weight: 4, arbitrary: valid(p.schema) }, { weight: 1, arbitrary: junkString })]),
+          ),
+        ),
         query: fc.record(
-          Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof({ weight: 3, arbitrary: valid(p.schema) }, { weight: 1, arbitrary: junk }, { weight: 1, arbitrary: fc.array(junkString, { minLength: 2, maxLength: 2 }) })])),
+          Object.fromEntries(
+            queryParams.map((p) => [
+              p.name,
+              fc.oneof(
+                { weight: 3, arbitrary: valid(p.schema) },
+                { weight: 1, arbitrary: junk },
+                { weight: 1, arbitrary: fc.array(junkString, { minLength: 2, maxLength: 2 }) },
+              ),
+            ]),
+          ),
           { requiredKeys: [] },
         ),
         extraQuery: fc.option(fc.dictionary(junkString, junkString, { maxKeys: 2 }), { nil: undefined }),
@@ -135,7 +185,8 @@ const requestArb: fc.Arbitrary<Generated> = fc.oneof(
         const documented = [...Object.keys(op.responses).map(Number)];
         const url = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(asText(path[name])));
         const q: Record<string, unknown> = { ...extraQuery };
-        for (const [k, v] of Object.entries(query)) q[k] = Array.isArray(v) ? v.map(asText) : typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
+        for (const [k, v] of Object.entries(query))
+          q[k] = Array.isArray(v) ? v.map(asText) : typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
         let sent: Generated['body'];
         if (body !== undefined) {
           const raw = JSON.stringify(body);
@@ -143,7 +194,7 @@ const requestArb: fc.Arbitrary<Generated> = fc.oneof(
           else if (bodyShape === 'broken-json') sent = { raw: raw.slice(0, Math.max(1, raw.length - 1)) + '{', type: 'application/json' };
           else sent = { raw, type: 'application/json' };
         }
-        return { method, template, path: url, query: q, headers, body: sent, documented };
+        return { method, template, path: url, query: q, headers: headers as Record<string, string>, body: sent, documented };
       });
   }),
 );
@@ -157,7 +208,11 @@ function app() {
     clusters: [{ name: 'local', deps, defaultNamespace: 'db' }],
     logger,
     resolveEntity: async (_req, ref) => {
-      if (ref.name !== 'pg') throw Object.assign(new Error(`entity ${ref.kind}:${ref.namespace}/${ref.name} not found`), { name: 'NotFoundError', code: 'NotFound' });
+      if (ref.name !== 'pg')
+        throw Object.assign(new Error(`entity ${ref.kind}:${ref.namespace}/${ref.name} not found`), {
+          name: 'NotFoundError',
+          code: 'NotFound',
+        });
       return { cluster: 'local', namespace: 'db', statefulSet: 'pg' } as never;
     },
   });
@@ -173,7 +228,10 @@ describe('HTTP API fuzzed from its OpenAPI document', () => {
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(requestArb, async (g) => {
-        let req = request(server)[g.method as 'get' | 'post' | 'delete'](`/api/pgbackup${g.path}`).query(g.query as Record<string, string>).timeout(5000);
+        let req = request(server)
+          [g.method as 'get' | 'post' | 'delete'](`/api/pgbackup${g.path}`)
+          .query(g.query as Record<string, string>)
+          .timeout(5000);
         for (const [k, v] of Object.entries(g.headers)) req = req.set(k, v);
         if (g.body) req = req.set('Content-Type', g.body.type).send(g.body.raw);
         const res = await req;
@@ -184,10 +242,20 @@ describe('HTTP API fuzzed from its OpenAPI document', () => {
         // encoded slash in a parameter), Swagger UI's redirect to /api/, and the body parser's 400/413/415, which run before any route.
         // An empty or odd parameter can make the path match another route (`/backup/snapshots/` is GET /backup/{id}):
         // what that route documents counts too.
-        const documented = [...g.documented, ...operations.filter((o) => o.method === g.method && new RegExp(`^${o.template.replace(/\{\w+\}/g, '[^/]+')}/?$`).test(g.path)).flatMap((o) => Object.keys(o.op.responses).map(Number))];
+        const documented = [
+          ...g.documented,
+          ...operations
+            .filter((o) => o.method === g.method && new RegExp(`^${o.template.replace(/\{\w+\}/g, '[^/]+')}/?$`).test(g.path))
+            .flatMap((o) => Object.keys(o.op.responses).map(Number)),
+        ];
         if (!documented.includes(res.status)) {
-          const crossCutting = (g.template === '/api' && [301, 302].includes(res.status)) || (res.status === 404 && /^no route /.test(res.body?.detail)) || ([400, 413, 415].includes(res.status) && /request body/.test(res.body?.detail));
-          expect({ status: res.status, body: res.body as unknown, template: g.template, crossCutting }).toMatchObject({ crossCutting: true });
+          const crossCutting =
+            (g.template === '/api' && [301, 302].includes(res.status)) ||
+            (res.status === 404 && /^no route /.test(res.body?.detail)) ||
+            ([400, 413, 415].includes(res.status) && /request body/.test(res.body?.detail));
+          expect({ status: res.status, body: res.body as unknown, template: g.template, crossCutting }).toMatchObject({
+            crossCutting: true,
+          });
         }
         if (res.status >= 400) {
           expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -199,7 +267,12 @@ describe('HTTP API fuzzed from its OpenAPI document', () => {
       { numRuns: RUNS, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: false },
     );
     const total = [...seen.values()].reduce((a, b) => a + b, 0);
-    process.stdout.write(`HTTP fuzz: ${total} requests in ${Date.now() - started} ms; ${[...seen].map(([k, n]) => `${k}: ${n}`).sort().join('; ')}\n`);
+    process.stdout.write(
+      `HTTP fuzz: ${total} requests in ${Date.now() - started} ms; ${[...seen]
+        .map(([k, n]) => `${k}: ${n}`)
+        .sort()
+        .join('; ')}\n`,
+    );
     expect(total).toBeGreaterThanOrEqual(200);
     expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
   }, 90_000);

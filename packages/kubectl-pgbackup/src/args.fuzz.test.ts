@@ -13,9 +13,17 @@ const ROOT = path.join(import.meta.dirname, '..');
 const EXIT_CODES = [0, 1, 2, 3, 4, 5, 6, 7];
 
 function freshDeps() {
-  const base = fakeDeps({ now: '2026-06-01T12:00:00Z', statefulSets: [aStatefulSet()], classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })], storage: 'ready' });
+  const base = fakeDeps({
+    now: '2026-06-01T12:00:00Z',
+    statefulSets: [aStatefulSet()],
+    classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })],
+    storage: 'ready',
+  });
   base.database.primary('db', 'pg-0');
-  base.snapshots.put(aBackupSnapshot({ id: 'pg-20260531020000-aaaa', startedAt: '2026-05-31T02:00:00Z' }), aBackupSnapshot({ id: 'pg-20260601020000-bbbb', startedAt: '2026-06-01T02:00:00Z' }));
+  base.snapshots.put(
+    aBackupSnapshot({ id: 'pg-20260531020000-aaaa', startedAt: '2026-05-31T02:00:00Z' }),
+    aBackupSnapshot({ id: 'pg-20260601020000-bbbb', startedAt: '2026-06-01T02:00:00Z' }),
+  );
   const deps: typeof base & Pick<ToolDeps, 'scheduleWriter' | 'access'> = {
     ...base,
     scheduleWriter: {
@@ -40,7 +48,9 @@ async function cli(verb: string, argv: string[]): Promise<{ code: number; stdout
   const err: string[] = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
   jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  const { default: Command } = (await import(`./commands/${verb}.js`)) as { default: { run(argv: string[], root: string): Promise<unknown> } };
+  const { default: Command } = (await import(`./commands/${verb}.js`)) as {
+    default: { run(argv: string[], root: string): Promise<unknown> };
+  };
   let code = 0;
   try {
     await Command.run(argv, ROOT);
@@ -53,20 +63,115 @@ async function cli(verb: string, argv: string[]): Promise<{ code: number; stdout
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
-const VERBS = ['create', 'list', 'status', 'delete', 'prune', 'restore', 'pin', 'unpin', 'doctor', 'version', 'schedule/set', 'schedule/show', 'schedule/remove'];
+const VERBS = [
+  'create',
+  'list',
+  'status',
+  'delete',
+  'prune',
+  'restore',
+  'pin',
+  'unpin',
+  'doctor',
+  'version',
+  'schedule/set',
+  'schedule/show',
+  'schedule/remove',
+];
 const FLAGS = [
-  '-n', '--namespace', '-o', '--output', '-A', '--all-namespaces', '-l', '--request-timeout', '--no-headers', '--debug', '--context', '--kubeconfig',
-  '--wait', '--timeout', '--dry-run', '--type', '--method', '--snapshot-class', '--pod', '--pin', '--status', '--pvc',
-  '--yes', '--force', '--keep-last', '--keep-daily', '--keep-weekly', '--max-age', '--time-zone', '--to', '--replace', '--target-namespace',
-  '--cron', '--image', '--suspend', '--bogus', '-x', '--', '--help',
+  '-n',
+  '--namespace',
+  '-o',
+  '--output',
+  '-A',
+  '--all-namespaces',
+  '-l',
+  '--request-timeout',
+  '--no-headers',
+  '--debug',
+  '--context',
+  '--kubeconfig',
+  '--wait',
+  '--timeout',
+  '--dry-run',
+  '--type',
+  '--method',
+  '--snapshot-class',
+  '--pod',
+  '--pin',
+  '--status',
+  '--pvc',
+  '--yes',
+  '--force',
+  '--keep-last',
+  '--keep-daily',
+  '--keep-weekly',
+  '--max-age',
+  '--time-zone',
+  '--to',
+  '--replace',
+  '--target-namespace',
+  '--cron',
+  '--image',
+  '--suspend',
+  '--bogus',
+  '-x',
+  '--',
+  '--help',
 ];
 const VALUES = fc.oneof(
-  fc.constantFrom('pg', 'db', 'nope', 'Bad_Name', 'pg-20260601020000-bbbb', 'pg-20260531020000-aaaa', 'json', 'yaml', 'wide', 'name', 'table', 'completed', 'failed',
-    '0', '-1', '3', '1.5', '1e3', '99999999999999999999', '1s', '10m', '1h30m', '5x', '', ' ', '0 2 * * *', '* * *', '@daily', '@reboot', '61 * * * *',
-    'UTC', 'Mars/Olympus', 'app=pg', 'a in (b', '!x', 'manual', 'scheduled', 'group-snapshot', 'fast-snap', 'pg-0', 'pg-restored', 'NaN', '--', '-'),
+  fc.constantFrom(
+    'pg',
+    'db',
+    'nope',
+    'Bad_Name',
+    'pg-20260601020000-bbbb',
+    'pg-20260531020000-aaaa',
+    'json',
+    'yaml',
+    'wide',
+    'name',
+    'table',
+    'completed',
+    'failed',
+    '0',
+    '-1',
+    '3',
+    '1.5',
+    '1e3',
+    '99999999999999999999',
+    '1s',
+    '10m',
+    '1h30m',
+    '5x',
+    '',
+    ' ',
+    '0 2 * * *',
+    '* * *',
+    '@daily',
+    '@reboot',
+    '61 * * * *',
+    'UTC',
+    'Mars/Olympus',
+    'app=pg',
+    'a in (b',
+    '!x',
+    'manual',
+    'scheduled',
+    'group-snapshot',
+    'fast-snap',
+    'pg-0',
+    'pg-restored',
+    'NaN',
+    '--',
+    '-',
+  ),
   fc.string({ maxLength: 12 }),
 );
-const argvArb = fc.tuple(fc.constantFrom(...VERBS), fc.array(fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...FLAGS) }, { weight: 3, arbitrary: VALUES }), { maxLength: 7 }));
+const argvArb = fc.tuple(
+  fc.constantFrom(...VERBS),
+  fc.array(fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...FLAGS) }, { weight: 3, arbitrary: VALUES }), { maxLength: 7 }),
+);
 
 const RUNS = 250;
 
@@ -80,12 +185,20 @@ describe('CLI argument parsing, fuzzed', () => {
         codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
         expect({ argv: [verb, ...args], code: r.code, ok: EXIT_CODES.includes(r.code) }).toMatchObject({ ok: true });
         expect(r.stderr).not.toMatch(/UNEXPECTED|\n\s+at .+:\d+:\d+\)?\n/);
-        if (r.code !== 0) expect({ argv: [verb, ...args], stderr: r.stderr }).toMatchObject({ stderr: expect.stringMatching(/(^|\n)error: [^\n]+\n(hint: [^\n]+\n)?$/) });
+        if (r.code !== 0)
+          expect({ argv: [verb, ...args], stderr: r.stderr }).toMatchObject({
+            stderr: expect.stringMatching(/(^|\n)error: [^\n]+\n(hint: [^\n]+\n)?$/),
+          });
       }),
       { numRuns: RUNS, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: false },
     );
     const total = [...codes.values()].reduce((a, b) => a + b, 0);
-    process.stdout.write(`CLI fuzz: ${total} command lines; exit codes ${[...codes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}: ${n}`).join(', ')}\n`);
+    process.stdout.write(
+      `CLI fuzz: ${total} command lines; exit codes ${[...codes]
+        .sort((a, b) => a[0] - b[0])
+        .map(([c, n]) => `${c}: ${n}`)
+        .join(', ')}\n`,
+    );
     expect(total).toBeGreaterThanOrEqual(200);
   }, 60_000);
 
@@ -95,7 +208,10 @@ describe('CLI argument parsing, fuzzed', () => {
       fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), (parts) => {
         const text = parts.map(([n, u]) => `${n}${u}`).join('');
         const factor = { ms: 0.001, s: 1, m: 60, h: 3600 };
-        expect(parseDuration(text, '--timeout')).toBeCloseTo(parts.reduce((sum, [n, u]) => sum + n * factor[u], 0), 6);
+        expect(parseDuration(text, '--timeout')).toBeCloseTo(
+          parts.reduce((sum, [n, u]) => sum + n * factor[u], 0),
+          6,
+        );
       }),
       { numRuns: 300 },
     );

@@ -8,7 +8,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KUBECONFIG, KUBECTL, ROOT, apply, createNamespace, deleteNamespace, eventually, jsonpath, k, kubectl, run, sleep } from '../../../tools/cluster/test/kube.js';
+import {
+  KUBECONFIG,
+  KUBECTL,
+  ROOT,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  jsonpath,
+  k,
+  kubectl,
+  run,
+  sleep,
+} from '../../../tools/cluster/test/kube.js';
 
 const MIN = 60_000;
 const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
@@ -51,12 +64,17 @@ class Cli {
   async waitFor(re: RegExp, timeoutMs = MIN): Promise<RegExpExecArray> {
     let exited = false;
     void this.result.then(() => (exited = true));
-    return eventually(`${re} on stderr`, timeoutMs, async () => {
-      const m = re.exec(this.stderr);
-      if (m) return m;
-      if (exited) throw new Error(`CLI exited before ${re}: ${this.stderr}`);
-      return undefined;
-    }, async () => this.stderr);
+    return eventually(
+      `${re} on stderr`,
+      timeoutMs,
+      async () => {
+        const m = re.exec(this.stderr);
+        if (m) return m;
+        if (exited) throw new Error(`CLI exited before ${re}: ${this.stderr}`);
+        return undefined;
+      },
+      async () => this.stderr,
+    );
   }
   get id(): string {
     return /backup\/([a-z0-9-]+)/.exec(this.stderr + this.stdout)?.[1] ?? '';
@@ -73,16 +91,25 @@ const pgbackup = (args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs = 3 * 
 /** The user-facing contract of every failure: `error: …` on one line, optionally `hint: …`, nothing else. */
 function expectOneLineError(r: Result, code: number, message: RegExp): void {
   // Progress lines (create) may come first; the failure itself is the last one or two lines.
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code, stderr: expect.stringMatching(/(^|\n)error: [^\n]+\n(hint: [^\n]+\n)?$/) });
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({
+    code,
+    stderr: expect.stringMatching(/(^|\n)error: [^\n]+\n(hint: [^\n]+\n)?$/),
+  });
   expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
   expect(/^error: .*$/m.exec(r.stderr)![0]).toMatch(message);
   observed(`exit ${r.code}: ${/^error: .*$/m.exec(r.stderr)![0]}`);
 }
 
 async function podSql(ns: string, pod: string, sql: string): Promise<string[][]> {
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', 'postgres', '-c', sql], { timeoutMs: 2 * MIN });
+  const r = await kubectl(
+    ['exec', '-n', ns, pod, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', 'postgres', '-c', sql],
+    { timeoutMs: 2 * MIN },
+  );
   if (r.code !== 0) throw new Error(`psql in ${ns}/${pod} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
 }
 
 function postgresStatefulSet(name: string): string {
@@ -118,6 +145,7 @@ spec:
 
 interface BackupJson {
   id: string;
+  type: string;
   status: string;
   phase: string;
   error?: string;
@@ -137,8 +165,12 @@ async function backup(ns: string, id: string): Promise<BackupJson> {
 }
 
 async function waitReady(ns: string, sts: string): Promise<void> {
-  await eventually(`${ns}/${sts} ready`, 3 * MIN, async () => ((await jsonpath(ns, `statefulset/${sts}`, '{.status.readyReplicas}')) === '1' ? true : undefined));
-  await eventually(`${ns}/${sts}-0 answers`, MIN, async () => ((await podSql(ns, `${sts}-0`, 'select 1'))[0]?.[0] === '1' ? true : undefined));
+  await eventually(`${ns}/${sts} ready`, 3 * MIN, async () =>
+    (await jsonpath(ns, `statefulset/${sts}`, '{.status.readyReplicas}')) === '1' ? true : undefined,
+  );
+  await eventually(`${ns}/${sts}-0 answers`, MIN, async () =>
+    (await podSql(ns, `${sts}-0`, 'select 1'))[0]?.[0] === '1' ? true : undefined,
+  );
 }
 
 // Checked once: when the cluster is down every test fails at once with this message.
@@ -172,7 +204,9 @@ describe('faults', () => {
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(Number((await podSql(ns, `${to}-0`, 'SELECT count(*) FROM marker'))[0]![0])).toBeGreaterThanOrEqual(1);
     await k(['delete', 'statefulset', to, '-n', ns, '--wait=true', '--timeout=2m']);
-    await eventually(`pod ${to}-0 gone`, 2 * MIN, async () => ((await kubectl(['get', 'pod', `${to}-0`, '-n', ns])).code !== 0 ? true : undefined));
+    await eventually(`pod ${to}-0 gone`, 2 * MIN, async () =>
+      (await kubectl(['get', 'pod', `${to}-0`, '-n', ns])).code !== 0 ? true : undefined,
+    );
     await k(['delete', 'pvc', `data-${to}-0`, '-n', ns, '--wait=false']);
     void sts;
   }
@@ -180,7 +214,9 @@ describe('faults', () => {
   /** A kubeconfig for ServiceAccount `sa` of the namespace. */
   async function saKubeconfig(sa: string): Promise<string> {
     const token = (await k(['create', 'token', sa, '-n', ns, '--duration', '1h'])).trim();
-    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: Record<string, string> }[] };
+    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+      clusters: { cluster: Record<string, string> }[];
+    };
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'pgbackup-faults-')), 'kubeconfig');
     writeFileSync(
       file,
@@ -201,7 +237,7 @@ describe('faults', () => {
     ns = await createNamespace('faults');
     await apply(ns, postgresStatefulSet('pg'));
     await waitReady(ns, 'pg');
-    await podSql(ns, 'pg-0', "CREATE TABLE marker (id int, at timestamptz DEFAULT now()); INSERT INTO marker VALUES (1)");
+    await podSql(ns, 'pg-0', 'CREATE TABLE marker (id int, at timestamptz DEFAULT now()); INSERT INTO marker VALUES (1)');
     const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
     expect(r.code).toBe(0);
     good = /^backup\/(\S+) completed/.exec(r.stdout)![1]!;
@@ -233,7 +269,10 @@ describe('faults', () => {
     expect(bad.stderr).toMatch(/^error: [^\n]+\n(hint: [^\n]+\n)?$/);
     const context = await pgbackup(['list', '--context', 'no-such-context']);
     expectOneLineError(context, 3, /context "?no-such-context"?/);
-    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: Record<string, string> }[]; users: unknown[] };
+    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+      clusters: { cluster: Record<string, string> }[];
+      users: unknown[];
+    };
     const unreachable = path.join(path.dirname(garbage), 'unreachable');
     writeFileSync(
       unreachable,
@@ -250,115 +289,172 @@ describe('faults', () => {
     expectOneLineError(down, 1, /cannot reach the Kubernetes API server/);
   });
 
-  it('the driver fails the snapshot (status.error): the backup is recorded failed, exit non-zero', async () => {
-    const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-failing', '--wait', '--timeout', '90s']);
-    expect(r.code).not.toBe(0);
-    expect(r.code).not.toBe(5);
-    expect(r.stderr).toMatch(/error: [^\n]*(failed|injected failure)/);
-    observed(`exit ${r.code}: ${/^error: .*$/m.exec(r.stderr)?.[0]}`);
-    const id = /backup\/(pg-\d{14}-[a-z0-9]{4})/.exec(r.stderr)![1]!;
-    const b = await backup(ns, id);
-    expect(b).toMatchObject({ status: 'failed' });
-    expect(b.error).toMatch(/injected failure/);
-    await invariants();
-    observed(`recorded: ${b.status}: ${b.error}`);
-    // Prune never takes the good one; the failed one stays visible until a newer completed backup exists.
-    const pruned = await pgbackup(['prune', 'pg', '-n', ns, '--keep-last', '1']);
-    expect(pruned.code).toBe(0);
-    expect((await backups(ns, 'pg')).map((x) => [x.id, x.status])).toEqual([[id, 'failed'], [good, 'completed']]);
-  }, 3 * MIN);
+  it(
+    'the driver fails the snapshot (status.error): the backup is recorded failed, exit non-zero',
+    async () => {
+      const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-failing', '--wait', '--timeout', '90s']);
+      expect(r.code).not.toBe(0);
+      expect(r.code).not.toBe(5);
+      expect(r.stderr).toMatch(/error: [^\n]*(failed|injected failure)/);
+      observed(`exit ${r.code}: ${/^error: .*$/m.exec(r.stderr)?.[0]}`);
+      const id = /backup\/(pg-\d{14}-[a-z0-9]{4})/.exec(r.stderr)![1]!;
+      const b = await backup(ns, id);
+      expect(b).toMatchObject({ status: 'failed' });
+      expect(b.error).toMatch(/injected failure/);
+      await invariants();
+      observed(`recorded: ${b.status}: ${b.error}`);
+      // Prune never takes the good one; the failed one stays visible until a newer completed backup exists.
+      const pruned = await pgbackup(['prune', 'pg', '-n', ns, '--keep-last', '1']);
+      expect(pruned.code).toBe(0);
+      expect((await backups(ns, 'pg')).map((x) => [x.id, x.status])).toEqual([
+        [id, 'failed'],
+        [good, 'completed'],
+      ]);
+    },
+    3 * MIN,
+  );
 
-  it('a snapshot that never becomes ready: --timeout exits 5, in progress, failed once its deadline passed', async () => {
-    const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait', '--timeout', '8s']);
-    if (r.code !== 5) throw new Error(`exit ${r.code}: ${r.stderr}`);
-    expectOneLineError(r, 5, /is still in progress after/);
-    const id = /backup (pg-\S+) is still in progress/.exec(r.stderr)![1]!;
-    expect(await backup(ns, id)).toMatchObject({ status: 'in_progress', phase: 'cut' });
-    await invariants();
-    // Time passes: the ready deadline (24 h by default) is moved into the past, as the clock would.
-    const snaps = (await k(['get', 'volumesnapshots', '-n', ns, '-l', `pgbackup.io/backup=${id}`, '-o', 'name'])).trim().split('\n');
-    for (const s of snaps) await k(['annotate', '-n', ns, s, '--overwrite', `pgbackup.io/deadline=${new Date(Date.now() - 1000).toISOString()}`]);
-    const late = await backup(ns, id);
-    expect(late).toMatchObject({ status: 'failed' });
-    expect(late.error).toMatch(/deadline .* passed with 0 of 1 VolumeSnapshots ready/);
-    // A failed backup never counts as the newest good one.
-    const status = await pgbackup(['status', 'pg', '-n', ns]);
-    expect(status.stdout).toMatch(new RegExp(`Newest completed:\\s+${good}`));
-    const del = await pgbackup(['delete', id, '-n', ns, '--yes']);
-    expect(del.code).toBe(0);
-  }, 2 * MIN);
+  it(
+    'a snapshot that never becomes ready: --timeout exits 5, in progress, failed once its deadline passed',
+    async () => {
+      const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait', '--timeout', '8s']);
+      if (r.code !== 5) throw new Error(`exit ${r.code}: ${r.stderr}`);
+      expectOneLineError(r, 5, /is still in progress after/);
+      const id = /backup (pg-\S+) is still in progress/.exec(r.stderr)![1]!;
+      expect(await backup(ns, id)).toMatchObject({ status: 'in_progress', phase: 'cut' });
+      await invariants();
+      // Time passes: the ready deadline (24 h by default) is moved into the past, as the clock would.
+      const snaps = (await k(['get', 'volumesnapshots', '-n', ns, '-l', `pgbackup.io/backup=${id}`, '-o', 'name'])).trim().split('\n');
+      for (const s of snaps)
+        await k(['annotate', '-n', ns, s, '--overwrite', `pgbackup.io/deadline=${new Date(Date.now() - 1000).toISOString()}`]);
+      const late = await backup(ns, id);
+      expect(late).toMatchObject({ status: 'failed' });
+      expect(late.error).toMatch(/deadline .* passed with 0 of 1 VolumeSnapshots ready/);
+      // A failed backup never counts as the newest good one.
+      const status = await pgbackup(['status', 'pg', '-n', ns]);
+      expect(status.stdout).toMatch(new RegExp(`Newest completed:\\s+${good}`));
+      const del = await pgbackup(['delete', id, '-n', ns, '--yes']);
+      expect(del.code).toBe(0);
+    },
+    2 * MIN,
+  );
 
-  it('PostgreSQL down: create refuses with a clear message, records nothing, and works once it is back', async () => {
-    // Stopped, and kept down (pod-runner restarts it): an invalid setting makes each restart fail.
-    await k(['exec', '-n', ns, 'pg-0', '--', 'sh', '-c', "echo \"shared_buffers = 'bogus'\" >> postgresql.auto.conf && pg_ctl stop -m fast -w"]);
-    await eventually('pg-0 not ready', MIN, async () => ((await jsonpath(ns, 'pod/pg-0', '{.status.containerStatuses[0].ready}')) === 'false' ? true : undefined));
-    const before = (await backups(ns, 'pg')).length;
-    const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '30s']);
-    expectOneLineError(r, 1, /has no ready pod|no primary found/);
-    const forced = await pgbackup(['create', 'pg', '-n', ns, '--pod', 'pg-0', '--wait', '--timeout', '30s']);
-    expectOneLineError(forced, 1, /pod pg-0 is not ready/);
-    expect(await backups(ns, 'pg')).toHaveLength(before);
-    expect((await kubectl(['get', 'lease', 'pgbackup-pg', '-n', ns])).code).not.toBe(0);
-    // Fix the setting (the server is down, so through the file), PostgreSQL comes back.
-    await k(['exec', '-n', ns, 'pg-0', '--', 'sh', '-c', "sed -i '/bogus/d' postgresql.auto.conf"]);
-    await waitReady(ns, 'pg');
-    await invariants();
-  }, 3 * MIN);
+  it(
+    'PostgreSQL down: create refuses with a clear message, records nothing, and works once it is back',
+    async () => {
+      // Stopped, and kept down (pod-runner restarts it): an invalid setting makes each restart fail.
+      await k([
+        'exec',
+        '-n',
+        ns,
+        'pg-0',
+        '--',
+        'sh',
+        '-c',
+        'echo "shared_buffers = \'bogus\'" >> postgresql.auto.conf && pg_ctl stop -m fast -w',
+      ]);
+      await eventually('pg-0 not ready', MIN, async () =>
+        (await jsonpath(ns, 'pod/pg-0', '{.status.containerStatuses[0].ready}')) === 'false' ? true : undefined,
+      );
+      const before = (await backups(ns, 'pg')).length;
+      const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '30s']);
+      expectOneLineError(r, 1, /has no ready pod|no primary found/);
+      const forced = await pgbackup(['create', 'pg', '-n', ns, '--pod', 'pg-0', '--wait', '--timeout', '30s']);
+      expectOneLineError(forced, 1, /pod pg-0 is not ready/);
+      expect(await backups(ns, 'pg')).toHaveLength(before);
+      expect((await kubectl(['get', 'lease', 'pgbackup-pg', '-n', ns])).code).not.toBe(0);
+      // Fix the setting (the server is down, so through the file), PostgreSQL comes back.
+      await k(['exec', '-n', ns, 'pg-0', '--', 'sh', '-c', "sed -i '/bogus/d' postgresql.auto.conf"]);
+      await waitReady(ns, 'pg');
+      await invariants();
+    },
+    3 * MIN,
+  );
 
-  it('two create at once: the Lease lets one win, the other exits 6 naming the holder', async () => {
-    // Paused between the CHECKPOINT and the cut: it holds the Lease.
-    const first = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m'], ENV, 3 * MIN, /CHECKPOINT done/);
-    await first.waitFor(/CHECKPOINT done/);
-    try {
-      const second = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
-      expectOneLineError(second, 6, /a backup of StatefulSet pg is already running \(held by kubectl-pgbackup@/);
-    } finally {
-      first.child.kill('SIGCONT');
-    }
-    const r = await first.result;
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    // Unpaused, truly simultaneous: never both failing, every loser says why.
-    const both = await Promise.all([pgbackup(['create', 'pg', '-n', ns, '--wait']), pgbackup(['create', 'pg', '-n', ns, '--wait'])]);
-    expect(both.filter((x) => x.code === 0).length).toBeGreaterThanOrEqual(1);
-    for (const x of both.filter((y) => y.code !== 0)) expectOneLineError(x, 6, /already running|started at the same moment/);
-    await invariants();
-    const completed = (await backups(ns, 'pg')).filter((b) => b.status === 'completed');
-    good = completed.map((b) => b.id).sort().at(-1)!;
-    await expectRestores(good);
-  }, 4 * MIN);
+  it(
+    'two create at once: the Lease lets one win, the other exits 6 naming the holder',
+    async () => {
+      // Paused between the CHECKPOINT and the cut: it holds the Lease.
+      const first = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m'], ENV, 3 * MIN, /CHECKPOINT done/);
+      await first.waitFor(/CHECKPOINT done/);
+      try {
+        const second = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
+        expectOneLineError(second, 6, /a backup of StatefulSet pg is already running \(held by kubectl-pgbackup@/);
+      } finally {
+        first.child.kill('SIGCONT');
+      }
+      const r = await first.result;
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+      // Unpaused, truly simultaneous: never both failing, every loser says why.
+      const both = await Promise.all([pgbackup(['create', 'pg', '-n', ns, '--wait']), pgbackup(['create', 'pg', '-n', ns, '--wait'])]);
+      expect(both.filter((x) => x.code === 0).length).toBeGreaterThanOrEqual(1);
+      for (const x of both.filter((y) => y.code !== 0)) expectOneLineError(x, 6, /already running|started at the same moment/);
+      await invariants();
+      const completed = (await backups(ns, 'pg')).filter((b) => b.status === 'completed');
+      good = completed
+        .map((b) => b.id)
+        .sort()
+        .at(-1)!;
+      await expectRestores(good);
+    },
+    4 * MIN,
+  );
 
-  it('a CronJob run overlapping a manual backup: the scheduled Job fails with exit 6, the manual one completes', async () => {
-    const set = await pgbackup(['schedule', 'set', 'pg', '-n', ns, '--cron', '0 3 * * *', '--keep-last', '3']);
-    expect(set.code).toBe(0);
-    clusterScoped.push(...(await k(['get', 'clusterrolebindings', '-l', 'app.kubernetes.io/managed-by=kubectl-pgbackup', '-o', 'name'])).split('\n').filter((n) => n.includes(ns)));
-    const manual = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m'], ENV, 3 * MIN, /CHECKPOINT done/);
-    await manual.waitFor(/CHECKPOINT done/);
-    let message = '';
-    let exitCode = '';
-    try {
-      await k(['create', 'job', 'overlap', '-n', ns, '--from', 'cronjob/pgbackup-pg']);
-      [exitCode, message] = await eventually('the scheduled Job terminated', 2 * MIN, async () => {
-        const out = await k(['get', 'pods', '-n', ns, '-l', 'job-name=overlap', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}|{.items[0].status.containerStatuses[0].state.terminated.message}']);
-        const [code, ...rest] = out.split('|');
-        return code ? [code, rest.join('|')] : undefined;
-      });
-    } finally {
-      manual.child.kill('SIGCONT');
-    }
-    expect(exitCode).toBe('6');
-    expect(message).toMatch(/\nerror: a backup of StatefulSet pg is already running \(held by kubectl-pgbackup@[^\n]+\nhint: wait for it to finish/);
-    observed(`scheduled Job: exit ${exitCode}: ${/^error: .*$/m.exec(message)?.[0]}`);
-    const r = await manual.result;
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    good = manual.id;
-    // The failed run left no backup behind (it never got the Lease), and the schedule reports it.
-    expect((await backups(ns, 'pg')).filter((b) => b.status !== 'completed')).toEqual([]);
-    expect((await pgbackup(['schedule', 'remove', 'pg', '-n', ns])).code).toBe(0);
-    await invariants();
-  }, 4 * MIN);
+  it(
+    'a CronJob run overlapping a manual backup: the scheduled Job fails with exit 6, the manual one completes',
+    async () => {
+      const set = await pgbackup(['schedule', 'set', 'pg', '-n', ns, '--cron', '0 3 * * *', '--keep-last', '3']);
+      expect(set.code).toBe(0);
+      clusterScoped.push(
+        ...(await k(['get', 'clusterrolebindings', '-l', 'app.kubernetes.io/managed-by=kubectl-pgbackup', '-o', 'name']))
+          .split('\n')
+          .filter((n) => n.includes(ns)),
+      );
+      const manual = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m'], ENV, 3 * MIN, /CHECKPOINT done/);
+      await manual.waitFor(/CHECKPOINT done/);
+      let message = '';
+      let exitCode = '';
+      try {
+        await k(['create', 'job', 'overlap', '-n', ns, '--from', 'cronjob/pgbackup-pg']);
+        [exitCode, message] = await eventually('the scheduled Job terminated', 2 * MIN, async () => {
+          const out = await k([
+            'get',
+            'pods',
+            '-n',
+            ns,
+            '-l',
+            'job-name=overlap',
+            '-o',
+            'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}|{.items[0].status.containerStatuses[0].state.terminated.message}',
+          ]);
+          const [code, ...rest] = out.split('|');
+          return code ? [code, rest.join('|')] : undefined;
+        });
+      } finally {
+        manual.child.kill('SIGCONT');
+      }
+      expect(exitCode).toBe('6');
+      expect(message).toMatch(
+        /\nerror: a backup of StatefulSet pg is already running \(held by kubectl-pgbackup@[^\n]+\nhint: wait for it to finish/,
+      );
+      observed(`scheduled Job: exit ${exitCode}: ${/^error: .*$/m.exec(message)?.[0]}`);
+      const r = await manual.result;
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+      good = manual.id;
+      // The failed run left no backup behind: it never got the Lease.
+      expect((await backups(ns, 'pg')).filter((b) => b.type === 'scheduled').map((b) => b.id)).toEqual([]);
+      expect((await pgbackup(['schedule', 'remove', 'pg', '-n', ns])).code).toBe(0);
+      await invariants();
+    },
+    4 * MIN,
+  );
 
-  it('RBAC forbidden mid-way (Role edited after the CHECKPOINT): exit 4 naming verb and resource, nothing half-done', async () => {
-    await apply(ns, `
+  it(
+    'RBAC forbidden mid-way (Role edited after the CHECKPOINT): exit 4 naming verb and resource, nothing half-done',
+    async () => {
+      await apply(
+        ns,
+        `
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: operator}
@@ -373,47 +469,70 @@ kind: RoleBinding
 metadata: {name: operator}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: operator}
 subjects: [{kind: ServiceAccount, name: operator}]
-`);
-    const crb = `faults-operator-${ns}`;
-    await k(['create', 'clusterrolebinding', crb, '--clusterrole', 'kubectl-pgbackup', '--serviceaccount', `${ns}:operator`]);
-    clusterScoped.push(`clusterrolebinding/${crb}`);
-    const env = { ...ENV, KUBECONFIG: await saKubeconfig('operator') };
-    const before = (await backups(ns, 'pg')).length;
-    // Paused once its VolumeSnapshot exists, before the cut is recorded (a patch of the VolumeSnapshot).
-    const cli = new Cli(['create', 'pg', '--wait', '--timeout', '2m'], env, 3 * MIN, /VolumeSnapshots created/);
-    await cli.waitFor(/VolumeSnapshots created/);
-    try {
-      await apply(ns, `
+`,
+      );
+      const crb = `faults-operator-${ns}`;
+      await k(['create', 'clusterrolebinding', crb, '--clusterrole', 'kubectl-pgbackup', '--serviceaccount', `${ns}:operator`]);
+      clusterScoped.push(`clusterrolebinding/${crb}`);
+      const env = { ...ENV, KUBECONFIG: await saKubeconfig('operator') };
+      const before = (await backups(ns, 'pg')).length;
+      // Paused once its VolumeSnapshot exists, before the cut is recorded (a patch of the VolumeSnapshot).
+      const cli = new Cli(['create', 'pg', '--wait', '--timeout', '2m'], env, 3 * MIN, /VolumeSnapshots created/);
+      await cli.waitFor(/VolumeSnapshots created/);
+      try {
+        await apply(
+          ns,
+          `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: operator}
 rules:
 - {apiGroups: ['', apps, coordination.k8s.io], resources: ['*'], verbs: ['*']}
 - {apiGroups: [snapshot.storage.k8s.io], resources: [volumesnapshots], verbs: [get, list, watch, create, delete]}
-`);
-      // The authorizer sees the edit within a moment.
-      await eventually('patch volumesnapshots denied', 30_000, async () =>
-        (await kubectl(['auth', 'can-i', 'patch', 'volumesnapshots.snapshot.storage.k8s.io', '-n', ns, '--as', `system:serviceaccount:${ns}:operator`])).stdout.trim() === 'no' ? true : undefined,
-      );
-    } finally {
-      cli.child.kill('SIGCONT');
-    }
-    const r = await cli.result;
-    expectOneLineError(r, 4, /annotating VolumeSnapshot .*forbidden.*cannot patch resource "volumesnapshots"/);
-    // The failure could not be recorded either (same permission): the record is what the storage did.
-    const id = cli.id;
-    const settled = await eventually(`${id} settled`, MIN, async () => {
-      const b = await backup(ns, id);
-      return b.status === 'in_progress' ? undefined : b;
-    });
-    observed(`recorded: ${settled.status} (phase ${settled.phase}) ${settled.error ?? ''}`);
-    expect((await backups(ns, 'pg')).length).toBe(before + 1);
-    await invariants();
-    if (settled.status === 'completed') await expectRestores(id);
-  }, 3 * MIN);
+`,
+        );
+        // The authorizer sees the edit within a moment.
+        await eventually('patch volumesnapshots denied', 30_000, async () =>
+          (
+            await kubectl([
+              'auth',
+              'can-i',
+              'patch',
+              'volumesnapshots.snapshot.storage.k8s.io',
+              '-n',
+              ns,
+              '--as',
+              `system:serviceaccount:${ns}:operator`,
+            ])
+          ).stdout.trim() === 'no'
+            ? true
+            : undefined,
+        );
+      } finally {
+        cli.child.kill('SIGCONT');
+      }
+      const r = await cli.result;
+      expectOneLineError(r, 4, /annotating VolumeSnapshot .*forbidden.*cannot patch resource "volumesnapshots"/);
+      // The failure could not be recorded either (same permission): the record is what the storage did.
+      const id = cli.id;
+      const settled = await eventually(`${id} settled`, MIN, async () => {
+        const b = await backup(ns, id);
+        return b.status === 'in_progress' ? undefined : b;
+      });
+      observed(`recorded: ${settled.status} (phase ${settled.phase}) ${settled.error ?? ''}`);
+      expect((await backups(ns, 'pg')).length).toBe(before + 1);
+      await invariants();
+      if (settled.status === 'completed') await expectRestores(id);
+    },
+    3 * MIN,
+  );
 
-  it('a user who may not list VolumeSnapshots (as when the snapshot CRDs are absent): exit 4, doctor says what is missing', async () => {
-    await apply(ns, `
+  it(
+    'a user who may not list VolumeSnapshots (as when the snapshot CRDs are absent): exit 4, doctor says what is missing',
+    async () => {
+      await apply(
+        ns,
+        `
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: nosnap}
@@ -428,142 +547,176 @@ kind: RoleBinding
 metadata: {name: nosnap}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: nosnap}
 subjects: [{kind: ServiceAccount, name: nosnap}]
-`);
-    const env = { ...ENV, KUBECONFIG: await saKubeconfig('nosnap') };
-    const list = await pgbackup(['list'], env);
-    expectOneLineError(list, 4, /^error: listing VolumeSnapshots: .*forbidden.*cannot list resource "volumesnapshots"/);
-    const create = await pgbackup(['create', 'pg'], env);
-    expect(create.code).toBe(4);
-    expect(create.stderr).toMatch(/forbidden/);
-    const doctor = await pgbackup(['doctor', 'pg'], env);
-    expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/✗ RBAC: missing: .*list volumesnapshots/);
-    expect(doctor.stderr).toMatch(/^error: \d+ of \d+ checks failed\n$/);
-  }, 2 * MIN);
+`,
+      );
+      const env = { ...ENV, KUBECONFIG: await saKubeconfig('nosnap') };
+      const list = await pgbackup(['list'], env);
+      expectOneLineError(list, 4, /^error: listing VolumeSnapshots: .*forbidden.*cannot list resource "volumesnapshots"/);
+      const create = await pgbackup(['create', 'pg'], env);
+      expect(create.code).toBe(4);
+      expect(create.stderr).toMatch(/forbidden/);
+      const doctor = await pgbackup(['doctor', 'pg'], env);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/✗ RBAC: missing: .*list volumesnapshots/);
+      expect(doctor.stderr).toMatch(/^error: \d+ of \d+ checks failed\n$/);
+    },
+    2 * MIN,
+  );
 
-  it('the PostgreSQL pod deleted during the consistency step: failed or completed, never a lie', async () => {
-    // Dirty pages make the CHECKPOINT take a moment.
-    await podSql(ns, 'pg-0', 'CREATE TABLE ballast AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g');
-    const cli = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
-    await cli.waitFor(/backup\/pg-\S+: checkpoint-snapshot of pod pg-0/);
-    await k(['delete', 'pod', 'pg-0', '-n', ns, '--wait=false']);
-    const r = await cli.result;
-    const b = await backup(ns, cli.id).catch(() => undefined);
-    observed(`exit ${r.code}, ${r.stderr.trim().split('\n').at(-2) ?? ''} ${r.stderr.trim().split('\n').at(-1)}; recorded ${b ? `${b.status} ${b.error ?? ''}` : 'nothing'}`);
-    if (r.code === 0) {
-      expect(b?.status).toBe('completed');
-      await expectRestores(b!.id);
-    } else {
-      expect(r.stderr).toMatch(/^error: [^\n]+\n(hint: [^\n]+\n)?$/m);
-      if (b) expect(b.status).toBe('failed');
-    }
-    await waitReady(ns, 'pg');
-    await invariants();
-  }, 4 * MIN);
+  it(
+    'the PostgreSQL pod deleted during the consistency step: failed or completed, never a lie',
+    async () => {
+      // Dirty pages make the CHECKPOINT take a moment.
+      await podSql(ns, 'pg-0', 'CREATE TABLE ballast AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g');
+      const cli = new Cli(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
+      await cli.waitFor(/backup\/pg-\S+: checkpoint-snapshot of pod pg-0/);
+      await k(['delete', 'pod', 'pg-0', '-n', ns, '--wait=false']);
+      const r = await cli.result;
+      const b = await backup(ns, cli.id).catch(() => undefined);
+      observed(
+        `exit ${r.code}, ${r.stderr.trim().split('\n').at(-2) ?? ''} ${r.stderr.trim().split('\n').at(-1)}; recorded ${b ? `${b.status} ${b.error ?? ''}` : 'nothing'}`,
+      );
+      if (r.code === 0) {
+        expect(b?.status).toBe('completed');
+        await expectRestores(b!.id);
+      } else {
+        expect(r.stderr).toMatch(/^error: [^\n]+\n(hint: [^\n]+\n)?$/m);
+        if (b) expect(b.status).toBe('failed');
+      }
+      await waitReady(ns, 'pg');
+      await invariants();
+    },
+    4 * MIN,
+  );
 
-  it('restore: target exists → exit 6; a volume larger than the template → restored at restoreSize', async () => {
-    const again = await pgbackup(['restore', good, '--to', 'pg', '-n', ns]);
-    expect(again.code).not.toBe(0);
-    expect(again.stderr).toMatch(/^error: /);
-    await apply(ns, postgresStatefulSet('taken').replace(/name: taken}/, 'name: taken, labels: {note: occupied}}'));
-    const exists = await pgbackup(['restore', good, '--to', 'taken', '-n', ns]);
-    expectOneLineError(exists, 6, /exist/);
-    expect(await jsonpath(ns, 'statefulset/taken', '{.metadata.labels.note}')).toBe('occupied');
-    await k(['delete', 'statefulset', 'taken', '-n', ns, '--wait=true']);
-    await eventually('taken-0 gone', 2 * MIN, async () => ((await kubectl(['get', 'pod', 'taken-0', '-n', ns])).code !== 0 ? true : undefined));
-    await k(['delete', 'pvc', 'data-taken-0', '-n', ns, '--ignore-not-found', '--wait=false']);
+  it(
+    'restore: target exists → exit 6; a volume larger than the template → restored at restoreSize',
+    async () => {
+      const again = await pgbackup(['restore', good, '--to', 'pg', '-n', ns]);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(/^error: /);
+      await apply(ns, postgresStatefulSet('taken').replace(/name: taken}/, 'name: taken, labels: {note: occupied}}'));
+      const exists = await pgbackup(['restore', good, '--to', 'taken', '-n', ns]);
+      expectOneLineError(exists, 6, /exist/);
+      expect(await jsonpath(ns, 'statefulset/taken', '{.metadata.labels.note}')).toBe('occupied');
+      await k(['delete', 'statefulset', 'taken', '-n', ns, '--wait=true']);
+      await eventually('taken-0 gone', 2 * MIN, async () =>
+        (await kubectl(['get', 'pod', 'taken-0', '-n', ns])).code !== 0 ? true : undefined,
+      );
+      await k(['delete', 'pvc', 'data-taken-0', '-n', ns, '--ignore-not-found', '--wait=false']);
 
-    // big: its PVC was made 2Gi before the StatefulSet (template: 1Gi), so restoreSize (2Gi) > template.
-    await apply(ns, `
+      // big: its PVC was made 2Gi before the StatefulSet (template: 1Gi), so restoreSize (2Gi) > template.
+      await apply(
+        ns,
+        `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data-big-0}
 spec: {accessModes: [ReadWriteOnce], storageClassName: pgbackup-local, resources: {requests: {storage: 2Gi}}}
-`);
-    await apply(ns, postgresStatefulSet('big'));
-    await waitReady(ns, 'big');
-    await podSql(ns, 'big-0', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1)');
-    const made = await pgbackup(['create', 'big', '-n', ns, '--wait', '--timeout', '2m']);
-    expect(made.code).toBe(0);
-    const id = /^backup\/(\S+) completed/.exec(made.stdout)![1]!;
-    expect((await backup(ns, id)).snapshots[0]!.restoreSize).toBe(2 * 1024 ** 3);
-    const plan = await pgbackup(['restore', id, '--to', 'big-copy', '-n', ns, '--dry-run', '-o', 'json']);
-    expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/"storage": "(2Gi|2147483648)"/);
-    await expectRestores(id, 'big');
-  }, 5 * MIN);
+`,
+      );
+      await apply(ns, postgresStatefulSet('big'));
+      await waitReady(ns, 'big');
+      await podSql(ns, 'big-0', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1)');
+      const made = await pgbackup(['create', 'big', '-n', ns, '--wait', '--timeout', '2m']);
+      expect(made.code).toBe(0);
+      const id = /^backup\/(\S+) completed/.exec(made.stdout)![1]!;
+      expect((await backup(ns, id)).snapshots[0]!.restoreSize).toBe(2 * 1024 ** 3);
+      const plan = await pgbackup(['restore', id, '--to', 'big-copy', '-n', ns, '--dry-run', '-o', 'json']);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toMatch(/"storage": "(2Gi|2147483648)"/);
+      await expectRestores(id, 'big');
+    },
+    5 * MIN,
+  );
 
-  it('the CLI killed (SIGKILL) between the cut and the end: no session left, a truthful record, the Lease blocks until it expires', async () => {
-    await podSql(ns, 'big-0', 'INSERT INTO marker VALUES (2)');
-    const cli = new Cli(['create', 'big', '-n', ns, '--wait']);
-    await cli.waitFor(/VolumeSnapshots created/);
-    cli.child.kill('SIGKILL');
-    expect((await cli.result).code).toBe(137);
-    const id = cli.id;
-    await invariants('big', { lease: false });
-    const second = await pgbackup(['create', 'big', '-n', ns]);
-    expectOneLineError(second, 6, /a backup of StatefulSet big is already running/);
-    const settled = await eventually(`${id} settled`, 2 * MIN, async () => {
-      const b = await backup(ns, id);
-      return b.status === 'in_progress' ? undefined : b;
-    });
-    observed(`recorded ${settled.status} (${settled.phase}) ${settled.error ?? ''}`);
-    if (settled.status === 'completed') await expectRestores(id, 'big');
-    else expect(settled.error).toBeTruthy();
-  }, 4 * MIN);
+  it(
+    'the CLI killed (SIGKILL) between the cut and the end: no session left, a truthful record, the Lease blocks until it expires',
+    async () => {
+      await podSql(ns, 'big-0', 'INSERT INTO marker VALUES (2)');
+      const cli = new Cli(['create', 'big', '-n', ns, '--wait']);
+      await cli.waitFor(/VolumeSnapshots created/);
+      cli.child.kill('SIGKILL');
+      expect((await cli.result).code).toBe(137);
+      const id = cli.id;
+      await invariants('big', { lease: false });
+      const second = await pgbackup(['create', 'big', '-n', ns]);
+      expectOneLineError(second, 6, /a backup of StatefulSet big is already running/);
+      const settled = await eventually(`${id} settled`, 2 * MIN, async () => {
+        const b = await backup(ns, id);
+        return b.status === 'in_progress' ? undefined : b;
+      });
+      observed(`recorded ${settled.status} (${settled.phase}) ${settled.error ?? ''}`);
+      if (settled.status === 'completed') await expectRestores(id, 'big');
+      else expect(settled.error).toBeTruthy();
+    },
+    4 * MIN,
+  );
 
-  it('a VolumeSnapshotContent deleted behind a backup: the backup turns failed, doctor lists the orphan, the good backup stays', async () => {
-    // A second completed backup, so the one we break is not the newest good one.
-    const older = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
-    expect(older.code).toBe(0);
-    const victim = /^backup\/(\S+) completed/.exec(older.stdout)![1]!;
-    const newer = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
-    expect(newer.code).toBe(0);
-    good = /^backup\/(\S+) completed/.exec(newer.stdout)![1]!;
-    const content = (await backup(ns, victim)).snapshots[0]!.contentName!;
-    expect(content).toBeTruthy();
-    await k(['patch', 'volumesnapshotcontent', content, '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
-    await k(['delete', 'volumesnapshotcontent', content, '--wait=true', '--timeout=60s']);
-    const broken = await eventually(`${victim} no longer completed`, MIN, async () => {
-      const b = await backup(ns, victim);
-      return b.status === 'completed' ? undefined : b;
-    });
-    expect(broken.status).toBe('failed');
-    const doctor = await pgbackup(['doctor', 'pg', '-n', ns]);
-    expect(doctor.stdout).toMatch(new RegExp(`✗ Orphans: .*${victim}.*${content}`));
-    expect(doctor.code).toBe(1);
-    // Restore refuses it rather than restore nothing; the good one still restores.
-    const refused = await pgbackup(['restore', victim, '--to', 'orphan', '-n', ns]);
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/^error: .*not completed|failed/);
-    await invariants();
-    await expectRestores(good);
-  }, 5 * MIN);
+  it(
+    'a VolumeSnapshotContent deleted behind a backup: the backup turns failed, doctor lists the orphan, the good backup stays',
+    async () => {
+      // A second completed backup, so the one we break is not the newest good one.
+      const older = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
+      expect(older.code).toBe(0);
+      const victim = /^backup\/(\S+) completed/.exec(older.stdout)![1]!;
+      const newer = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
+      expect(newer.code).toBe(0);
+      good = /^backup\/(\S+) completed/.exec(newer.stdout)![1]!;
+      const content = (await backup(ns, victim)).snapshots[0]!.contentName!;
+      expect(content).toBeTruthy();
+      await k(['delete', 'volumesnapshotcontent', content, '--wait=false']);
+      // Its finalizers (bound-protection, re-added by snapshot-controller) removed until it is gone.
+      await eventually(`VolumeSnapshotContent ${content} gone`, 2 * MIN, async () => {
+        await kubectl(['patch', 'volumesnapshotcontent', content, '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
+        return (await kubectl(['get', 'volumesnapshotcontent', content])).code !== 0 ? true : undefined;
+      });
+      const broken = await eventually(`${victim} no longer completed`, 2 * MIN, async () => {
+        const b = await backup(ns, victim);
+        return b.status === 'completed' ? undefined : b;
+      });
+      expect(broken.status).toBe('failed');
+      const doctor = await pgbackup(['doctor', 'pg', '-n', ns]);
+      expect(doctor.stdout).toMatch(new RegExp(`✗ Orphans: .*${victim}.*${content}`));
+      expect(doctor.code).toBe(1);
+      // Restore refuses it rather than restore nothing; the good one still restores.
+      const refused = await pgbackup(['restore', victim, '--to', 'orphan', '-n', ns]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/^error: .*not completed|failed/);
+      await invariants();
+      await expectRestores(good);
+    },
+    5 * MIN,
+  );
 
-  it('the API server restarted in the middle of create --wait: the wait survives and the backup completes', async () => {
-    const cls = `faults-delay-${ns}`;
-    await k(['apply', '-f', '-'], {
-      input: JSON.stringify({
-        apiVersion: 'snapshot.storage.k8s.io/v1',
-        kind: 'VolumeSnapshotClass',
-        metadata: { name: cls },
-        driver: 'pgbackup.csi.local',
-        deletionPolicy: 'Delete',
-        parameters: { readyDelay: '25s' },
-      }),
-    });
-    classes.push(cls);
-    const cli = new Cli(['create', 'pg', '-n', ns, '--snapshot-class', cls, '--wait', '--timeout', '3m']);
-    await cli.waitFor(/cut by the storage/);
-    const downFor = await restartApiServer();
-    const r = await cli.result;
-    observed(`API server down for ${downFor} ms during create --wait: exit ${r.code}`);
-    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    expect(r.stdout).toMatch(/^backup\/\S+ completed/);
-    good = cli.id;
-    await invariants();
-    await expectRestores(good);
-  }, 5 * MIN);
+  it(
+    'the API server restarted in the middle of create --wait: the wait survives and the backup completes',
+    async () => {
+      const cls = `faults-delay-${ns}`;
+      await k(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshotClass',
+          metadata: { name: cls },
+          driver: 'pgbackup.csi.local',
+          deletionPolicy: 'Delete',
+          parameters: { readyDelay: '25s' },
+        }),
+      });
+      classes.push(cls);
+      const cli = new Cli(['create', 'pg', '-n', ns, '--snapshot-class', cls, '--wait', '--timeout', '3m']);
+      await cli.waitFor(/cut by the storage/);
+      const downFor = await restartApiServer();
+      const r = await cli.result;
+      observed(`API server down for ${downFor} ms during create --wait: exit ${r.code}`);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+      expect(r.stdout).toMatch(/^backup\/\S+ completed/);
+      good = cli.id;
+      await invariants();
+      await expectRestores(good);
+    },
+    5 * MIN,
+  );
 });
 
 /**
@@ -593,6 +746,8 @@ async function restartApiServer(): Promise<number> {
   closeSync(log);
   child.unref();
   writeFileSync(pidFile, String(child.pid));
-  await eventually('kube-apiserver /readyz', 2 * MIN, async () => ((await kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).code === 0 ? true : undefined));
+  await eventually('kube-apiserver /readyz', 2 * MIN, async () =>
+    (await kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).code === 0 ? true : undefined,
+  );
   return Date.now() - down;
 }

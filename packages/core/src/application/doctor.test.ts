@@ -71,18 +71,40 @@ describe('doctor', () => {
 
   it('without access to VolumeSnapshotContents, falls back to the snapshot-controller\'s "missing" error, and says so', async () => {
     const deps = world();
-    const broken = { ...aBackupSnapshot({ id: 'pg-20260531020000-lost', readyToUse: false, error: 'VolumeSnapshotContent is missing' }), contentName: 'snapcontent-lost' };
+    const broken = {
+      ...aBackupSnapshot({ id: 'pg-20260531020000-lost', readyToUse: false, error: 'VolumeSnapshotContent is missing' }),
+      contentName: 'snapcontent-lost',
+    };
     deps.snapshots.put(aBackupSnapshot({ id: 'pg-20260601020000-good' }), broken);
-    const report = await doctor({ ...deps, access: allowAll, contents: contents(forbidden('listing VolumeSnapshotContents: forbidden')) }, { namespace: 'db' });
+    const report = await doctor(
+      { ...deps, access: allowAll, contents: contents(forbidden('listing VolumeSnapshotContents: forbidden')) },
+      { namespace: 'db' },
+    );
     const orphans = report.checks.find((c) => c.name === 'Orphans')!;
-    expect(orphans).toMatchObject({ ok: false, detail: expect.stringMatching(/^1 found: backup pg-20260531020000-lost: .*\(VolumeSnapshotContents not checked: listing VolumeSnapshotContents: forbidden\)$/) });
+    expect(orphans).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /^1 found: backup pg-20260531020000-lost: .*\(VolumeSnapshotContents not checked: listing VolumeSnapshotContents: forbidden\)$/,
+      ),
+    });
   });
 
   it('no orphans: the check passes and counts what it looked at', async () => {
     const deps = world();
     deps.snapshots.put({ ...aBackupSnapshot({ id: 'pg-20260601020000-good' }), contentName: 'c1' });
-    const report = await doctor({ ...deps, access: allowAll, contents: contents([{ name: 'c1', snapshotNamespace: 'db', snapshotName: 'pg-20260601020000-good-data-pg-0' }]) }, { namespace: 'db', statefulSet: 'pg' });
-    expect(report.checks.find((c) => c.name === 'Orphans')).toEqual({ name: 'Orphans', ok: true, detail: 'none: 1 VolumeSnapshot(s) of backups checked' });
+    const report = await doctor(
+      {
+        ...deps,
+        access: allowAll,
+        contents: contents([{ name: 'c1', snapshotNamespace: 'db', snapshotName: 'pg-20260601020000-good-data-pg-0' }]),
+      },
+      { namespace: 'db', statefulSet: 'pg' },
+    );
+    expect(report.checks.find((c) => c.name === 'Orphans')).toEqual({
+      name: 'Orphans',
+      ok: true,
+      detail: 'none: 1 VolumeSnapshot(s) of backups checked',
+    });
     expect(report.ok).toBe(true);
   });
 });

@@ -34,7 +34,16 @@ const backupArb = fc.record({
   suffix: fc.stringMatching(/^[a-z0-9]{4}$/),
 });
 const backupsArb = fc.uniqueArray(backupArb, { maxLength: 40, selector: (b) => b.suffix }).map((list) =>
-  list.map((b) => aBackup(`pg-${b.at.toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${b.suffix}`, b.at.toISOString(), { status: b.status, pinned: b.pinned })),
+  list.map((b) =>
+    aBackup(
+      `pg-${b.at
+        .toISOString()
+        .replace(/[-:T.Z]/g, '')
+        .slice(0, 14)}-${b.suffix}`,
+      b.at.toISOString(),
+      { status: b.status, pinned: b.pinned },
+    ),
+  ),
 );
 const count = fc.option(fc.nat({ max: 30 }), { nil: undefined });
 const policyArb: fc.Arbitrary<RetentionPolicy> = fc
@@ -43,7 +52,9 @@ const policyArb: fc.Arbitrary<RetentionPolicy> = fc
     keepDaily: count,
     keepWeekly: count,
     maxAgeDays: fc.option(fc.double({ min: 0, max: 400, noNaN: true }), { nil: undefined }),
-    timeZone: fc.option(fc.constantFrom('UTC', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kolkata', 'Pacific/Chatham'), { nil: undefined }),
+    timeZone: fc.option(fc.constantFrom('UTC', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kolkata', 'Pacific/Chatham'), {
+      nil: undefined,
+    }),
   })
   .filter((p) => Boolean(p.keepLast || p.keepDaily || p.keepWeekly || p.maxAgeDays));
 
@@ -62,7 +73,9 @@ describe('retention (planPrune), for any set of backups and policy', () => {
         for (const d of decisions) expect(d.reasons.length).toBeGreaterThan(0);
         // A failed backup only goes when a newer completed one exists.
         for (const d of decisions.filter((x) => x.action === 'delete' && x.backup.status === 'failed'))
-          expect(newestCompleted && Date.parse(newestCompleted.cutAt ?? newestCompleted.startedAt) > Date.parse(d.backup.startedAt)).toBe(true);
+          expect(newestCompleted && Date.parse(newestCompleted.cutAt ?? newestCompleted.startedAt) > Date.parse(d.backup.startedAt)).toBe(
+            true,
+          );
       }),
       { numRuns: RUNS },
     );
@@ -79,11 +92,22 @@ describe('retention (planPrune), for any set of backups and policy', () => {
   });
 
   it(`rejects any invalid policy with an Invalid error, never another exception (${RUNS} runs)`, () => {
-    const anyNumber = fc.option(fc.oneof(fc.integer({ min: -5, max: 50 }), fc.double(), fc.constant(Number.NaN), fc.constant(Infinity)), { nil: undefined });
+    const anyNumber = fc.option(fc.oneof(fc.integer({ min: -5, max: 50 }), fc.double(), fc.constant(Number.NaN), fc.constant(Infinity)), {
+      nil: undefined,
+    });
     fc.assert(
-      fc.property(fc.record({ keepLast: anyNumber, keepDaily: anyNumber, keepWeekly: anyNumber, maxAgeDays: anyNumber, timeZone: fc.option(fc.string(), { nil: undefined }) }), (policy) => {
-        invalidOrOk(() => assertRetentionPolicy(policy));
-      }),
+      fc.property(
+        fc.record({
+          keepLast: anyNumber,
+          keepDaily: anyNumber,
+          keepWeekly: anyNumber,
+          maxAgeDays: anyNumber,
+          timeZone: fc.option(fc.string(), { nil: undefined }),
+        }),
+        (policy) => {
+          invalidOrOk(() => assertRetentionPolicy(policy));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -103,7 +127,15 @@ describe('schedule parser', () => {
   it(`any string: accepted or an Invalid error (${RUNS} runs)`, () => {
     const junk = fc.oneof(
       fc.string(),
-      fc.array(fc.oneof(fc.constantFrom('*', '/', '-', ',', '?', 'L', '#', '@daily', '@reboot', '60', '-1', '99', 'MON', 'JAN', ' '), fc.nat(70).map(String)), { maxLength: 8 }).map((a) => a.join(' ')),
+      fc
+        .array(
+          fc.oneof(
+            fc.constantFrom('*', '/', '-', ',', '?', 'L', '#', '@daily', '@reboot', '60', '-1', '99', 'MON', 'JAN', ' '),
+            fc.nat(70).map(String),
+          ),
+          { maxLength: 8 },
+        )
+        .map((a) => a.join(' ')),
     );
     fc.assert(
       fc.property(junk, fc.option(fc.oneof(fc.string(), fc.constantFrom('UTC', 'Europe/Berlin')), { nil: undefined }), (cron, timeZone) => {
