@@ -120,7 +120,10 @@ export interface DatabaseConnector {
 
 /** A per-StatefulSet mutual exclusion so two backups never run at once. */
 export interface BackupLock {
-  /** @throws Conflict naming the current holder when held by someone else. */
+  /**
+   * Held until release; the holder renews it, so a holder that dies frees it after `ttlSeconds`.
+   * @throws Conflict naming the current holder when held by someone else.
+   */
   acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }>;
 }
 

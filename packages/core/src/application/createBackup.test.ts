@@ -90,7 +90,7 @@ describe('createBackup: the happy path', () => {
     const lastAnnotate = deps.journal.map((e) => e.startsWith('snapshots.annotate')).lastIndexOf(true);
     expect(at('lock.acquire db/pg')).toBeLessThan(at('db.query pg-1 CHECKPOINT'));
     expect(at('lock.release db/pg')).toBeGreaterThan(lastAnnotate);
-    expect(deps.lock.grants).toEqual([{ namespace: 'db', statefulSet: 'pg', holder: 'alice@laptop', ttlSeconds: 300, released: true }]);
+    expect(deps.lock.grants).toEqual([{ namespace: 'db', statefulSet: 'pg', holder: 'alice@laptop', ttlSeconds: 60, released: true }]);
   });
 
   it('records the contract on the snapshots: labels, method, volumes, cut, pod, lsn', async () => {

@@ -45,6 +45,8 @@ export interface BackupPlan {
 }
 
 const DEFAULT_CONSISTENCY_TIMEOUT = 300;
+/** The lock is renewed while held; a dead holder blocks the next backup this long at most. */
+const LOCK_TTL_SECONDS = 60;
 const DEFAULT_READY_TIMEOUT = 24 * 3600;
 
 /** Validates everything and decides what a backup would create, without creating anything. */
@@ -92,7 +94,7 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
   options.onProgress?.({ stage: 'planned', plan });
   if (plan.method === 'group-snapshot')
     throw inconsistent('group snapshots are not implemented yet', 'put data and WAL on one volume, or wait for group-snapshot support');
-  const lock = await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT);
+  const lock = await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS);
   let session: DatabaseSession | undefined;
   const created: string[] = [];
   try {

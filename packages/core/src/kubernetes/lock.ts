@@ -1,4 +1,5 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { CoordinationV1Api, type KubeConfig, PatchStrategy, type V1Lease, V1MicroTime, setHeaderOptions } from '@kubernetes/client-node';
 import { Labels, MANAGED_BY } from '../contract.js';
 import { conflict, isPgBackupError } from '../errors.js';
 import type { BackupLock } from '../ports.js';
@@ -16,8 +17,10 @@ export class LeaseBackupLock implements BackupLock {
     this.api = kc.makeApiClient(CoordinationV1Api);
   }
 
-  async acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number) {
+  async acquire(namespace: string, statefulSet: string, holderName: string, ttlSeconds: number) {
     const name = `pgbackup-${statefulSet}`.slice(0, 253);
+    // Unique per acquisition: two CLIs on one host must not release each other's Lease.
+    const holder = `${holderName}#${randomBytes(3).toString('hex')}`;
     const now = new V1MicroTime();
     const spec = { holderIdentity: holder, leaseDurationSeconds: Math.ceil(ttlSeconds), acquireTime: now, renewTime: now };
     const lease: V1Lease = {
@@ -43,8 +46,16 @@ export class LeaseBackupLock implements BackupLock {
         throw err;
       });
     }
+    // Renewed while held, so a holder that dies (SIGKILL) blocks others for one short TTL only.
+    const renewal = setInterval(() => {
+      this.api
+        .patchNamespacedLease({ namespace, name, body: { spec: { renewTime: new V1MicroTime() } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+        .catch(() => undefined);
+    }, (ttlSeconds * 1000) / 3);
+    renewal.unref();
     return {
       release: async () => {
+        clearInterval(renewal);
         const current = await this.api.readNamespacedLease({ namespace, name }).catch(() => undefined);
         if (current?.spec?.holderIdentity === holder)
           await this.api.deleteNamespacedLease({ namespace, name, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } }).catch(() => undefined);
