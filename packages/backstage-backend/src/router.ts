@@ -1,7 +1,6 @@
 import {
   type Backup,
   BackupIdParamsSchema,
-  type BackupResource,
   CreateBackupBodySchema,
   CreateEntityBackupBodySchema,
   DeleteBackupQuerySchema,
@@ -111,14 +110,22 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | '
 function splitCluster(req: Request): { cluster?: string; query: Record<string, unknown> } {
   const { cluster, ...query } = req.query as Record<string, unknown>;
   if (cluster !== undefined && typeof cluster !== 'string')
-    throw new HttpProblem(400, 'Bad Request', 'query.cluster: must be a single string', { code: 'ValidationFailed', errors: [{ path: 'query.cluster', message: 'must be a single string' }] });
+    throw new HttpProblem(400, 'Bad Request', 'query.cluster: must be a single string', {
+      code: 'ValidationFailed',
+      errors: [{ path: 'query.cluster', message: 'must be a single string' }],
+    });
   return { cluster, query };
 }
 
 function requireJson(req: Request): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is('application/json') && !req.is('application/*+json'))
-    throw new HttpProblem(415, 'Unsupported Media Type', `the request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, { code: 'UnsupportedMediaType' });
+    throw new HttpProblem(
+      415,
+      'Unsupported Media Type',
+      `the request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`,
+      { code: 'UnsupportedMediaType' },
+    );
 }
 
 /**
@@ -168,7 +175,12 @@ export function createRouter(options: RouterOptions): Router {
     locate: (ref: BackupRef) => string,
   ) => {
     const rawKey = req.get('Idempotency-Key');
-    const event = await audit(req, 'backup-create', { cluster: c.name, namespace: input.namespace, statefulSet: input.statefulSet, ...auditMeta });
+    const event = await audit(req, 'backup-create', {
+      cluster: c.name,
+      namespace: input.namespace,
+      statefulSet: input.statefulSet,
+      ...auditMeta,
+    });
     const create = async (): Promise<BackupRef> => {
       const backup = await runner.start(writes(c), { ...input, holder: options.holder ?? `pgbackup-api/${principal || 'anonymous'}` });
       return { namespace: backup.namespace, id: backup.id };
@@ -211,7 +223,13 @@ export function createRouter(options: RouterOptions): Router {
         req,
         res,
         c,
-        { namespace: body.namespace, statefulSet: body.databaseName, type: body.backupType, snapshotClass: body.snapshotClass, pin: body.pin },
+        {
+          namespace: body.namespace,
+          statefulSet: body.databaseName,
+          type: body.backupType,
+          snapshotClass: body.snapshotClass,
+          pin: body.pin,
+        },
         principal,
         {},
         backupLocation(req, c),
@@ -263,8 +281,14 @@ export function createRouter(options: RouterOptions): Router {
       const { cluster: clusterName, query } = splitCluster(req);
       const q = parse(ListBackupsQuerySchema, query, 'query');
       await authorize(req, { action: 'read' });
-      const backups = await listBackups(cluster(clusterName).deps, { namespace: q.namespace, statefulSet: q.statefulset, status: q.status });
-      res.json(paginate(backups.map(toBackupResource), q.limit, q.continue));
+      const backups = await listBackups(cluster(clusterName).deps, {
+        namespace: q.namespace,
+        statefulSet: q.statefulset,
+        status: q.status,
+      });
+      // Only the page is rendered: a namespace with thousands of backups costs one page per request.
+      const page = paginate(backups, q.limit, q.continue);
+      res.json({ ...page, items: page.items.map(toBackupResource) });
     }),
   );
 
@@ -277,7 +301,13 @@ export function createRouter(options: RouterOptions): Router {
       await authorize(req, { action: 'delete' });
       const c = cluster(clusterName);
       const namespace = q.namespace ?? (await findBackup(c.deps, id)).namespace;
-      const event = await audit(req, 'backup-delete', { cluster: c.name, namespace, backup: id, force: q.force ?? false, dryRun: q.dryRun ?? false });
+      const event = await audit(req, 'backup-delete', {
+        cluster: c.name,
+        namespace,
+        backup: id,
+        force: q.force ?? false,
+        dryRun: q.dryRun ?? false,
+      });
       const deleted = await deleteBackup(writes(c), namespace, id, { force: q.force, dryRun: q.dryRun }).catch(async (e: unknown) => {
         await event.fail(e as Error);
         throw e;
@@ -288,39 +318,88 @@ export function createRouter(options: RouterOptions): Router {
   );
 
   /** Restores (creates the PVCs and the StatefulSet; readiness follows) and answers the plan: 201, or 200 for a dry run. */
-  const startRestore = async (req: Request, res: Response, c: ClusterTarget, namespace: string, id: string, meta: Record<string, string | number | boolean>) => {
+  const startRestore = async (
+    req: Request,
+    res: Response,
+    c: ClusterTarget,
+    namespace: string,
+    id: string,
+    meta: Record<string, string | number | boolean>,
+  ) => {
     const body = parse(RestoreBackupBodySchema, req.body ?? {}, 'body');
-    const event = await audit(req, 'backup-restore', { cluster: c.name, namespace, backup: id, to: body.to, replace: body.replace, dryRun: body.dryRun, ...meta });
-    const result = await restoreBackup(writes(c), { namespace, id, to: body.to, targetNamespace: body.targetNamespace, replace: body.replace, dryRun: body.dryRun }).catch(async (e: unknown) => {
+    const event = await audit(req, 'backup-restore', {
+      cluster: c.name,
+      namespace,
+      backup: id,
+      to: body.to,
+      replace: body.replace,
+      dryRun: body.dryRun,
+      ...meta,
+    });
+    const result = await restoreBackup(writes(c), {
+      namespace,
+      id,
+      to: body.to,
+      targetNamespace: body.targetNamespace,
+      replace: body.replace,
+      dryRun: body.dryRun,
+    }).catch(async (e: unknown) => {
       await event.fail(e as Error);
       throw e;
     });
     await event.success();
     const { plan } = result;
-    res.status(result.dryRun ? 200 : 201).json({ backupId: plan.backupId, dryRun: result.dryRun, source: plan.source, target: plan.target, delete: plan.delete, create: plan.create, notes: plan.notes });
+    res
+      .status(result.dryRun ? 200 : 201)
+      .json({
+        backupId: plan.backupId,
+        dryRun: result.dryRun,
+        source: plan.source,
+        target: plan.target,
+        delete: plan.delete,
+        create: plan.create,
+        notes: plan.notes,
+      });
   };
 
   /**
    * Checks the backup can be verified (exists, completed, a scratch name is free), then verifies it
    * in the background and answers 202: the result appears on the backup (`verification`).
    */
-  const startVerify = async (req: Request, res: Response, c: ClusterTarget, namespace: string, id: string, locate: string, meta: Record<string, string | number | boolean>) => {
+  const startVerify = async (
+    req: Request,
+    res: Response,
+    c: ClusterTarget,
+    namespace: string,
+    id: string,
+    locate: string,
+    meta: Record<string, string | number | boolean>,
+  ) => {
     const body = parse(VerifyBackupBodySchema, req.body ?? {}, 'body');
     const backup = await getBackup(writes(c), namespace, id);
     if (backup.status !== 'completed')
-      throw new HttpProblem(409, 'Conflict', `backup ${id} is ${backup.status}: only a completed backup can be verified`, { code: 'Conflict' });
+      throw new HttpProblem(409, 'Conflict', `backup ${id} is ${backup.status}: only a completed backup can be verified`, {
+        code: 'Conflict',
+      });
     const event = await audit(req, 'backup-verify', { cluster: c.name, namespace, backup: id, ...meta });
     runner.track(`verification of ${namespace}/${id}`, async (signal) => {
       try {
         const report = await verifyBackup(writes(c), { namespace, id, sql: body.sql, database: body.database, signal });
         await event.success({ result: report.verification.result, restoreSeconds: report.verification.restoreSeconds ?? -1 });
-        logger.info(`verification of ${namespace}/${id} ${report.verification.result}`, { backup: id, namespace, result: report.verification.result });
+        logger.info(`verification of ${namespace}/${id} ${report.verification.result}`, {
+          backup: id,
+          namespace,
+          result: report.verification.result,
+        });
       } catch (e) {
         await event.fail(e as Error);
         throw e;
       }
     });
-    res.status(202).location(locate).json({ ...toBackupResource(backup), verifying: true });
+    res
+      .status(202)
+      .location(locate)
+      .json({ ...toBackupResource(backup), verifying: true });
   };
 
   router.post(
@@ -427,11 +506,19 @@ export function createRouter(options: RouterOptions): Router {
       const q = parse(DeleteBackupQuerySchema.omit({ namespace: true }), req.query, 'query');
       const { target, c } = await entity(req, 'delete');
       await entityBackup(c, target, id);
-      const event = await audit(req, 'backup-delete', { cluster: c.name, namespace: target.namespace, backup: id, entityRef: target.entityRef, force: q.force ?? false });
-      const deleted = await deleteBackup(writes(c), target.namespace, id, { force: q.force, dryRun: q.dryRun }).catch(async (e: unknown) => {
-        await event.fail(e as Error);
-        throw e;
+      const event = await audit(req, 'backup-delete', {
+        cluster: c.name,
+        namespace: target.namespace,
+        backup: id,
+        entityRef: target.entityRef,
+        force: q.force ?? false,
       });
+      const deleted = await deleteBackup(writes(c), target.namespace, id, { force: q.force, dryRun: q.dryRun }).catch(
+        async (e: unknown) => {
+          await event.fail(e as Error);
+          throw e;
+        },
+      );
       await event.success();
       res.json(toBackupResource(deleted));
     }),
@@ -455,12 +542,25 @@ export function createRouter(options: RouterOptions): Router {
       const { id } = parse(BackupIdParamsSchema, { id: req.params.id }, 'path');
       const { target, c } = await entity(req, 'read');
       await entityBackup(c, target, id);
-      await startVerify(req, res, c, target.namespace, id, backupLocation(req, c)({ namespace: target.namespace, id }), { entityRef: target.entityRef });
+      await startVerify(req, res, c, target.namespace, id, backupLocation(req, c)({ namespace: target.namespace, id }), {
+        entityRef: target.entityRef,
+      });
     }),
   );
 
   router.use((req, res) => {
-    sendProblem(res, { type: 'https://pgbackup.io/problems/not-found', title: 'Not Found', status: 404, detail: `no route ${req.method} ${req.path}`, code: 'NotFound', hint: `the routes are listed at ${req.baseUrl}/openapi.json` }, req.originalUrl);
+    sendProblem(
+      res,
+      {
+        type: 'https://pgbackup.io/problems/not-found',
+        title: 'Not Found',
+        status: 404,
+        detail: `no route ${req.method} ${req.path}`,
+        code: 'NotFound',
+        hint: `the routes are listed at ${req.baseUrl}/openapi.json`,
+      },
+      req.originalUrl,
+    );
   });
   router.use(problemHandler(logger));
   return router;
@@ -480,7 +580,11 @@ interface Cursor {
 }
 
 /** Newest-first pages; the cursor names the last item, so new backups do not shift later pages. */
-export function paginate(items: BackupResource[], limit: number, token?: string): { items: BackupResource[]; continue?: string; total: number } {
+export function paginate<T extends { id: string; startedAt: string }>(
+  items: T[],
+  limit: number,
+  token?: string,
+): { items: T[]; continue?: string; total: number } {
   let start = 0;
   if (token) {
     const cursor = decodeCursor(token);
@@ -503,6 +607,8 @@ function decodeCursor(token: string): Cursor {
   } catch {
     // fall through
   }
-  throw new HttpProblem(400, 'Bad Request', 'query.continue: not a cursor this API returned', { code: 'ValidationFailed', errors: [{ path: 'query.continue', message: 'not a cursor this API returned' }] });
+  throw new HttpProblem(400, 'Bad Request', 'query.continue: not a cursor this API returned', {
+    code: 'ValidationFailed',
+    errors: [{ path: 'query.continue', message: 'not a cursor this API returned' }],
+  });
 }
-

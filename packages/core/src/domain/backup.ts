@@ -89,7 +89,10 @@ const parseVerification = (raw: string | undefined): Verification | undefined =>
 const first = <T>(values: (T | undefined)[]): T | undefined => values.find((v) => v !== undefined && v !== '');
 
 const latest = (values: (string | undefined)[]): string | undefined =>
-  values.filter((v): v is string => !!v).sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1);
+  values
+    .filter((v): v is string => !!v)
+    .sort((a, b) => Date.parse(a) - Date.parse(b))
+    .at(-1);
 
 /**
  * Derives one backup from its snapshots. Backup-level annotations are written on every snapshot
@@ -110,9 +113,14 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
         ? 'consistency'
         : 'unknown';
   const volumes = Math.max(1, Number(first(ann(Annotations.volumes)) ?? sorted.length) || sorted.length);
-  const startedAt = first(ann(Annotations.startedAt)) ?? sorted.map((s) => s.createdAt).sort((a, b) => Date.parse(a) - Date.parse(b))[0] ?? now.toISOString();
+  const startedAt =
+    first(ann(Annotations.startedAt)) ??
+    sorted.map((s) => s.createdAt).sort((a, b) => Date.parse(a) - Date.parse(b))[0] ??
+    now.toISOString();
   const deadline = first(ann(Annotations.deadline));
-  const verifications = ann(Annotations.verified).map(parseVerification).filter((v): v is Verification => !!v);
+  const verifications = ann(Annotations.verified)
+    .map(parseVerification)
+    .filter((v): v is Verification => !!v);
   const cutAts = sorted.map((s) => s.cutAt);
   const readyCount = sorted.filter((s) => s.readyToUse).length;
 
@@ -181,7 +189,14 @@ export function deriveStatus(input: StatusInput): { status: BackupStatus; error?
   // checkpoint-snapshot: consistency comes from the single atomic snapshot itself (the CHECKPOINT
   // before it only shortens recovery), so once the storage has cut it and it is ready the backup is
   // complete even if the process that took it died before recording the cut.
-  if (input.phase === 'consistency' && input.method === 'checkpoint-snapshot' && input.volumes === 1 && input.present >= 1 && input.allCut && input.ready >= input.volumes)
+  if (
+    input.phase === 'consistency' &&
+    input.method === 'checkpoint-snapshot' &&
+    input.volumes === 1 &&
+    input.present >= 1 &&
+    input.allCut &&
+    input.ready >= input.volumes
+  )
     return { status: 'completed' };
   if (input.deadline && Date.parse(input.deadline) < input.now.getTime())
     return {
@@ -194,6 +209,29 @@ export function deriveStatus(input: StatusInput): { status: BackupStatus; error?
   return { status: 'in_progress' };
 }
 
+/**
+ * deriveBackup, reused for snapshot sets that cannot change under us: frozen SnapshotInfo objects
+ * (the informer cache hands out one frozen object per VolumeSnapshot version). `now` only matters
+ * through the deadline, so an in-progress result is reused until its deadline and any other one
+ * for good.
+ */
+const derived = new WeakMap<SnapshotInfo, { set: SnapshotInfo[]; backup: Backup; validUntil: number }>();
+function derivedOnce(set: SnapshotInfo[], now: Date): Backup {
+  const frozen = set.every((s) => Object.isFrozen(s));
+  if (frozen) {
+    const hit = derived.get(set[0]!);
+    if (hit && now.getTime() <= hit.validUntil && hit.set.length === set.length && hit.set.every((s, i) => s === set[i])) return hit.backup;
+  }
+  const backup = deriveBackup(set[0]!.labels[Labels.backup]!, set, now);
+  if (frozen && backup.startedAt !== now.toISOString()) {
+    // The earliest deadline of the set (annotations may differ after a partial write).
+    const deadlines = set.map((s) => Date.parse(s.annotations[Annotations.deadline] ?? '')).filter((t) => !Number.isNaN(t));
+    const validUntil = backup.status === 'in_progress' ? Math.min(Infinity, ...deadlines) : Infinity;
+    derived.set(set[0]!, { set, backup: Object.freeze(backup), validUntil });
+  }
+  return backup;
+}
+
 /** Groups managed snapshots into backups, newest first. Snapshots without a backup id are ignored. */
 export function groupBackups(snapshots: SnapshotInfo[], now: Date): Backup[] {
   const byId = new Map<string, SnapshotInfo[]>();
@@ -201,9 +239,14 @@ export function groupBackups(snapshots: SnapshotInfo[], now: Date): Backup[] {
     const id = s.labels[Labels.backup];
     if (!id) continue;
     const key = `${s.namespace}/${id}`;
-    byId.set(key, [...(byId.get(key) ?? []), s]);
+    const set = byId.get(key);
+    if (set) set.push(s);
+    else byId.set(key, [s]);
   }
-  return [...byId.values()].map((set) => deriveBackup(set[0]!.labels[Labels.backup]!, set, now)).sort(newestFirst);
+  const backups = [...byId.values()].map((set) => derivedOnce(set, now));
+  // newestFirst with each time parsed once (not twice per comparison).
+  const time = new Map(backups.map((b) => [b, Date.parse(backupTime(b))]));
+  return backups.sort((a, b) => time.get(b)! - time.get(a)! || b.id.localeCompare(a.id));
 }
 
 /** Time the backup represents, for ordering and freshness. */

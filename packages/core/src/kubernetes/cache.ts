@@ -121,7 +121,8 @@ class WatchedResource<T extends KubernetesObject> {
 
 const describe = (e: unknown): string => {
   const err = e as { code?: number; message?: string; body?: unknown };
-  if (err?.code && typeof err.code === 'number') return `HTTP ${err.code}: ${typeof err.body === 'string' ? err.body.slice(0, 200) : err.message ?? ''}`;
+  if (err?.code && typeof err.code === 'number')
+    return `HTTP ${err.code}: ${typeof err.body === 'string' ? err.body.slice(0, 200) : (err.message ?? '')}`;
   return err?.message ?? String(e);
 };
 
@@ -143,9 +144,7 @@ export interface CacheCounters {
 
 /** An informer per scope: keys `namespace → resource` (`''` = every namespace). */
 class Scoped<T extends KubernetesObject> {
-  constructor(
-    readonly byNamespace: Map<string, WatchedResource<T>>,
-  ) {}
+  constructor(readonly byNamespace: Map<string, WatchedResource<T>>) {}
 
   /** The informer that holds `namespace` (or every namespace when undefined), if any. */
   for(namespace: string | undefined): WatchedResource<T> | undefined {
@@ -172,11 +171,27 @@ export class CachedSnapshotStore implements SnapshotStore {
     const requirements = splitRequirements(query.labelSelector);
     // The informer only holds managed snapshots: any other query must ask the API server.
     if (!informer?.synced || !requirements.includes(MANAGED_SELECTOR)) return this.fallback(query);
-    const items = informer.list(query.namespace).filter((vs) => labelsMatch(vs.metadata?.labels ?? {}, query.labelSelector));
+    const matches = compileSelector(query.labelSelector);
+    const items = informer.list(query.namespace).filter((vs) => matches(vs.metadata?.labels ?? {}));
     // A backup created a moment ago may not have reached the watch yet: read it from the source.
     if (items.length === 0 && requirements.some((r) => r.startsWith(`${Labels.backup}=`))) return this.fallback(query);
     this.counters.hits++;
-    return items.map((vs) => toSnapshotInfo(vs));
+    return items.map((vs) => this.info(vs));
+  }
+
+  /**
+   * toSnapshotInfo once per cached object (the informer replaces an object on every change), frozen
+   * so that every reader shares it safely and groupBackups can reuse what it derived from it.
+   */
+  private readonly infos = new WeakMap<VolumeSnapshot, SnapshotInfo>();
+  private info(vs: VolumeSnapshot): SnapshotInfo {
+    let info = this.infos.get(vs);
+    if (!info) {
+      const raw = toSnapshotInfo(vs);
+      info = Object.freeze({ ...raw, labels: Object.freeze({ ...raw.labels }), annotations: Object.freeze({ ...raw.annotations }) });
+      this.infos.set(vs, info);
+    }
+    return info;
   }
 
   private fallback(query: SnapshotQuery): Promise<SnapshotInfo[]> {
@@ -227,7 +242,11 @@ export class CachedWorkloadReader implements WorkloadReader {
       return this.direct.getStatefulSet(namespace, name);
     }
     const sts = informer.get(name, namespace);
-    if (!sts) throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`, `list them with: kubectl get statefulsets -n ${namespace}`);
+    if (!sts)
+      throw notFound(
+        `StatefulSet "${name}" not found in namespace "${namespace}"`,
+        `list them with: kubectl get statefulsets -n ${namespace}`,
+      );
     const key = `${namespace}/${name}`;
     const resourceVersion = sts.metadata?.resourceVersion ?? '';
     let entry = this.details.get(key);
@@ -254,7 +273,11 @@ export class CachedWorkloadReader implements WorkloadReader {
       return this.direct.listStatefulSetNames(namespace);
     }
     this.counters.hits++;
-    return informer.list(namespace).map((s) => s.metadata?.name ?? '').filter(Boolean).sort();
+    return informer
+      .list(namespace)
+      .map((s) => s.metadata?.name ?? '')
+      .filter(Boolean)
+      .sort();
   }
 }
 
@@ -330,14 +353,40 @@ function snapshotInformer(kc: KubeConfig, namespace: string): WatchedResource<Vo
     ? `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`
     : '/apis/snapshot.storage.k8s.io/v1/volumesnapshots';
   const list = async () =>
-    (namespace ? await api.listNamespacedCustomObject({ ...common, namespace }) : await api.listClusterCustomObject(common)) as KubernetesListObject<VolumeSnapshot>;
-  return new WatchedResource(namespace ? `volumesnapshots/${namespace}` : 'volumesnapshots', () => makeInformer(kc, path, list, MANAGED_SELECTOR));
+    (namespace
+      ? await api.listNamespacedCustomObject({ ...common, namespace })
+      : await api.listClusterCustomObject(common)) as KubernetesListObject<VolumeSnapshot>;
+  return new WatchedResource(namespace ? `volumesnapshots/${namespace}` : 'volumesnapshots', () =>
+    makeInformer(kc, path, list, MANAGED_SELECTOR),
+  );
 }
 
 function statefulSetInformer(kc: KubeConfig, namespace: string): WatchedResource<V1StatefulSet & KubernetesObject> {
   const api = kc.makeApiClient(AppsV1Api);
   const path = namespace ? `/apis/apps/v1/namespaces/${namespace}/statefulsets` : '/apis/apps/v1/statefulsets';
   const list = async () =>
-    (namespace ? await api.listNamespacedStatefulSet({ namespace }) : await api.listStatefulSetForAllNamespaces()) as KubernetesListObject<V1StatefulSet & KubernetesObject>;
+    (namespace ? await api.listNamespacedStatefulSet({ namespace }) : await api.listStatefulSetForAllNamespaces()) as KubernetesListObject<
+      V1StatefulSet & KubernetesObject
+    >;
   return new WatchedResource(namespace ? `statefulsets/${namespace}` : 'statefulsets', () => makeInformer(kc, path, list));
+}
+
+/**
+ * A label selector parsed once into a predicate (a cached read filters every object with it).
+ * Equality requirements are checked first with plain lookups; the rest use labelsMatch.
+ */
+function compileSelector(selector: string): (labels: Record<string, string>) => boolean {
+  const equal: [string, string][] = [];
+  const rest: string[] = [];
+  for (const raw of splitRequirements(selector)) {
+    if (raw === '') continue;
+    const eq = /^([^=!\s()]+)\s*==?\s*([^=!\s()]*)$/.exec(raw);
+    if (eq) equal.push([eq[1]!, eq[2]!]);
+    else rest.push(raw);
+  }
+  const others = rest.join(',');
+  return (labels) => {
+    for (const [k, v] of equal) if (labels[k] !== v) return false;
+    return others === '' || labelsMatch(labels, others);
+  };
 }
