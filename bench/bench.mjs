@@ -14,7 +14,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KUBECONFIG = join(ROOT, '.cluster/kubeconfig');
 const KUBECTL = join(ROOT, '.tools/bin/kubectl');
-const SEA = join(ROOT, 'packages/kubectl-pgbackup/release', `kubectl-pgbackup_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'kubectl-pgbackup');
+const SEA = join(
+  ROOT,
+  'packages/kubectl-pgbackup/release',
+  `kubectl-pgbackup_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`,
+  'kubectl-pgbackup',
+);
 const NODE = process.execPath;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WARMUP = 2;
@@ -81,13 +86,16 @@ const results = existsSync(RESULTS) && ONLY ? JSON.parse(readFileSync(RESULTS, '
 results.machine = `${process.platform}-${process.arch}, ${(await import('node:os')).cpus().length} cores, node ${process.version}`;
 results.date = new Date().toISOString();
 results.kubectl = JSON.parse(kubectl(['version', '--client', '-o', 'json'])).clientVersion.gitVersion;
-results.cli = 'single executable: packages/kubectl-pgbackup/release/kubectl-pgbackup_<os>_<arch>/kubectl-pgbackup (npm run release -w kubectl-pgbackup)';
+results.cli =
+  'single executable: packages/kubectl-pgbackup/release/kubectl-pgbackup_<os>_<arch>/kubectl-pgbackup (npm run release -w kubectl-pgbackup)';
 function record(row) {
   const i = results.benchmarks.findIndex((b) => b.name === row.name);
   if (i >= 0) results.benchmarks[i] = row;
   else results.benchmarks.push(row);
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
-  log(`${row.name}: ours ${row.ours} ${row.unit}, baseline ${row.baseline ?? '—'}, ratio ${row.ratio ?? '—'}, goal ${row.goal}: ${row.met === undefined ? '' : row.met ? 'met' : 'MISSED'}`);
+  log(
+    `${row.name}: ours ${row.ours} ${row.unit}, baseline ${row.baseline ?? '—'}, ratio ${row.ratio ?? '—'}, goal ${row.goal}: ${row.met === undefined ? '' : row.met ? 'met' : 'MISSED'}`,
+  );
 }
 /** A timed row: wall medians of ours and the baseline, ratio of medians. */
 function timedRow(name, goal, maxRatio, { o, b }, extra = {}) {
@@ -171,9 +179,17 @@ spec:
       resources: {requests: {storage: ${storage}}}
 `,
   });
-  await waitFor(`${name} ready`, () => kubectl(['get', 'statefulset', name, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'], { allowFail: true }) === '1');
-  const port = await waitFor(`${name}-0 port`, () => kubectl(['get', 'portforward', `${name}-0`, '-n', ns, '-o', 'jsonpath={.spec.forwards[0].target.port}'], { allowFail: true }).trim());
-  await waitFor(`${name}-0 accepting`, () => spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', port, '-U', 'postgres'], { env: ENV }).status === 0);
+  await waitFor(
+    `${name} ready`,
+    () => kubectl(['get', 'statefulset', name, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'], { allowFail: true }) === '1',
+  );
+  const port = await waitFor(`${name}-0 port`, () =>
+    kubectl(['get', 'portforward', `${name}-0`, '-n', ns, '-o', 'jsonpath={.spec.forwards[0].target.port}'], { allowFail: true }).trim(),
+  );
+  await waitFor(
+    `${name}-0 accepting`,
+    () => spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', port, '-U', 'postgres'], { env: ENV }).status === 0,
+  );
   return port;
 }
 const cli = (args) => sh(SEA, args);
@@ -193,10 +209,17 @@ async function createBackupSnapshots(ns, template, n, sts = 'pg') {
       metadata: {
         name: `${id}-data-${sts}-0`,
         labels: { ...template.metadata.labels, 'pgbackup.io/backup': id, 'pgbackup.io/statefulset': sts },
-        annotations: { ...template.metadata.annotations, 'pgbackup.io/started-at': new Date(base - i * 60_000).toISOString(), 'pgbackup.io/cut-at': new Date(base - i * 60_000 + 1000).toISOString() },
+        annotations: {
+          ...template.metadata.annotations,
+          'pgbackup.io/started-at': new Date(base - i * 60_000).toISOString(),
+          'pgbackup.io/cut-at': new Date(base - i * 60_000 + 1000).toISOString(),
+        },
       },
       // A claim that does not exist here: the snapshot controller records the error once and backs off.
-      spec: { volumeSnapshotClassName: template.spec.volumeSnapshotClassName, source: { persistentVolumeClaimName: `bench-missing-${sts}` } },
+      spec: {
+        volumeSnapshotClassName: template.spec.volumeSnapshotClassName,
+        source: { persistentVolumeClaimName: `bench-missing-${sts}` },
+      },
     });
   }
   const chunks = 5;
@@ -235,17 +258,35 @@ let statusBackup;
 
 async function rowCli() {
   const base = () => timed(KUBECTL, ['version', '--client']);
-  timedRow('cli --version (whole process, single executable)', '≤ 1.0× kubectl version --client', 1.0, ab(() => timed(SEA, ['--version']), base, 20, 3), {
-    baselineCommand: 'kubectl version --client',
-  });
-  timedRow('cli --help (whole process, single executable)', '≤ 1.0× kubectl version --client', 1.0, ab(() => timed(SEA, ['--help']), base, 20, 3), {
-    baselineCommand: 'kubectl version --client',
-  });
+  timedRow(
+    'cli --version (whole process, single executable)',
+    '≤ 1.0× kubectl version --client',
+    1.0,
+    ab(() => timed(SEA, ['--version']), base, 20, 3),
+    {
+      baselineCommand: 'kubectl version --client',
+    },
+  );
+  timedRow(
+    'cli --help (whole process, single executable)',
+    '≤ 1.0× kubectl version --client',
+    1.0,
+    ab(() => timed(SEA, ['--help']), base, 20, 3),
+    {
+      baselineCommand: 'kubectl version --client',
+    },
+  );
   // For reference: the npm/sh-launcher build (Node on PATH) and a verb's help.
   const launcher = join(ROOT, 'packages/kubectl-pgbackup/release/kubectl-pgbackup/bin/kubectl-pgbackup');
-  timedRow('cli --version via the sh launcher + Node (npm/tarball build, for reference)', 'none (reference)', Infinity, ab(() => timed(launcher, ['--version']), base), {
-    baselineCommand: 'kubectl version --client',
-  });
+  timedRow(
+    'cli --version via the sh launcher + Node (npm/tarball build, for reference)',
+    'none (reference)',
+    Infinity,
+    ab(() => timed(launcher, ['--version']), base),
+    {
+      baselineCommand: 'kubectl version --client',
+    },
+  );
 }
 
 async function setupMain() {
@@ -274,7 +315,8 @@ async function rowStatus() {
 
 async function rowList() {
   await setupMain();
-  const template = JSON.parse(kubectl(['get', 'volumesnapshots', '-n', mainNs, '-l', `pgbackup.io/backup=${statusBackup}`, '-o', 'json'])).items[0];
+  const template = JSON.parse(kubectl(['get', 'volumesnapshots', '-n', mainNs, '-l', `pgbackup.io/backup=${statusBackup}`, '-o', 'json']))
+    .items[0];
   const ns = createNamespace('pgbackup-bench-list');
   const cpu0 = snapshotControllerCpu();
   await createBackupSnapshots(ns, template, 5000);
@@ -287,13 +329,19 @@ async function rowList() {
     () => timed(KUBECTL, ['get', 'volumesnapshots', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kubectl-pgbackup', '-o', 'json']),
   );
   const peak = Math.max(...res.o.map((x) => x.peakMiB));
-  timedRow('list -o json, 5,000 backups', '≤ 1.0× kubectl get volumesnapshots -l app.kubernetes.io/managed-by=kubectl-pgbackup -o json; ≤ 150 MiB peak', 1.0, res, {
-    backups: count,
-    peakGoalMiB: 150,
-    met: peak <= 150,
-    snapshotControllerCpuSeconds: r3(controllerCpu),
-    baselineCommand: 'kubectl get volumesnapshots -l app.kubernetes.io/managed-by=kubectl-pgbackup -o json',
-  });
+  timedRow(
+    'list -o json, 5,000 backups',
+    '≤ 1.0× kubectl get volumesnapshots -l app.kubernetes.io/managed-by=kubectl-pgbackup -o json; ≤ 150 MiB peak',
+    1.0,
+    res,
+    {
+      backups: count,
+      peakGoalMiB: 150,
+      met: peak <= 150,
+      snapshotControllerCpuSeconds: r3(controllerCpu),
+      baselineCommand: 'kubectl get volumesnapshots -l app.kubernetes.io/managed-by=kubectl-pgbackup -o json',
+    },
+  );
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 }
 
@@ -314,7 +362,7 @@ async function rowCreate() {
     kubectl(['create', '-n', mainNs, '-f', '-'], {
       input: `apiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshot\nmetadata: {name: ${name}}\nspec: {volumeSnapshotClassName: ${cls}, source: {persistentVolumeClaimName: data-pg-0}}\n`,
     });
-    kubectl(['wait', '-n', mainNs, `volumesnapshot/${name}`, "--for=jsonpath={.status.readyToUse}=true", '--timeout=120s']);
+    kubectl(['wait', '-n', mainNs, `volumesnapshot/${name}`, '--for=jsonpath={.status.readyToUse}=true', '--timeout=120s']);
     return { wall: Number(process.hrtime.bigint() - t0) / 1e9, peakMiB: NaN };
   };
   const res = ab(() => timed(SEA, ['create', 'pg', '-n', mainNs, '--snapshot-class', cls, '--wait', '--timeout', '2m']), bare, RUNS, 1);
@@ -329,12 +377,31 @@ async function rowCreate() {
 }
 
 function pgbench(seconds) {
-  const out = sh('pgbench', ['-c', '4', '-j', '2', '-T', String(seconds), '-n', '-h', '127.0.0.1', '-p', mainPort, '-U', 'postgres', 'postgres']);
+  const out = sh('pgbench', [
+    '-c',
+    '4',
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-n',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    mainPort,
+    '-U',
+    'postgres',
+    'postgres',
+  ]);
   return Number(/tps = ([\d.]+)/.exec(out)[1]);
 }
 function pgbenchAsync(seconds) {
   return new Promise((resolve, reject) => {
-    const p = spawn('pgbench', ['-c', '4', '-j', '2', '-T', String(seconds), '-n', '-h', '127.0.0.1', '-p', mainPort, '-U', 'postgres', 'postgres'], { env: ENV });
+    const p = spawn(
+      'pgbench',
+      ['-c', '4', '-j', '2', '-T', String(seconds), '-n', '-h', '127.0.0.1', '-p', mainPort, '-U', 'postgres', 'postgres'],
+      { env: ENV },
+    );
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('exit', (code) => (code === 0 ? resolve(Number(/tps = ([\d.]+)/.exec(out)[1])) : reject(new Error(`pgbench exit ${code}`))));
@@ -353,7 +420,9 @@ async function rowPgbench() {
     let stop = false;
     const loop = (async () => {
       while (!stop) {
-        await new Promise((resolve) => spawn(SEA, ['create', 'pg', '-n', mainNs, '--wait', '--timeout', '2m'], { env: ENV, stdio: 'ignore' }).on('exit', resolve));
+        await new Promise((resolve) =>
+          spawn(SEA, ['create', 'pg', '-n', mainNs, '--wait', '--timeout', '2m'], { env: ENV, stdio: 'ignore' }).on('exit', resolve),
+        );
         backups++;
       }
     })();
@@ -386,14 +455,29 @@ async function countingProxy() {
   const kc = readFileSync(KUBECONFIG, 'utf8');
   const field = (k) => new RegExp(`${k}: (.+)`).exec(kc)[1].trim();
   const upstream = new URL(field('server'));
-  const agent = new https.Agent({ ca: readFileSync(field('certificate-authority')), cert: readFileSync(field('client-certificate')), key: readFileSync(field('client-key')), keepAlive: true });
+  const agent = new https.Agent({
+    ca: readFileSync(field('certificate-authority')),
+    cert: readFileSync(field('client-certificate')),
+    key: readFileSync(field('client-key')),
+    keepAlive: true,
+  });
   const calls = [];
   const server = http.createServer((req, res) => {
     calls.push({ at: Date.now(), method: req.method, url: req.url });
-    const up = https.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
+    const up = https.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+        agent,
+      },
+      (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
     res.on('close', () => up.destroy());
@@ -410,7 +494,8 @@ async function countingProxy() {
 
 async function rowApi() {
   await setupMain();
-  const template = JSON.parse(kubectl(['get', 'volumesnapshots', '-n', mainNs, '-l', `pgbackup.io/backup=${statusBackup}`, '-o', 'json'])).items[0];
+  const template = JSON.parse(kubectl(['get', 'volumesnapshots', '-n', mainNs, '-l', `pgbackup.io/backup=${statusBackup}`, '-o', 'json']))
+    .items[0];
   const ns = createNamespace('pgbackup-bench-api');
   const ids = await createBackupSnapshots(ns, template, 1000);
   const proxy = await countingProxy();
@@ -418,14 +503,25 @@ async function rowApi() {
   // BENCH_API_PROFILE=dir: the API server writes a CPU profile there (--cpu-prof) when it stops.
   const prof = process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : [];
   const api = spawn(NODE, [...prof, join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')], {
-    env: { ...ENV, KUBECONFIG: proxy.kubeconfig, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PGBACKUP_WATCH_NAMESPACES: ns, PGBACKUP_NAMESPACE: ns },
+    env: {
+      ...ENV,
+      KUBECONFIG: proxy.kubeconfig,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PGBACKUP_WATCH_NAMESPACES: ns,
+      PGBACKUP_NAMESPACE: ns,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   cleanups.push(() => api.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
   const end = Date.now() + 120_000;
   for (;;) {
-    const ok = await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${base}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > end) throw new Error('API not ready');
     await new Promise((r) => setTimeout(r, 300));
@@ -502,18 +598,36 @@ async function rowRestore() {
     rmSync(dst, { recursive: true, force: true });
     return r;
   };
-  timedRow('restore of a 1 GiB database (--wait: PostgreSQL answering)', '≤ 1.2× cp -a of the volume directory', 1.2, ab(ours, base, runs, 1), {
-    databaseBytes: dbBytes,
-    volumeBytes: volBytes,
-    baselineCommand: 'cp -a <volume directory> <same filesystem>',
-  });
+  timedRow(
+    'restore of a 1 GiB database (--wait: PostgreSQL answering)',
+    '≤ 1.2× cp -a of the volume directory',
+    1.2,
+    ab(ours, base, runs, 1),
+    {
+      databaseBytes: dbBytes,
+      volumeBytes: volBytes,
+      baselineCommand: 'cp -a <volume directory> <same filesystem>',
+    },
+  );
 }
 
 async function rowFrontend() {
   const out = sh('npm', ['run', 'size', '-w', 'packages/backstage-plugin'], { env: { ...ENV, NODE_OPTIONS: undefined } });
   const m = /([\d.]+) KB minified, ([\d.]+) KB gzipped/.exec(out);
   const gz = Number(m[2]);
-  record({ name: 'frontend plugin bundle', ours: gz, baseline: null, ratio: null, goal: '≤ 120 KB gzipped', unit: 'KB gzipped', runs: 1, median: gz, p95: gz, minifiedKB: Number(m[1]), met: gz <= 120 });
+  record({
+    name: 'frontend plugin bundle',
+    ours: gz,
+    baseline: null,
+    ratio: null,
+    goal: '≤ 120 KB gzipped',
+    unit: 'KB gzipped',
+    runs: 1,
+    median: gz,
+    p95: gz,
+    minifiedKB: Number(m[1]),
+    met: gz <= 120,
+  });
 }
 
 // ---------- main ----------
@@ -540,7 +654,19 @@ try {
     } catch (e) {
       failed = true;
       log(`${key} failed: ${e.stack ?? e}`);
-      record({ name: `${key} (error)`, ours: null, baseline: null, ratio: null, goal: '', unit: '', runs: 0, median: null, p95: null, error: String(e.message ?? e).slice(0, 500), met: false });
+      record({
+        name: `${key} (error)`,
+        ours: null,
+        baseline: null,
+        ratio: null,
+        goal: '',
+        unit: '',
+        runs: 0,
+        median: null,
+        p95: null,
+        error: String(e.message ?? e).slice(0, 500),
+        met: false,
+      });
     }
   }
 } finally {

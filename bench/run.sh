@@ -42,4 +42,5 @@ npm run release -w kubectl-pgbackup >/dev/null 2>&1 || npm run release -w kubect
 rc=0
 npm exec -- node bench/bench.mjs || rc=$?
 npm exec -- node bench/table.mjs --readme
+npx prettier --log-level warn --write bench/README.md bench/results.json
 exit $rc

@@ -15,14 +15,21 @@ const lines = [
 ];
 for (const b of r.benchmarks) {
   const notes = [];
-  if (b.oursPeakMiB !== undefined && !Number.isNaN(b.oursPeakMiB)) notes.push(`peak ${b.oursPeakMiB} MiB (baseline ${f(b.baselinePeakMiB)})`);
+  if (b.oursPeakMiB !== undefined && !Number.isNaN(b.oursPeakMiB))
+    notes.push(`peak ${b.oursPeakMiB} MiB (baseline ${f(b.baselinePeakMiB)})`);
   if (b.overheadSeconds !== undefined) notes.push(`overhead ${b.overheadSeconds} s`);
-  if (b.apiServerCalls !== undefined) notes.push(`${b.requests} requests at ${b.rate}/s, ${b.apiServerCalls} API-server calls (${b.apiServerCallsPerRequest}/request), non-2xx ${b.non2xx}`);
+  if (b.apiServerCalls !== undefined)
+    notes.push(
+      `${b.requests} requests at ${b.rate}/s, ${b.apiServerCalls} API-server calls (${b.apiServerCallsPerRequest}/request), non-2xx ${b.non2xx}`,
+    );
   if (b.backupsDuringRuns !== undefined) notes.push(`${b.backupsDuringRuns} backups during ${b.runs}×${b.secondsPerRun} s`);
-  if (b.databaseBytes !== undefined) notes.push(`database ${(b.databaseBytes / 2 ** 30).toFixed(2)} GiB, volume ${(b.volumeBytes / 2 ** 30).toFixed(2)} GiB`);
+  if (b.databaseBytes !== undefined)
+    notes.push(`database ${(b.databaseBytes / 2 ** 30).toFixed(2)} GiB, volume ${(b.volumeBytes / 2 ** 30).toFixed(2)} GiB`);
   if (b.note) notes.push(b.note);
   if (b.error) notes.push(`error: ${b.error.split('\n')[0]}`);
-  lines.push(`| ${b.name} | ${f(b.ours)} ${b.unit} | ${f(b.baseline)} | ${b.ratio === null || b.ratio === undefined ? '—' : b.ratio + '×'} | ${b.goal} | ${b.met === undefined ? '' : b.met ? 'yes' : '**no**'} | ${b.runs} | ${f(b.p95)} | ${notes.join('; ')} |`);
+  lines.push(
+    `| ${b.name} | ${f(b.ours)} ${b.unit} | ${f(b.baseline)} | ${b.ratio === null || b.ratio === undefined ? '—' : b.ratio + '×'} | ${b.goal} | ${b.met === undefined ? '' : b.met ? 'yes' : '**no**'} | ${b.runs} | ${f(b.p95)} | ${notes.join('; ')} |`,
+  );
 }
 const table = lines.join('\n');
 console.log(table);
