@@ -14,12 +14,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KUBECONFIG = join(ROOT, '.cluster/kubeconfig');
 const KUBECTL = join(ROOT, '.tools/bin/kubectl');
-const SEA = join(
-  ROOT,
-  'packages/kubectl-pgbackup/release',
-  `kubectl-pgbackup_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`,
-  'kubectl-pgbackup',
-);
+const RELEASE = join(ROOT, 'packages/kubectl-pgbackup/release');
 const NODE = process.execPath;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WARMUP = 2;
@@ -28,6 +23,10 @@ const want = (row) => !ONLY || ONLY.has(row);
 const RESULTS = join(ROOT, 'bench/results.json');
 const TMP = mkdtempSync(join(tmpdir(), 'pgbackup-bench-'));
 const hex = () => randomBytes(3).toString('hex');
+// The release as built by run.sh, copied aside: another `npm run release` may rebuild release/ meanwhile.
+spawnSync('cp', ['-a', RELEASE, join(TMP, 'release')]);
+const SEA = join(TMP, 'release', `kubectl-pgbackup_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'kubectl-pgbackup');
+if (!existsSync(SEA)) throw new Error(`no single executable at ${SEA}: run npm run release -w kubectl-pgbackup`);
 const ENV = { ...process.env, KUBECONFIG, NODE_OPTIONS: '', PGPASSWORD: 'bench', PGUSER: 'postgres' };
 
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -277,12 +276,12 @@ async function rowCli() {
     },
   );
   // For reference: the npm/sh-launcher build (Node on PATH) and a verb's help.
-  const launcher = join(ROOT, 'packages/kubectl-pgbackup/release/kubectl-pgbackup/bin/kubectl-pgbackup');
+  const launcher = join(TMP, 'release/kubectl-pgbackup/bin/kubectl-pgbackup');
   timedRow(
     'cli --version via the sh launcher + Node (npm/tarball build, for reference)',
     'none (reference)',
     Infinity,
-    ab(() => timed(launcher, ['--version']), base),
+    ab(() => timed(launcher, ['--version'], { env: { ...ENV, PGBACKUP_NODE: NODE } }), base),
     {
       baselineCommand: 'kubectl version --client',
     },
@@ -342,7 +341,8 @@ async function rowList() {
       baselineCommand: 'kubectl get volumesnapshots -l app.kubernetes.io/managed-by=kubectl-pgbackup -o json',
     },
   );
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
+  if (!process.env.BENCH_KEEP) kubectl(['delete', 'namespace', ns, '--wait=false']);
+  else log(`kept namespace ${ns} (BENCH_KEEP)`);
 }
 
 async function rowCreate() {
@@ -677,6 +677,8 @@ try {
       // best effort
     }
   }
+  // BENCH_KEEP=1 keeps the namespaces (for profiling by hand); delete them with -l pgbackup.io/bench=true.
+  if (process.env.BENCH_KEEP) namespaces.length = 0;
   for (const ns of namespaces) kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'], { allowFail: true });
   log(`deleting namespaces ${namespaces.join(' ')}`);
   for (const ns of namespaces) kubectl(['wait', '--for=delete', `namespace/${ns}`, '--timeout=300s'], { allowFail: true });
