@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
-import { CHART, CLI, ROOT, clusterToolsBuilt, eventually, helm, k, kubectl, ok, run, wrapOverlay } from './helpers.js';
+import { MIN, ensureClusterUp } from '../../tools/cluster/test/kube.js';
+import { waitStatefulSetReady } from '../../tools/cluster/test/postgres.js';
+import { CHART, CLI, ROOT, clusterToolsBuilt, eventually, helm, helmTogglesOn, k, kubectl, ok, wrapOverlay } from './helpers.js';
 
-const MIN = 60_000;
 const suffix = randomBytes(3).toString('hex');
 
 beforeAll(async () => {
@@ -20,11 +21,7 @@ beforeAll(async () => {
     !existsSync(path.join(ROOT, 'packages/kubectl-pgbackup/dist/commands'))
   )
     throw new Error('the CLI is not built (pod-runner runs packages/kubectl-pgbackup/bin/kubectl-pgbackup): run `npm run build`');
-  const status = await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 });
-  if (status.code !== 0) {
-    const up = await run('bash', [path.join(ROOT, 'tools/cluster/up.sh')], { timeoutMs: 4 * MIN, input: '' });
-    if (up.code !== 0) throw new Error(`cluster is down and up.sh failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-  }
+  await ensureClusterUp();
 }, 5 * MIN);
 
 /** `group/resource verb`, as rbac.test.ts spells them. */
@@ -52,16 +49,6 @@ async function canIList(ns: string, sa: string): Promise<string[]> {
   const mine = parse(await k(['auth', 'can-i', '--list', '-n', ns, `--as=system:serviceaccount:${ns}:${sa}`]));
   const anyone = new Set(parse(await k(['auth', 'can-i', '--list', '-n', ns, `--as=system:serviceaccount:${ns}:nobody-${suffix}`])));
   return [...new Set(mine.filter((t) => !anyone.has(t)))].sort();
-}
-
-async function waitStatefulSetReady(ns: string, name: string): Promise<void> {
-  await eventually(
-    `StatefulSet ${ns}/${name} ready`,
-    3 * MIN,
-    async () =>
-      (await kubectl(['get', 'statefulset', name, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}'])).stdout === '1' ? true : undefined,
-    async () => (await kubectl(['get', 'pods,pvc,events', '-n', ns])).stdout,
-  );
 }
 
 interface RunResult {
@@ -283,16 +270,7 @@ describe('server-side dry-run', () => {
       CHART,
       '-n',
       ns,
-      '--set',
-      'networkPolicy.enabled=true',
-      '--set',
-      'postgresql.podDisruptionBudget.enabled=true',
-      '--set',
-      'api.podDisruptionBudget.enabled=true',
-      '--set',
-      'snapshot.enabled=true',
-      '--set',
-      'snapshot.driver=pgbackup.csi.local',
+      ...helmTogglesOn('pgbackup.csi.local'),
       '--set',
       `snapshot.className=mf-dryrun-${suffix}`,
     ]);

@@ -2,22 +2,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { assertSchedule } from '../../packages/core/src/domain/schedule.js';
 import { expectApi, expectHardenedPods, expectNetworkPoliciesAndPdbs, expectPostgresql } from './checks.js';
-import { CHART, all, find, helm, helmTemplate } from './helpers.js';
+import { CHART, all, find, helm, helmTemplate, helmTogglesOn } from './helpers.js';
 
-const ALL_ON = [
-  '--set',
-  'networkPolicy.enabled=true',
-  '--set',
-  'postgresql.podDisruptionBudget.enabled=true',
-  '--set',
-  'api.podDisruptionBudget.enabled=true',
-  '--set',
-  'snapshot.enabled=true',
-  '--set',
-  'snapshot.driver=ebs.csi.aws.com',
-  '--set',
-  'api.existingTokenSecret=pgbackup-api-tokens',
-];
+const ALL_ON = [...helmTogglesOn('ebs.csi.aws.com'), '--set', 'api.existingTokenSecret=pgbackup-api-tokens'];
 
 describe('helm chart', () => {
   it('lints clean (--strict), with the defaults and with every toggle on', async () => {

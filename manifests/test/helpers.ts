@@ -1,62 +1,60 @@
 // Helpers of the manifests tests: run kubectl/helm from .tools/bin, render Kustomize and Helm, parse YAML.
-import { execFile } from 'node:child_process';
+// Running programs and polling come from the integration tests' support module, tools/cluster/test/kube.ts.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import {
+  KUBECONFIG,
+  KUBECTL,
+  ROOT,
+  type Result,
+  type RunOptions,
+  ok as clusterOk,
+  run as clusterRun,
+  eventually,
+  sleep,
+} from '../../tools/cluster/test/kube.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MANIFESTS = path.join(ROOT, 'manifests');
 export const KUSTOMIZE = path.join(MANIFESTS, 'kustomize');
 export const CHART = path.join(MANIFESTS, 'helm/pgbackup');
-export const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
 export const HELM = path.join(ROOT, '.tools/bin/helm');
-export const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
 export const CLI = path.join(ROOT, 'packages/kubectl-pgbackup/bin/kubectl-pgbackup');
 export const OVERLAYS = ['local', 'development', 'production'] as const;
 
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { KUBECONFIG, KUBECTL, ROOT, type Result, eventually, sleep };
+
+/** The manifests tests' defaults: 120 s, in the repository root, without jest's NODE_OPTIONS. */
+const withDefaults = (opts: RunOptions = {}): RunOptions => ({
+  timeoutMs: 120_000,
+  cwd: ROOT,
+  ...opts,
+  env: { NODE_OPTIONS: '', ...opts.env },
+});
 
 /** Runs a program; never throws on a non-zero exit. */
-export function run(
-  file: string,
-  args: string[],
-  opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      {
-        timeout: opts.timeoutMs ?? 120_000,
-        maxBuffer: 64 << 20,
-        cwd: opts.cwd ?? ROOT,
-        env: { ...process.env, KUBECONFIG, NODE_OPTIONS: '', ...opts.env },
-      },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number')
-          return reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${err.message}\n${stderr}`));
-        resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
+export const run = (file: string, args: string[], opts?: RunOptions): Promise<Result> => clusterRun(file, args, withDefaults(opts));
 
 /** Like run, but throws with the output when the exit code is not 0. */
-export async function ok(file: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<string> {
-  const r = await run(file, args, opts);
-  if (r.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+export const ok = (file: string, args: string[], opts?: RunOptions): Promise<string> => clusterOk(file, args, withDefaults(opts));
 
-export const kubectl = (args: string[], opts?: Parameters<typeof run>[2]) => run(KUBECTL, args, opts);
-export const k = (args: string[], opts?: Parameters<typeof run>[2]) => ok(KUBECTL, args, opts);
-export const helm = (args: string[], opts?: Parameters<typeof run>[2]) => run(HELM, args, opts);
+export const kubectl = (args: string[], opts?: RunOptions) => run(KUBECTL, args, opts);
+export const k = (args: string[], opts?: RunOptions) => ok(KUBECTL, args, opts);
+export const helm = (args: string[], opts?: RunOptions) => run(HELM, args, opts);
+
+/** `--set` arguments of the chart's optional parts, all on: NetworkPolicies, both PodDisruptionBudgets, the VolumeSnapshotClass of `driver`. */
+export const helmTogglesOn = (driver: string): string[] => [
+  '--set',
+  'networkPolicy.enabled=true',
+  '--set',
+  'postgresql.podDisruptionBudget.enabled=true',
+  '--set',
+  'api.podDisruptionBudget.enabled=true',
+  '--set',
+  'snapshot.enabled=true',
+  '--set',
+  `snapshot.driver=${driver}`,
+];
 
 export type Obj = {
   apiVersion: string;
@@ -123,27 +121,3 @@ ${rename(`pgbackup-${base}-postgresql`, `pgbackup-${namespace}-postgresql`)}${re
 }
 
 export const clusterToolsBuilt = () => existsSync(KUBECTL) && existsSync(HELM);
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-  dump?: () => Promise<string>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    await sleep(500);
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `; last error: ${String(lastErr)}` : ''}${dump ? `\n${await dump().catch(String)}` : ''}`,
-  );
-}

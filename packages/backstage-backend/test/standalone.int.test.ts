@@ -3,71 +3,14 @@
  * StatefulSet, a real backup through POST /backup, followed through GET until completed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { BackupPageSchema, BackupResourceSchema, SnapshotListResponseSchema, StatefulSetStatusResponseSchema } from '@pgbackup/core';
-import { jsonLogger } from './logger.js';
-import { type Standalone, startStandalone } from './standalone.js';
+import { KUBECONFIG, MIN, apply, eventually, k, kubectl, requireClusterUp } from '../../../tools/cluster/test/kube.js';
+import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
+import { jsonLogger } from '../src/logger.js';
+import { type Standalone, startStandalone } from '../src/standalone.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
-const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
-const MIN = 60_000;
 const NS = `api-${Date.now().toString(36)}`;
 const TOKEN = 'int-test-token';
-
-function kubectl(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(String(stdout)),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
-const statefulSet = `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: pg}
-spec:
-  serviceName: pg
-  replicas: 1
-  selector: {matchLabels: {app: pg}}
-  template:
-    metadata: {labels: {app: pg}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:15
-        env:
-        - {name: POSTGRES_PASSWORD, value: test}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}
-`;
 
 let api: Standalone;
 const logLines: string[] = [];
@@ -77,15 +20,9 @@ const json = async <T = Record<string, unknown>>(res: Response) => (await res.js
 
 describe('pgbackup-api on the local cluster', () => {
   beforeAll(async () => {
-    if (!existsSync(KUBECONFIG)) throw new Error(`no ${KUBECONFIG}: start the local cluster with npm run cluster:up`);
-    // Fail fast (not after minutes of polling) when a part of the cluster, e.g. the CSI chain, is down.
-    await new Promise<void>((resolve, reject) =>
-      execFile('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeout: 30_000 }, (err, stdout) =>
-        err ? reject(new Error(`the local cluster is not fully up (npm run cluster:up):\n${stdout}`)) : resolve(),
-      ),
-    );
-    await kubectl(['create', 'namespace', NS]);
-    await kubectl(['apply', '-n', NS, '-f', '-'], statefulSet);
+    await requireClusterUp();
+    await k(['create', 'namespace', NS]);
+    await apply(NS, postgresStatefulSet('pg'));
     api = await startStandalone({
       env: { ...process.env, KUBECONFIG, PORT: '0', HOST: '127.0.0.1', PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_SHUTDOWN_GRACE_SECONDS: '5' },
       logger: jsonLogger('info', (l) => logLines.push(l)),
@@ -106,65 +43,86 @@ describe('pgbackup-api on the local cluster', () => {
     const res = await fetch(url('/health/ready'));
     expect(res.status).toBe(200);
     const body = await json<{ checks: { name: string; ok: boolean }[] }>(res);
-    expect(body.checks.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/cache volumesnapshots/), expect.stringMatching(/snapshot CRDs/)]));
+    expect(body.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/cache volumesnapshots/), expect.stringMatching(/snapshot CRDs/)]),
+    );
   });
 
   let id = '';
 
-  it('creates a backup with POST /backup and follows it to completed', async () => {
-    const unauthorized = await fetch(url('/backup'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }) });
-    expect(unauthorized.status).toBe(401);
-    const res = await fetch(url('/backup'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'idempotency-key': `${NS}-1` },
-      body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }),
-    });
-    const created = BackupResourceSchema.parse(await res.json());
-    expect(res.status).toBe(202);
-    expect(created).toMatchObject({ databaseName: 'pg', namespace: NS, status: 'in_progress', backupType: 'manual', isCompleted: false, isFailed: false });
-    id = created.id;
-    const location = res.headers.get('location')!;
-    expect(location).toBe(`/backup/${id}?namespace=${NS}`);
+  it(
+    'creates a backup with POST /backup and follows it to completed',
+    async () => {
+      const unauthorized = await fetch(url('/backup'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }),
+      });
+      expect(unauthorized.status).toBe(401);
+      const res = await fetch(url('/backup'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'idempotency-key': `${NS}-1` },
+        body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }),
+      });
+      const created = BackupResourceSchema.parse(await res.json());
+      expect(res.status).toBe(202);
+      expect(created).toMatchObject({
+        databaseName: 'pg',
+        namespace: NS,
+        status: 'in_progress',
+        backupType: 'manual',
+        isCompleted: false,
+        isFailed: false,
+      });
+      id = created.id;
+      const location = res.headers.get('location')!;
+      expect(location).toBe(`/backup/${id}?namespace=${NS}`);
 
-    const replay = await fetch(url('/backup'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'idempotency-key': `${NS}-1` },
-      body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }),
-    });
-    expect(replay.status).toBe(202);
-    expect((await json<{ id: string }>(replay)).id).toBe(id);
+      const replay = await fetch(url('/backup'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'idempotency-key': `${NS}-1` },
+        body: JSON.stringify({ databaseName: 'pg', namespace: NS, backupType: 'manual' }),
+      });
+      expect(replay.status).toBe(202);
+      expect((await json<{ id: string }>(replay)).id).toBe(id);
 
-    const done = await eventually('the backup to complete', 3 * MIN, async () => {
-      const b = BackupResourceSchema.parse(await json(await fetch(url(location))));
-      if (b.isFailed) throw new Error(`backup failed: ${b.error}`);
-      return b.isCompleted ? b : undefined;
-    });
-    expect(done).toMatchObject({ id, status: 'completed', snapshotReady: true, method: 'checkpoint-snapshot' });
-    expect(done.snapshotName).toBe(`${id}-data-pg-0`);
-    expect(done.snapshots[0]?.readyToUse).toBe(true);
-    expect(done.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
-  }, 4 * MIN);
+      const done = await eventually('the backup to complete', 3 * MIN, async () => {
+        const b = BackupResourceSchema.parse(await json(await fetch(url(location))));
+        if (b.isFailed) throw new Error(`backup failed: ${b.error}`);
+        return b.isCompleted ? b : undefined;
+      });
+      expect(done).toMatchObject({ id, status: 'completed', snapshotReady: true, method: 'checkpoint-snapshot' });
+      expect(done.snapshotName).toBe(`${id}-data-pg-0`);
+      expect(done.snapshots[0]?.readyToUse).toBe(true);
+      expect(done.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    },
+    4 * MIN,
+  );
 
-  it('serves GET /backup/:id from the cache, without a call to the API server', async () => {
-    await eventually('the cache to hold the backup', 30_000, async () => {
-      const b = await json<{ status: string }>(await fetch(url(`/backup/${id}`)));
-      return b.status === 'completed' ? true : undefined;
-    });
-    const samples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const start = performance.now();
-      const res = await fetch(url(`/backup/${id}?namespace=${NS}`));
-      await res.arrayBuffer();
-      samples.push(performance.now() - start);
-      expect(res.status).toBe(200);
-    }
-    samples.sort((a, b) => a - b);
-    const p50 = samples[100]!;
-    const p99 = samples[198]!;
-    logLines.push(JSON.stringify({ msg: 'latency', p50, p99 }));
-    process.stdout.write(`GET /backup/:id from the cache: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms over 200 requests\n`);
-    expect(p50).toBeLessThan(20);
-  }, MIN);
+  it(
+    'serves GET /backup/:id from the cache, without a call to the API server',
+    async () => {
+      await eventually('the cache to hold the backup', 30_000, async () => {
+        const b = await json<{ status: string }>(await fetch(url(`/backup/${id}`)));
+        return b.status === 'completed' ? true : undefined;
+      });
+      const samples: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const start = performance.now();
+        const res = await fetch(url(`/backup/${id}?namespace=${NS}`));
+        await res.arrayBuffer();
+        samples.push(performance.now() - start);
+        expect(res.status).toBe(200);
+      }
+      samples.sort((a, b) => a - b);
+      const p50 = samples[100]!;
+      const p99 = samples[198]!;
+      logLines.push(JSON.stringify({ msg: 'latency', p50, p99 }));
+      process.stdout.write(`GET /backup/:id from the cache: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms over 200 requests\n`);
+      expect(p50).toBeLessThan(20);
+    },
+    MIN,
+  );
 
   it('shows the StatefulSet status with the newest backup, the PVC snapshots and the paginated list', async () => {
     const status = StatefulSetStatusResponseSchema.parse(await json(await fetch(url(`/backup/statefulset/pg/status?namespace=${NS}`))));
@@ -199,10 +157,17 @@ describe('pgbackup-api on the local cluster', () => {
     }
   });
 
-  it('deletes the backup only with force, since it is the last completed one', async () => {
-    const del = (query: string) => fetch(url(`/backup/${id}${query}`), { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
-    expect((await del('')).status).toBe(409);
-    expect((await del(`?namespace=${NS}&force=true`)).status).toBe(200);
-    await eventually('the snapshots to be gone', MIN, async () => ((await fetch(url(`/backup/${id}?namespace=${NS}`))).status === 404 ? true : undefined));
-  }, 2 * MIN);
+  it(
+    'deletes the backup only with force, since it is the last completed one',
+    async () => {
+      const del = (query: string) =>
+        fetch(url(`/backup/${id}${query}`), { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect((await del('')).status).toBe(409);
+      expect((await del(`?namespace=${NS}&force=true`)).status).toBe(200);
+      await eventually('the snapshots to be gone', MIN, async () =>
+        (await fetch(url(`/backup/${id}?namespace=${NS}`))).status === 404 ? true : undefined,
+      );
+    },
+    2 * MIN,
+  );
 });

@@ -7,46 +7,20 @@
  * packages/backstage-plugin/screenshots/ for the README.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { KUBECONFIG, MIN, ROOT, apply, eventually, k, kubectl, ok, requireClusterUp } from '../../../tools/cluster/test/kube.js';
+import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PKG = path.resolve(import.meta.dirname, '..');
 const SHOTS = path.join(PKG, 'screenshots');
-const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
-const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
 const NODE = process.execPath;
 const CHROMIUM = '/usr/bin/chromium';
-const MIN = 60_000;
 const NS = `ui-${Date.now().toString(36)}`;
 const TOKEN = 'ui-test-token';
-
-const run = (file: string, args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = execFile(file, args, { timeout: 5 * MIN, env }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(String(stdout)),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-const kubectl = (args: string[], input?: string) => run(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], input);
-
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -62,34 +36,6 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, log:
   child.stderr?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
   return child;
 }
-
-const statefulSet = `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: pg}
-spec:
-  serviceName: pg
-  replicas: 1
-  selector: {matchLabels: {app: pg}}
-  template:
-    metadata: {labels: {app: pg}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:15
-        env:
-        - {name: POSTGRES_PASSWORD, value: postgres}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}
-`;
 
 /** Opens a dev page, through the dev app's guest sign-in when it asks. */
 async function open(page: Page, url: string) {
@@ -121,13 +67,10 @@ describe('the dev page in Chromium against the local cluster', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: apt-get install -y chromium`);
-    if (!existsSync(KUBECONFIG)) throw new Error(`no ${KUBECONFIG}: start the local cluster with npm run cluster:up`);
-    await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')]).catch((e: Error) => {
-      throw new Error(`the local cluster is not fully up (npm run cluster:up):\n${e.message}`);
-    });
+    await requireClusterUp();
     mkdirSync(SHOTS, { recursive: true });
-    await kubectl(['create', 'namespace', NS]);
-    await kubectl(['apply', '-n', NS, '-f', '-'], statefulSet);
+    await k(['create', 'namespace', NS]);
+    await apply(NS, postgresStatefulSet('pg', { password: 'postgres' }));
 
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -175,20 +118,24 @@ describe('the dev page in Chromium against the local cluster', () => {
   it(
     'shows a backup made with the CLI, then backs up now until completed',
     async () => {
-      const out = await run(NODE, [
-        path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'),
-        'create',
-        'pg',
-        '-n',
-        NS,
-        '--wait',
-        '--timeout',
-        '3m',
-        '-o',
-        'json',
-        '--kubeconfig',
-        KUBECONFIG,
-      ]);
+      const out = await ok(
+        NODE,
+        [
+          path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'),
+          'create',
+          'pg',
+          '-n',
+          NS,
+          '--wait',
+          '--timeout',
+          '3m',
+          '-o',
+          'json',
+          '--kubeconfig',
+          KUBECONFIG,
+        ],
+        { timeoutMs: 5 * MIN },
+      );
       const cliBackup = (JSON.parse(out) as { id: string }).id;
       expect(cliBackup).toMatch(/^pg-/);
 

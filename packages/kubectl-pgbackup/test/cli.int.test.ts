@@ -1,21 +1,26 @@
 // `kubectl pgbackup …` as a user runs it: found by kubectl's plugin discovery on PATH, against the local cluster.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BackupListSchema, BackupSchema } from '@pgbackup/core/isomorphic';
-import { KUBECONFIG, KUBECTL, ROOT, apply, createNamespace, deleteNamespace, eventually, jsonpath, k, run } from '../../../tools/cluster/test/kube.js';
+import {
+  KUBECONFIG,
+  KUBECTL,
+  MIN,
+  ROOT,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  k,
+  requireClusterUp,
+  serviceAccountKubeconfig,
+  type Result,
+} from '../../../tools/cluster/test/kube.js';
+import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 
-const MIN = 60_000;
 const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
 const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** `kubectl pgbackup <args>` through kubectl's plugin discovery. */
 function pgbackup(args: string[], timeoutMs = 2 * MIN, env: NodeJS.ProcessEnv = ENV): Promise<Result> {
@@ -34,46 +39,10 @@ function pgbackup(args: string[], timeoutMs = 2 * MIN, env: NodeJS.ProcessEnv = 
   });
 }
 
-function postgresStatefulSet(name: string): string {
-  return `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: ${name}}
-spec:
-  serviceName: ${name}
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:15
-        env:
-        - {name: POSTGRES_PASSWORD, value: test}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}
-`;
-}
-
-// Checked once: when the cluster is down every test fails at once with this message, instead of timing out.
-const clusterUp = (await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 })).code === 0;
-function requireCluster(): void {
-  if (!clusterUp) throw new Error('the local cluster is not up: run `npm run cluster:up`');
-}
-
 describe('kubectl pgbackup, without a database', () => {
   let ns = '';
   beforeAll(async () => {
-    requireCluster();
+    await requireClusterUp();
     ns = await createNamespace('cli-basic');
   }, MIN);
   afterAll(async () => {
@@ -96,7 +65,9 @@ describe('kubectl pgbackup, without a database', () => {
   it('exits 3 for an unknown StatefulSet', async () => {
     const r = await pgbackup(['create', 'nope', '-n', ns]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(`error: StatefulSet "nope" not found in namespace "${ns}"\nhint: list them with: kubectl get statefulsets -n ${ns}\n`);
+    expect(r.stderr).toBe(
+      `error: StatefulSet "nope" not found in namespace "${ns}"\nhint: list them with: kubectl get statefulsets -n ${ns}\n`,
+    );
   });
 
   it('exits 2 with a precise message for an invalid name, before calling the cluster', async () => {
@@ -106,7 +77,9 @@ describe('kubectl pgbackup, without a database', () => {
   });
 
   it('exits 4 when the ServiceAccount lacks the verb', async () => {
-    await apply(ns, `
+    await apply(
+      ns,
+      `
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: reader}
@@ -121,21 +94,9 @@ kind: RoleBinding
 metadata: {name: reader}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: statefulsets-only}
 subjects: [{kind: ServiceAccount, name: reader}]
-`);
-    const token = (await k(['create', 'token', 'reader', '-n', ns])).trim();
-    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: Record<string, string> }[] };
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pgbackup-')), 'kubeconfig');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'local', cluster: view.clusters[0]!.cluster }],
-        users: [{ name: 'reader', user: { token } }],
-        contexts: [{ name: 'reader', context: { cluster: 'local', user: 'reader', namespace: ns } }],
-        'current-context': 'reader',
-      }),
+`,
     );
+    const file = await serviceAccountKubeconfig(ns, 'reader');
     const r = await pgbackup(['list', '--kubeconfig', file]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/^error: listing VolumeSnapshots: .*forbidden.*system:serviceaccount:.*:reader/);
@@ -147,28 +108,42 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
   let ns = '';
   let first = '';
   beforeAll(async () => {
-    requireCluster();
+    await requireClusterUp();
     ns = await createNamespace('cli-pg');
     await apply(ns, postgresStatefulSet('pg'));
-    await eventually('pg ready', 3 * MIN, async () => ((await jsonpath(ns, 'statefulset/pg', '{.status.readyReplicas}')) === '1' ? true : undefined));
+    await waitStatefulSetReady(ns, 'pg');
   }, 4 * MIN);
   afterAll(async () => {
     if (ns) await deleteNamespace(ns);
   }, 3 * MIN);
 
-  it('create --wait takes a completed backup, with progress on stderr', async () => {
-    const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
-    expect(r.stderr).toMatch(/CHECKPOINT done in pg-0 at LSN/);
-    expect(r.code).toBe(0);
-    const m = /^backup\/(pg-\d{14}-[a-z0-9]{4}) completed \(1 VolumeSnapshot/.exec(r.stdout);
-    expect(m).not.toBeNull();
-    first = m![1]!;
-  }, 3 * MIN);
+  it(
+    'create --wait takes a completed backup, with progress on stderr',
+    async () => {
+      const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
+      expect(r.stderr).toMatch(/CHECKPOINT done in pg-0 at LSN/);
+      expect(r.code).toBe(0);
+      const m = /^backup\/(pg-\d{14}-[a-z0-9]{4}) completed \(1 VolumeSnapshot/.exec(r.stdout);
+      expect(m).not.toBeNull();
+      first = m![1]!;
+    },
+    3 * MIN,
+  );
 
   it('list shows it; -o json parses back through the schema', async () => {
     const table = await pgbackup(['list', 'pg', '-n', ns]);
     expect(table.code).toBe(0);
-    expect(table.stdout.split('\n')[0]!.split(/\s+/)).toEqual(['ID', 'STATEFULSET', 'TYPE', 'STATUS', 'METHOD', 'SIZE', 'AGE', 'PINNED', 'VERIFIED']);
+    expect(table.stdout.split('\n')[0]!.split(/\s+/)).toEqual([
+      'ID',
+      'STATEFULSET',
+      'TYPE',
+      'STATUS',
+      'METHOD',
+      'SIZE',
+      'AGE',
+      'PINNED',
+      'VERIFIED',
+    ]);
     expect(table.stdout).toMatch(new RegExp(`^${first}\\s+pg\\s+manual\\s+completed\\s+checkpoint-snapshot`, 'm'));
     const json = await pgbackup(['list', '-n', ns, '-o', 'json']);
     const list = BackupListSchema.parse(JSON.parse(json.stdout));
@@ -190,23 +165,35 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
     expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toContain(first);
   });
 
-  it('create --wait on a slow VolumeSnapshotClass hits --timeout (exit 5) and the backup goes on', async () => {
-    const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait', '--timeout', '5s']);
-    expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/error: backup (pg-\S+) is still in progress after \d+(\.\d+)?s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/);
-    const list = BackupListSchema.parse(JSON.parse((await pgbackup(['list', '-n', ns, '-o', 'json', '--status', 'in_progress'])).stdout));
-    expect(list.items).toHaveLength(1);
-  }, 2 * MIN);
+  it(
+    'create --wait on a slow VolumeSnapshotClass hits --timeout (exit 5) and the backup goes on',
+    async () => {
+      const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait', '--timeout', '5s']);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(
+        /error: backup (pg-\S+) is still in progress after \d+(\.\d+)?s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/,
+      );
+      const list = BackupListSchema.parse(JSON.parse((await pgbackup(['list', '-n', ns, '-o', 'json', '--status', 'in_progress'])).stdout));
+      expect(list.items).toHaveLength(1);
+    },
+    2 * MIN,
+  );
 
-  it('Ctrl-C during --wait stops waiting and says how to follow the backup', async () => {
-    const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await eventually('the cut', MIN, async () => (/cut by the storage/.test(stderr) ? true : undefined));
-    child.kill('SIGINT');
-    expect(await code).toBe(130);
-    expect(stderr).toMatch(/error: stopped waiting; backup\/pg-\S+ goes on\nhint: follow it with: kubectl pgbackup status pg-/);
-  }, 2 * MIN);
+  it(
+    'Ctrl-C during --wait stops waiting and says how to follow the backup',
+    async () => {
+      const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait'], {
+        env: ENV,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await eventually('the cut', MIN, async () => (/cut by the storage/.test(stderr) ? true : undefined));
+      child.kill('SIGINT');
+      expect(await code).toBe(130);
+      expect(stderr).toMatch(/error: stopped waiting; backup\/pg-\S+ goes on\nhint: follow it with: kubectl pgbackup status pg-/);
+    },
+    2 * MIN,
+  );
 });
-

@@ -4,99 +4,48 @@
 // committed before the backup began is there. Then: a multi-volume StatefulSet is refused, and a
 // CLI killed (SIGKILL) after the snapshot leaves no session behind and a truthful backup record.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
-import { KUBECONFIG, KUBECTL, ROOT, apply, createNamespace, deleteNamespace, eventually, jsonpath, k, kubectl, run } from '../../../tools/cluster/test/kube.js';
+import {
+  KUBECONFIG,
+  KUBECTL,
+  MIN,
+  ROOT,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  k,
+  kubectl,
+  requireClusterUp,
+  run,
+} from '../../../tools/cluster/test/kube.js';
+import { hostPort, podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 
-const MIN = 60_000;
 const BACKUPS = Number(process.env.PGBACKUP_CONSISTENCY_BACKUPS ?? 10);
 const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
-const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:/usr/lib/postgresql/15/bin:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
+const ENV = {
+  ...process.env,
+  PATH: `${BIN}:${path.dirname(KUBECTL)}:/usr/lib/postgresql/15/bin:${process.env.PATH}`,
+  KUBECONFIG,
+  NODE_OPTIONS: '',
+};
 const PASSWORD = 'test';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs = 2 * MIN): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const exec = (file: string, args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs = 2 * MIN) => run(file, args, { env, timeoutMs });
 
 const pgbackup = (args: string[], timeoutMs = 3 * MIN) => exec(KUBECTL, ['pgbackup', ...args], ENV, timeoutMs);
 
-/** SQL in a pod through `kubectl exec` (the pod's PGHOST/PGPORT/PGUSER). */
-async function podSql(ns: string, pod: string, sql: string): Promise<string[][]> {
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', 'postgres', '-c', sql], { timeoutMs: 2 * MIN });
-  if (r.code !== 0) throw new Error(`psql in ${ns}/${pod} exited ${r.code}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
+/** Its servers: a Service in front, a small max_wal_size (checkpoints during the load); pg_wal on a volume of its own with walVolume. */
+const postgres = (name: string, walVolume = false) =>
+  postgresStatefulSet(name, {
+    service: true,
+    password: PASSWORD,
+    walVolume,
+    args: ['-c', 'max_wal_size=96MB', '-c', 'checkpoint_timeout=300'],
+  });
 
-function postgresStatefulSet(name: string, walVolume = false): string {
-  return `
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}}
-spec:
-  clusterIP: None
-  selector: {app: ${name}}
-  ports: [{name: postgres, port: 5432}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: ${name}}
-spec:
-  serviceName: ${name}
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:15
-        args: [-c, max_wal_size=96MB, -c, checkpoint_timeout=300]
-        env:
-        - {name: POSTGRES_PASSWORD, value: ${PASSWORD}}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}${walVolume ? '\n        - {name: POSTGRES_INITDB_WALDIR, value: /var/lib/postgresql/wal/pg_wal}' : ''}
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts:
-        - {name: data, mountPath: /var/lib/postgresql/data}${walVolume ? '\n        - {name: wal, mountPath: /var/lib/postgresql/wal}' : ''}
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}${
-        walVolume
-          ? `
-  - metadata: {name: wal}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}`
-          : ''
-      }
-`;
-}
-
-async function waitReady(ns: string, name: string): Promise<void> {
-  await eventually(`StatefulSet ${ns}/${name} ready`, 2 * MIN, async () =>
-    (await jsonpath(ns, `statefulset/${name}`, '{.status.readyReplicas}')) === '1' ? true : undefined,
-  );
-}
-
-/** The host port kwok forwards the pod's 5432 to. */
-async function hostPort(ns: string, pod: string): Promise<string> {
-  return eventually(`PortForward of ${ns}/${pod}`, MIN, async () => (await jsonpath(ns, `portforward/${pod}`, '{.spec.forwards[0].target.port}')) || undefined);
-}
+const waitReady = (ns: string, name: string) => waitStatefulSetReady(ns, name, { timeoutMs: 2 * MIN });
 
 /** A client that inserts ids 1, 2, 3… into commit_log, one transaction each, and records which committed. */
 class CommitLog {
@@ -110,7 +59,9 @@ class CommitLog {
   readonly done: Promise<void>;
 
   constructor(port: string) {
-    this.psql = spawn('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], { env: { ...ENV, PGPASSWORD: PASSWORD } });
+    this.psql = spawn('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], {
+      env: { ...ENV, PGPASSWORD: PASSWORD },
+    });
     let stderr = '';
     this.psql.stderr.on('data', (d) => (stderr += d));
     this.psql.stdout.on('data', (d: Buffer) => {
@@ -153,27 +104,38 @@ class CommitLog {
   }
 }
 
-const clusterUp = (await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 })).code === 0;
-
 describe('consistency under write load', () => {
   let ns = '';
   let port = '';
   let pgbench: ChildProcessWithoutNullStreams | undefined;
   let pgbenchOut = '';
   let commitLog: CommitLog | undefined;
-  const results: { id: string; method: string; committedBefore: number; restoredMax: number; restoreSeconds: number; verifySeconds: number; indexes: number; tps?: string }[] = [];
+  const results: {
+    id: string;
+    method: string;
+    committedBefore: number;
+    restoredMax: number;
+    restoreSeconds: number;
+    verifySeconds: number;
+    indexes: number;
+    tps?: string;
+  }[] = [];
 
   beforeAll(async () => {
-    if (!clusterUp) throw new Error('the local cluster is not up: run `npm run cluster:up`');
+    await requireClusterUp();
     ns = await createNamespace('consistency');
-    await apply(ns, postgresStatefulSet('pg'));
+    await apply(ns, postgres('pg'));
     await waitReady(ns, 'pg');
     port = await hostPort(ns, 'pg-0');
     const env = { ...ENV, PGPASSWORD: PASSWORD };
     const init = await exec('pgbench', ['-i', '-s', '2', '-q', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], env);
     if (init.code !== 0) throw new Error(`pgbench -i: ${init.stderr}`);
     await podSql(ns, 'pg-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-    pgbench = spawn('pgbench', ['-c', '4', '-j', '2', '-T', '1800', '-n', '-P', '10', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], { env });
+    pgbench = spawn(
+      'pgbench',
+      ['-c', '4', '-j', '2', '-T', '1800', '-n', '-P', '10', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'],
+      { env },
+    );
     pgbench.stdout.on('data', (d) => (pgbenchOut += d));
     pgbench.stderr.on('data', (d) => (pgbenchOut += d));
     commitLog = new CommitLog(port);
@@ -187,133 +149,180 @@ describe('consistency under write load', () => {
       const times = results.map((r) => r.restoreSeconds).sort((a, b) => a - b);
       process.stdout.write(
         `consistency: ${results.length} backups under load restored and verified; restore seconds min ${times[0]} median ${times[Math.floor(times.length / 2)]} max ${times.at(-1)}\n` +
-          results.map((r) => `  ${r.id} ${r.method}: committed before ${r.committedBefore}, restored max ${r.restoredMax}, restore ${r.restoreSeconds}s, verify ${r.verifySeconds}s, amcheck ${r.indexes} indexes`).join('\n') +
+          results
+            .map(
+              (r) =>
+                `  ${r.id} ${r.method}: committed before ${r.committedBefore}, restored max ${r.restoredMax}, restore ${r.restoreSeconds}s, verify ${r.verifySeconds}s, amcheck ${r.indexes} indexes`,
+            )
+            .join('\n') +
           '\n',
       );
     }
     if (ns) await deleteNamespace(ns, 3 * MIN);
   }, 5 * MIN);
 
-  it(`restores ${BACKUPS} backups taken while pgbench and the commit log write, each consistent and complete`, async () => {
-    for (let i = 0; i < BACKUPS; i++) {
+  it(
+    `restores ${BACKUPS} backups taken while pgbench and the commit log write, each consistent and complete`,
+    async () => {
+      for (let i = 0; i < BACKUPS; i++) {
+        commitLog!.check();
+        const committedBefore = commitLog!.lastCommitted;
+        const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m', '-o', 'json']);
+        expect(created).toMatchObject({ code: 0 });
+        const backup = JSON.parse(created.stdout) as { id: string; status: string; method: string };
+        expect(backup.status).toBe('completed');
+        expect(backup.method).toBe('checkpoint-snapshot');
+        const writtenDuring = commitLog!.lastCommitted - committedBefore;
+
+        // Restore into a new StatefulSet and look inside.
+        const target = `restored-${i}`;
+        const restored = await pgbackup(['restore', backup.id, '--to', target, '-n', ns, '--wait', '--timeout', '3m', '-o', 'json']);
+        expect(restored).toMatchObject({ code: 0 });
+        const restore = JSON.parse(restored.stdout) as { ready: boolean; restoreSeconds: number };
+        expect(restore.ready).toBe(true);
+        const [[inRecovery, count, min, max, below]] = (await podSql(
+          ns,
+          `${target}-0`,
+          `SELECT pg_is_in_recovery(), count(*), coalesce(min(id), 0), coalesce(max(id), 0), count(*) FILTER (WHERE id <= ${committedBefore}) FROM commit_log`,
+        )) as [[string, string, string, string, string]];
+        expect(inRecovery).toBe('f');
+        // Every id committed before the backup started is there, with no gap below it.
+        expect(Number(max)).toBeGreaterThanOrEqual(committedBefore);
+        expect(Number(below)).toBe(committedBefore);
+        expect(Number(min)).toBe(committedBefore > 0 ? 1 : 0);
+        // Ids were committed one after the other, so the image holds a prefix 1..max: no hole anywhere.
+        expect(Number(count)).toBe(Number(max));
+        // pgbench's transactions are atomic in the image: every balance sum equals the history's.
+        const [[accounts, tellers, branches, history]] = (await podSql(
+          ns,
+          `${target}-0`,
+          'SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches), (SELECT coalesce(sum(delta), 0) FROM pgbench_history)',
+        )) as [[string, string, string, string]];
+        expect([accounts, tellers, branches]).toEqual([history, history, history]);
+        await k(['delete', 'statefulset', target, '-n', ns, '--wait=true', '--timeout=2m']);
+        await eventually(`pod ${target}-0 gone`, 2 * MIN, async () =>
+          (await kubectl(['get', 'pod', `${target}-0`, '-n', ns])).code !== 0 ? true : undefined,
+        );
+        await k(['delete', 'pvc', `data-${target}-0`, '-n', ns, '--wait=true', '--timeout=2m']);
+
+        // The product's own proof: verify (scratch restore + amcheck + the commit-log check), recorded on the backup.
+        const verifyStarted = Date.now();
+        const sql = `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} AND coalesce(max(id), 0) >= ${committedBefore} FROM commit_log`;
+        const verified = await pgbackup(['verify', backup.id, '-n', ns, '--sql', sql, '-o', 'json']);
+        expect(verified).toMatchObject({ code: 0 });
+        const report = JSON.parse(verified.stdout) as {
+          verification: { result: string; restoreSeconds: number; indexesChecked: number };
+          checks: { name: string; passed: boolean }[];
+          leftovers: string[];
+        };
+        expect(report.verification.result).toBe('passed');
+        expect(report.checks.map((c) => [c.name, c.passed])).toEqual([
+          ['starts', true],
+          ['amcheck', true],
+          ['row-counts', true],
+          ['sql', true],
+        ]);
+        expect(report.verification.indexesChecked).toBeGreaterThan(100);
+        expect(report.leftovers).toEqual([]);
+        results.push({
+          id: backup.id,
+          method: backup.method,
+          committedBefore,
+          restoredMax: Number(max),
+          restoreSeconds: restore.restoreSeconds,
+          verifySeconds: Math.round((Date.now() - verifyStarted) / 100) / 10,
+          indexes: report.verification.indexesChecked,
+        });
+        // The load really ran during the backup.
+        expect(writtenDuring).toBeGreaterThan(0);
+      }
+      const listed = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as {
+        items: { verification?: { result: string } }[];
+      };
+      expect(listed.items.filter((b) => b.verification?.result === 'passed')).toHaveLength(BACKUPS);
+      // No scratch or restored object left behind.
+      expect((await k(['get', 'statefulsets,pvc', '-n', ns, '-o', 'name'])).trim().split('\n').sort()).toEqual([
+        'persistentvolumeclaim/data-pg-0',
+        'statefulset.apps/pg',
+      ]);
       commitLog!.check();
+      expect(pgbenchOut).not.toMatch(/FATAL|aborted in command/);
+    },
+    25 * MIN,
+  );
+
+  it(
+    'refuses a StatefulSet whose WAL is on its own volume with the documented message (exit 7)',
+    async () => {
+      await apply(ns, postgres('pgwal', true));
+      await waitReady(ns, 'pgwal');
+      const r = await pgbackup(['create', 'pgwal', '-n', ns]);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(
+        /keeps PostgreSQL on 2 volumes \(data-pgwal-0, wal-pgwal-0\), which separate snapshots cannot cut at one instant/,
+      );
+      expect(r.stderr).toMatch(/VolumeGroupSnapshot/);
+      const forced = await pgbackup(['create', 'pgwal', '-n', ns, '--method', 'checkpoint-snapshot']);
+      expect(forced.code).toBe(7);
+      expect((await k(['get', 'volumesnapshots', '-n', ns, '-l', 'pgbackup.io/statefulset=pgwal', '-o', 'name'])).trim()).toBe('');
+    },
+    5 * MIN,
+  );
+
+  it(
+    'a CLI killed after the snapshot leaves no session behind and a truthful record',
+    async () => {
       const committedBefore = commitLog!.lastCommitted;
-      const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m', '-o', 'json']);
-      expect(created).toMatchObject({ code: 0 });
-      const backup = JSON.parse(created.stdout) as { id: string; status: string; method: string };
-      expect(backup.status).toBe('completed');
-      expect(backup.method).toBe('checkpoint-snapshot');
-      const writtenDuring = commitLog!.lastCommitted - committedBefore;
-
-      // Restore into a new StatefulSet and look inside.
-      const target = `restored-${i}`;
-      const restored = await pgbackup(['restore', backup.id, '--to', target, '-n', ns, '--wait', '--timeout', '3m', '-o', 'json']);
-      expect(restored).toMatchObject({ code: 0 });
-      const restore = JSON.parse(restored.stdout) as { ready: boolean; restoreSeconds: number };
-      expect(restore.ready).toBe(true);
-      const [[inRecovery, count, min, max, below]] = (await podSql(
+      const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--wait'], { env: ENV });
+      let stderr = '';
+      const killed = new Promise<string>((resolve) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          const m = /VolumeSnapshots created/.exec(stderr);
+          if (m) {
+            // Between the cut and the end: the snapshot object exists, the CLI has not recorded the outcome.
+            child.kill('SIGKILL');
+            resolve(/backup\/(\S+):/.exec(stderr)![1]!);
+          }
+        });
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const id = await Promise.race([
+        killed,
+        exited.then((c) => Promise.reject(new Error(`CLI exited ${c} before the snapshot: ${stderr}`))),
+      ]);
+      await exited;
+      // No session of ours left: no backend runs our SQL and no backup is in progress.
+      const [[ours, inBackup]] = (await podSql(
         ns,
-        `${target}-0`,
-        `SELECT pg_is_in_recovery(), count(*), coalesce(min(id), 0), coalesce(max(id), 0), count(*) FILTER (WHERE id <= ${committedBefore}) FROM commit_log`,
-      )) as [[string, string, string, string, string]];
-      expect(inRecovery).toBe('f');
-      // Every id committed before the backup started is there, with no gap below it.
-      expect(Number(max)).toBeGreaterThanOrEqual(committedBefore);
-      expect(Number(below)).toBe(committedBefore);
-      expect(Number(min)).toBe(committedBefore > 0 ? 1 : 0);
-      // Ids were committed one after the other, so the image holds a prefix 1..max: no hole anywhere.
-      expect(Number(count)).toBe(Number(max));
-      // pgbench's transactions are atomic in the image: every balance sum equals the history's.
-      const [[accounts, tellers, branches, history]] = (await podSql(
+        'pg-0',
+        "SELECT count(*) FILTER (WHERE query ~* 'pg_backup_start|CHECKPOINT' AND pid <> pg_backend_pid()), (pg_stat_file('backup_label', true)).size IS NOT NULL FROM pg_stat_activity",
+      )) as [[string, string]];
+      expect(ours).toBe('0');
+      expect(inBackup).toBe('f');
+      // The record tells the truth: the atomic snapshot was taken, so once the storage made it ready it is completed.
+      const final = await eventually(`backup ${id} settled`, 2 * MIN, async () => {
+        const r = await pgbackup(['status', id, '-n', ns, '-o', 'json']);
+        const b = JSON.parse(r.stdout) as { status: string };
+        return b.status === 'in_progress' ? undefined : b;
+      });
+      expect(final).toMatchObject({ status: 'completed', method: 'checkpoint-snapshot' });
+      // …and true: it restores with everything committed before it began.
+      const verified = await pgbackup([
+        'verify',
+        id,
+        '-n',
         ns,
-        `${target}-0`,
-        'SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches), (SELECT coalesce(sum(delta), 0) FROM pgbench_history)',
-      )) as [[string, string, string, string]];
-      expect([accounts, tellers, branches]).toEqual([history, history, history]);
-      await k(['delete', 'statefulset', target, '-n', ns, '--wait=true', '--timeout=2m']);
-      await eventually(`pod ${target}-0 gone`, 2 * MIN, async () => ((await kubectl(['get', 'pod', `${target}-0`, '-n', ns])).code !== 0 ? true : undefined));
-      await k(['delete', 'pvc', `data-${target}-0`, '-n', ns, '--wait=true', '--timeout=2m']);
-
-      // The product's own proof: verify (scratch restore + amcheck + the commit-log check), recorded on the backup.
-      const verifyStarted = Date.now();
-      const sql = `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} AND coalesce(max(id), 0) >= ${committedBefore} FROM commit_log`;
-      const verified = await pgbackup(['verify', backup.id, '-n', ns, '--sql', sql, '-o', 'json']);
+        '-o',
+        'json',
+        '--sql',
+        `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} FROM commit_log`,
+      ]);
       expect(verified).toMatchObject({ code: 0 });
-      const report = JSON.parse(verified.stdout) as { verification: { result: string; restoreSeconds: number; indexesChecked: number }; checks: { name: string; passed: boolean }[]; leftovers: string[] };
-      expect(report.verification.result).toBe('passed');
-      expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['starts', true], ['amcheck', true], ['row-counts', true], ['sql', true]]);
-      expect(report.verification.indexesChecked).toBeGreaterThan(100);
-      expect(report.leftovers).toEqual([]);
-      results.push({
-        id: backup.id,
-        method: backup.method,
-        committedBefore,
-        restoredMax: Number(max),
-        restoreSeconds: restore.restoreSeconds,
-        verifySeconds: Math.round((Date.now() - verifyStarted) / 100) / 10,
-        indexes: report.verification.indexesChecked,
-      });
-      // The load really ran during the backup.
-      expect(writtenDuring).toBeGreaterThan(0);
-    }
-    const listed = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as { items: { verification?: { result: string } }[] };
-    expect(listed.items.filter((b) => b.verification?.result === 'passed')).toHaveLength(BACKUPS);
-    // No scratch or restored object left behind.
-    expect((await k(['get', 'statefulsets,pvc', '-n', ns, '-o', 'name'])).trim().split('\n').sort()).toEqual(['persistentvolumeclaim/data-pg-0', 'statefulset.apps/pg']);
-    commitLog!.check();
-    expect(pgbenchOut).not.toMatch(/FATAL|aborted in command/);
-  }, 25 * MIN);
-
-  it('refuses a StatefulSet whose WAL is on its own volume with the documented message (exit 7)', async () => {
-    await apply(ns, postgresStatefulSet('pgwal', true));
-    await waitReady(ns, 'pgwal');
-    const r = await pgbackup(['create', 'pgwal', '-n', ns]);
-    expect(r.code).toBe(7);
-    expect(r.stderr).toMatch(/keeps PostgreSQL on 2 volumes \(data-pgwal-0, wal-pgwal-0\), which separate snapshots cannot cut at one instant/);
-    expect(r.stderr).toMatch(/VolumeGroupSnapshot/);
-    const forced = await pgbackup(['create', 'pgwal', '-n', ns, '--method', 'checkpoint-snapshot']);
-    expect(forced.code).toBe(7);
-    expect((await k(['get', 'volumesnapshots', '-n', ns, '-l', 'pgbackup.io/statefulset=pgwal', '-o', 'name'])).trim()).toBe('');
-  }, 5 * MIN);
-
-  it('a CLI killed after the snapshot leaves no session behind and a truthful record', async () => {
-    const committedBefore = commitLog!.lastCommitted;
-    const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--wait'], { env: ENV });
-    let stderr = '';
-    const killed = new Promise<string>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        const m = /VolumeSnapshots created/.exec(stderr);
-        if (m) {
-          // Between the cut and the end: the snapshot object exists, the CLI has not recorded the outcome.
-          child.kill('SIGKILL');
-          resolve(/backup\/(\S+):/.exec(stderr)![1]!);
-        }
-      });
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const id = await Promise.race([killed, exited.then((c) => Promise.reject(new Error(`CLI exited ${c} before the snapshot: ${stderr}`)))]);
-    await exited;
-    // No session of ours left: no backend runs our SQL and no backup is in progress.
-    const [[ours, inBackup]] = (await podSql(
-      ns,
-      'pg-0',
-      "SELECT count(*) FILTER (WHERE query ~* 'pg_backup_start|CHECKPOINT' AND pid <> pg_backend_pid()), (pg_stat_file('backup_label', true)).size IS NOT NULL FROM pg_stat_activity",
-    )) as [[string, string]];
-    expect(ours).toBe('0');
-    expect(inBackup).toBe('f');
-    // The record tells the truth: the atomic snapshot was taken, so once the storage made it ready it is completed.
-    const final = await eventually(`backup ${id} settled`, 2 * MIN, async () => {
-      const r = await pgbackup(['status', id, '-n', ns, '-o', 'json']);
-      const b = JSON.parse(r.stdout) as { status: string };
-      return b.status === 'in_progress' ? undefined : b;
-    });
-    expect(final).toMatchObject({ status: 'completed', method: 'checkpoint-snapshot' });
-    // …and true: it restores with everything committed before it began.
-    const verified = await pgbackup(['verify', id, '-n', ns, '-o', 'json', '--sql', `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} FROM commit_log`]);
-    expect(verified).toMatchObject({ code: 0 });
-    // The killed CLI's Lease still blocks a second backup until it expires: never two at once.
-    const second = await pgbackup(['create', 'pg', '-n', ns]);
-    expect(second.code).toBe(6);
-  }, 5 * MIN);
+      // The killed CLI's Lease still blocks a second backup until it expires: never two at once.
+      const second = await pgbackup(['create', 'pg', '-n', ns]);
+      expect(second.code).toBe(6);
+    },
+    5 * MIN,
+  );
 });

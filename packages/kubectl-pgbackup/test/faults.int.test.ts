@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   KUBECONFIG,
   KUBECTL,
+  MIN,
   ROOT,
   apply,
   createNamespace,
@@ -19,19 +20,15 @@ import {
   jsonpath,
   k,
   kubectl,
-  run,
+  requireClusterUp,
+  serviceAccountKubeconfig,
   sleep,
+  type Result,
 } from '../../../tools/cluster/test/kube.js';
+import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 
-const MIN = 60_000;
 const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
 const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** A `kubectl pgbackup` run in the background: its pid is the CLI's (kubectl and the launcher exec). */
 class Cli {
@@ -100,48 +97,9 @@ function expectOneLineError(r: Result, code: number, message: RegExp): void {
   observed(`exit ${r.code}: ${/^error: .*$/m.exec(r.stderr)![0]}`);
 }
 
-async function podSql(ns: string, pod: string, sql: string): Promise<string[][]> {
-  const r = await kubectl(
-    ['exec', '-n', ns, pod, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', 'postgres', '-c', sql],
-    { timeoutMs: 2 * MIN },
-  );
-  if (r.code !== 0) throw new Error(`psql in ${ns}/${pod} exited ${r.code}: ${r.stderr}`);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t'));
-}
-
-function postgresStatefulSet(name: string): string {
-  return `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: ${name}}
-spec:
-  serviceName: ${name}
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:15
-        args: [-c, max_wal_size=64MB]
-        env:
-        - {name: POSTGRES_PASSWORD, value: test}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}
-`;
-}
+/** Its servers: a small max_wal_size (the WAL of a large write is checkpointed away quickly). */
+const postgres = (name: string, labels?: Record<string, string>) =>
+  postgresStatefulSet(name, { args: ['-c', 'max_wal_size=64MB'], labels });
 
 interface BackupJson {
   id: string;
@@ -165,16 +123,11 @@ async function backup(ns: string, id: string): Promise<BackupJson> {
 }
 
 async function waitReady(ns: string, sts: string): Promise<void> {
-  await eventually(`${ns}/${sts} ready`, 3 * MIN, async () =>
-    (await jsonpath(ns, `statefulset/${sts}`, '{.status.readyReplicas}')) === '1' ? true : undefined,
-  );
+  await waitStatefulSetReady(ns, sts);
   await eventually(`${ns}/${sts}-0 answers`, MIN, async () =>
     (await podSql(ns, `${sts}-0`, 'select 1'))[0]?.[0] === '1' ? true : undefined,
   );
 }
-
-// Checked once: when the cluster is down every test fails at once with this message.
-const clusterUp = (await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 })).code === 0;
 
 describe('faults', () => {
   let ns = '';
@@ -212,30 +165,12 @@ describe('faults', () => {
   }
 
   /** A kubeconfig for ServiceAccount `sa` of the namespace. */
-  async function saKubeconfig(sa: string): Promise<string> {
-    const token = (await k(['create', 'token', sa, '-n', ns, '--duration', '1h'])).trim();
-    const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
-      clusters: { cluster: Record<string, string> }[];
-    };
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pgbackup-faults-')), 'kubeconfig');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'local', cluster: view.clusters[0]!.cluster }],
-        users: [{ name: sa, user: { token } }],
-        contexts: [{ name: sa, context: { cluster: 'local', user: sa, namespace: ns } }],
-        'current-context': sa,
-      }),
-    );
-    return file;
-  }
+  const saKubeconfig = (sa: string) => serviceAccountKubeconfig(ns, sa, { duration: '1h' });
 
   beforeAll(async () => {
-    if (!clusterUp) throw new Error('the local cluster is not up: run `npm run cluster:up`');
+    await requireClusterUp();
     ns = await createNamespace('faults');
-    await apply(ns, postgresStatefulSet('pg'));
+    await apply(ns, postgres('pg'));
     await waitReady(ns, 'pg');
     await podSql(ns, 'pg-0', 'CREATE TABLE marker (id int, at timestamptz DEFAULT now()); INSERT INTO marker VALUES (1)');
     const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
@@ -599,7 +534,7 @@ subjects: [{kind: ServiceAccount, name: nosnap}]
       const again = await pgbackup(['restore', good, '--to', 'pg', '-n', ns]);
       expect(again.code).not.toBe(0);
       expect(again.stderr).toMatch(/^error: /);
-      await apply(ns, postgresStatefulSet('taken').replace(/name: taken}/, 'name: taken, labels: {note: occupied}}'));
+      await apply(ns, postgres('taken', { note: 'occupied' }));
       const exists = await pgbackup(['restore', good, '--to', 'taken', '-n', ns]);
       expectOneLineError(exists, 6, /exist/);
       expect(await jsonpath(ns, 'statefulset/taken', '{.metadata.labels.note}')).toBe('occupied');
@@ -619,7 +554,7 @@ metadata: {name: data-big-0}
 spec: {accessModes: [ReadWriteOnce], storageClassName: pgbackup-local, resources: {requests: {storage: 2Gi}}}
 `,
       );
-      await apply(ns, postgresStatefulSet('big'));
+      await apply(ns, postgres('big'));
       await waitReady(ns, 'big');
       await podSql(ns, 'big-0', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1)');
       const made = await pgbackup(['create', 'big', '-n', ns, '--wait', '--timeout', '2m']);

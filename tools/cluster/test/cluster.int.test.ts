@@ -1,91 +1,42 @@
 // The local cluster works end to end: real API server, controllers, CSI sidecars, our CSI driver and pod-runner.
 // Needs the cluster up (`npm run cluster:up`); beforeAll starts it if it is down and the binaries are built.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import path from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
 import {
-  ROOT,
+  MIN,
   apply,
-  clusterBinariesBuilt,
-  createNamespace,
-  deleteNamespace,
   describe as describeObj,
+  ensureClusterUp,
   eventually,
   jsonpath,
   k,
   kubectl,
   kubectlBackground,
+  namespaceFor,
   run,
+  type Result,
+  type RunOptions,
 } from './kube.js';
+import { postgresStatefulSet, waitStatefulSetReady } from './postgres.js';
 
-const MIN = 60_000;
+beforeAll(ensureClusterUp, 5 * MIN);
 
-beforeAll(async () => {
-  if (!clusterBinariesBuilt()) throw new Error('cluster binaries are not built: run `npm run cluster:build`');
-  const status = await run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 });
-  if (status.code !== 0) {
-    // Fast when built: a warm start is well under a minute.
-    const up = await run('bash', [path.join(ROOT, 'tools/cluster/up.sh')], {
-      timeoutMs: 4 * MIN,
-      input: '',
-    });
-    if (up.code !== 0) throw new Error(`cluster is down and up.sh failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-  }
-}, 5 * MIN);
+/** The test's server: a Service in front, container port declared, pods gone 5 s after namespace deletion. */
+const postgres = (name: string, replicas = 1) =>
+  postgresStatefulSet(name, { replicas, service: true, containerPort: true, terminationGracePeriodSeconds: 5 });
 
-function postgresStatefulSet(name: string, replicas: number, claim = ''): string {
-  return `
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}}
-spec:
-  clusterIP: None
-  selector: {app: ${name}}
-  ports: [{name: postgres, port: 5432}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: ${name}}
-spec:
-  serviceName: ${name}
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 5   # namespace deletion waits about that long for pods
-      containers:
-      - name: postgres
-        image: postgres:15
-        env:
-        - {name: POSTGRES_PASSWORD, value: test}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        ports: [{name: postgres, containerPort: 5432}]
-        readinessProbe:
-          exec: {command: [pg_isready, -U, postgres]}
-        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: pgbackup-local
-      resources: {requests: {storage: 1Gi}}${claim}
-`;
+/** `psql -U postgres <args>` in a pod through `kubectl exec` (`-i` when there is input); never throws. */
+function execPsql(ns: string, pod: string, args: string[], opts: RunOptions = {}): Promise<Result> {
+  return kubectl(['exec', ...(opts.input !== undefined ? ['-i'] : []), '-n', ns, pod, '--', 'psql', '-U', 'postgres', ...args], opts);
 }
 
-async function waitStatefulSetReady(ns: string, name: string, replicas: number, timeoutMs: number) {
-  await eventually(
-    `StatefulSet ${ns}/${name}: ${replicas} ready replicas`,
-    timeoutMs,
-    async () => ((await jsonpath(ns, `statefulset/${name}`, '{.status.readyReplicas}')) === String(replicas) ? true : undefined),
-    async () => (await kubectl(['get', 'pods,pvc', '-n', ns, '-o', 'wide'])).stdout + (await describeObj(ns, `pod/${name}-0`)),
-  );
-}
+/** The same in the background: the caller kills it. */
+const execPsqlBackground = (ns: string, pod: string, args: string[]): ChildProcess =>
+  kubectlBackground(['exec', '-n', ns, pod, '--', 'psql', '-U', 'postgres', ...args]);
 
 /** psql in a pod through `kubectl exec`; returns trimmed stdout. */
 async function psql(ns: string, pod: string, sql: string, timeoutMs = 60_000): Promise<string> {
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'psql', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
-    timeoutMs,
-  });
+  const r = await execPsql(ns, pod, ['-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tAc', sql], { timeoutMs });
   if (r.code !== 0) throw new Error(`psql in ${ns}/${pod} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stdout.trim();
 }
@@ -110,20 +61,14 @@ describe('local cluster', () => {
   );
 
   describe('a PostgreSQL StatefulSet', () => {
-    let ns = '';
-    beforeAll(async () => {
-      ns = await createNamespace('t-sts');
-    }, MIN);
-    afterAll(async () => {
-      if (ns) await deleteNamespace(ns);
-    }, 3 * MIN);
+    const ns = namespaceFor('t-sts');
 
     it(
       'comes up with Bound PVCs and Ready pods',
       async () => {
-        await apply(ns, postgresStatefulSet('pg', 2));
-        await waitStatefulSetReady(ns, 'pg', 2, 3 * MIN);
-        const pvcs = JSON.parse(await k(['get', 'pvc', '-n', ns, '-o', 'json'])) as {
+        await apply(ns(), postgres('pg', 2));
+        await waitStatefulSetReady(ns(), 'pg', { replicas: 2 });
+        const pvcs = JSON.parse(await k(['get', 'pvc', '-n', ns(), '-o', 'json'])) as {
           items: { metadata: { name: string }; status: { phase: string }; spec: { volumeName: string } }[];
         };
         expect(pvcs.items.map((p) => [p.metadata.name, p.status.phase]).sort()).toEqual([
@@ -134,12 +79,12 @@ describe('local cluster', () => {
           expect(await k(['get', 'pv', p.spec.volumeName, '-o', 'jsonpath={.spec.csi.driver}'])).toBe('pgbackup.csi.local');
         }
         for (const pod of ['pg-0', 'pg-1']) {
-          expect(await jsonpath(ns, `pod/${pod}`, '{.status.conditions[?(@.type=="Ready")].status}')).toBe('True');
+          expect(await jsonpath(ns(), `pod/${pod}`, '{.status.conditions[?(@.type=="Ready")].status}')).toBe('True');
         }
         // Two distinct real servers, each on its own volume.
         const ids = [
-          await psql(ns, 'pg-0', 'select system_identifier from pg_control_system()'),
-          await psql(ns, 'pg-1', 'select system_identifier from pg_control_system()'),
+          await psql(ns(), 'pg-0', 'select system_identifier from pg_control_system()'),
+          await psql(ns(), 'pg-1', 'select system_identifier from pg_control_system()'),
         ];
         expect(ids[0]).toMatch(/^\d+$/);
         expect(ids[0]).not.toBe(ids[1]);
@@ -150,33 +95,20 @@ describe('local cluster', () => {
     it(
       'runs commands with kubectl exec and returns their exit code',
       async () => {
-        await waitStatefulSetReady(ns, 'pg', 2, 3 * MIN);
-        const ok = await kubectl(['exec', '-n', ns, 'pg-0', '--', 'psql', '-U', 'postgres', '-tAc', 'select 1']);
+        await waitStatefulSetReady(ns(), 'pg', { replicas: 2 });
+        const ok = await execPsql(ns(), 'pg-0', ['-tAc', 'select 1']);
         expect(ok).toMatchObject({ code: 0 });
         expect(ok.stdout.trim()).toBe('1');
-        const failed = await kubectl(['exec', '-n', ns, 'pg-0', '--', 'sh', '-c', 'exit 3']);
+        const failed = await kubectl(['exec', '-n', ns(), 'pg-0', '--', 'sh', '-c', 'exit 3']);
         expect(failed.code).toBe(3);
         // stdin reaches the command and its end ends it (psql < file.sql)
-        const piped = await kubectl(['exec', '-i', '-n', ns, 'pg-0', '--', 'psql', '-U', 'postgres', '-tA'], {
+        const piped = await execPsql(ns(), 'pg-0', ['-tA'], {
           input: 'select 40 + 2;\n',
           timeoutMs: 30_000,
         });
         expect(piped).toMatchObject({ code: 0 });
         expect(piped.stdout.trim()).toBe('42');
-        const sqlError = await kubectl([
-          'exec',
-          '-n',
-          ns,
-          'pg-0',
-          '--',
-          'psql',
-          '-U',
-          'postgres',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-c',
-          'select * from no_such_table',
-        ]);
+        const sqlError = await execPsql(ns(), 'pg-0', ['-v', 'ON_ERROR_STOP=1', '-c', 'select * from no_such_table']);
         expect(sqlError.code).not.toBe(0);
         expect(sqlError.stderr).toContain('no_such_table');
       },
@@ -185,20 +117,14 @@ describe('local cluster', () => {
   });
 
   describe('kubectl port-forward', () => {
-    let ns = '';
-    beforeAll(async () => {
-      ns = await createNamespace('t-pf');
-    }, MIN);
-    afterAll(async () => {
-      if (ns) await deleteNamespace(ns);
-    }, 3 * MIN);
+    const ns = namespaceFor('t-pf');
 
     it(
       'reaches the PostgreSQL server of a pod over TCP',
       async () => {
-        await apply(ns, postgresStatefulSet('pg', 1));
-        await waitStatefulSetReady(ns, 'pg', 1, 3 * MIN);
-        const pf = kubectlBackground(['port-forward', '-n', ns, 'pod/pg-0', ':5432']);
+        await apply(ns(), postgres('pg'));
+        await waitStatefulSetReady(ns(), 'pg');
+        const pf = kubectlBackground(['port-forward', '-n', ns(), 'pod/pg-0', ':5432']);
         try {
           let out = '';
           pf.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -222,31 +148,17 @@ describe('local cluster', () => {
   });
 
   describe('a VolumeSnapshot of a volume being written to', () => {
-    let ns = '';
-    beforeAll(async () => {
-      ns = await createNamespace('t-snap');
-    }, MIN);
-    afterAll(async () => {
-      if (ns) await deleteNamespace(ns, 3 * MIN);
-    }, 4 * MIN);
+    const ns = namespaceFor('t-snap', 3 * MIN);
 
     it(
       'becomes readyToUse and restores to a prefix-consistent copy',
       async () => {
-        await apply(ns, postgresStatefulSet('pg', 1));
-        await waitStatefulSetReady(ns, 'pg', 1, 3 * MIN);
-        await psql(ns, 'pg-0', 'create table t (id serial primary key, at timestamptz not null default clock_timestamp())');
+        await apply(ns(), postgres('pg'));
+        await waitStatefulSetReady(ns(), 'pg');
+        await psql(ns(), 'pg-0', 'create table t (id serial primary key, at timestamptz not null default clock_timestamp())');
 
         // One writer, one row per transaction: the committed rows are always exactly ids 1..n.
-        const writer = kubectlBackground([
-          'exec',
-          '-n',
-          ns,
-          'pg-0',
-          '--',
-          'psql',
-          '-U',
-          'postgres',
+        const writer = execPsqlBackground(ns(), 'pg-0', [
           '-v',
           'ON_ERROR_STOP=1',
           '-c',
@@ -257,12 +169,12 @@ describe('local cluster', () => {
         writer.stderr?.on('data', (d: Buffer) => (writerErr += d.toString()));
         try {
           await eventually('rows being written', MIN, async () =>
-            Number(await psql(ns, 'pg-0', 'select count(*) from t')) >= 200 ? true : undefined,
+            Number(await psql(ns(), 'pg-0', 'select count(*) from t')) >= 200 ? true : undefined,
           );
-          const before = Number(await psql(ns, 'pg-0', 'select count(*) from t'));
+          const before = Number(await psql(ns(), 'pg-0', 'select count(*) from t'));
 
           await apply(
-            ns,
+            ns(),
             `
 apiVersion: snapshot.storage.k8s.io/v1
 kind: VolumeSnapshot
@@ -275,14 +187,14 @@ spec:
           await eventually(
             'VolumeSnapshot cut readyToUse',
             2 * MIN,
-            async () => ((await jsonpath(ns, 'volumesnapshot/cut', '{.status.readyToUse}')) === 'true' ? true : undefined),
-            () => describeObj(ns, 'volumesnapshot/cut'),
+            async () => ((await jsonpath(ns(), 'volumesnapshot/cut', '{.status.readyToUse}')) === 'true' ? true : undefined),
+            () => describeObj(ns(), 'volumesnapshot/cut'),
           );
-          const after = Number(await psql(ns, 'pg-0', 'select count(*) from t'));
+          const after = Number(await psql(ns(), 'pg-0', 'select count(*) from t'));
           expect(after).toBeGreaterThan(before); // the writer ran through the snapshot
 
           // Cut by the real snapshot-controller and csi-snapshotter: a bound content with a handle from our driver.
-          const contentName = await jsonpath(ns, 'volumesnapshot/cut', '{.status.boundVolumeSnapshotContentName}');
+          const contentName = await jsonpath(ns(), 'volumesnapshot/cut', '{.status.boundVolumeSnapshotContentName}');
           const content = JSON.parse(await k(['get', 'volumesnapshotcontent', contentName, '-o', 'json'])) as {
             spec: { driver: string };
             status: { snapshotHandle?: string; readyToUse?: boolean; restoreSize?: number };
@@ -293,7 +205,7 @@ spec:
 
           // Restore into a new StatefulSet whose claim comes from the snapshot.
           await apply(
-            ns,
+            ns(),
             `
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -308,36 +220,28 @@ spec:
           await eventually(
             'restored PVC Bound',
             2 * MIN,
-            async () => ((await jsonpath(ns, 'pvc/data-restored-0', '{.status.phase}')) === 'Bound' ? true : undefined),
-            () => describeObj(ns, 'pvc/data-restored-0'),
+            async () => ((await jsonpath(ns(), 'pvc/data-restored-0', '{.status.phase}')) === 'Bound' ? true : undefined),
+            () => describeObj(ns(), 'pvc/data-restored-0'),
           );
-          await apply(ns, postgresStatefulSet('restored', 1));
-          await waitStatefulSetReady(ns, 'restored', 1, 3 * MIN);
+          await apply(ns(), postgres('restored'));
+          await waitStatefulSetReady(ns(), 'restored');
 
           // Crash recovery of a point-in-time image: every row committed before the snapshot was requested is there,
           // nothing that was not yet written is, and the ids have no gaps (no torn copy).
-          const [count, min, max] = (await psql(ns, 'restored-0', 'select count(*), coalesce(min(id),0), coalesce(max(id),0) from t'))
+          const [count, min, max] = (await psql(ns(), 'restored-0', 'select count(*), coalesce(min(id),0), coalesce(max(id),0) from t'))
             .split('|')
             .map(Number);
           expect(count).toBeGreaterThanOrEqual(before);
           expect(count).toBeLessThanOrEqual(after);
           expect(min).toBe(1);
           expect(max).toBe(count);
-          await psql(ns, 'restored-0', 'create extension if not exists amcheck');
-          expect(await psql(ns, 'restored-0', "select bt_index_check('t_pkey'::regclass, true)")).toBe('');
+          await psql(ns(), 'restored-0', 'create extension if not exists amcheck');
+          expect(await psql(ns(), 'restored-0', "select bt_index_check('t_pkey'::regclass, true)")).toBe('');
           // The source keeps running independently of the copy.
-          expect(Number(await psql(ns, 'pg-0', 'select count(*) from t'))).toBeGreaterThanOrEqual(after);
+          expect(Number(await psql(ns(), 'pg-0', 'select count(*) from t'))).toBeGreaterThanOrEqual(after);
         } finally {
           writer.kill();
-          await kubectl([
-            'exec',
-            '-n',
-            ns,
-            'pg-0',
-            '--',
-            'psql',
-            '-U',
-            'postgres',
+          await execPsql(ns(), 'pg-0', [
             '-tAc',
             "select pg_cancel_backend(pid) from pg_stat_activity where query like 'do $$%' and pid <> pg_backend_pid()",
           ]);
@@ -349,13 +253,7 @@ spec:
   });
 
   describe('a Job of the CLI image', () => {
-    let ns = '';
-    beforeAll(async () => {
-      ns = await createNamespace('t-rbac');
-    }, MIN);
-    afterAll(async () => {
-      if (ns) await deleteNamespace(ns);
-    }, 3 * MIN);
+    const ns = namespaceFor('t-rbac');
 
     const job = (name: string, args: string[]) => `
 apiVersion: batch/v1
@@ -380,18 +278,18 @@ spec:
         `Job ${name} finished`,
         2 * MIN,
         async () => {
-          const s = JSON.parse(await k(['get', 'job', name, '-n', ns, '-o', 'json'])) as {
+          const s = JSON.parse(await k(['get', 'job', name, '-n', ns(), '-o', 'json'])) as {
             status: { succeeded?: number; failed?: number };
           };
           if (s.status.succeeded) return 'succeeded';
           if (s.status.failed) return 'failed';
           return undefined;
         },
-        async () => (await kubectl(['get', 'pods', '-n', ns, '-o', 'yaml'])).stdout,
+        async () => (await kubectl(['get', 'pods', '-n', ns(), '-o', 'yaml'])).stdout,
       );
     }
     async function podOutcome(name: string) {
-      const pods = JSON.parse(await k(['get', 'pods', '-n', ns, '-l', `job-name=${name}`, '-o', 'json'])) as {
+      const pods = JSON.parse(await k(['get', 'pods', '-n', ns(), '-l', `job-name=${name}`, '-o', 'json'])) as {
         items: {
           metadata: { name: string };
           status: { containerStatuses?: { state: { terminated?: { exitCode: number; message?: string } } }[] };
@@ -400,7 +298,7 @@ spec:
       const pod = pods.items[0];
       if (!pod) throw new Error(`no pod for job ${name}`);
       const terminated = pod.status.containerStatuses?.[0]?.state.terminated;
-      const logs = await kubectl(['logs', '-n', ns, pod.metadata.name]);
+      const logs = await kubectl(['logs', '-n', ns(), pod.metadata.name]);
       return { exitCode: terminated?.exitCode, text: `${terminated?.message ?? ''}\n${logs.stdout}` };
     }
 
@@ -408,7 +306,7 @@ spec:
       'runs as its ServiceAccount and gets 403 for a verb its Role lacks',
       async () => {
         await apply(
-          ns,
+          ns(),
           `
 apiVersion: v1
 kind: ServiceAccount
@@ -430,16 +328,16 @@ subjects: [{kind: ServiceAccount, name: cli}]
 `,
         );
         // Control: what the Role allows works, so a failure below is RBAC, not plumbing.
-        await apply(ns, job('allowed', ['get', 'pods']));
+        await apply(ns(), job('allowed', ['get', 'pods']));
         expect(await finished('allowed')).toBe('succeeded');
         expect((await podOutcome('allowed')).exitCode).toBe(0);
 
-        await apply(ns, job('denied', ['get', 'secrets']));
+        await apply(ns(), job('denied', ['get', 'secrets']));
         expect(await finished('denied')).toBe('failed');
         const denied = await podOutcome('denied');
         expect(denied.exitCode).toBeGreaterThan(0);
         expect(denied.text).toMatch(/forbidden/i);
-        expect(denied.text).toContain(`system:serviceaccount:${ns}:cli`);
+        expect(denied.text).toContain(`system:serviceaccount:${ns()}:cli`);
       },
       5 * MIN,
     );

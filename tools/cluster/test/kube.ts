@@ -1,13 +1,18 @@
-// Small helpers to drive the local cluster with the kubectl built for it (.tools/bin/kubectl).
+// The test-support module of every integration test: drive the local cluster with the kubectl built for it
+// (.tools/bin/kubectl), poll, check the cluster is up, a namespace per describe block.
+// PostgreSQL StatefulSets (manifest, readiness, SQL through kubectl exec) are in ./postgres.ts.
+import { afterAll, beforeAll } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
 export const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
+export const MIN = 60_000;
 
 export interface Result {
   code: number;
@@ -18,7 +23,9 @@ export interface Result {
 export interface RunOptions {
   input?: string;
   timeoutMs?: number;
-  env?: Record<string, string>;
+  /** Added to process.env and KUBECONFIG. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 /** Runs a program; never throws on a non-zero exit (the code is in the result). */
@@ -27,7 +34,7 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, env: { ...process.env, KUBECONFIG, ...opts.env } },
+      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20, cwd: opts.cwd, env: { ...process.env, KUBECONFIG, ...opts.env } },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
           reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${err.message}\n${stderr}`));
@@ -38,6 +45,13 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
+}
+
+/** Runs a program that must succeed (exit 0); returns stdout, throws with the output otherwise. */
+export async function ok(file: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const r = await run(file, args, opts);
+  if (r.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
 }
 
 /** kubectl against the local cluster; never throws on a non-zero exit. */
@@ -114,4 +128,66 @@ export async function jsonpath(ns: string, resource: string, expr: string): Prom
 export async function describe(ns: string, what: string): Promise<string> {
   const r = await kubectl(['describe', '-n', ns, what]);
   return r.stdout + r.stderr;
+}
+
+let status: Promise<Result> | undefined;
+/** `bash tools/cluster/status.sh`, run once per test file. */
+export function clusterStatus(): Promise<Result> {
+  status ??= run('bash', [path.join(ROOT, 'tools/cluster/status.sh')], { timeoutMs: 30_000 });
+  return status;
+}
+
+/**
+ * Fails fast (instead of after minutes of polling) when the local cluster, or a part of it such as the CSI
+ * chain, is not up. The check runs once per test file: every later call fails at once with the same message.
+ */
+export async function requireClusterUp(): Promise<void> {
+  if (!existsSync(KUBECONFIG)) throw new Error(`no ${KUBECONFIG}: start the local cluster with \`npm run cluster:up\``);
+  const s = await clusterStatus();
+  if (s.code !== 0) throw new Error(`the local cluster is not up: run \`npm run cluster:up\`\n${s.stdout}${s.stderr}`);
+}
+
+/** Starts the local cluster when it is down (fast when built: a warm start is well under a minute). */
+export async function ensureClusterUp(): Promise<void> {
+  if (!clusterBinariesBuilt()) throw new Error('cluster binaries are not built: run `npm run cluster:build`');
+  if ((await clusterStatus()).code === 0) return;
+  const up = await run('bash', [path.join(ROOT, 'tools/cluster/up.sh')], { timeoutMs: 4 * MIN, input: '' });
+  if (up.code !== 0) throw new Error(`cluster is down and up.sh failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+  status = Promise.resolve(up);
+}
+
+/**
+ * A namespace of its own for the enclosing describe block: created (`<prefix>-<random>`) in beforeAll,
+ * deleted in afterAll. Returns its name (empty until beforeAll ran).
+ */
+export function namespaceFor(prefix: string, deleteTimeoutMs = 2 * MIN): () => string {
+  let ns = '';
+  beforeAll(async () => {
+    ns = await createNamespace(prefix);
+  }, MIN);
+  afterAll(async () => {
+    if (ns) await deleteNamespace(ns, deleteTimeoutMs);
+  }, deleteTimeoutMs + MIN);
+  return () => ns;
+}
+
+/** A kubeconfig file (in a fresh temporary folder) that acts as ServiceAccount `sa` of `ns`, with a token from `kubectl create token`. */
+export async function serviceAccountKubeconfig(ns: string, sa: string, opts: { duration?: string } = {}): Promise<string> {
+  const token = (await k(['create', 'token', sa, '-n', ns, ...(opts.duration ? ['--duration', opts.duration] : [])])).trim();
+  const view = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+    clusters: { cluster: Record<string, string> }[];
+  };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'pgbackup-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'local', cluster: view.clusters[0]!.cluster }],
+      users: [{ name: sa, user: { token } }],
+      contexts: [{ name: sa, context: { cluster: 'local', user: sa, namespace: ns } }],
+      'current-context': sa,
+    }),
+  );
+  return file;
 }

@@ -1,0 +1,131 @@
+// PostgreSQL StatefulSets on the local cluster, for the integration tests: the manifest, waiting until
+// ready, SQL through `kubectl exec`, the host port kwok forwards 5432 to.
+import { MIN, describe, eventually, jsonpath, kubectl } from './kube.js';
+
+export interface PostgresOptions {
+  /** 1 by default. */
+  replicas?: number;
+  /** Size of each claim, 1Gi by default. */
+  storage?: string;
+  /** pg_wal on a second claim `wal` (POSTGRES_INITDB_WALDIR): a multi-volume StatefulSet. */
+  walVolume?: boolean;
+  /** A headless Service of the same name in front of it. */
+  service?: boolean;
+  /** POSTGRES_PASSWORD, `test` by default. */
+  password?: string;
+  /** Arguments of the server, e.g. ['-c', 'max_wal_size=64MB']. */
+  args?: string[];
+  /** Declares containerPort 5432. */
+  containerPort?: boolean;
+  /** The pods' terminationGracePeriodSeconds (namespace deletion waits about that long for them). */
+  terminationGracePeriodSeconds?: number;
+  /** Labels of the StatefulSet itself. */
+  labels?: Record<string, string>;
+}
+
+const flow = (o: Record<string, string>) =>
+  `{${Object.entries(o)
+    .map(([key, v]) => `${key}: ${v}`)
+    .join(', ')}}`;
+
+function claim(name: string, storage: string): string {
+  return `
+  - metadata: {name: ${name}}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: pgbackup-local
+      resources: {requests: {storage: ${storage}}}`;
+}
+
+/** A PostgreSQL 15 StatefulSet `name` (pods `name-0`…, claims `data-name-0`…) on the pgbackup-local storage class. */
+export function postgresStatefulSet(name: string, opts: PostgresOptions = {}): string {
+  const storage = opts.storage ?? '1Gi';
+  const service = `
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  clusterIP: None
+  selector: {app: ${name}}
+  ports: [{name: postgres, port: 5432}]
+---`;
+  const lines = (cond: boolean | undefined, text: string) => (cond ? text : '');
+  return `${lines(opts.service, service)}
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: ${flow({ name, ...(opts.labels && { labels: flow(opts.labels) }) })}
+spec:
+  serviceName: ${name}
+  replicas: ${opts.replicas ?? 1}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:${lines(
+      opts.terminationGracePeriodSeconds !== undefined,
+      `
+      terminationGracePeriodSeconds: ${opts.terminationGracePeriodSeconds}`,
+    )}
+      containers:
+      - name: postgres
+        image: postgres:15${lines(
+          opts.args !== undefined,
+          `
+        args: ${JSON.stringify(opts.args)}`,
+        )}
+        env:
+        - {name: POSTGRES_PASSWORD, value: ${opts.password ?? 'test'}}
+        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}${lines(
+          opts.walVolume,
+          `
+        - {name: POSTGRES_INITDB_WALDIR, value: /var/lib/postgresql/wal/pg_wal}`,
+        )}${lines(
+          opts.containerPort,
+          `
+        ports: [{name: postgres, containerPort: 5432}]`,
+        )}
+        readinessProbe:
+          exec: {command: [pg_isready, -U, postgres]}
+        volumeMounts:
+        - {name: data, mountPath: /var/lib/postgresql/data}${lines(
+          opts.walVolume,
+          `
+        - {name: wal, mountPath: /var/lib/postgresql/wal}`,
+        )}
+  volumeClaimTemplates:${claim('data', storage)}${lines(opts.walVolume, claim('wal', storage))}
+`;
+}
+
+/** Waits until the StatefulSet has `replicas` ready replicas (1 by default); the failure shows its pods and claims. */
+export async function waitStatefulSetReady(ns: string, name: string, opts: { replicas?: number; timeoutMs?: number } = {}): Promise<void> {
+  const replicas = opts.replicas ?? 1;
+  await eventually(
+    `StatefulSet ${ns}/${name}: ${replicas} ready replicas`,
+    opts.timeoutMs ?? 3 * MIN,
+    async () => ((await jsonpath(ns, `statefulset/${name}`, '{.status.readyReplicas}')) === String(replicas) ? true : undefined),
+    async () => (await kubectl(['get', 'pods,pvc,events', '-n', ns, '-o', 'wide'])).stdout + (await describe(ns, `pod/${name}-0`)),
+  );
+}
+
+/** SQL in a pod through `kubectl exec` (the pod's PGHOST/PGPORT/PGUSER): rows of tab-separated fields. */
+export async function podSql(ns: string, pod: string, sql: string): Promise<string[][]> {
+  const r = await kubectl(
+    ['exec', '-n', ns, pod, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', 'postgres', '-c', sql],
+    {
+      timeoutMs: 2 * MIN,
+    },
+  );
+  if (r.code !== 0) throw new Error(`psql in ${ns}/${pod} exited ${r.code}: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+}
+
+/** The host port kwok forwards the pod's 5432 to. */
+export async function hostPort(ns: string, pod: string): Promise<string> {
+  return eventually(
+    `PortForward of ${ns}/${pod}`,
+    MIN,
+    async () => (await jsonpath(ns, `portforward/${pod}`, '{.spec.forwards[0].target.port}')) || undefined,
+  );
+}
