@@ -44,7 +44,7 @@ describe('assertSchedule', () => {
     );
   });
 
-  it.each(['every day', '0 2 * *', 'foo bar baz qux quux', '61 * * * *', '0 25 * * *', '* * * * 8', '@reboot', ''])(
+  it.each(['every day', '0 2 * *', 'foo bar baz qux quux', '61 * * * *', '0 25 * * *', '* * * * 8', '@reboot', '', 'valueOf', 'constructor'])(
     'rejects %p',
     (cron) => {
       expect(invalidError(() => assertSchedule({ cron })).message).toMatch(/^invalid schedule/);

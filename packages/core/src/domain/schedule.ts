@@ -21,7 +21,8 @@ const MACROS: Record<string, string> = {
 
 function expression(schedule: Schedule, currentDate: Date) {
   const text = schedule.cron.trim();
-  const fields = MACROS[text] ?? text;
+  // Own keys only: "valueOf" is not a macro.
+  const fields = Object.hasOwn(MACROS, text) ? MACROS[text]! : text;
   if (fields.split(/\s+/).length !== 5)
     throw invalid(
       `invalid schedule "${schedule.cron}": a CronJob schedule has 5 fields (minute hour day-of-month month day-of-week)`,
