@@ -192,10 +192,8 @@ ${platforms
     uri: ${baseUrl}/${archive}
     sha256: "${sha256}"
     files:
-    - from: bin/kubectl-pgbackup
-      to: .
-    - from: bin/kubectl_complete-pgbackup
-      to: .
+    - from: bin
+      to: bin
     - from: lib
       to: lib
     - from: package.json
@@ -204,7 +202,8 @@ ${platforms
       to: .
     - from: LICENSE
       to: .
-    bin: kubectl-pgbackup
+    # The sh launcher finds lib/ beside its own bin/ folder.
+    bin: bin/kubectl-pgbackup
 `,
   )
   .join('')}`;
