@@ -232,12 +232,17 @@ export interface ObjectRef {
   name: string;
 }
 
+export interface ExistingObject extends ObjectRef {
+  restoredFrom?: string;
+}
+
 /** Writes workloads (restore, verify): StatefulSets and PersistentVolumeClaims. */
 export interface WorkloadWriter {
   /** The StatefulSet as stored (apiVersion, kind, metadata, spec, status). @throws NotFound */
   readStatefulSet(namespace: string, name: string): Promise<KubernetesObject>;
   /** Which of `refs` exist now. */
-  existing(refs: ObjectRef[]): Promise<ObjectRef[]>;
+  /** The refs that exist, each with the backup it was restored from (label `pgbackup.io/restored-from`), if any. */
+  existing(refs: ObjectRef[]): Promise<ExistingObject[]>;
   /** Creates the object; Conflict when it exists. */
   create(object: KubernetesObject): Promise<void>;
   /** Deletes the object (absent is fine); with `wait`, returns once it is gone (finalizers done). */

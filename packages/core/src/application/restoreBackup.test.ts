@@ -89,6 +89,22 @@ describe('restoreBackup', () => {
     ]);
   });
 
+  it('with replace never deletes objects that no earlier restore created', async () => {
+    const deps = world();
+    await deps.workloadWriter.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-orders-0', namespace: 'db', labels: { app: 'orders' } },
+      spec: {},
+    });
+    deps.journal.length = 0;
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'orders', replace: true })).rejects.toMatchObject({
+      code: 'Conflict',
+      message: '--replace only replaces objects an earlier restore created, and these were not: persistentvolumeclaim/data-orders-0',
+    });
+    expect(deps.journal.filter((j) => j.startsWith('workloads.delete'))).toEqual([]);
+  });
+
   it('deletes what it created when a later create fails', async () => {
     const deps = world();
     deps.workloadWriter.failCreateOf = 'StatefulSet';

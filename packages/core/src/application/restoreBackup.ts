@@ -81,6 +81,13 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
         `the restore target exists: ${existing.map(refText).join(', ')}`,
         'choose another --to, or pass --replace to delete them first (their data is lost)',
       );
+    // --replace only replaces an earlier restore: anyone else's volumes are never deleted here.
+    const foreign = existing.filter((r) => !r.restoredFrom);
+    if (foreign.length > 0)
+      throw conflict(
+        `--replace only replaces objects an earlier restore created, and these were not: ${foreign.map(refText).join(', ')}`,
+        'choose another --to; if you really mean to drop that data, back it up and delete it yourself first',
+      );
     // The StatefulSet goes first, so its pod releases the volumes before they are deleted.
     plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet')];
   }

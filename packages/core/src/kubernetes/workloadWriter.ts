@@ -1,6 +1,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim, type V1StatefulSet } from '@kubernetes/client-node';
 import { isPgBackupError, timeout } from '../errors.js';
-import type { KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
+import type { ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
+import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
 
 const POLL_MS = 500;
@@ -21,9 +22,14 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     return JSON.parse(JSON.stringify({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' })) as KubernetesObject;
   }
 
-  async existing(refs: ObjectRef[]): Promise<ObjectRef[]> {
-    const found = await Promise.all(refs.map(async (ref) => ((await this.read(ref)) ? ref : undefined)));
-    return found.filter((r): r is ObjectRef => r !== undefined);
+  async existing(refs: ObjectRef[]): Promise<ExistingObject[]> {
+    const found = await Promise.all(
+      refs.map(async (ref): Promise<ExistingObject[]> => {
+        const labels = await this.read(ref);
+        return labels ? [{ ...ref, restoredFrom: labels[RESTORED_FROM] }] : [];
+      }),
+    );
+    return found.flat();
   }
 
   async create(object: KubernetesObject): Promise<void> {
@@ -100,16 +106,20 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     return parts.join('; ') || 'no pod yet';
   }
 
-  private async read(ref: ObjectRef): Promise<boolean> {
+  /** The object's labels, or undefined when it does not exist. */
+  private async read(ref: ObjectRef): Promise<Record<string, string> | undefined> {
     const { namespace, name } = ref;
     try {
       const doing = `getting ${ref.kind} ${namespace}/${name}`;
-      if (ref.kind === 'StatefulSet') await call(doing, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
-      else if (ref.kind === 'PersistentVolumeClaim') await call(doing, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }));
-      else await call(doing, () => this.core.readNamespacedService({ namespace, name }));
-      return true;
+      const object =
+        ref.kind === 'StatefulSet'
+          ? await call(doing, () => this.apps.readNamespacedStatefulSet({ namespace, name }))
+          : ref.kind === 'PersistentVolumeClaim'
+            ? await call(doing, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }))
+            : await call(doing, () => this.core.readNamespacedService({ namespace, name }));
+      return object.metadata?.labels ?? {};
     } catch (e) {
-      if (isPgBackupError(e, 'NotFound')) return false;
+      if (isPgBackupError(e, 'NotFound')) return undefined;
       throw e;
     }
   }

@@ -6,6 +6,7 @@ import type { Deps } from '../application/deps.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
+import { RESTORED_FROM } from '../domain/restore.js';
 import type {
   ApiSupport,
   BackupLock,
@@ -20,6 +21,7 @@ import type {
   SnapshotQuery,
   SnapshotStore,
   KubernetesObject,
+  ExistingObject,
   ObjectRef,
   StatefulSetInfo,
   WorkloadReader,
@@ -451,8 +453,11 @@ export class FakeWorkloadWriter implements WorkloadWriter {
     return o;
   }
 
-  async existing(refs: ObjectRef[]): Promise<ObjectRef[]> {
-    return refs.filter((r) => this.objects.has(refKey(r)));
+  async existing(refs: ObjectRef[]): Promise<ExistingObject[]> {
+    return refs.flatMap((r) => {
+      const o = this.objects.get(refKey(r));
+      return o ? [{ ...r, restoredFrom: (o.metadata.labels as Record<string, string> | undefined)?.[RESTORED_FROM] }] : [];
+    });
   }
 
   async create(object: KubernetesObject): Promise<void> {

@@ -16,7 +16,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
   static override flags = {
     to: Flags.string({ required: true, description: 'name of the new StatefulSet' }),
     'target-namespace': Flags.string({ description: 'namespace of the new StatefulSet (default: the backup\'s)' }),
-    replace: Flags.boolean({ default: false, description: 'delete target objects that already exist first (their data is lost)' }),
+    replace: Flags.boolean({ default: false, description: 'replace the objects of an earlier restore to that name (labelled pgbackup.io/restored-from); never anything else' }),
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace: do not ask for confirmation' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
