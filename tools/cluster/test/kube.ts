@@ -112,6 +112,12 @@ export async function deleteNamespace(ns: string, timeoutMs = 120_000): Promise<
     timeoutMs: timeoutMs + 10_000,
   });
   if (r.code !== 0 && !/NotFound/.test(r.stderr)) {
+    // snapshot-controller v8.6 can leave its source-protection finalizer on a PVC whose snapshots are
+    // all gone; once nothing is left in the namespace to protect, drop it and wait once more.
+    const pvcs = (await kubectl(['get', 'pvc', '-n', ns, '-o', 'name'])).stdout.split('\n').filter(Boolean);
+    for (const pvc of pvcs) await kubectl(['patch', '-n', ns, pvc, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    const again = await kubectl(['wait', '--for=delete', `namespace/${ns}`, '--timeout=60s'], { timeoutMs: 70_000 });
+    if (again.code === 0 || /NotFound/.test(again.stderr)) return;
     const left = await kubectl(['get', 'all,pvc,volumesnapshot', '-n', ns, '-o', 'wide']);
     throw new Error(`namespace ${ns} not deleted: ${r.stderr}\n${left.stdout}${left.stderr}`);
   }
