@@ -331,7 +331,8 @@ export function createRouter(options: RouterOptions): Router {
       cluster: c.name,
       namespace,
       backup: id,
-      to: body.to,
+      to: body.to ?? '',
+      inPlace: body.inPlace,
       replace: body.replace,
       dryRun: body.dryRun,
       ...meta,
@@ -340,6 +341,7 @@ export function createRouter(options: RouterOptions): Router {
       namespace,
       id,
       to: body.to,
+      inPlace: body.inPlace,
       targetNamespace: body.targetNamespace,
       replace: body.replace,
       dryRun: body.dryRun,
@@ -359,6 +361,7 @@ export function createRouter(options: RouterOptions): Router {
         delete: plan.delete,
         create: plan.create,
         notes: plan.notes,
+        ...(result.preRestoreBackup ? { preRestoreBackup: result.preRestoreBackup } : {}),
       });
   };
 

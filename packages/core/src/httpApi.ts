@@ -34,9 +34,13 @@ export const CreateEntityBackupBodySchema = z.strictObject({
   pin: z.boolean().default(false),
 });
 
-/** `POST /backup/:id/restore`: restore into a new StatefulSet next to the source. */
+/** `POST /backup/:id/restore`: restore into a new StatefulSet next to the source (`to`), or into the source itself (`inPlace`). */
 export const RestoreBackupBodySchema = z.strictObject({
-  to: StatefulSetName.describe('Name of the new StatefulSet'),
+  to: StatefulSetName.optional().describe('Name of the new StatefulSet (exactly one of to and inPlace)'),
+  inPlace: z
+    .boolean()
+    .default(false)
+    .describe('Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready'),
   targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's; others are not supported yet)"),
   replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
   dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
@@ -59,6 +63,7 @@ export const RestoreResultSchema = z.object({
   delete: z.array(z.object({ kind: z.string(), namespace: z.string(), name: z.string() })),
   create: z.array(z.record(z.string(), z.unknown())).describe('The objects, as sent to the API server'),
   notes: z.array(z.string()),
+  preRestoreBackup: z.string().optional().describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
 });
 export type RestoreResultResource = z.infer<typeof RestoreResultSchema>;
 

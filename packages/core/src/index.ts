@@ -17,5 +17,6 @@ export * from './application/doctor.js';
 export * from './application/complete.js';
 export * from './application/findBackup.js';
 export * from './application/restoreBackup.js';
+export * from './application/restoreInPlace.js';
 export * from './application/verifyBackup.js';
 export * from './domain/restore.js';

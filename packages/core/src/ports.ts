@@ -236,11 +236,20 @@ export interface ExistingObject extends ObjectRef {
   restoredFrom?: string;
 }
 
+/** A PersistentVolumeClaim as stored, with the volume bound to it (what an in-place restore swaps). */
+export interface ClaimBinding {
+  /** The claim as stored (apiVersion, kind, metadata, spec, status). */
+  claim: KubernetesObject;
+  /** The bound PersistentVolume, if any. */
+  volume?: string;
+  /** That volume's persistentVolumeReclaimPolicy. */
+  reclaimPolicy?: string;
+}
+
 /** Writes workloads (restore, verify): StatefulSets and PersistentVolumeClaims. */
 export interface WorkloadWriter {
   /** The StatefulSet as stored (apiVersion, kind, metadata, spec, status). @throws NotFound */
   readStatefulSet(namespace: string, name: string): Promise<KubernetesObject>;
-  /** Which of `refs` exist now. */
   /** The refs that exist, each with the backup it was restored from (label `pgbackup.io/restored-from`), if any. */
   existing(refs: ObjectRef[]): Promise<ExistingObject[]>;
   /** Creates the object; Conflict when it exists. */
@@ -252,4 +261,14 @@ export interface WorkloadWriter {
    * it saw (e.g. a PVC Pending with the provisioner's event) or the signal's reason.
    */
   waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void>;
+  /** The claim and its bound volume, or undefined when the claim does not exist. */
+  readClaim(namespace: string, name: string): Promise<ClaimBinding | undefined>;
+  /** Sets spec.replicas and returns the previous count; scaling to 0 returns once the pods are gone. */
+  scale(namespace: string, statefulSet: string, replicas: number, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Merges annotations into the StatefulSet (a null value removes the key). */
+  annotateStatefulSet(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  /** Sets a PersistentVolume's reclaim policy and merges annotations into it (a null value removes the key). */
+  setReclaimPolicy(volume: string, policy: string, annotations?: Record<string, string | null>): Promise<void>;
+  /** Clears a Released volume's claimRef, so a new claim that names it (spec.volumeName) binds it again. */
+  releaseVolume(volume: string): Promise<void>;
 }

@@ -115,7 +115,7 @@ describe('restoreBackup', () => {
   it.each([
     ['an in-progress backup', aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false }), 'r', /is in_progress: only a completed backup can be restored/],
     ['a failed backup', aBackupSnapshot({ id: ID, phase: 'failed', recordedError: 'boom' }), 'r', /is failed \(boom\)/],
-    ['the source itself as target', aBackupSnapshot({ id: ID }), 'pg', /in-place restore is not supported yet/],
+    ['the source itself as target', aBackupSnapshot({ id: ID }), 'pg', /is the backed-up StatefulSet itself/],
     ['a name too long for a StatefulSet', aBackupSnapshot({ id: ID }), 'x'.repeat(53), /too long/],
   ])('refuses %s', async (_, snapshot, to, message) => {
     const deps = world(snapshot);

@@ -1,17 +1,21 @@
 import type { Backup } from '../domain/backup.js';
 import { assertName } from '../domain/names.js';
 import { type RestorePlan, planRefs, planRestore } from '../domain/restore.js';
-import { conflict, invalid, isPgBackupError, notFound, timeout } from '../errors.js';
+import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
 import type { ObjectRef } from '../ports.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
+import { assertRestorable, planInPlace, restoreInPlace } from './restoreInPlace.js';
+import { waitForPostgres } from './waitForPostgres.js';
 
 export interface RestoreOptions {
   /** Namespace of the backup; undefined = whichever namespace holds it. */
   namespace?: string;
   id: string;
-  /** Name of the new StatefulSet. */
-  to: string;
+  /** Name of the new StatefulSet (not with `inPlace`). */
+  to?: string;
+  /** Restore into the backed-up StatefulSet itself, after a pre-restore backup (see restoreInPlace). */
+  inPlace?: boolean;
   /** Namespace of the new StatefulSet (default: the backup's). */
   targetNamespace?: string;
   /** Only plan: check and return what would be created and deleted. */
@@ -30,9 +34,13 @@ export interface RestoreOptions {
 
 export type RestoreProgress =
   | { stage: 'planned'; plan: RestorePlan }
+  | { stage: 'pre-restore-backup'; id: string }
+  | { stage: 'scaled'; replicas: number }
   | { stage: 'deleted'; ref: ObjectRef }
   | { stage: 'created'; ref: ObjectRef }
-  | { stage: 'ready'; seconds: number };
+  | { stage: 'ready'; seconds: number }
+  /** An in-place restore failed and put the old volumes back (failures: what could not be put back). */
+  | { stage: 'put-back'; failures: string[] };
 
 export interface RestoreResult {
   backup: Backup;
@@ -44,36 +52,37 @@ export interface RestoreResult {
   restoreSeconds?: number;
   /** The restored pod, once ready. */
   pod?: string;
+  /** In place: the backup of the data before the restore (restoring it in place undoes the restore). */
+  preRestoreBackup?: string;
 }
 
 const DEFAULT_READY_TIMEOUT = 600;
 
 /** Checks and plans a restore, without changing anything. */
 export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: RestorePlan }> {
-  assertName('StatefulSet', options.to);
-  if (options.to.length > 52)
-    throw invalid(`StatefulSet name "${options.to}" is too long for a restore target (${options.to.length} > 52)`, 'the controller-revision-hash label of its pods must stay within 63 characters');
+  if (options.to !== undefined) assertName('StatefulSet', options.to);
   if (options.targetNamespace !== undefined) assertName('namespace', options.targetNamespace);
+  if (options.inPlace) return planInPlace(deps, options);
+  const to = options.to;
+  if (to === undefined) throw invalid('say where to restore: --to NAME (a new StatefulSet) or --in-place (the backed-up one, undoable)');
+  if (to.length > 52)
+    throw invalid(`StatefulSet name "${to}" is too long for a restore target (${to.length} > 52)`, 'the controller-revision-hash label of its pods must stay within 63 characters');
   const backup = await findBackup(deps, options.id, options.namespace);
-  if (backup.status !== 'completed')
-    throw invalid(
-      `backup ${backup.id} is ${backup.status}${backup.error ? ` (${backup.error})` : ''}: only a completed backup can be restored`,
-      backup.status === 'in_progress' ? `wait for it: kubectl pgbackup status ${backup.id} -n ${backup.namespace} --watch` : 'restore another backup: kubectl pgbackup list ' + backup.statefulSet,
-    );
+  assertRestorable(backup);
   const targetNamespace = options.targetNamespace ?? backup.namespace;
   if (targetNamespace !== backup.namespace)
     throw invalid(`restoring into another namespace (${targetNamespace}) is not supported yet`, `restore into namespace ${backup.namespace} with --to NAME`);
-  if (options.to === backup.statefulSet)
+  if (to === backup.statefulSet)
     throw invalid(
-      `--to ${options.to} is the backed-up StatefulSet itself: an in-place restore is not supported yet`,
-      `restore into a new StatefulSet (e.g. --to ${backup.statefulSet}-restored), check it, then point your clients at it`,
+      `--to ${to} is the backed-up StatefulSet itself`,
+      `to replace its data, restore with --in-place (a pre-restore backup is taken first); or restore next to it, e.g. --to ${backup.statefulSet}-restored`,
     );
   const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
     if (isPgBackupError(e, 'NotFound'))
       throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists`, 'a restore clones its spec: re-create it (e.g. from your manifests), then restore');
     throw e;
   });
-  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: options.to, labels: options.labels });
+  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels });
   const existing = await deps.workloadWriter.existing(planRefs(plan));
   if (existing.length > 0) {
     if (!options.replace)
@@ -100,7 +109,8 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
  * source. Refuses when the target exists unless `replace`. If creating fails part-way, what was
  * created is deleted again. With `wait`, returns once PostgreSQL answers in the restored pod.
  */
-export async function restoreBackup(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter' | 'database'>, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreBackup(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
+  if (options.inPlace) return restoreInPlace(deps, options);
   const { backup, plan } = await planBackupRestore(deps, options);
   options.onProgress?.({ stage: 'planned', plan });
   if (options.dryRun) return { backup, plan, dryRun: true, ready: false };
@@ -127,33 +137,10 @@ export async function restoreBackup(deps: Pick<Deps, 'snapshots' | 'clock' | 'wo
   const { namespace, statefulSet } = plan.target;
   await writer.waitReady(namespace, statefulSet, 1, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
   const pod = `${statefulSet}-0`;
-  await waitForPostgres(deps, namespace, pod, options);
+  await waitForPostgres(deps, namespace, pod, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
   options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
   return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod };
-}
-
-/** Readiness says pg_isready; this says a query runs and recovery is over. */
-async function waitForPostgres(deps: Pick<Deps, 'database'>, namespace: string, pod: string, options: RestoreOptions): Promise<void> {
-  const deadline = Date.now() + (options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    options.signal?.throwIfAborted();
-    try {
-      const session = await deps.database.open(namespace, pod);
-      try {
-        const [row] = await session.query('SELECT pg_is_in_recovery()::text');
-        if (row?.[0] === 'false') return;
-        last = new Error('still in recovery');
-      } finally {
-        await session.close().catch(() => undefined);
-      }
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw timeout(`PostgreSQL in ${namespace}/${pod} did not accept queries: ${(last as Error)?.message ?? 'no answer'}`);
 }
 
 /** Deletes restored objects (StatefulSet first), waiting until they are gone; best effort, returns what failed. */

@@ -1,7 +1,7 @@
 import { Annotations, GROUP } from '../contract.js';
 import { invalid } from '../errors.js';
 import { parseQuantity } from '../kubernetes/quantity.js';
-import type { KubernetesObject, ObjectRef } from '../ports.js';
+import type { ClaimBinding, KubernetesObject, ObjectRef } from '../ports.js';
 import type { Backup } from './backup.js';
 
 /** Label on what a restore creates: the backup it came from. */
@@ -79,38 +79,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
 
   const sts = cloneStatefulSet(source, sourceName, target, ns, extraLabels, backup.id, notes);
   const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
-  const pvcs: KubernetesObject[] = backup.snapshots.map((snapshot) => {
-    const templateName = snapshotTemplate(backup, snapshot);
-    if (!templateName)
-      throw invalid(`cannot tell which volumeClaimTemplate PVC ${snapshot.pvc} of backup ${backup.id} came from`, 'only volumes of volumeClaimTemplates can be restored');
-    const template = templates.get(templateName);
-    if (!template)
-      throw invalid(
-        `StatefulSet ${sourceName} has no volumeClaimTemplate "${templateName}" (the backup has a snapshot of ${snapshot.pvc})`,
-        'the StatefulSet changed since the backup: restore with a StatefulSet that has that template',
-      );
-    const requested = template.spec?.resources?.requests?.storage;
-    const requestedBytes = requested ? parseQuantity(String(requested)) : 0;
-    const size = snapshot.restoreSize !== undefined && snapshot.restoreSize > requestedBytes ? String(snapshot.restoreSize) : (requested ?? String(snapshot.restoreSize ?? ''));
-    if (!size) throw invalid(`snapshot ${snapshot.name} has no restoreSize and template ${templateName} no storage request`);
-    return {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: {
-        name: claimName(templateName, target, 0),
-        namespace: ns,
-        labels: { ...(template.metadata?.labels ?? {}), ...podLabels, ...extraLabels },
-        annotations: { [`${GROUP}/snapshot`]: snapshot.name },
-      },
-      spec: {
-        accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
-        ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
-        ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
-        resources: { requests: { storage: size } },
-        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot.name },
-      },
-    };
-  });
+  const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels });
   const restoredTemplates = new Set(backup.snapshots.map((s) => snapshotTemplate(backup, s)));
   const missing = [...templates.keys()].filter((t) => !restoredTemplates.has(t));
   if (missing.length > 0)
@@ -123,6 +92,115 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
     delete: [],
     create: [...pvcs, sts],
     notes,
+  };
+}
+
+/**
+ * One PVC per snapshot, named so that ordinal 0 of `target` adopts it and sized to at least the
+ * snapshot's restoreSize, with the snapshot as dataSource.
+ */
+function claimsFromSnapshots(backup: Backup, source: StatefulSetObject, target: string, ns: string, labels: Record<string, string>): KubernetesObject[] {
+  const templates = new Map((source.spec?.volumeClaimTemplates ?? []).map((t) => [t.metadata?.name ?? '', t]));
+  return backup.snapshots.map((snapshot) => {
+    const templateName = snapshotTemplate(backup, snapshot);
+    if (!templateName)
+      throw invalid(`cannot tell which volumeClaimTemplate PVC ${snapshot.pvc} of backup ${backup.id} came from`, 'only volumes of volumeClaimTemplates can be restored');
+    const template = templates.get(templateName);
+    if (!template)
+      throw invalid(
+        `StatefulSet ${source.metadata.name} has no volumeClaimTemplate "${templateName}" (the backup has a snapshot of ${snapshot.pvc})`,
+        'the StatefulSet changed since the backup: restore with a StatefulSet that has that template',
+      );
+    const requested = template.spec?.resources?.requests?.storage;
+    const requestedBytes = requested ? parseQuantity(String(requested)) : 0;
+    const size = snapshot.restoreSize !== undefined && snapshot.restoreSize > requestedBytes ? String(snapshot.restoreSize) : (requested ?? String(snapshot.restoreSize ?? ''));
+    if (!size) throw invalid(`snapshot ${snapshot.name} has no restoreSize and template ${templateName} no storage request`);
+    return {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: claimName(templateName, target, 0),
+        namespace: ns,
+        labels: { ...(template.metadata?.labels ?? {}), ...labels },
+        annotations: { [`${GROUP}/snapshot`]: snapshot.name },
+      },
+      spec: {
+        accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
+        ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
+        ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
+        resources: { requests: { storage: size } },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot.name },
+      },
+    };
+  });
+}
+
+/** What an in-place restore does beyond creating claims: it runs between two scalings of the source. */
+export interface InPlaceSteps {
+  /** Replicas of the StatefulSet now, and after the restore. */
+  replicas: number;
+  restoreReplicas: number;
+  /** Claims replaced: their volumes are kept (reclaim policy Retain) until the restored database is ready. */
+  replaced: { claim: string; volume?: string; reclaimPolicy?: string }[];
+}
+
+export interface InPlaceRestorePlan extends RestorePlan {
+  inPlace: InPlaceSteps;
+}
+
+export interface InPlacePlanInput {
+  backup: Backup;
+  source: KubernetesObject;
+  /** The claims the restored ones replace, as they are now (absent ones are simply created). */
+  current: ClaimBinding[];
+}
+
+/**
+ * Decides an in-place restore: the source StatefulSet keeps its name and spec; each claim of ordinal 0
+ * that the backup has a snapshot of is replaced by a claim from that snapshot with the same name. The
+ * old volumes are kept (Retain) until the restored database answers, so a failure can put them back.
+ * Pure: no I/O.
+ */
+export function planInPlaceRestore(input: InPlacePlanInput): InPlaceRestorePlan {
+  const { backup } = input;
+  const source = structuredClone(input.source) as unknown as StatefulSetObject;
+  const name = source.metadata.name;
+  const podLabels = source.spec?.selector?.matchLabels ?? {};
+  const claims = claimsFromSnapshots(backup, source, name, backup.namespace, { ...podLabels, [RESTORED_FROM]: backup.id });
+  const current = new Map(input.current.map((c) => [c.claim.metadata.name, c]));
+  const replicas = source.spec?.replicas ?? 1;
+  const notes = [`a pre-restore backup of ${name} is taken first: restoring it in place undoes this restore`];
+  if (replicas > 1)
+    notes.push(`${name} has ${replicas} replicas; it comes back with 1 (the restored primary): re-create the standbys' volumes from it, then scale up`);
+  const delete_: ObjectRef[] = [];
+  const replaced: InPlaceSteps['replaced'] = [];
+  for (const claim of claims) {
+    const now = current.get(claim.metadata.name);
+    if (!now) continue;
+    delete_.push({ kind: 'PersistentVolumeClaim', namespace: backup.namespace, name: claim.metadata.name });
+    replaced.push({ claim: claim.metadata.name, volume: now.volume, reclaimPolicy: now.reclaimPolicy });
+  }
+  return {
+    backupId: backup.id,
+    source: { namespace: backup.namespace, statefulSet: name },
+    target: { namespace: backup.namespace, statefulSet: name },
+    delete: delete_,
+    create: claims,
+    notes,
+    inPlace: { replicas, restoreReplicas: 1, replaced },
+  };
+}
+
+/** A claim that binds `volume` again: the old claim's name, labels and spec, without what binding wrote. */
+export function rebindClaim(claim: KubernetesObject, volume: string): KubernetesObject {
+  const { metadata, spec } = claim as unknown as { metadata: ClaimTemplate['metadata'] & { namespace?: string }; spec: Json };
+  const annotations = Object.fromEntries(Object.entries(metadata?.annotations ?? {}).filter(([k]) => !k.startsWith('pv.kubernetes.io/') && !k.startsWith('volume.')));
+  const { dataSource: _ds, dataSourceRef: _dsr, ...rest } = spec as Json & { dataSource?: unknown; dataSourceRef?: unknown };
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: metadata?.name ?? '', namespace: metadata?.namespace, labels: metadata?.labels ?? {}, annotations },
+    spec: { ...rest, volumeName: volume },
   };
 }
 

@@ -1,10 +1,13 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
 import { isPgBackupError, timeout } from '../errors.js';
-import type { ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
+import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
 
 const POLL_MS = 500;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Plain JSON of a client-node model (its field names are the API's; Dates become strings). */
+const plain = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 
 /** StatefulSets and PVCs for restores: create, delete (and wait until gone), wait for readiness. */
 export class KubernetesWorkloadWriter implements WorkloadWriter {
@@ -18,8 +21,7 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
 
   async readStatefulSet(namespace: string, name: string): Promise<KubernetesObject> {
     const sts = await call(`getting StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
-    // Plain JSON (the model's field names are the API's; Dates become strings), ready to clone.
-    return JSON.parse(JSON.stringify({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' })) as KubernetesObject;
+    return plain({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' }) as unknown as KubernetesObject;
   }
 
   async existing(refs: ObjectRef[]): Promise<ExistingObject[]> {
@@ -66,13 +68,8 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       if (Date.now() > deadline) throw timeout(`${ref.kind} ${namespace}/${name} was not gone 300s after its deletion`, `check its finalizers: kubectl get ${ref.kind.toLowerCase()} ${name} -n ${namespace} -o yaml`);
       await sleep(POLL_MS, options.signal);
     }
-    if (ref.kind === 'StatefulSet') {
-      // Foreground deletion may finish before pod-level finalization: wait for the pods too.
-      while ((await call(`listing pods of ${name}`, () => this.core.listNamespacedPod({ namespace }))).items.some((p) => isPodOf(p.metadata?.name ?? '', name))) {
-        if (Date.now() > deadline) throw timeout(`pods of StatefulSet ${namespace}/${name} were not gone 300s after its deletion`);
-        await sleep(POLL_MS, options.signal);
-      }
-    }
+    // Foreground deletion may finish before pod-level finalization: wait for the pods too.
+    if (ref.kind === 'StatefulSet') await this.waitPodsGone(namespace, name, deadline, options.signal);
   }
 
   async waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void> {
@@ -85,6 +82,52 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       if (ready.length >= replicas) return;
       if (Date.now() > deadline) throw timeout(`StatefulSet ${namespace}/${statefulSet} was not ready within ${options.timeoutSeconds}s: ${await this.explain(namespace, statefulSet)}`, `kubectl describe statefulset,pod,pvc -n ${namespace}`);
       await sleep(POLL_MS, options.signal);
+    }
+  }
+
+  async readClaim(namespace: string, name: string): Promise<ClaimBinding | undefined> {
+    let claim: V1PersistentVolumeClaim;
+    try {
+      claim = await call(`getting PersistentVolumeClaim ${namespace}/${name}`, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }));
+    } catch (e) {
+      if (isPgBackupError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+    const volume = claim.spec?.volumeName || undefined;
+    const pv = volume ? await call(`getting PersistentVolume ${volume}`, () => this.core.readPersistentVolume({ name: volume })) : undefined;
+    return {
+      claim: plain({ ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' }) as unknown as KubernetesObject,
+      volume,
+      reclaimPolicy: pv?.spec?.persistentVolumeReclaimPolicy,
+    };
+  }
+
+  async scale(namespace: string, statefulSet: string, replicas: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+    const what = `scaling StatefulSet ${namespace}/${statefulSet} to ${replicas}`;
+    const before = await call(what, () => this.apps.readNamespacedStatefulSet({ namespace, name: statefulSet }));
+    await call(what, () => this.apps.patchNamespacedStatefulSet({ namespace, name: statefulSet, body: { spec: { replicas } } }, mergePatch));
+    if (replicas === 0) await this.waitPodsGone(namespace, statefulSet, Date.now() + 300_000, options.signal);
+    return before.spec?.replicas ?? 1;
+  }
+
+  async annotateStatefulSet(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    await call(`annotating StatefulSet ${namespace}/${name}`, () => this.apps.patchNamespacedStatefulSet({ namespace, name, body: { metadata: { annotations } } }, mergePatch));
+  }
+
+  async setReclaimPolicy(volume: string, policy: string, annotations: Record<string, string | null> = {}): Promise<void> {
+    await call(`setting the reclaim policy of PersistentVolume ${volume} to ${policy}`, () =>
+      this.core.patchPersistentVolume({ name: volume, body: { metadata: { annotations }, spec: { persistentVolumeReclaimPolicy: policy } } }, mergePatch),
+    );
+  }
+
+  async releaseVolume(volume: string): Promise<void> {
+    await call(`releasing PersistentVolume ${volume}`, () => this.core.patchPersistentVolume({ name: volume, body: { spec: { claimRef: null } } }, mergePatch));
+  }
+
+  private async waitPodsGone(namespace: string, statefulSet: string, deadline: number, signal?: AbortSignal): Promise<void> {
+    while ((await call(`listing pods of ${statefulSet}`, () => this.core.listNamespacedPod({ namespace }))).items.some((p) => isPodOf(p.metadata?.name ?? '', statefulSet))) {
+      if (Date.now() > deadline) throw timeout(`pods of StatefulSet ${namespace}/${statefulSet} were not gone within 300s`, `kubectl get pods -n ${namespace}`);
+      await sleep(POLL_MS, signal);
     }
   }
 

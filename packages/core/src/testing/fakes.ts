@@ -8,6 +8,7 @@ import { conflict, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import type {
+  ClaimBinding,
   ApiSupport,
   BackupLock,
   Clock,
@@ -428,9 +429,12 @@ export class FakeWorkloadWriter implements WorkloadWriter {
   readonly objects = new Map<string, KubernetesObject>();
   readonly journal: Journal;
   /** Make an operation reject with this error (until removed). */
-  readonly failures: Partial<Record<'read' | 'create' | 'delete' | 'waitReady', Error>> = {};
+  readonly failures: Partial<Record<'read' | 'create' | 'delete' | 'waitReady' | 'scale', Error>> = {};
   /** Fail `create` of this kind (after the ones before it succeeded). */
   failCreateOf?: string;
+  /** PersistentVolumes: bound claim (`ns/name`, none once released) and what they hold (snapshot name or seeded content). */
+  readonly volumes = new Map<string, { reclaimPolicy: string; claim?: string; content: string; annotations: Record<string, string> }>();
+  private volumeCount = 0;
 
   constructor(journal: Journal = []) {
     this.journal = journal;
@@ -464,13 +468,18 @@ export class FakeWorkloadWriter implements WorkloadWriter {
     if (this.failures.create || this.failCreateOf === object.kind) throw this.failures.create ?? unavailable(`injected failure creating ${object.kind}`);
     const ref = { kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name };
     if (this.objects.has(refKey(ref))) throw conflict(`${object.kind} ${ref.namespace}/${ref.name} already exists`);
-    this.objects.set(refKey(ref), clone(object));
+    const stored = clone(object);
+    if (object.kind === 'PersistentVolumeClaim') this.bind(stored);
+    this.objects.set(refKey(ref), stored);
     this.journal.push(`workloads.create ${object.kind} ${ref.namespace}/${ref.name}`);
   }
 
   async delete(ref: ObjectRef): Promise<void> {
     if (this.failures.delete) throw this.failures.delete;
+    const volume = ref.kind === 'PersistentVolumeClaim' ? (this.objects.get(refKey(ref))?.spec as { volumeName?: string } | undefined)?.volumeName : undefined;
     if (this.objects.delete(refKey(ref))) this.journal.push(`workloads.delete ${ref.kind} ${ref.namespace}/${ref.name}`);
+    // As the PV controller does: a released volume is deleted unless its policy is Retain.
+    if (volume && this.volumes.get(volume)?.reclaimPolicy !== 'Retain') this.volumes.delete(volume);
   }
 
   async waitReady(namespace: string, statefulSet: string): Promise<void> {
@@ -478,7 +487,66 @@ export class FakeWorkloadWriter implements WorkloadWriter {
     if (!this.objects.has(refKey({ kind: 'StatefulSet', namespace, name: statefulSet }))) throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
     this.journal.push(`workloads.ready ${namespace}/${statefulSet}`);
   }
+
+  async readClaim(namespace: string, name: string): Promise<ClaimBinding | undefined> {
+    const claim = this.get('PersistentVolumeClaim', namespace, name);
+    if (!claim) return undefined;
+    const volume = (claim.spec as { volumeName?: string } | undefined)?.volumeName;
+    return { claim, volume, reclaimPolicy: volume ? this.volumes.get(volume)?.reclaimPolicy : undefined };
+  }
+
+  async scale(namespace: string, statefulSet: string, replicas: number): Promise<number> {
+    if (this.failures.scale) throw this.failures.scale;
+    const sts = this.objects.get(refKey({ kind: 'StatefulSet', namespace, name: statefulSet }));
+    if (!sts) throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
+    const spec = (sts.spec ?? {}) as { replicas?: number };
+    const before = spec.replicas ?? 1;
+    sts.spec = { ...spec, replicas };
+    this.journal.push(`workloads.scale ${namespace}/${statefulSet} ${replicas}`);
+    return before;
+  }
+
+  async annotateStatefulSet(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+    const sts = this.objects.get(refKey({ kind: 'StatefulSet', namespace, name }));
+    if (!sts) throw notFound(`StatefulSet ${namespace}/${name} not found`);
+    sts.metadata.annotations = mergeAnnotations(sts.metadata.annotations as Record<string, string> | undefined, annotations);
+  }
+
+  async setReclaimPolicy(volume: string, policy: string, annotations: Record<string, string | null> = {}): Promise<void> {
+    const pv = this.volumes.get(volume);
+    if (!pv) throw notFound(`PersistentVolume ${volume} not found`);
+    pv.reclaimPolicy = policy;
+    pv.annotations = mergeAnnotations(pv.annotations, annotations);
+    this.journal.push(`workloads.reclaim ${volume} ${policy}`);
+  }
+
+  async releaseVolume(volume: string): Promise<void> {
+    const pv = this.volumes.get(volume);
+    if (!pv) throw notFound(`PersistentVolume ${volume} not found`);
+    pv.claim = undefined;
+  }
+
+  /** Binds a claim to a volume (a new one unless the claim names one, which must be free). */
+  private bind(claim: KubernetesObject): void {
+    const spec = (claim.spec ??= {}) as { volumeName?: string; dataSource?: { name: string } };
+    const key = `${claim.metadata.namespace}/${claim.metadata.name}`;
+    if (spec.volumeName) {
+      const pv = this.volumes.get(spec.volumeName);
+      if (!pv || pv.claim) throw conflict(`PersistentVolume ${spec.volumeName} is not available`);
+      pv.claim = key;
+      return;
+    }
+    spec.volumeName = `pv-${++this.volumeCount}`;
+    this.volumes.set(spec.volumeName, { reclaimPolicy: 'Delete', claim: key, content: spec.dataSource?.name ?? 'empty', annotations: {} });
+  }
 }
+
+const mergeAnnotations = (current: Record<string, string> | undefined, patch: Record<string, string | null>): Record<string, string> => {
+  const merged: Record<string, string> = { ...(current ?? {}) };
+  for (const [k, v] of Object.entries(patch)) if (v === null) delete merged[k];
+  else merged[k] = v;
+  return merged;
+};
 
 /** Every port faked, wired to one clock and one journal. */
 export interface FakeDeps extends Deps {

@@ -4,21 +4,23 @@ import { BaseCommand, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
-  static override summary = 'Restore a backup into a new StatefulSet (PVCs from its VolumeSnapshots + a StatefulSet cloned from the source)';
+  static override summary = 'Restore a backup into a new StatefulSet (--to), or into the backed-up one (--in-place, undoable)';
   static override description =
-    'Creates one PersistentVolumeClaim per snapshot, named <template>-<to>-0 so the new StatefulSet adopts it, then a StatefulSet cloned from the backed-up one (1 replica; labels that carry the source name renamed, so its Services leave the restored pod alone). Refuses when the target exists unless --replace.';
+    'With --to: creates one PersistentVolumeClaim per snapshot, named <template>-<to>-0 so the new StatefulSet adopts it, then a StatefulSet cloned from the backed-up one (1 replica; labels that carry the source name renamed, so its Services leave the restored pod alone). Refuses when the target exists unless --replace.\n\nWith --in-place: takes a pinned pre-restore backup, scales the StatefulSet to 0, replaces its claims by claims from the snapshots (the old volumes kept with reclaim policy Retain), scales it back and waits for PostgreSQL. If the restored database does not come up, the old volumes are put back. To undo a finished in-place restore, restore the pre-restore backup in place.';
   static override examples = [
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db',
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --wait',
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --dry-run -o yaml',
+    '<%= config.bin %> restore pg-20261125020000-x7k2 --in-place -n db --yes',
   ];
   static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
   static override flags = {
-    to: Flags.string({ required: true, description: 'name of the new StatefulSet' }),
+    to: Flags.string({ description: 'name of the new StatefulSet', exactlyOne: ['to', 'in-place'] }),
+    'in-place': Flags.boolean({ description: 'restore into the backed-up StatefulSet itself, after a pre-restore backup (undo: restore that backup in place)', exactlyOne: ['to', 'in-place'] }),
     'target-namespace': Flags.string({ description: 'namespace of the new StatefulSet (default: the backup\'s)' }),
     replace: Flags.boolean({ default: false, description: 'replace the objects of an earlier restore to that name (labelled pgbackup.io/restored-from); never anything else' }),
-    yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace: do not ask for confirmation' }),
-    wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod' }),
+    yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
+    wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
     'dry-run': Flags.boolean({ default: false, description: 'print the objects it would create and delete' }),
   };
@@ -32,15 +34,20 @@ export default class Restore extends BaseCommand<typeof Restore> {
       namespace: this.flags.namespace === undefined ? undefined : namespace,
       id: this.args.id,
       to: this.flags.to,
+      inPlace: this.flags['in-place'] ?? false,
       targetNamespace: this.flags['target-namespace'],
       replace: this.flags.replace,
       wait: this.flags.wait,
       timeoutSeconds,
     };
     if (this.flags['dry-run']) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
-    if (this.flags.replace && !this.flags.yes) {
+    if ((this.flags.replace || options.inPlace) && !this.flags.yes) {
       const { plan } = await core.planBackupRestore(deps, options);
-      if (plan.delete.length > 0) await this.confirm(`Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`);
+      if (options.inPlace)
+        await this.confirm(
+          `Replace the data of statefulset/${plan.target.statefulSet} in namespace ${plan.target.namespace} with backup ${plan.backupId}? It is stopped meanwhile; a pre-restore backup is taken first.`,
+        );
+      else if (plan.delete.length > 0) await this.confirm(`Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`);
     }
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
@@ -59,8 +66,14 @@ export default class Restore extends BaseCommand<typeof Restore> {
       case 'planned':
         for (const note of p.plan.notes) this.note(`note: ${note}`);
         return;
+      case 'pre-restore-backup':
+        return this.note(`  pre-restore backup ${p.id} completed`);
+      case 'scaled':
+        return this.note(`  scaled to ${p.replicas}`);
+      case 'put-back':
+        return this.note(p.failures.length === 0 ? '  restore failed: the old volumes are back in place' : `  restore failed, and putting the old volumes back failed: ${p.failures.join('; ')}`);
       case 'deleted':
-        return this.note(`  deleted ${p.ref.kind.toLowerCase()}/${p.ref.name}`);
+        return this.note(`  deleted ${p.ref.kind.toLowerCase()}/${p.ref.name}${this.flags['in-place'] ? ' (its volume kept until the restore is ready)' : ''}`);
       case 'created':
         return this.note(`  created ${p.ref.kind.toLowerCase()}/${p.ref.name}`);
       case 'ready':
@@ -79,6 +92,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       dryRun: result.dryRun,
       ready: result.ready,
       ...(result.restoreSeconds !== undefined ? { restoreSeconds: result.restoreSeconds } : {}),
+      ...(result.preRestoreBackup ? { preRestoreBackup: result.preRestoreBackup, undo: undoCommand(result) } : {}),
       delete: plan.delete,
       create: objects,
       notes: plan.notes,
@@ -91,6 +105,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ' (dry run)' : ''}`),
     ];
     if (result.ready) lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);
+    if (result.preRestoreBackup) lines.push(`the data from before is in backup ${result.preRestoreBackup} (pinned); to undo: ${undoCommand(result)}`);
     else if (!result.dryRun) lines.push(`follow it with: kubectl get statefulset ${plan.target.statefulSet} -n ${plan.target.namespace} -w`);
     this.out(lines.join('\n') + '\n');
   }
@@ -107,3 +122,5 @@ export default class Restore extends BaseCommand<typeof Restore> {
     }
   }
 }
+
+const undoCommand = (r: RestoreResult) => `kubectl pgbackup restore ${r.preRestoreBackup} -n ${r.plan.target.namespace} --in-place`;

@@ -1,0 +1,107 @@
+import { describe, expect, it } from '@jest/globals';
+import { Labels } from '../contract.js';
+import { PgBackupError, unavailable } from '../errors.js';
+import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
+import { listBackups } from './listBackups.js';
+import { restoreBackup } from './restoreBackup.js';
+import { IN_PLACE_RESTORE, KEPT_FOR } from './restoreInPlace.js';
+
+const ID = 'pg-20260601020000-abcd';
+const CLAIM = { kind: 'PersistentVolumeClaim', namespace: 'db', name: 'data-pg-0' } as const;
+
+/** StatefulSet pg (1 replica, primary pg-0) whose claim data-pg-0 is bound to volume pv-1 (content "live"), and one completed backup. */
+async function world(): Promise<FakeDeps> {
+  const deps = fakeDeps({ now: '2026-06-01T12:00:00Z', statefulSets: [aStatefulSet()], classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })], snapshots: [aBackupSnapshot({ id: ID })] });
+  deps.database.primary('db', 'pg-0');
+  deps.workloadWriter.put(aStatefulSetManifest());
+  await deps.workloadWriter.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'db', labels: { app: 'pg' } }, spec: { storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } } });
+  deps.workloadWriter.volumes.get('pv-1')!.content = 'live';
+  deps.journal.length = 0;
+  return deps;
+}
+
+const claimVolume = (deps: FakeDeps) => (deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.spec as { volumeName: string }).volumeName;
+const replicas = (deps: FakeDeps) => (deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.spec as { replicas: number }).replicas;
+
+describe('restore --in-place', () => {
+  it('takes a pinned pre-restore backup, swaps the claim for one from the snapshot, and gives the old volume back only once PostgreSQL answers', async () => {
+    const deps = await world();
+    const result = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, wait: true });
+
+    expect(result.ready).toBe(true);
+    const pre = (await listBackups(deps, { namespace: 'db' })).find((b) => b.type === 'pre-restore');
+    expect(pre).toMatchObject({ status: 'completed', pinned: true, statefulSet: 'pg' });
+    expect(result.preRestoreBackup).toBe(pre!.id);
+    // The claim keeps its name and now holds the snapshot's data.
+    const volume = claimVolume(deps);
+    expect(deps.workloadWriter.volumes.get(volume)?.content).toBe(`${ID}-data-pg-0`);
+    expect(deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.metadata.labels).toMatchObject({ app: 'pg', 'pgbackup.io/restored-from': ID });
+    // Order: backup first; the old volume is retained before its claim goes, and released to Delete only after readiness.
+    const steps = deps.journal.filter((j) => /workloads\.|snapshots\.create/.test(j));
+    expect(steps).toEqual([
+      expect.stringMatching(/^snapshots\.create db\/pg-.*-data-pg-0$/),
+      'workloads.scale db/pg 0',
+      'workloads.reclaim pv-1 Retain',
+      'workloads.delete PersistentVolumeClaim db/data-pg-0',
+      'workloads.create PersistentVolumeClaim db/data-pg-0',
+      'workloads.scale db/pg 1',
+      'workloads.ready db/pg',
+      'workloads.reclaim pv-1 Delete',
+    ]);
+    expect(deps.workloadWriter.volumes.get('pv-1')?.annotations[KEPT_FOR]).toBeUndefined();
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+  });
+
+  it('puts the old volume back when the restored database does not come up, and says where the data is', async () => {
+    const deps = await world();
+    deps.workloadWriter.failures.waitReady = unavailable('pod pg-0 CrashLoopBackOff');
+    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, wait: true }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(PgBackupError);
+    expect((e as Error).message).toMatch(/in-place restore of pg-20260601020000-abcd failed, and pg is back on its old volumes: pod pg-0 CrashLoopBackOff/);
+    expect(claimVolume(deps)).toBe('pv-1');
+    expect(deps.workloadWriter.volumes.get('pv-1')).toMatchObject({ content: 'live', reclaimPolicy: 'Delete', claim: 'db/data-pg-0' });
+    // The restored claim's volume is gone, the StatefulSet has its replicas back, no restore record is left.
+    expect([...deps.workloadWriter.volumes.keys()]).toEqual(['pv-1']);
+    expect(replicas(deps)).toBe(1);
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+  });
+
+  it('changes nothing when the pre-restore backup cannot be taken', async () => {
+    const deps = await world();
+    deps.database.set('db', 'pg-0', { openError: unavailable('pod pg-0 is not running') });
+    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(() => undefined, (err: unknown) => err as PgBackupError);
+    expect(e?.message).toMatch(/the pre-restore backup of pg failed, so nothing was changed: .*pod pg-0 is not running/);
+    expect(e?.hint).toMatch(/--to pg-restored/);
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
+    expect(claimVolume(deps)).toBe('pv-1');
+  });
+
+  it('plans without writing on --dry-run, naming the claim it replaces', async () => {
+    const deps = await world();
+    const { plan, dryRun } = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, dryRun: true });
+    expect(dryRun).toBe(true);
+    expect(plan.delete).toEqual([CLAIM]);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-0']);
+    expect(plan.notes.join(' ')).toMatch(/pre-restore backup/);
+    expect(deps.journal).toEqual([]);
+  });
+
+  it('refuses --to together with --in-place, and an unfinished earlier in-place restore', async () => {
+    const deps = await world();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toThrow(/--to other contradicts it/);
+    await deps.workloadWriter.annotateStatefulSet('db', 'pg', { [IN_PLACE_RESTORE]: '{"backup":"x"}' });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true })).rejects.toThrow(/did not finish/);
+  });
+
+  it('without --to or --in-place, asks for one of them', async () => {
+    const deps = await world();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID })).rejects.toThrow(/--to NAME .* or --in-place/);
+  });
+
+  it('a pre-restore backup carries its type label', async () => {
+    const deps = await world();
+    await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true });
+    const types = deps.snapshots.all().map((s) => s.labels[Labels.type]);
+    expect(types.sort()).toEqual(['manual', 'pre-restore']);
+  });
+});

@@ -1,0 +1,156 @@
+import { GROUP } from '../contract.js';
+import type { Backup } from '../domain/backup.js';
+import { type InPlaceRestorePlan, planInPlaceRestore, planRefs, rebindClaim } from '../domain/restore.js';
+import { PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
+import type { ClaimBinding, ObjectRef } from '../ports.js';
+import { createBackup } from './createBackup.js';
+import type { Deps } from './deps.js';
+import { findBackup } from './findBackup.js';
+import type { RestoreOptions, RestoreResult } from './restoreBackup.js';
+import { waitForBackup } from './waitForBackup.js';
+import { waitForPostgres } from './waitForPostgres.js';
+
+/** On the StatefulSet while an in-place restore runs: what to put back if it is interrupted. */
+export const IN_PLACE_RESTORE = `${GROUP}/in-place-restore`;
+/** On a volume kept by an in-place restore: the claim it belonged to, and its reclaim policy before. */
+export const KEPT_FOR = `${GROUP}/kept-for-claim`;
+export const KEPT_POLICY = `${GROUP}/kept-reclaim-policy`;
+
+const DEFAULT_TIMEOUT = 600;
+
+/** Checks and plans an in-place restore, without changing anything. */
+export async function planInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: InPlaceRestorePlan }> {
+  const backup = await findBackup(deps, options.id, options.namespace);
+  assertRestorable(backup);
+  if (options.targetNamespace !== undefined && options.targetNamespace !== backup.namespace)
+    throw invalid('--in-place restores into the backed-up StatefulSet itself: it cannot be combined with --target-namespace');
+  if (options.to !== undefined && options.to !== backup.statefulSet)
+    throw invalid(`--in-place restores into StatefulSet ${backup.statefulSet} itself: --to ${options.to} contradicts it`, 'omit --to, or drop --in-place to restore into a new StatefulSet');
+  const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
+    if (isPgBackupError(e, 'NotFound'))
+      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`, `restore into a new StatefulSet instead: --to ${backup.statefulSet}`);
+    throw e;
+  });
+  const inProgress = (source.metadata.annotations as Record<string, string> | undefined)?.[IN_PLACE_RESTORE];
+  if (inProgress)
+    throw invalid(
+      `an in-place restore of ${backup.statefulSet} did not finish (annotation ${IN_PLACE_RESTORE}: ${inProgress})`,
+      'kubectl pgbackup doctor shows what it left; the volumes it kept carry the annotation ' + KEPT_FOR,
+    );
+  // Ask for the claims the plan replaces, by name: planning twice keeps the names in one place.
+  const names = planRefs(planInPlaceRestore({ backup, source, current: [] })).map((r) => r.name);
+  const current = (await Promise.all(names.map((n) => deps.workloadWriter.readClaim(backup.namespace, n)))).filter((c): c is ClaimBinding => !!c);
+  return { backup, plan: planInPlaceRestore({ backup, source, current }) };
+}
+
+export function assertRestorable(backup: Backup): void {
+  if (backup.status !== 'completed')
+    throw invalid(
+      `backup ${backup.id} is ${backup.status}${backup.error ? ` (${backup.error})` : ''}: only a completed backup can be restored`,
+      backup.status === 'in_progress' ? `wait for it: kubectl pgbackup status ${backup.id} -n ${backup.namespace} --watch` : 'restore another backup: kubectl pgbackup list ' + backup.statefulSet,
+    );
+}
+
+/**
+ * Restores a backup into the StatefulSet it was taken from. First a pinned `pre-restore` backup of
+ * the current data (restoring it in place undoes this restore); then the StatefulSet is scaled to 0,
+ * each claim is replaced by one from the backup's snapshot (the old volume kept with reclaim policy
+ * Retain), and the StatefulSet is scaled back. Only once PostgreSQL answers are the old volumes given
+ * back to their reclaim policy; on any failure before that, the old claims are bound to them again.
+ */
+export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
+  const { backup, plan } = await planInPlace(deps, options);
+  options.onProgress?.({ stage: 'planned', plan });
+  if (options.dryRun) return { backup, plan, dryRun: true, ready: false };
+  const { namespace, statefulSet } = plan.target;
+  const writer = deps.workloadWriter;
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT;
+
+  const pre = await createBackup(deps, { namespace, statefulSet, type: 'pre-restore', pin: true, holder: 'kubectl-pgbackup restore --in-place', signal: options.signal }).catch((e: unknown) => {
+    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so nothing was changed`, `a database that cannot be backed up can still be restored next to it: --to ${statefulSet}-restored`);
+  });
+  const preDone = await waitForBackup(deps, namespace, pre.id, { timeoutSeconds, signal: options.signal });
+  if (preDone.status !== 'completed')
+    throw invalid(`the pre-restore backup ${pre.id} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}, so nothing was changed`);
+  options.onProgress?.({ stage: 'pre-restore-backup', id: pre.id });
+
+  const record = JSON.stringify({ backup: backup.id, preRestoreBackup: pre.id, replicas: plan.inPlace.replicas, claims: plan.inPlace.replaced });
+  await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: record });
+  const kept: { binding: ClaimBinding }[] = [];
+  const created: ObjectRef[] = [];
+  const started = Date.now();
+  try {
+    await writer.scale(namespace, statefulSet, 0, { signal: options.signal });
+    options.onProgress?.({ stage: 'scaled', replicas: 0 });
+    for (const ref of plan.delete) {
+      const binding = await writer.readClaim(ref.namespace, ref.name);
+      if (!binding) continue;
+      if (binding.volume) await writer.setReclaimPolicy(binding.volume, 'Retain', { [KEPT_FOR]: `${ref.namespace}/${ref.name}`, [KEPT_POLICY]: binding.reclaimPolicy ?? 'Delete' });
+      kept.push({ binding });
+      await writer.delete(ref, { wait: true, signal: options.signal });
+      options.onProgress?.({ stage: 'deleted', ref });
+    }
+    for (const object of plan.create) {
+      options.signal?.throwIfAborted();
+      await writer.create(object);
+      const ref = planRefs({ create: [object] })[0]!;
+      created.push(ref);
+      options.onProgress?.({ stage: 'created', ref });
+    }
+    await writer.scale(namespace, statefulSet, plan.inPlace.restoreReplicas);
+    options.onProgress?.({ stage: 'scaled', replicas: plan.inPlace.restoreReplicas });
+    await writer.waitReady(namespace, statefulSet, 1, { timeoutSeconds, signal: options.signal });
+    await waitForPostgres(deps, namespace, `${statefulSet}-0`, { timeoutSeconds, signal: options.signal });
+  } catch (e) {
+    const failures = await putBack(deps, plan, kept, created);
+    options.onProgress?.({ stage: 'put-back', failures });
+    if (options.signal?.aborted && failures.length === 0) throw e;
+    const where = `the data from before is in the pinned backup ${pre.id}`;
+    throw wrap(
+      e,
+      failures.length === 0
+        ? `in-place restore of ${backup.id} failed, and ${statefulSet} is back on its old volumes`
+        : `in-place restore of ${backup.id} failed, and putting the old volumes back failed too (${failures.join('; ')}); ${where}`,
+      failures.length === 0 ? undefined : `kubectl pgbackup restore ${pre.id} -n ${namespace} --in-place`,
+    );
+  }
+  const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
+  options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
+  // The restored database answers: the old volumes go back to their own reclaim policy.
+  for (const { binding } of kept)
+    if (binding.volume) await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', { [KEPT_FOR]: null, [KEPT_POLICY]: null });
+  await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null });
+  return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod: `${statefulSet}-0`, preRestoreBackup: pre.id };
+}
+
+/** Undoes the volume swap: restored claims deleted, the old claims bound to their kept volumes, the old replica count. */
+async function putBack(deps: Pick<Deps, 'workloadWriter'>, plan: InPlaceRestorePlan, kept: { binding: ClaimBinding }[], created: ObjectRef[]): Promise<string[]> {
+  const writer = deps.workloadWriter;
+  const { namespace, statefulSet } = plan.target;
+  const failures: string[] = [];
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      failures.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  await step(`scaling ${statefulSet} to 0`, () => writer.scale(namespace, statefulSet, 0));
+  for (const ref of created) await step(`deleting ${ref.name}`, () => writer.delete(ref, { wait: true }));
+  for (const { binding } of kept) {
+    const volume = binding.volume;
+    if (!volume) continue;
+    await step(`releasing ${volume}`, () => writer.releaseVolume(volume));
+    await step(`binding ${binding.claim.metadata.name} to ${volume}`, () => writer.create(rebindClaim(binding.claim, volume)));
+    await step(`resetting the reclaim policy of ${volume}`, () => writer.setReclaimPolicy(volume, binding.reclaimPolicy ?? 'Delete', { [KEPT_FOR]: null, [KEPT_POLICY]: null }));
+  }
+  await step(`scaling ${statefulSet} to ${plan.inPlace.replicas}`, () => writer.scale(namespace, statefulSet, plan.inPlace.replicas));
+  if (failures.length === 0) await step('clearing the restore record', () => writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null }));
+  return failures;
+}
+
+function wrap(e: unknown, message: string, hint?: string): PgBackupError {
+  const reason = e instanceof Error ? e.message : String(e);
+  const code = isPgBackupError(e) ? e.code : 'Unavailable';
+  return new PgBackupError(code, `${message}: ${reason}`, hint ?? (isPgBackupError(e) ? e.hint : undefined));
+}

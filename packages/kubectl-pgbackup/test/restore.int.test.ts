@@ -1,0 +1,96 @@
+// Restores that change what exists: in place (with its pre-restore backup and undo). Real
+// PostgreSQL, the real snapshot controller, the real PV controller re-binding kept volumes.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { KUBECONFIG, KUBECTL, MIN, ROOT, apply, createNamespace, deleteNamespace, eventually, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
+import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+
+const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
+const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
+const pgbackup = (args: string[], timeoutMs = 4 * MIN) => run(KUBECTL, ['pgbackup', ...args], { env: ENV, timeoutMs });
+
+/** What the database holds: the generations written, and a checksum of every row. */
+const contents = async (ns: string) => (await podSql(ns, 'pg-0', "SELECT string_agg(generation::text, ',' ORDER BY generation), md5(string_agg(payload, '' ORDER BY id)) FROM marks"))[0];
+
+describe('restore --in-place', () => {
+  let ns = '';
+
+  beforeAll(async () => {
+    await requireClusterUp();
+    ns = await createNamespace('inplace');
+    await apply(ns, postgresStatefulSet('pg', { service: true }));
+    await waitStatefulSetReady(ns, 'pg', { timeoutMs: 2 * MIN });
+  }, 4 * MIN);
+
+  afterAll(async () => {
+    if (ns) await deleteNamespace(ns, 3 * MIN);
+  }, 4 * MIN);
+
+  it(
+    'replaces the data with the backup after a pinned pre-restore backup, and restoring that backup in place undoes it',
+    async () => {
+      await podSql(ns, 'pg-0', "CREATE TABLE marks (id serial PRIMARY KEY, generation int, payload text); INSERT INTO marks (generation, payload) SELECT 1, md5(g::text) FROM generate_series(1, 5000) g");
+      const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '-o', 'json']);
+      expect(created).toMatchObject({ code: 0 });
+      const backup = (JSON.parse(created.stdout) as { id: string }).id;
+      const atBackup = await contents(ns);
+      // The mistake to recover from: more writes, then a dropped column's worth of damage.
+      await podSql(ns, 'pg-0', "INSERT INTO marks (generation, payload) SELECT 2, md5((-g)::text) FROM generate_series(1, 3000) g; UPDATE marks SET payload = 'lost' WHERE generation = 1 AND id % 2 = 0");
+      const beforeRestore = await contents(ns);
+      expect(beforeRestore).not.toEqual(atBackup);
+      const oldVolume = await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}']);
+
+      // Without --yes and without a terminal it asks, and changes nothing.
+      const unconfirmed = await pgbackup(['restore', backup, '-n', ns, '--in-place']);
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toMatch(/confirmation required/);
+
+      const restored = await pgbackup(['restore', backup, '-n', ns, '--in-place', '--yes', '-o', 'json']);
+      expect(restored).toMatchObject({ code: 0 });
+      const result = JSON.parse(restored.stdout) as { ready: boolean; preRestoreBackup: string; undo: string; restoreSeconds: number };
+      expect(result.ready).toBe(true);
+      expect(result.undo).toBe(`kubectl pgbackup restore ${result.preRestoreBackup} -n ${ns} --in-place`);
+      expect(await contents(ns)).toEqual(atBackup);
+      // Same claim name, a new volume; the old one given back to its policy (Delete) once the restore was ready.
+      expect(await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}'])).not.toBe(oldVolume);
+      await eventually(`old volume ${oldVolume} reclaimed`, 2 * MIN, async () => ((await k(['get', 'pv', '-o', 'name'])).includes(oldVolume) ? undefined : true));
+      const status = JSON.parse((await pgbackup(['status', result.preRestoreBackup, '-n', ns, '-o', 'json'])).stdout) as { type: string; pinned: boolean; status: string };
+      expect(status).toMatchObject({ type: 'pre-restore', pinned: true, status: 'completed' });
+      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas} {.metadata.annotations}'])).not.toMatch(/in-place-restore/);
+
+      // Undo: the pre-restore backup, restored in place, brings back exactly what was there before.
+      const undone = await pgbackup([...result.undo.split(' ').slice(2), '--yes', '-o', 'json']);
+      expect(undone).toMatchObject({ code: 0 });
+      expect(await contents(ns)).toEqual(beforeRestore);
+      // No session in backup mode, one replica as before.
+      expect(await podSql(ns, 'pg-0', "SELECT (pg_stat_file('backup_label', true)).size IS NULL")).toEqual([['t']]);
+      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+    },
+    12 * MIN,
+  );
+
+  it(
+    'dry run prints the swap without touching anything; --to the source itself is refused with the way to do it',
+    async () => {
+      const list = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as { items: { id: string; type: string }[] };
+      const backup = list.items.find((b) => b.type === 'manual')!.id;
+      const before = await contents(ns);
+      const dry = await pgbackup(['restore', backup, '-n', ns, '--in-place', '--dry-run', '-o', 'json']);
+      expect(dry).toMatchObject({ code: 0 });
+      const plan = JSON.parse(dry.stdout) as { delete: { name: string }[]; create: { metadata: { name: string } }[]; notes: string[] };
+      expect(plan.delete.map((d) => d.name)).toEqual(['data-pg-0']);
+      expect(plan.create.map((c) => c.metadata.name)).toEqual(['data-pg-0']);
+      expect(plan.notes.join(' ')).toMatch(/pre-restore backup/);
+      expect(await contents(ns)).toEqual(before);
+
+      const self = await pgbackup(['restore', backup, '-n', ns, '--to', 'pg']);
+      expect(self.code).toBe(2);
+      expect(self.stderr).toMatch(/is the backed-up StatefulSet itself/);
+      expect(self.stderr).toMatch(/--in-place/);
+      const neither = await pgbackup(['restore', backup, '-n', ns]);
+      expect(neither.code).toBe(2);
+      expect(neither.stderr).toMatch(/Exactly one of the following must be provided: --in-place, --to|--to|--in-place/);
+    },
+    5 * MIN,
+  );
+});
