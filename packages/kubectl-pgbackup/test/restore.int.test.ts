@@ -1,6 +1,7 @@
 // Restores that change what exists: in place (with its pre-restore backup and undo). Real
 // PostgreSQL, the real snapshot controller, the real PV controller re-binding kept volumes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { KUBECONFIG, KUBECTL, MIN, ROOT, apply, createNamespace, deleteNamespace, eventually, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
@@ -67,6 +68,34 @@ describe('restore --in-place', () => {
       expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
     },
     12 * MIN,
+  );
+
+  it(
+    'Ctrl-C after the claim was swapped puts the old volume back: same data, same volume, policy Delete again',
+    async () => {
+      const list = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as { items: { id: string; type: string }[] };
+      const backup = list.items.find((b) => b.type === 'manual')!.id;
+      const before = await contents(ns);
+      const volume = await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}']);
+      const child = spawn(KUBECTL, ['pgbackup', 'restore', backup, '-n', ns, '--in-place', '--yes'], { env: ENV });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += String(d);
+        if (/created persistentvolumeclaim\/data-pg-0/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(stderr).toMatch(/the old volumes are back in place/);
+      expect(code).toBe(130);
+      expect(await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}'])).toBe(volume);
+      expect(await k(['get', 'pv', volume, '-o', 'jsonpath={.spec.persistentVolumeReclaimPolicy}'])).toBe('Delete');
+      expect(await k(['get', 'pv', volume, '-o', 'jsonpath={.metadata.annotations}'])).not.toMatch(/pgbackup\.io\/kept/);
+      await waitStatefulSetReady(ns, 'pg', { timeoutMs: 2 * MIN });
+      expect(await contents(ns)).toEqual(before);
+      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.metadata.annotations}'])).not.toMatch(/in-place-restore/);
+      // Only the one claim: the restored claim's volume was deleted with it.
+      expect((await k(['get', 'pvc', '-n', ns, '-o', 'name'])).trim()).toBe('persistentvolumeclaim/data-pg-0');
+    },
+    6 * MIN,
   );
 
   it(
