@@ -41,7 +41,7 @@ export const RestoreBackupBodySchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready'),
-  targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's; others are not supported yet)"),
+  targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there with Retain contents on the same storage snapshots"),
   replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
   dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
 });

@@ -77,6 +77,8 @@ export interface SnapshotStore {
    */
   watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void>;
   listClasses(): Promise<SnapshotClassInfo[]>;
+  /** The VolumeSnapshotContent, or undefined when it does not exist. */
+  readContent(name: string): Promise<SnapshotContentInfo | undefined>;
 }
 
 /** A VolumeSnapshotContent (cluster-scoped), as the orphan check of doctor sees it. */
@@ -87,6 +89,10 @@ export interface SnapshotContentInfo {
   snapshotName?: string;
   deletionPolicy?: string;
   driver?: string;
+  /** The storage's id of the snapshot (status.snapshotHandle): what a copy in another namespace binds to. */
+  snapshotHandle?: string;
+  sourceVolumeMode?: string;
+  className?: string;
   createdAt?: string;
   deleting?: boolean;
 }
@@ -225,9 +231,10 @@ export interface TokenReviewer {
   review(token: string, audiences?: string[]): Promise<TokenIdentity>;
 }
 
-/** A namespaced object pgbackup creates or deletes when it restores. */
+/** An object pgbackup creates or deletes when it restores. */
 export interface ObjectRef {
-  kind: 'StatefulSet' | 'PersistentVolumeClaim' | 'Service';
+  kind: 'StatefulSet' | 'PersistentVolumeClaim' | 'Service' | 'VolumeSnapshot' | 'VolumeSnapshotContent';
+  /** '' for cluster-scoped kinds (VolumeSnapshotContent). */
   namespace: string;
   name: string;
 }

@@ -1,5 +1,6 @@
-// Restores that change what exists: in place (with its pre-restore backup and undo). Real
-// PostgreSQL, the real snapshot controller, the real PV controller re-binding kept volumes.
+// Restores that change what exists: in place (with its pre-restore backup and undo), and into
+// another namespace. Real PostgreSQL, the real snapshot controller and CSI provisioner, the real PV
+// controller re-binding kept volumes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -11,9 +12,9 @@ const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.e
 const pgbackup = (args: string[], timeoutMs = 4 * MIN) => run(KUBECTL, ['pgbackup', ...args], { env: ENV, timeoutMs });
 
 /** What the database holds: the generations written, and a checksum of every row. */
-const contents = async (ns: string) => (await podSql(ns, 'pg-0', "SELECT string_agg(generation::text, ',' ORDER BY generation), md5(string_agg(payload, '' ORDER BY id)) FROM marks"))[0];
+const contents = async (ns: string, pod = 'pg-0') => (await podSql(ns, pod, "SELECT string_agg(generation::text, ',' ORDER BY generation), md5(string_agg(payload, '' ORDER BY id)) FROM marks"))[0];
 
-describe('restore --in-place', () => {
+describe('restore in place and into another namespace', () => {
   let ns = '';
 
   beforeAll(async () => {
@@ -121,5 +122,39 @@ describe('restore --in-place', () => {
       expect(neither.stderr).toMatch(/Exactly one of the following must be provided: --in-place, --to|--to|--in-place/);
     },
     5 * MIN,
+  );
+
+  it(
+    '--target-namespace restores into another namespace through Retain copies of the snapshots, then deletes the copies; the backup is untouched',
+    async () => {
+      const other = await createNamespace('inplace-to');
+      try {
+        const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '-o', 'json']);
+        expect(created).toMatchObject({ code: 0 });
+        const backup = JSON.parse(created.stdout) as { id: string; snapshots: { contentName: string }[] };
+        const atBackup = await contents(ns);
+        const restored = await pgbackup(['restore', backup.id, '-n', ns, '--to', 'pg', '--target-namespace', other, '--wait', '-o', 'json']);
+        expect(restored).toMatchObject({ code: 0 });
+        const result = JSON.parse(restored.stdout) as { ready: boolean; create: { kind: string; spec: { deletionPolicy?: string } }[] };
+        expect(result.ready).toBe(true);
+        expect(result.create.map((o) => o.kind)).toEqual(['VolumeSnapshotContent', 'VolumeSnapshot', 'PersistentVolumeClaim', 'StatefulSet']);
+        expect(result.create[0]!.spec.deletionPolicy).toBe('Retain');
+        expect(await contents(other)).toEqual(atBackup);
+        // The copies are gone; the backup's own snapshot and content are still there and ready.
+        const selector = `pgbackup.io/restored-from=${backup.id}`;
+        expect((await k(['get', 'volumesnapshots', '-n', other, '-l', selector, '-o', 'name'])).trim()).toBe('');
+        expect((await k(['get', 'volumesnapshotcontents', '-l', selector, '-o', 'name'])).trim()).toBe('');
+        const status = JSON.parse((await pgbackup(['status', backup.id, '-n', ns, '-o', 'json'])).stdout) as { status: string };
+        expect(status.status).toBe('completed');
+        expect(await k(['get', 'volumesnapshotcontent', backup.snapshots[0]!.contentName, '-o', 'jsonpath={.status.readyToUse}'])).toBe('true');
+        // Restoring there again is refused: the target exists.
+        const again = await pgbackup(['restore', backup.id, '-n', ns, '--to', 'pg', '--target-namespace', other]);
+        expect(again.code).toBe(6);
+        expect(again.stderr).toMatch(/the restore target exists: .*persistentvolumeclaim\/data-pg-0.*statefulset\/pg/);
+      } finally {
+        await deleteNamespace(other, 3 * MIN);
+      }
+    },
+    8 * MIN,
   );
 });

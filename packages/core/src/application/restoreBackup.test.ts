@@ -123,9 +123,46 @@ describe('restoreBackup', () => {
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
   });
 
-  it('refuses another target namespace (not supported yet) and a deleted source StatefulSet', async () => {
+  it('into another namespace, re-binds each snapshot there first: a Retain content with the same handle, a VolumeSnapshot on it', async () => {
     const deps = world();
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({ code: 'Invalid' });
+    const source = aStatefulSetManifest() as unknown as Obj;
+    source.spec.template.spec.serviceAccountName = 'pg-sa';
+    source.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg-secret', key: 'password' } } }];
+    deps.workloadWriter.put(source as never);
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', targetNamespace: 'staging', dryRun: true });
+    const [content, copy, pvc, sts] = plan.create as unknown as Obj[];
+    const copyName = `pg-${ID}-data-pg-0`;
+    expect(content).toMatchObject({
+      kind: 'VolumeSnapshotContent',
+      metadata: { name: `staging-${copyName}`, labels: { [RESTORED_FROM]: ID }, annotations: { 'pgbackup.io/copy-of': `db/${ID}-data-pg-0` } },
+      spec: { deletionPolicy: 'Retain', driver: 'pd.csi.example.com', source: { snapshotHandle: `handle-${ID}-data-pg-0` }, volumeSnapshotClassName: 'fast-snap', volumeSnapshotRef: { namespace: 'staging', name: copyName } },
+    });
+    expect(content!.metadata).not.toHaveProperty('namespace');
+    expect(copy).toMatchObject({ kind: 'VolumeSnapshot', metadata: { name: copyName, namespace: 'staging' }, spec: { source: { volumeSnapshotContentName: `staging-${copyName}` } } });
+    expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'staging' }, spec: { dataSource: { kind: 'VolumeSnapshot', name: copyName } } });
+    expect(sts).toMatchObject({ kind: 'StatefulSet', metadata: { name: 'pg', namespace: 'staging' } });
+    expect(plan.notes.join(' ')).toMatch(/refers to secret\/pg-secret, serviceaccount\/pg-sa: they must exist in namespace staging too/);
+  });
+
+  it('after a restore into another namespace is ready, deletes the snapshot copies (claim first, content last) and keeps the backup', async () => {
+    const deps = world();
+    await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', targetNamespace: 'staging', wait: true });
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
+      `workloads.create VolumeSnapshotContent /staging-pg-${ID}-data-pg-0`,
+      `workloads.create VolumeSnapshot staging/pg-${ID}-data-pg-0`,
+      'workloads.create PersistentVolumeClaim staging/data-pg-0',
+      'workloads.create StatefulSet staging/pg',
+      'workloads.ready staging/pg',
+      `workloads.delete VolumeSnapshot staging/pg-${ID}-data-pg-0`,
+      `workloads.delete VolumeSnapshotContent /staging-pg-${ID}-data-pg-0`,
+    ]);
+    expect(deps.snapshots.get('db', `${ID}-data-pg-0`)).toBeDefined();
+  });
+
+  it('refuses a snapshot without a bound content for another namespace, and a deleted source StatefulSet', async () => {
+    const deps = world(aBackupSnapshot({ id: ID, annotations: {} }));
+    deps.snapshots.update('db', `${ID}-data-pg-0`, { contentName: undefined });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/no bound VolumeSnapshotContent/) });
     deps.workloadWriter.objects.clear();
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no longer exists/) });
   });

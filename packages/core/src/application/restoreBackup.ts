@@ -2,7 +2,7 @@ import type { Backup } from '../domain/backup.js';
 import { assertName } from '../domain/names.js';
 import { type RestorePlan, planRefs, planRestore } from '../domain/restore.js';
 import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
-import type { ObjectRef } from '../ports.js';
+import type { ObjectRef, SnapshotContentInfo } from '../ports.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
 import { assertRestorable, planInPlace, restoreInPlace } from './restoreInPlace.js';
@@ -70,9 +70,7 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   const targetNamespace = options.targetNamespace ?? backup.namespace;
-  if (targetNamespace !== backup.namespace)
-    throw invalid(`restoring into another namespace (${targetNamespace}) is not supported yet`, `restore into namespace ${backup.namespace} with --to NAME`);
-  if (to === backup.statefulSet)
+  if (to === backup.statefulSet && targetNamespace === backup.namespace)
     throw invalid(
       `--to ${to} is the backed-up StatefulSet itself`,
       `to replace its data, restore with --in-place (a pre-restore backup is taken first); or restore next to it, e.g. --to ${backup.statefulSet}-restored`,
@@ -82,7 +80,8 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
       throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists`, 'a restore clones its spec: re-create it (e.g. from your manifests), then restore');
     throw e;
   });
-  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels });
+  const contents = targetNamespace === backup.namespace ? undefined : await snapshotContents(deps, backup);
+  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels, contents });
   const existing = await deps.workloadWriter.existing(planRefs(plan));
   if (existing.length > 0) {
     if (!options.replace)
@@ -97,10 +96,21 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
         `--replace only replaces objects an earlier restore created, and these were not: ${foreign.map(refText).join(', ')}`,
         'choose another --to; if you really mean to drop that data, back it up and delete it yourself first',
       );
-    // The StatefulSet goes first, so its pod releases the volumes before they are deleted.
-    plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet')];
+    // The StatefulSet goes first, so its pod releases the volumes; then claims before the snapshot copies they came from.
+    plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet').reverse()];
   }
   return { backup, plan };
+}
+
+/** The bound VolumeSnapshotContent of each snapshot, by snapshot name. */
+async function snapshotContents(deps: Pick<Deps, 'snapshots'>, backup: Backup): Promise<Record<string, SnapshotContentInfo>> {
+  const entries = await Promise.all(
+    backup.snapshots.map(async (s) => {
+      const content = s.contentName ? await deps.snapshots.readContent(s.contentName) : undefined;
+      return content ? [[s.name, content] as const] : [];
+    }),
+  );
+  return Object.fromEntries(entries.flat());
 }
 
 /**
@@ -140,12 +150,19 @@ export async function restoreBackup(deps: Deps, options: RestoreOptions): Promis
   await waitForPostgres(deps, namespace, pod, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
   options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
+  // The claims are bound: the snapshot copies in another namespace have done their job (Retain: the data stays).
+  const copies = created.filter((r) => r.kind === 'VolumeSnapshot' || r.kind === 'VolumeSnapshotContent');
+  for (const ref of copies.reverse()) {
+    await writer.delete(ref, { wait: true, signal: options.signal });
+    options.onProgress?.({ stage: 'deleted', ref });
+  }
   return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod };
 }
 
 /** Deletes restored objects (StatefulSet first), waiting until they are gone; best effort, returns what failed. */
 export async function deleteRestored(deps: Pick<Deps, 'workloadWriter'>, refs: ObjectRef[], signal?: AbortSignal): Promise<string[]> {
-  const ordered = [...refs.filter((r) => r.kind === 'StatefulSet'), ...refs.filter((r) => r.kind !== 'StatefulSet')];
+  // The StatefulSet first (its pod releases the claims), then the rest newest first (claims before the snapshots they came from).
+  const ordered = [...refs.filter((r) => r.kind === 'StatefulSet'), ...refs.filter((r) => r.kind !== 'StatefulSet').reverse()];
   const failed: string[] = [];
   for (const ref of ordered)
     await deps.workloadWriter.delete(ref, { wait: true, signal }).catch((e: unknown) => failed.push(`${refText(ref)}: ${(e as Error).message}`));

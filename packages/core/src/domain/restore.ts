@@ -1,7 +1,7 @@
 import { Annotations, GROUP } from '../contract.js';
 import { invalid } from '../errors.js';
 import { parseQuantity } from '../kubernetes/quantity.js';
-import type { ClaimBinding, KubernetesObject, ObjectRef } from '../ports.js';
+import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from '../ports.js';
 import type { Backup } from './backup.js';
 
 /** Label on what a restore creates: the backup it came from. */
@@ -46,6 +46,8 @@ export interface RestorePlanInput {
   targetStatefulSet: string;
   /** Extra labels on every created object (e.g. the scratch label of a verification). */
   labels?: Record<string, string>;
+  /** Into another namespace: the VolumeSnapshotContent of each snapshot, by snapshot name (its handle is copied). */
+  contents?: Record<string, SnapshotContentInfo>;
 }
 
 /** The PVC name the StatefulSet controller looks for: `<template>-<statefulset>-<ordinal>`. */
@@ -79,7 +81,10 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
 
   const sts = cloneStatefulSet(source, sourceName, target, ns, extraLabels, backup.id, notes);
   const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
-  const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels });
+  const copies = ns === backup.namespace ? [] : snapshotCopies(backup, ns, target, extraLabels, input.contents ?? {});
+  const sources = new Map(copies.filter((c) => c.kind === 'VolumeSnapshot').map((c) => [(c.metadata.annotations as Record<string, string>)[COPY_OF]!, c.metadata.name]));
+  const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels }, sources);
+  if (copies.length > 0) notes.push(...foreignReferences(source, ns));
   const restoredTemplates = new Set(backup.snapshots.map((s) => snapshotTemplate(backup, s)));
   const missing = [...templates.keys()].filter((t) => !restoredTemplates.has(t));
   if (missing.length > 0)
@@ -90,7 +95,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
     source: { namespace: backup.namespace, statefulSet: backup.statefulSet },
     target: { namespace: ns, statefulSet: target },
     delete: [],
-    create: [...pvcs, sts],
+    create: [...copies, ...pvcs, sts],
     notes,
   };
 }
@@ -99,7 +104,15 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
  * One PVC per snapshot, named so that ordinal 0 of `target` adopts it and sized to at least the
  * snapshot's restoreSize, with the snapshot as dataSource.
  */
-function claimsFromSnapshots(backup: Backup, source: StatefulSetObject, target: string, ns: string, labels: Record<string, string>): KubernetesObject[] {
+function claimsFromSnapshots(
+  backup: Backup,
+  source: StatefulSetObject,
+  target: string,
+  ns: string,
+  labels: Record<string, string>,
+  /** The VolumeSnapshot to restore each snapshot (`namespace/name`) from, when not itself (a copy in another namespace). */
+  sources = new Map<string, string>(),
+): KubernetesObject[] {
   const templates = new Map((source.spec?.volumeClaimTemplates ?? []).map((t) => [t.metadata?.name ?? '', t]));
   return backup.snapshots.map((snapshot) => {
     const templateName = snapshotTemplate(backup, snapshot);
@@ -122,17 +135,82 @@ function claimsFromSnapshots(backup: Backup, source: StatefulSetObject, target: 
         name: claimName(templateName, target, 0),
         namespace: ns,
         labels: { ...(template.metadata?.labels ?? {}), ...labels },
-        annotations: { [`${GROUP}/snapshot`]: snapshot.name },
+        annotations: { [`${GROUP}/snapshot`]: `${backup.namespace}/${snapshot.name}` },
       },
       spec: {
         accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
         ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
         ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
         resources: { requests: { storage: size } },
-        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot.name },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: sources.get(`${backup.namespace}/${snapshot.name}`) ?? snapshot.name },
       },
     };
   });
+}
+
+/** On a copy of a snapshot in another namespace: the snapshot it copies (`namespace/name`). */
+export const COPY_OF = `${GROUP}/copy-of`;
+
+/**
+ * A VolumeSnapshot can only be restored in its own namespace. Into another one, each snapshot is
+ * re-bound there the way Velero does it: a pre-provisioned VolumeSnapshotContent naming the same
+ * storage snapshot (snapshotHandle) with deletionPolicy Retain, so deleting the copy never deletes
+ * the backup's data, and a VolumeSnapshot bound to it.
+ */
+function snapshotCopies(backup: Backup, ns: string, target: string, labels: Record<string, string>, contents: Record<string, SnapshotContentInfo>): KubernetesObject[] {
+  return backup.snapshots.flatMap((snapshot) => {
+    const content = contents[snapshot.name];
+    if (!content?.snapshotHandle || !content.driver)
+      throw invalid(
+        `snapshot ${backup.namespace}/${snapshot.name} has no bound VolumeSnapshotContent with a snapshotHandle, so it cannot be copied to namespace ${ns}`,
+        `kubectl get volumesnapshotcontent ${snapshot.contentName ?? ''} -o yaml`.trim(),
+      );
+    const name = `${target}-${snapshot.name}`.slice(0, 253).replace(/[-.]+$/, '');
+    const contentName = `${ns}-${name}`.slice(0, 253).replace(/[-.]+$/, '');
+    const className = content.className ?? snapshot.className;
+    const annotations = { [COPY_OF]: `${backup.namespace}/${snapshot.name}` };
+    return [
+      {
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshotContent',
+        metadata: { name: contentName, labels, annotations },
+        spec: {
+          deletionPolicy: 'Retain',
+          driver: content.driver,
+          source: { snapshotHandle: content.snapshotHandle },
+          ...(content.sourceVolumeMode ? { sourceVolumeMode: content.sourceVolumeMode } : {}),
+          ...(className ? { volumeSnapshotClassName: className } : {}),
+          volumeSnapshotRef: { namespace: ns, name },
+        },
+      },
+      {
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name, namespace: ns, labels, annotations: { ...annotations } },
+        spec: { source: { volumeSnapshotContentName: contentName }, ...(className ? { volumeSnapshotClassName: className } : {}) },
+      },
+    ];
+  });
+}
+
+/** Secrets, ConfigMaps and the ServiceAccount the pod template names: they must exist in the other namespace too. */
+function foreignReferences(source: StatefulSetObject, ns: string): string[] {
+  const found = new Set<string>();
+  const visit = (node: unknown, key = ''): void => {
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, key));
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if ((key === 'secretKeyRef' || key === 'secretRef') && typeof o.name === 'string') found.add(`secret/${o.name}`);
+    if (key === 'secret' && typeof o.secretName === 'string') found.add(`secret/${o.secretName}`);
+    if ((key === 'configMapKeyRef' || key === 'configMapRef' || key === 'configMap') && typeof o.name === 'string') found.add(`configmap/${o.name}`);
+    if (key === 'imagePullSecrets' && typeof o.name === 'string') found.add(`secret/${o.name}`);
+    for (const [k, v] of Object.entries(o)) visit(v, k);
+  };
+  const podSpec = source.spec?.template?.spec as Record<string, unknown> | undefined;
+  visit(podSpec);
+  const account = podSpec?.serviceAccountName;
+  if (typeof account === 'string' && account !== 'default') found.add(`serviceaccount/${account}`);
+  return found.size === 0 ? [] : [`the pod template refers to ${[...found].sort().join(', ')}: they must exist in namespace ${ns} too`];
 }
 
 /** What an in-place restore does beyond creating claims: it runs between two scalings of the source. */

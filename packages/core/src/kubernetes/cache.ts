@@ -21,6 +21,7 @@ import type {
   ScheduledBackup,
   ScheduleStore,
   SnapshotClassInfo,
+  SnapshotContentInfo,
   SnapshotQuery,
   SnapshotStore,
   StatefulSetInfo,
@@ -217,6 +218,10 @@ export class CachedSnapshotStore implements SnapshotStore {
 
   listClasses(): Promise<SnapshotClassInfo[]> {
     return this.direct.listClasses();
+  }
+
+  readContent(name: string): Promise<SnapshotContentInfo | undefined> {
+    return this.direct.readContent(name);
   }
 }
 

@@ -1,6 +1,7 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { SnapshotInfo } from '../domain/backup.js';
 import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
+import { isPgBackupError } from '../errors.js';
 import { call } from './apiErrors.js';
 import { parseQuantity } from './quantity.js';
 
@@ -22,6 +23,33 @@ interface VolumeSnapshot {
 }
 
 const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : undefined);
+
+/** The parts of a VolumeSnapshotContent that pgbackup reads. */
+interface VolumeSnapshotContent {
+  metadata: { name: string; creationTimestamp?: string; deletionTimestamp?: string };
+  spec?: {
+    volumeSnapshotRef?: { namespace?: string; name?: string };
+    deletionPolicy?: string;
+    driver?: string;
+    sourceVolumeMode?: string;
+    volumeSnapshotClassName?: string;
+    source?: { snapshotHandle?: string };
+  };
+  status?: { snapshotHandle?: string };
+}
+
+const toContentInfo = (c: VolumeSnapshotContent): SnapshotContentInfo => ({
+  name: c.metadata.name,
+  snapshotNamespace: c.spec?.volumeSnapshotRef?.namespace,
+  snapshotName: c.spec?.volumeSnapshotRef?.name,
+  deletionPolicy: c.spec?.deletionPolicy,
+  driver: c.spec?.driver,
+  snapshotHandle: c.status?.snapshotHandle ?? c.spec?.source?.snapshotHandle,
+  sourceVolumeMode: c.spec?.sourceVolumeMode,
+  className: c.spec?.volumeSnapshotClassName,
+  createdAt: iso(c.metadata.creationTimestamp),
+  deleting: c.metadata.deletionTimestamp !== undefined,
+});
 
 export function toSnapshotInfo(vs: VolumeSnapshot): SnapshotInfo {
   return {
@@ -159,6 +187,16 @@ export class KubernetesSnapshotStore implements SnapshotStore {
     }
   }
 
+  async readContent(name: string): Promise<SnapshotContentInfo | undefined> {
+    try {
+      const c = await call(`getting VolumeSnapshotContent ${name}`, () => this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', name }));
+      return toContentInfo(c as VolumeSnapshotContent);
+    } catch (e) {
+      if (isPgBackupError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
   async listClasses(): Promise<SnapshotClassInfo[]> {
     const list = await call('listing VolumeSnapshotClasses', () =>
       this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotclasses' }),
@@ -187,19 +225,7 @@ export class KubernetesSnapshotContentReader implements SnapshotContentReader {
       const page = await call('listing VolumeSnapshotContents', () =>
         this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', limit: PAGE, _continue: cont }),
       );
-      for (const c of page.items as {
-        metadata: { name: string; creationTimestamp?: string; deletionTimestamp?: string };
-        spec?: { volumeSnapshotRef?: { namespace?: string; name?: string }; deletionPolicy?: string; driver?: string };
-      }[])
-        items.push({
-          name: c.metadata.name,
-          snapshotNamespace: c.spec?.volumeSnapshotRef?.namespace,
-          snapshotName: c.spec?.volumeSnapshotRef?.name,
-          deletionPolicy: c.spec?.deletionPolicy,
-          driver: c.spec?.driver,
-          createdAt: iso(c.metadata.creationTimestamp),
-          deleting: c.metadata.deletionTimestamp !== undefined,
-        });
+      for (const c of page.items as VolumeSnapshotContent[]) items.push(toContentInfo(c));
       cont = page.metadata?.continue || undefined;
     } while (cont);
     return items;

@@ -1,10 +1,12 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
 import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
 
 const POLL_MS = 500;
+const SNAPSHOTS = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots' };
+const CONTENTS = { ...SNAPSHOTS, plural: 'volumesnapshotcontents' };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Plain JSON of a client-node model (its field names are the API's; Dates become strings). */
 const plain = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
@@ -13,10 +15,12 @@ const plain = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 export class KubernetesWorkloadWriter implements WorkloadWriter {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
 
   constructor(kc: KubeConfig) {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   async readStatefulSet(namespace: string, name: string): Promise<KubernetesObject> {
@@ -44,6 +48,12 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       case 'PersistentVolumeClaim':
         await call(what, () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: object as unknown as V1PersistentVolumeClaim }));
         return;
+      case 'VolumeSnapshot':
+        await call(what, () => this.custom.createNamespacedCustomObject({ ...SNAPSHOTS, namespace, body: object }));
+        return;
+      case 'VolumeSnapshotContent':
+        await call(`creating VolumeSnapshotContent ${object.metadata.name}`, () => this.custom.createClusterCustomObject({ ...CONTENTS, body: object }));
+        return;
       default:
         throw new Error(`cannot create ${object.kind}`);
     }
@@ -57,6 +67,8 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
         // Foreground: the StatefulSet stays until the garbage collector has deleted its pods.
         await call(what, () => this.apps.deleteNamespacedStatefulSet({ namespace, name, propagationPolicy: 'Foreground' }));
       else if (ref.kind === 'PersistentVolumeClaim') await call(what, () => this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name }));
+      else if (ref.kind === 'VolumeSnapshot') await call(what, () => this.custom.deleteNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }));
+      else if (ref.kind === 'VolumeSnapshotContent') await call(what, () => this.custom.deleteClusterCustomObject({ ...CONTENTS, name }));
       else await call(what, () => this.core.deleteNamespacedService({ namespace, name }));
     } catch (e) {
       if (isPgBackupError(e, 'NotFound')) return;
@@ -154,12 +166,16 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     const { namespace, name } = ref;
     try {
       const doing = `getting ${ref.kind} ${namespace}/${name}`;
-      const object =
+      const object: { metadata?: { labels?: Record<string, string> } } =
         ref.kind === 'StatefulSet'
           ? await call(doing, () => this.apps.readNamespacedStatefulSet({ namespace, name }))
           : ref.kind === 'PersistentVolumeClaim'
             ? await call(doing, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }))
-            : await call(doing, () => this.core.readNamespacedService({ namespace, name }));
+            : ref.kind === 'VolumeSnapshot'
+              ? await call(doing, () => this.custom.getNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }))
+              : ref.kind === 'VolumeSnapshotContent'
+                ? await call(doing, () => this.custom.getClusterCustomObject({ ...CONTENTS, name }))
+                : await call(doing, () => this.core.readNamespacedService({ namespace, name }));
       return object.metadata?.labels ?? {};
     } catch (e) {
       if (isPgBackupError(e, 'NotFound')) return undefined;

@@ -91,7 +91,7 @@ export function aBackupSnapshot(o: BackupSnapshotOptions): SnapshotInfo {
     pvc,
     createdAt: startedAt,
     readyToUse: ready,
-    ...(cutAt ? { cutAt } : {}),
+    ...(cutAt ? { cutAt, contentName: `content-${o.id}-${pvc}` } : {}),
     ...(o.restoreSize !== undefined ? { restoreSize: o.restoreSize } : ready ? { restoreSize: 1024 ** 3 } : {}),
     ...(o.error ? { error: o.error } : {}),
     className: 'fast-snap',

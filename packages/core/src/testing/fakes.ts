@@ -19,6 +19,7 @@ import type {
   ScheduledBackup,
   ScheduleStore,
   SnapshotClassInfo,
+  SnapshotContentInfo,
   SnapshotQuery,
   SnapshotStore,
   KubernetesObject,
@@ -112,6 +113,7 @@ export class FakeSnapshotStore implements SnapshotStore {
   cut(namespace: string, name: string, options: { at?: string; ready?: boolean; restoreSize?: number } = {}): void {
     this.update(namespace, name, {
       cutAt: options.at ?? this.clock.now().toISOString(),
+      contentName: `content-${name}`,
       ...(options.ready === false ? {} : { readyToUse: true, restoreSize: options.restoreSize ?? this.restoreSize }),
     });
   }
@@ -213,6 +215,14 @@ export class FakeSnapshotStore implements SnapshotStore {
   async listClasses(): Promise<SnapshotClassInfo[]> {
     this.fail('listClasses');
     return clone(this.classes);
+  }
+
+  /** Cut snapshots have a content (handle `handle-<snapshot>`, the class's driver). */
+  async readContent(name: string): Promise<SnapshotContentInfo | undefined> {
+    const s = [...this.items.values()].find((i) => i.cutAt && i.contentName === name);
+    if (!s) return undefined;
+    const driver = this.classes.find((c) => c.name === s.className)?.driver ?? 'pd.csi.example.com';
+    return { name, snapshotNamespace: s.namespace, snapshotName: s.name, deletionPolicy: 'Delete', driver, snapshotHandle: `handle-${s.name}`, className: s.className };
   }
 
   private matching(query: SnapshotQuery): SnapshotInfo[] {

@@ -11,13 +11,16 @@ export default class Restore extends BaseCommand<typeof Restore> {
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db',
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --wait',
     '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg-restored -n db --dry-run -o yaml',
+    '<%= config.bin %> restore pg-20261125020000-x7k2 --to pg -n db --target-namespace staging --wait',
     '<%= config.bin %> restore pg-20261125020000-x7k2 --in-place -n db --yes',
   ];
   static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
   static override flags = {
     to: Flags.string({ description: 'name of the new StatefulSet', exactlyOne: ['to', 'in-place'] }),
     'in-place': Flags.boolean({ description: 'restore into the backed-up StatefulSet itself, after a pre-restore backup (undo: restore that backup in place)', exactlyOne: ['to', 'in-place'] }),
-    'target-namespace': Flags.string({ description: 'namespace of the new StatefulSet (default: the backup\'s)' }),
+    'target-namespace': Flags.string({
+      description: "namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there (a Retain VolumeSnapshotContent on the same storage snapshot), and with --wait those copies are deleted once the claims are bound",
+    }),
     replace: Flags.boolean({ default: false, description: 'replace the objects of an earlier restore to that name (labelled pgbackup.io/restored-from); never anything else' }),
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)' }),
