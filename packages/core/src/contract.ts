@@ -33,7 +33,12 @@ export const Annotations = {
   pgVersion: `${GROUP}/pg-version`,
   pinned: `${GROUP}/pinned`,
   verified: `${GROUP}/verified`,
+  /** On each VolumeSnapshot of a group-snapshot backup: the VolumeGroupSnapshot that cut it (deleted with the backup). */
+  groupSnapshot: `${GROUP}/group-snapshot`,
 } as const;
+
+/** On the PersistentVolumeClaims of a group snapshot while it is taken: the group's name (its selector). */
+export const GROUP_CLAIM_LABEL = `${GROUP}/group-snapshot`;
 
 /** Catalog annotations the Backstage plugins read from an entity. */
 export const EntityAnnotations = {

@@ -70,6 +70,8 @@ export interface SnapshotStore {
   create(snapshot: NewSnapshot): Promise<SnapshotInfo>;
   /** Merges annotations (a null value removes the key). */
   annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  /** Merges labels and annotations into a VolumeSnapshot pgbackup did not create (a member of a group snapshot). */
+  adopt(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<void>;
   delete(namespace: string, name: string): Promise<void>;
   /**
    * Calls `onChange` with the current snapshots matching the query, then on every change, until it
@@ -79,6 +81,34 @@ export interface SnapshotStore {
   listClasses(): Promise<SnapshotClassInfo[]>;
   /** The VolumeSnapshotContent, or undefined when it does not exist. */
   readContent(name: string): Promise<SnapshotContentInfo | undefined>;
+}
+
+/** A VolumeGroupSnapshot to take: the claims it cuts at one instant. */
+export interface NewGroupSnapshot {
+  namespace: string;
+  name: string;
+  className: string;
+  /** The PersistentVolumeClaims to cut together (labelled so the group's selector picks exactly them). */
+  claims: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** VolumeGroupSnapshots (groupsnapshot.storage.k8s.io): several volumes cut at one instant by the storage. */
+export interface GroupSnapshotStore {
+  /** VolumeGroupSnapshotClasses (empty when the API is not served). */
+  listClasses(): Promise<SnapshotClassInfo[]>;
+  /** Labels the claims with the group's name, then creates the VolumeGroupSnapshot selecting that label. */
+  create(group: NewGroupSnapshot): Promise<void>;
+  /**
+   * Waits until the snapshot controller has made the group's VolumeSnapshots (one per claim, owned by
+   * the group) and returns them; rejects with Inconsistent when the group reports an error, or the signal's reason.
+   */
+  waitMembers(namespace: string, name: string, count: number, signal: AbortSignal): Promise<SnapshotInfo[]>;
+  /** Removes the selection label from the claims (absent claims are fine). */
+  releaseClaims(namespace: string, claims: string[]): Promise<void>;
+  /** Deletes the VolumeGroupSnapshot (its VolumeSnapshots go with it); absent is fine. */
+  delete(namespace: string, name: string): Promise<void>;
 }
 
 /** A VolumeSnapshotContent (cluster-scoped), as the orphan check of doctor sees it. */

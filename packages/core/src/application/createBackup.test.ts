@@ -4,6 +4,7 @@ import { type ErrorCode, PgBackupError } from '../errors.js';
 import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
 import { type FakeDeps, fakeDeps } from '../testing/fakes.js';
 import { type CreateProgress, createBackup, planBackup } from './createBackup.js';
+import { deleteBackup } from './deleteBackup.js';
 import { getBackup } from './getBackup.js';
 
 const NOW = '2026-06-01T12:00:00.000Z';
@@ -248,12 +249,12 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     });
   const single = (deps: FakeDeps) => deps.database.primary('db', 'pg-0');
 
-  it('refuses a pod whose PostgreSQL spans several volumes with Inconsistent, naming the volumes and the options', async () => {
+  it('refuses a pod whose PostgreSQL spans several volumes when group snapshots are not served, naming the volumes and the options', async () => {
     const deps = setup({ statefulSets: [twoVolumes()] });
     single(deps);
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent');
     expect(e.message).toBe(
-      'pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant',
+      'pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant, and the API server does not serve VolumeGroupSnapshots',
     );
     expect(e.hint).toMatch(/VolumeGroupSnapshot/);
     expect(e.hint).toMatch(/one volume/);
@@ -271,12 +272,69 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     expect(deps.snapshots.all()).toEqual([]);
   });
 
-  it('refuses --method group-snapshot on several volumes while group snapshots are not implemented, creating nothing', async () => {
+  /** Group snapshots served, with a default VolumeGroupSnapshotClass for the test driver. */
+  const groupsServed = (deps: FakeDeps) => {
+    deps.discovery.support.groupSnapshotVersions = ['v1'];
+    deps.groups.classes.push(aSnapshotClass({ name: 'fast-group', isDefault: true }));
+  };
+
+  it('backs up several volumes with one VolumeGroupSnapshot after the CHECKPOINT, its snapshots adopted into the backup', async () => {
     const deps = setup({ statefulSets: [twoVolumes()] });
     single(deps);
-    await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', method: 'group-snapshot' }), 'Inconsistent');
+    groupsServed(deps);
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    expect(backup).toMatchObject({ method: 'group-snapshot', status: 'completed', phase: 'cut', volumes: 2 });
+    expect(backup.snapshots.map((s) => [s.pvc, s.annotations[Annotations.claimTemplate], s.annotations[Annotations.groupSnapshot], s.labels[Labels.backup]])).toEqual([
+      ['data-pg-0', 'data', backup.id, backup.id],
+      ['wal-pg-0', 'wal', backup.id, backup.id],
+    ]);
+    expect(deps.groups.groups.get(`db/${backup.id}`)).toMatchObject({ className: 'fast-group', claims: ['data-pg-0', 'wal-pg-0'] });
+    const checkpoint = deps.journal.findIndex((j) => j.includes('CHECKPOINT'));
+    const group = deps.journal.findIndex((j) => j.startsWith('groups.create'));
+    expect(checkpoint).toBeGreaterThanOrEqual(0);
+    expect(group).toBeGreaterThan(checkpoint);
+    // The claims' selection label is gone again.
+    expect(deps.groups.labelled.size).toBe(0);
+    expectCleanedUp(deps);
+  });
+
+  it('deleting a group-snapshot backup deletes its VolumeGroupSnapshot, which takes its VolumeSnapshots along', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    groupsServed(deps);
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    await deleteBackup(deps, 'db', backup.id, { force: true });
+    expect(deps.journal).toContain(`groups.delete db/${backup.id}`);
+    expect(deps.groups.groups.size).toBe(0);
     expect(deps.snapshots.all()).toEqual([]);
-    expect(deps.lock.grants).toEqual([]);
+  });
+
+  it('a group snapshot the storage fails leaves nothing behind: group deleted, claims released, session and lock freed', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    groupsServed(deps);
+    deps.groups.error = 'injected failure';
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent');
+    expect(e.message).toMatch(/VolumeGroupSnapshot .* failed: injected failure/);
+    expect(deps.groups.groups.size).toBe(0);
+    expect(deps.groups.labelled.size).toBe(0);
+    expect(deps.snapshots.all()).toEqual([]);
+    expectCleanedUp(deps);
+  });
+
+  it('refuses several volumes without a VolumeGroupSnapshotClass for the driver, or on two drivers', async () => {
+    const deps = setup({ statefulSets: [twoVolumes()] });
+    single(deps);
+    deps.discovery.support.groupSnapshotVersions = ['v1'];
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'NotFound');
+    expect(e.message).toBe(`no VolumeGroupSnapshotClass for CSI driver ${TEST_DRIVER}`);
+    expect(e.hint).toMatch(/--group-snapshot-class/);
+    groupsServed(deps);
+    deps.workloads.set(
+      aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal', driver: 'other.csi.io' })] })] }),
+    );
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent')).message).toMatch(/belong to 2 CSI drivers/);
+    expect(deps.snapshots.all()).toEqual([]);
   });
 
   it('refuses --method group-snapshot on a single volume with Invalid', async () => {

@@ -4,7 +4,7 @@ import { assertName, newBackupId } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
 import type { SnapshotInfo } from '../domain/backup.js';
-import type { DatabaseSession, NewSnapshot, PodInfo } from '../ports.js';
+import type { DatabaseSession, NewGroupSnapshot, NewSnapshot, PodInfo } from '../ports.js';
 import type { Deps } from './deps.js';
 import { getBackup } from './getBackup.js';
 import { selectPrimary } from './selectPrimary.js';
@@ -15,6 +15,8 @@ export interface CreateBackupOptions {
   type?: BackupType;
   method?: ConsistencyMethod;
   snapshotClass?: string;
+  /** VolumeGroupSnapshotClass of a group-snapshot backup (default: the driver's default class). */
+  groupSnapshotClass?: string;
   /** Back up this pod instead of the detected primary. */
   pod?: string;
   pin?: boolean;
@@ -41,7 +43,10 @@ export interface BackupPlan {
   pod: string;
   container?: string;
   method: ConsistencyMethod;
+  /** One per volume; for a group snapshot the controller names them, and these are the labels and annotations they get. */
   snapshots: NewSnapshot[];
+  /** The VolumeGroupSnapshot of a group-snapshot backup. */
+  group?: NewGroupSnapshot;
 }
 
 const DEFAULT_CONSISTENCY_TIMEOUT = 300;
@@ -50,24 +55,27 @@ const LOCK_TTL_SECONDS = 60;
 const DEFAULT_READY_TIMEOUT = 24 * 3600;
 
 /** Validates everything and decides what a backup would create, without creating anything. */
-export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'database' | 'clock'>, options: CreateBackupOptions): Promise<BackupPlan> {
+export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'groups' | 'discovery' | 'database' | 'clock'>, options: CreateBackupOptions): Promise<BackupPlan> {
   assertName('namespace', options.namespace);
   assertName('StatefulSet', options.statefulSet);
   if (options.snapshotClass) assertName('VolumeSnapshotClass', options.snapshotClass, 'subdomain');
+  if (options.groupSnapshotClass) assertName('VolumeGroupSnapshotClass', options.groupSnapshotClass, 'subdomain');
   const sts = await deps.workloads.getStatefulSet(options.namespace, options.statefulSet);
   const pod = await selectPrimary(deps.database, sts, options.pod);
   assertVolumesBound(sts.name, pod);
-  const method = chooseMethod(sts.name, pod, options.method);
-  const classes = await deps.snapshots.listClasses();
+  const groupClass = pod.pvcs.length > 1 ? await groupSnapshotClass(deps, sts.name, pod, options) : undefined;
+  const method = chooseMethod(pod, options.method);
+  const classes = method === 'checkpoint-snapshot' ? await deps.snapshots.listClasses() : [];
   const now = deps.clock.now();
   const id = newBackupId(sts.name, now);
   const type = options.type ?? 'manual';
+  const labels = { [Labels.managedBy]: MANAGED_BY, [Labels.backup]: id, [Labels.statefulSet]: sts.name, [Labels.type]: type };
   const snapshots = pod.pvcs.map((pvc): NewSnapshot => ({
     namespace: sts.namespace,
     name: snapshotName(id, pvc.name),
     pvc: pvc.name,
-    className: selectSnapshotClass(classes, pvc.driver!, options.snapshotClass).name,
-    labels: { [Labels.managedBy]: MANAGED_BY, [Labels.backup]: id, [Labels.statefulSet]: sts.name, [Labels.type]: type },
+    className: groupClass ? '' : selectSnapshotClass(classes, pvc.driver!, options.snapshotClass).name,
+    labels,
     annotations: {
       [Annotations.contractVersion]: CONTRACT_VERSION,
       [Annotations.method]: method,
@@ -81,7 +89,38 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'd
       ...(options.pin ? { [Annotations.pinned]: 'true' } : {}),
     },
   }));
-  return { id, namespace: sts.namespace, statefulSet: sts.name, pod: pod.name, container: pod.container, method, snapshots };
+  const group: NewGroupSnapshot | undefined = groupClass === undefined ? undefined : {
+    namespace: sts.namespace,
+    name: id,
+    className: groupClass,
+    claims: pod.pvcs.map((p) => p.name),
+    labels,
+    annotations: { [Annotations.contractVersion]: CONTRACT_VERSION, [Annotations.pod]: pod.name, [Annotations.startedAt]: now.toISOString() },
+  };
+  return { id, namespace: sts.namespace, statefulSet: sts.name, pod: pod.name, container: pod.container, method, snapshots, ...(group ? { group } : {}) };
+}
+
+/**
+ * Several volumes can only be cut at one instant by a VolumeGroupSnapshot: the API must be served and
+ * a VolumeGroupSnapshotClass must serve the volumes' one driver. Otherwise the refusal names the options.
+ */
+async function groupSnapshotClass(deps: Pick<Deps, 'groups' | 'discovery'>, statefulSet: string, pod: PodInfo, options: CreateBackupOptions): Promise<string> {
+  const volumes = `${pod.pvcs.length} volumes (${pod.pvcs.map((p) => p.name).join(', ')})`;
+  if (options.method === 'checkpoint-snapshot')
+    throw inconsistent(
+      `--method checkpoint-snapshot cannot make a consistent backup of ${volumes}: they would be cut at different instants`,
+      'use --method group-snapshot, or keep data and WAL on one volume',
+    );
+  const { groupSnapshotVersions } = await deps.discovery.apiSupport();
+  if (groupSnapshotVersions.length === 0)
+    throw inconsistent(
+      `pod ${pod.name} of StatefulSet ${statefulSet} keeps PostgreSQL on ${volumes}, which separate snapshots cannot cut at one instant, and the API server does not serve VolumeGroupSnapshots`,
+      'options: serve the VolumeGroupSnapshot API (groupsnapshot.storage.k8s.io, snapshot-controller with --feature-gates=CSIVolumeGroupSnapshot=true) with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume',
+    );
+  const drivers = [...new Set(pod.pvcs.map((p) => p.driver!))];
+  if (drivers.length > 1)
+    throw inconsistent(`the ${volumes} of pod ${pod.name} belong to ${drivers.length} CSI drivers (${drivers.join(', ')}): no group snapshot can cut them together`, 'keep PostgreSQL\'s volumes on one storage driver');
+  return selectSnapshotClass(await deps.groups.listClasses(), drivers[0]!, options.groupSnapshotClass, 'VolumeGroupSnapshotClass').name;
 }
 
 /**
@@ -92,8 +131,6 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'd
 export async function createBackup(deps: Deps, options: CreateBackupOptions): Promise<Backup> {
   const plan = await planBackup(deps, options);
   options.onProgress?.({ stage: 'planned', plan });
-  if (plan.method === 'group-snapshot')
-    throw inconsistent('group snapshots are not implemented yet', 'put data and WAL on one volume, or wait for group-snapshot support');
   const lock = await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS);
   let session: DatabaseSession | undefined;
   const created: string[] = [];
@@ -104,9 +141,13 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     for (const s of plan.snapshots) {
       s.annotations[Annotations.lsn] = facts.lsn;
       s.annotations[Annotations.pgVersion] = facts.version;
-      await deps.snapshots.create(s);
-      created.push(s.name);
     }
+    if (plan.group) await takeGroupSnapshot(deps, plan, plan.group, options, created);
+    else
+      for (const s of plan.snapshots) {
+        await deps.snapshots.create(s);
+        created.push(s.name);
+      }
     options.onProgress?.({ stage: 'snapshots-created', names: created });
     const cutAt = await waitForCut(deps, plan, options);
     const deadline = new Date(deps.clock.now().getTime() + (options.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000).toISOString();
@@ -122,6 +163,43 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     await lock.release().catch(() => undefined);
   }
   return getBackup(deps, plan.namespace, plan.id);
+}
+
+/**
+ * Creates the VolumeGroupSnapshot, waits for the controller's VolumeSnapshots of it and gives them the
+ * backup's labels and annotations (from then on they are the backup like any other). The claims'
+ * selection label is removed on every path; a group that produced no snapshot is deleted again.
+ */
+async function takeGroupSnapshot(
+  deps: Pick<Deps, 'groups' | 'snapshots'>,
+  plan: BackupPlan,
+  group: NewGroupSnapshot,
+  options: CreateBackupOptions,
+  /** Receives each VolumeSnapshot once it carries the backup's labels. */
+  adopted: string[],
+): Promise<void> {
+  const seconds = options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT;
+  const signal = AbortSignal.any([AbortSignal.timeout(Math.ceil(seconds * 1000)), ...(options.signal ? [options.signal] : [])]);
+  try {
+    await deps.groups.create(group);
+    const members = await deps.groups.waitMembers(plan.namespace, group.name, group.claims.length, signal).catch((e: unknown) => {
+      if (isPgBackupError(e) || options.signal?.aborted) throw e;
+      throw timeout(`the storage did not make the snapshots of VolumeGroupSnapshot ${group.name} within ${seconds}s`, `kubectl describe volumegroupsnapshot ${group.name} -n ${plan.namespace}`);
+    });
+    for (const member of members) {
+      const planned = plan.snapshots.find((s) => s.pvc === member.pvc);
+      if (!planned) continue;
+      await deps.snapshots.adopt(plan.namespace, member.name, planned.labels, { ...planned.annotations, [Annotations.groupSnapshot]: group.name });
+      adopted.push(member.name);
+    }
+    if (adopted.length < group.claims.length)
+      throw inconsistent(`VolumeGroupSnapshot ${group.name} cut ${members.map((m) => m.pvc).join(', ')}, not every claim of ${group.claims.join(', ')}`);
+  } catch (e) {
+    if (adopted.length === 0) await deps.groups.delete(plan.namespace, group.name).catch(() => undefined);
+    throw e;
+  } finally {
+    await deps.groups.releaseClaims(plan.namespace, group.claims).catch(() => undefined);
+  }
 }
 
 async function checkpoint(session: DatabaseSession, pod: string): Promise<{ lsn: string; version: string }> {
@@ -166,22 +244,11 @@ function assertVolumesBound(statefulSet: string, pod: PodInfo): void {
     throw invalid(`volumes of ${noCsi.map((p) => p.name).join(', ')} are not CSI volumes, so they cannot be snapshotted`, 'use a StorageClass with a CSI provisioner that supports snapshots');
 }
 
-/** One volume: its atomic snapshot is a crash image. Several: only a group snapshot cuts them together. */
-function chooseMethod(statefulSet: string, pod: PodInfo, requested?: ConsistencyMethod): ConsistencyMethod {
-  const volumes = pod.pvcs.length;
-  if (volumes === 1) {
-    if (requested === 'group-snapshot') throw invalid('--method group-snapshot needs several volumes; this pod has one', 'omit --method');
-    return 'checkpoint-snapshot';
-  }
-  if (requested === 'checkpoint-snapshot')
-    throw inconsistent(
-      `--method checkpoint-snapshot cannot make a consistent backup of ${volumes} volumes (${pod.pvcs.map((p) => p.name).join(', ')}): they would be cut at different instants`,
-      'use --method group-snapshot, or keep data and WAL on one volume',
-    );
-  throw inconsistent(
-    `pod ${pod.name} of StatefulSet ${statefulSet} keeps PostgreSQL on ${volumes} volumes (${pod.pvcs.map((p) => p.name).join(', ')}), which separate snapshots cannot cut at one instant`,
-    'options: serve the VolumeGroupSnapshot API (groupsnapshot.storage.k8s.io) with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume',
-  );
+/** One volume: its atomic snapshot is a crash image. Several: only a group snapshot cuts them together (checked by groupSnapshotClass). */
+function chooseMethod(pod: PodInfo, requested?: ConsistencyMethod): ConsistencyMethod {
+  if (pod.pvcs.length > 1) return 'group-snapshot';
+  if (requested === 'group-snapshot') throw invalid('--method group-snapshot needs several volumes; this pod has one', 'omit --method');
+  return 'checkpoint-snapshot';
 }
 
 /** `<backup id>-<pvc>`, shortened to the 253 characters of an object name. */

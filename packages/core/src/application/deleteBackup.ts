@@ -1,3 +1,4 @@
+import { Annotations } from '../contract.js';
 import { type Backup } from '../domain/backup.js';
 import { conflict } from '../errors.js';
 import type { Deps } from './deps.js';
@@ -10,8 +11,8 @@ export interface DeleteBackupOptions {
   dryRun?: boolean;
 }
 
-/** Deletes every VolumeSnapshot of a backup, refusing to drop the last good one unless forced. */
-export async function deleteBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, namespace: string, id: string, options: DeleteBackupOptions = {}): Promise<Backup> {
+/** Deletes every VolumeSnapshot of a backup (and the VolumeGroupSnapshot that made them), refusing to drop the last good one unless forced. */
+export async function deleteBackup(deps: Pick<Deps, 'snapshots' | 'groups' | 'clock'>, namespace: string, id: string, options: DeleteBackupOptions = {}): Promise<Backup> {
   const backup = await getBackup(deps, namespace, id);
   if (!options.force) {
     if (backup.pinned) throw conflict(`backup ${id} is pinned`, `unpin it first (kubectl pgbackup unpin ${id}), or pass --force`);
@@ -21,6 +22,10 @@ export async function deleteBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, name
         throw conflict(`backup ${id} is the last completed backup of StatefulSet ${backup.statefulSet}`, 'take a newer backup first, or pass --force');
     }
   }
-  if (!options.dryRun) for (const s of backup.snapshots) await deps.snapshots.delete(namespace, s.name);
+  if (options.dryRun) return backup;
+  // A group snapshot owns its VolumeSnapshots (and holds them with a finalizer): deleting it deletes them.
+  const groups = new Set(backup.snapshots.map((s) => s.annotations[Annotations.groupSnapshot]).filter((g): g is string => !!g));
+  for (const group of groups) await deps.groups.delete(namespace, group);
+  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot])) await deps.snapshots.delete(namespace, s.name);
   return backup;
 }

@@ -1,4 +1,4 @@
-import type { BackupLock, Clock, DatabaseConnector, Discovery, ScheduleStore, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
+import type { BackupLock, Clock, DatabaseConnector, Discovery, GroupSnapshotStore, ScheduleStore, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
 
 /** Everything the use cases may need; each use case takes only the part it uses. */
 export interface Deps {
@@ -6,6 +6,8 @@ export interface Deps {
   /** Creates and deletes StatefulSets and PVCs (restore, verify). */
   workloadWriter: WorkloadWriter;
   snapshots: SnapshotStore;
+  /** VolumeGroupSnapshots: a pod whose PostgreSQL spans several volumes. */
+  groups: GroupSnapshotStore;
   discovery: Discovery;
   database: DatabaseConnector;
   lock: BackupLock;

@@ -14,10 +14,13 @@ describe('deriveBackup: status', () => {
     expect(b.error).toBeUndefined();
   });
 
-  it('is in progress while the snapshots are ready but the cut is not recorded yet (group snapshot)', () => {
-    const b = deriveBackup(ID, [aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z', annotations: { 'pgbackup.io/method': 'group-snapshot' } })], now);
-    expect(b.status).toBe('in_progress');
-    expect(b.phase).toBe('consistency');
+  it('a group snapshot whose taker died before recording the cut: in progress until every volume is adopted, then completed', () => {
+    const member = (pvc: string) =>
+      aBackupSnapshot({ id: ID, pvc, volumes: 2, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z', annotations: { 'pgbackup.io/method': 'group-snapshot' } });
+    const one = deriveBackup(ID, [member('data-pg-0')], now);
+    expect(one.status).toBe('in_progress');
+    expect(one.phase).toBe('consistency');
+    expect(deriveBackup(ID, [member('data-pg-0'), member('wal-pg-0')], now).status).toBe('completed');
   });
 
   it('is completed when the one atomic snapshot of a checkpoint-snapshot is cut and ready, even if the taker died before recording the cut', () => {

@@ -186,18 +186,12 @@ export function deriveStatus(input: StatusInput): { status: BackupStatus; error?
   if (input.phase === 'cut' && input.present < input.volumes)
     return { status: 'failed', error: `incomplete: ${input.volumes - input.present} of ${input.volumes} VolumeSnapshots are missing` };
   if (input.phase === 'cut' && input.ready >= input.volumes) return { status: 'completed' };
-  // checkpoint-snapshot: consistency comes from the single atomic snapshot itself (the CHECKPOINT
-  // before it only shortens recovery), so once the storage has cut it and it is ready the backup is
-  // complete even if the process that took it died before recording the cut.
-  if (
-    input.phase === 'consistency' &&
-    input.method === 'checkpoint-snapshot' &&
-    input.volumes === 1 &&
-    input.present >= 1 &&
-    input.allCut &&
-    input.ready >= input.volumes
-  )
-    return { status: 'completed' };
+  // Consistency comes from the storage's atomic cut itself (one snapshot of the single volume, or one
+  // group snapshot of all of them; the CHECKPOINT before only shortens recovery), so once every
+  // snapshot is cut and ready the backup is complete even if the process that took it died before
+  // recording the cut.
+  const atomic = (input.method === 'checkpoint-snapshot' && input.volumes === 1) || input.method === 'group-snapshot';
+  if (input.phase === 'consistency' && atomic && input.present >= input.volumes && input.allCut && input.ready >= input.volumes) return { status: 'completed' };
   if (input.deadline && Date.parse(input.deadline) < input.now.getTime())
     return {
       status: 'failed',

@@ -1,28 +1,35 @@
 import { invalid, notFound } from '../errors.js';
 import type { SnapshotClassInfo } from '../ports.js';
 
+/** The kinds of class a snapshot is taken with, and how the user names one. */
+const KINDS = {
+  VolumeSnapshotClass: { plural: 'volumesnapshotclasses', flag: '--snapshot-class', defaultAnnotation: 'snapshot.storage.kubernetes.io/is-default-class' },
+  VolumeGroupSnapshotClass: { plural: 'volumegroupsnapshotclasses', flag: '--group-snapshot-class', defaultAnnotation: 'groupsnapshot.storage.kubernetes.io/is-default-class' },
+} as const;
+
 /**
- * The VolumeSnapshotClass for a volume of `driver`: the explicit one (it must serve that driver),
- * else the class annotated default for the driver, else the only class of the driver.
+ * The VolumeSnapshotClass (or VolumeGroupSnapshotClass) for volumes of `driver`: the explicit one (it
+ * must serve that driver), else the class annotated default for the driver, else the only class of the driver.
  */
-export function selectSnapshotClass(classes: SnapshotClassInfo[], driver: string, explicit?: string): SnapshotClassInfo {
+export function selectSnapshotClass(classes: SnapshotClassInfo[], driver: string, explicit?: string, kind: keyof typeof KINDS = 'VolumeSnapshotClass'): SnapshotClassInfo {
+  const { plural, flag, defaultAnnotation } = KINDS[kind];
   const forDriver = classes.filter((c) => c.driver === driver);
   if (explicit) {
     const chosen = classes.find((c) => c.name === explicit);
-    if (!chosen) throw notFound(`VolumeSnapshotClass "${explicit}" not found`, `list them with: kubectl get volumesnapshotclasses`);
+    if (!chosen) throw notFound(`${kind} "${explicit}" not found`, `list them with: kubectl get ${plural}`);
     if (chosen.driver !== driver)
-      throw invalid(`VolumeSnapshotClass "${explicit}" is for driver ${chosen.driver}, but the volume is provisioned by ${driver}`);
+      throw invalid(`${kind} "${explicit}" is for driver ${chosen.driver}, but the volume is provisioned by ${driver}`);
     return chosen;
   }
   const defaults = forDriver.filter((c) => c.isDefault);
   if (defaults.length === 1) return defaults[0]!;
   if (defaults.length > 1)
-    throw invalid(`${defaults.length} VolumeSnapshotClasses are marked default for driver ${driver}: ${defaults.map((c) => c.name).join(', ')}`, 'choose one with --snapshot-class');
+    throw invalid(`${defaults.length} ${kind}es are marked default for driver ${driver}: ${defaults.map((c) => c.name).join(', ')}`, `choose one with ${flag}`);
   if (forDriver.length === 1) return forDriver[0]!;
   if (forDriver.length === 0)
-    throw notFound(`no VolumeSnapshotClass for CSI driver ${driver}`, `create one with "driver: ${driver}", or pass --snapshot-class`);
+    throw notFound(`no ${kind} for CSI driver ${driver}`, `create one with "driver: ${driver}", or pass ${flag}`);
   throw invalid(
-    `${forDriver.length} VolumeSnapshotClasses serve driver ${driver} and none is the default: ${forDriver.map((c) => c.name).join(', ')}`,
-    'choose one with --snapshot-class, or annotate one with snapshot.storage.kubernetes.io/is-default-class=true',
+    `${forDriver.length} ${kind}es serve driver ${driver} and none is the default: ${forDriver.map((c) => c.name).join(', ')}`,
+    `choose one with ${flag}, or annotate one with ${defaultAnnotation}=true`,
   );
 }

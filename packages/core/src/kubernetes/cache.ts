@@ -208,6 +208,10 @@ export class CachedSnapshotStore implements SnapshotStore {
     return this.direct.annotate(namespace, name, annotations);
   }
 
+  adopt(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<void> {
+    return this.direct.adopt(namespace, name, labels, annotations);
+  }
+
   delete(namespace: string, name: string): Promise<void> {
     return this.direct.delete(namespace, name);
   }

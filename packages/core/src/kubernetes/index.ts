@@ -5,6 +5,7 @@ import { KubernetesScheduleWriter } from './scheduleWriter.js';
 import { systemClock } from '../ports.js';
 import { ExecDatabaseConnector } from './database.js';
 import { KubernetesDiscovery } from './discovery.js';
+import { KubernetesGroupSnapshotStore } from './groupSnapshots.js';
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from './kubeconfig.js';
 import { LeaseBackupLock } from './lock.js';
 import { CronJobScheduleStore } from './schedules.js';
@@ -15,16 +16,19 @@ import { KubernetesWorkloadWriter } from './workloadWriter.js';
 export { loadKubeConfig, type KubeConfigOptions, type LoadedKubeConfig };
 export { mapApiError } from './apiErrors.js';
 export { volumeSnapshotManifest } from './snapshots.js';
+export { volumeGroupSnapshotManifest } from './groupSnapshots.js';
 export { CLUSTER_ROLE, RETENTION_ANNOTATION, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
 
 /** Wires every port to the cluster of a loaded kubeconfig. */
 export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
   const kc = loaded.kubeConfig;
+  const discovery = new KubernetesDiscovery(kc);
   return {
     workloads: new KubernetesWorkloadReader(kc),
     workloadWriter: new KubernetesWorkloadWriter(kc),
     snapshots: new KubernetesSnapshotStore(kc),
-    discovery: new KubernetesDiscovery(kc),
+    groups: new KubernetesGroupSnapshotStore(kc, discovery),
+    discovery,
     database: new ExecDatabaseConnector(kc),
     lock: new LeaseBackupLock(kc),
     schedules: new CronJobScheduleStore(kc),

@@ -3,6 +3,7 @@ import type { SnapshotInfo } from '../domain/backup.js';
 import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
 import { isPgBackupError } from '../errors.js';
 import { call } from './apiErrors.js';
+import { sleep } from './sleep.js';
 import { parseQuantity } from './quantity.js';
 
 const GROUP = 'snapshot.storage.k8s.io';
@@ -10,7 +11,7 @@ const VERSION = 'v1';
 const PAGE = 500;
 
 /** The parts of a snapshot.storage.k8s.io/v1 VolumeSnapshot that pgbackup reads. */
-interface VolumeSnapshot {
+export interface VolumeSnapshot {
   metadata: { name: string; namespace: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
   spec: { source: { persistentVolumeClaimName?: string }; volumeSnapshotClassName?: string };
   status?: {
@@ -118,6 +119,15 @@ export class KubernetesSnapshotStore implements SnapshotStore {
     await call(`annotating VolumeSnapshot ${namespace}/${name}`, () =>
       this.api.patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name, body: { metadata: { annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  async adopt(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<void> {
+    await call(`labelling VolumeSnapshot ${namespace}/${name}`, () =>
+      this.api.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name, body: { metadata: { labels, annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
@@ -231,14 +241,3 @@ export class KubernetesSnapshotContentReader implements SnapshotContentReader {
     return items;
   }
 }
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
-

@@ -3,6 +3,7 @@ import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
+import { sleep } from './sleep.js';
 
 const POLL_MS = 500;
 const SNAPSHOTS = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots' };
@@ -185,14 +186,3 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
 }
 
 const isPodOf = (pod: string, statefulSet: string) => new RegExp(`^${statefulSet.replace(/[.]/g, '\\.')}-\\d+$`).test(pod);
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}

@@ -4,11 +4,13 @@
  */
 import type { Deps } from '../application/deps.js';
 import type { SnapshotInfo } from '../domain/backup.js';
-import { conflict, notFound, unavailable } from '../errors.js';
+import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import type {
   ClaimBinding,
+  GroupSnapshotStore,
+  NewGroupSnapshot,
   ApiSupport,
   BackupLock,
   Clock,
@@ -176,6 +178,14 @@ export class FakeSnapshotStore implements SnapshotStore {
     this.notify();
   }
 
+  async adopt(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<void> {
+    const s = this.items.get(key(namespace, name));
+    if (!s) throw notFound(`VolumeSnapshot ${namespace}/${name} not found`);
+    this.journal.push(`snapshots.adopt ${namespace}/${name}`);
+    this.items.set(key(namespace, name), { ...s, labels: { ...s.labels, ...labels }, annotations: { ...s.annotations, ...annotations } });
+    this.notify();
+  }
+
   async delete(namespace: string, name: string): Promise<void> {
     this.fail('delete');
     if (!this.items.delete(key(namespace, name))) throw notFound(`VolumeSnapshot ${namespace}/${name} not found`);
@@ -243,6 +253,54 @@ export class FakeSnapshotStore implements SnapshotStore {
 }
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/**
+ * VolumeGroupSnapshots over a FakeSnapshotStore: `waitMembers` makes one VolumeSnapshot per claim
+ * there (cut as that store's storage behaviour says), as the snapshot controller would.
+ */
+export class FakeGroupSnapshotStore implements GroupSnapshotStore {
+  readonly classes: SnapshotClassInfo[] = [];
+  readonly groups = new Map<string, NewGroupSnapshot>();
+  /** Claims carrying the selection label now (`ns/claim` → group). */
+  readonly labelled = new Map<string, string>();
+  /** The group fails (its status.error) with this message. */
+  error?: string;
+
+  constructor(
+    private readonly snapshots: FakeSnapshotStore,
+    private readonly journal: Journal = [],
+  ) {}
+
+  async listClasses(): Promise<SnapshotClassInfo[]> {
+    return clone(this.classes);
+  }
+
+  async create(group: NewGroupSnapshot): Promise<void> {
+    for (const claim of group.claims) this.labelled.set(key(group.namespace, claim), group.name);
+    this.groups.set(key(group.namespace, group.name), clone(group));
+    this.journal.push(`groups.create ${group.namespace}/${group.name} ${group.claims.join(',')}`);
+  }
+
+  async waitMembers(namespace: string, name: string, count: number): Promise<SnapshotInfo[]> {
+    const group = this.groups.get(key(namespace, name));
+    if (!group) throw notFound(`VolumeGroupSnapshot ${namespace}/${name} not found`);
+    if (this.error) throw inconsistent(`VolumeGroupSnapshot ${name} failed: ${this.error}`);
+    const members = await Promise.all(
+      group.claims.map((claim) => this.snapshots.create({ namespace, name: `snapshot-${name}-${claim}`, pvc: claim, className: '', labels: {}, annotations: {} })),
+    );
+    return members.slice(0, Math.max(count, members.length));
+  }
+
+  async releaseClaims(namespace: string, claims: string[]): Promise<void> {
+    for (const claim of claims) this.labelled.delete(key(namespace, claim));
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    if (!this.groups.delete(key(namespace, name))) return;
+    this.journal.push(`groups.delete ${namespace}/${name}`);
+    for (const s of this.snapshots.all().filter((i) => i.namespace === namespace && i.name.startsWith(`snapshot-${name}-`))) await this.snapshots.delete(namespace, s.name);
+  }
+}
 
 /** StatefulSets (with their pods and PVCs) in memory. */
 export class FakeWorkloadReader implements WorkloadReader {
@@ -563,6 +621,7 @@ export interface FakeDeps extends Deps {
   workloads: FakeWorkloadReader;
   workloadWriter: FakeWorkloadWriter;
   snapshots: FakeSnapshotStore;
+  groups: FakeGroupSnapshotStore;
   discovery: FakeDiscovery;
   database: FakeDatabaseConnector;
   lock: FakeBackupLock;
@@ -588,6 +647,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     workloads: new FakeWorkloadReader(...(options.statefulSets ?? [])),
     workloadWriter: new FakeWorkloadWriter(journal),
     snapshots,
+    groups: new FakeGroupSnapshotStore(snapshots, journal),
     discovery: new FakeDiscovery(),
     database: new FakeDatabaseConnector(journal),
     lock: new FakeBackupLock(journal),

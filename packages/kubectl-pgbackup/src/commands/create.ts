@@ -7,7 +7,7 @@ import { humanBytes } from '../output.js';
 import { backupView } from '../views.js';
 
 export default class Create extends BaseCommand<typeof Create> {
-  static override summary = 'Back up a StatefulSet: CHECKPOINT in the primary, then one VolumeSnapshot per volume';
+  static override summary = 'Back up a StatefulSet: CHECKPOINT in the primary, then an atomic VolumeSnapshot of its volume (a VolumeGroupSnapshot of several)';
   static override examples = [
     '<%= config.bin %> create pg -n db',
     '<%= config.bin %> create pg -n db --wait --timeout 15m',
@@ -18,11 +18,12 @@ export default class Create extends BaseCommand<typeof Create> {
     type: Flags.string({ options: ['manual', 'scheduled'], default: 'manual', description: 'recorded on the backup' }),
     method: Flags.string({ options: ['checkpoint-snapshot', 'group-snapshot'], description: 'how consistency is reached (default: chosen from the volumes)' }),
     'snapshot-class': Flags.string({ description: 'VolumeSnapshotClass (default: the default class of each volume\'s CSI driver)' }),
+    'group-snapshot-class': Flags.string({ description: "VolumeGroupSnapshotClass of a pod with several volumes (default: the default class of the volumes' CSI driver)" }),
     pod: Flags.string({ description: 'back up this pod instead of the detected primary' }),
     pin: Flags.boolean({ default: false, description: 'exempt the backup from pruning' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
-    'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots it would create' }),
+    'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create' }),
   };
 
   async run(): Promise<void> {
@@ -37,6 +38,7 @@ export default class Create extends BaseCommand<typeof Create> {
       type: this.flags.type as BackupType,
       method: this.flags.method as ConsistencyMethod | undefined,
       snapshotClass: this.flags['snapshot-class'],
+      groupSnapshotClass: this.flags['group-snapshot-class'],
       pod: this.flags.pod,
       pin: this.flags.pin,
       holder: `kubectl-pgbackup@${hostname()}`,
@@ -44,11 +46,13 @@ export default class Create extends BaseCommand<typeof Create> {
 
     if (this.flags['dry-run']) {
       const plan = await core.planBackup(deps, options);
-      const objects = plan.snapshots.map(core.volumeSnapshotManifest);
+      const objects = plan.group ? [core.volumeGroupSnapshotManifest(plan.group)] : plan.snapshots.map(core.volumeSnapshotManifest);
       if (this.format === 'json') return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2) + '\n');
-      if (this.format === 'name') return this.out(objects.map((o) => `volumesnapshot.snapshot.storage.k8s.io/${o.metadata.name}\n`).join(''));
+      if (this.format === 'name') return this.out(objects.map((o) => `${o.kind.toLowerCase()}.${o.apiVersion.split('/')[0]}/${o.metadata.name}\n`).join(''));
       const { stringify } = await import('yaml');
-      this.note(`backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${objects.length} VolumeSnapshot(s)`);
+      this.note(
+        `backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${plan.group ? `one VolumeGroupSnapshot of ${plan.group.claims.join(', ')}` : `${objects.length} VolumeSnapshot(s)`}`,
+      );
       return this.out(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
     }
 
