@@ -33,6 +33,8 @@ export const Annotations = {
   pgVersion: `${GROUP}/pg-version`,
   pinned: `${GROUP}/pinned`,
   verified: `${GROUP}/verified`,
+  /** The StatefulSet as it was at backup time (JSON, server fields stripped): what a restore clones. */
+  statefulSetSpec: `${GROUP}/statefulset-spec`,
   /** On each VolumeSnapshot of a group-snapshot backup: the VolumeGroupSnapshot that cut it (deleted with the backup). */
   groupSnapshot: `${GROUP}/group-snapshot`,
 } as const;

@@ -35,6 +35,8 @@ export interface StatefulSetInfo {
   updatedReplicas: number;
   volumeClaimTemplates: string[];
   pods: PodInfo[];
+  /** The StatefulSet object as stored (what a backup records for restores), when read from the API server. */
+  manifest?: KubernetesObject;
 }
 
 export interface WorkloadReader {

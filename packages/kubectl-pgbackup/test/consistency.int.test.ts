@@ -213,6 +213,7 @@ describe('consistency under write load', () => {
           (await kubectl(['get', 'pod', `${target}-0`, '-n', ns])).code !== 0 ? true : undefined,
         );
         await k(['delete', 'pvc', `data-${target}-0`, '-n', ns, '--wait=true', '--timeout=2m']);
+        await k(['delete', 'service', target, '-n', ns, '--wait=true']);
 
         // The product's own proof: verify (scratch restore + amcheck + the commit-log check), recorded on the backup.
         const verifyStarted = Date.now();

@@ -137,9 +137,11 @@ describe('restore in place and into another namespace', () => {
         expect(restored).toMatchObject({ code: 0 });
         const result = JSON.parse(restored.stdout) as { ready: boolean; create: { kind: string; spec: { deletionPolicy?: string } }[] };
         expect(result.ready).toBe(true);
-        expect(result.create.map((o) => o.kind)).toEqual(['VolumeSnapshotContent', 'VolumeSnapshot', 'PersistentVolumeClaim', 'StatefulSet']);
+        expect(result.create.map((o) => o.kind)).toEqual(['VolumeSnapshotContent', 'VolumeSnapshot', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
         expect(result.create[0]!.spec.deletionPolicy).toBe('Retain');
         expect(await contents(other)).toEqual(atBackup);
+        // Its pods have DNS names of their own: a headless Service of the restored StatefulSet.
+        expect(await k(['get', 'service', 'pg', '-n', other, '-o', 'jsonpath={.spec.clusterIP} {.spec.selector}'])).toBe('None {"app":"pg","pgbackup.io/restore-of":"pg"}');
         // The copies are gone; the backup's own snapshot and content are still there and ready.
         const selector = `pgbackup.io/restored-from=${backup.id}`;
         expect((await k(['get', 'volumesnapshots', '-n', other, '-l', selector, '-o', 'name'])).trim()).toBe('');
@@ -156,5 +158,21 @@ describe('restore in place and into another namespace', () => {
       }
     },
     8 * MIN,
+  );
+
+  it(
+    'restores a StatefulSet that was deleted, from the spec the backup recorded',
+    async () => {
+      const list = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as { items: { id: string; type: string; status: string }[] };
+      const backup = list.items.find((b) => b.type === 'manual' && b.status === 'completed')!.id;
+      await k(['delete', 'statefulset', 'pg', '-n', ns, '--wait=true', '--timeout=2m']);
+      await k(['delete', 'pvc', 'data-pg-0', '-n', ns, '--wait=true', '--timeout=2m']);
+      const restored = await pgbackup(['restore', backup, '-n', ns, '--to', 'pg', '--wait']);
+      expect(restored).toMatchObject({ code: 0 });
+      expect(restored.stderr).toMatch(/no longer exists: cloned from its spec as recorded in the backup/);
+      expect(await podSql(ns, 'pg-0', 'SELECT count(*) > 0 FROM marks')).toEqual([['t']]);
+      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toMatch(/postgres/);
+    },
+    6 * MIN,
   );
 });

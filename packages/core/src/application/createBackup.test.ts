@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Annotations, Labels } from '../contract.js';
 import { type ErrorCode, PgBackupError } from '../errors.js';
-import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
+import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet, aStatefulSetManifest } from '../testing/builders.js';
 import { type FakeDeps, fakeDeps } from '../testing/fakes.js';
 import { type CreateProgress, createBackup, planBackup } from './createBackup.js';
 import { deleteBackup } from './deleteBackup.js';
@@ -296,6 +296,17 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     // The claims' selection label is gone again.
     expect(deps.groups.labelled.size).toBe(0);
     expectCleanedUp(deps);
+  });
+
+  it('records the StatefulSet on the backup for restores (without status or server fields)', async () => {
+    const deps = setup();
+    const manifest = aStatefulSetManifest();
+    deps.workloads.set({ ...aStatefulSet({ replicas: 3 }), manifest });
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    const recorded = JSON.parse(backup.snapshots[0]!.annotations[Annotations.statefulSetSpec]!) as Record<string, any>;
+    expect(recorded.spec).toEqual(manifest.spec);
+    expect(recorded.metadata).toEqual({ name: 'pg', namespace: 'db', labels: { app: 'pg', tier: 'db' }, annotations: { team: 'payments' } });
+    expect(recorded).not.toHaveProperty('status');
   });
 
   it('deleting a group-snapshot backup deletes its VolumeGroupSnapshot, which takes its VolumeSnapshots along', async () => {

@@ -1,6 +1,7 @@
 import { Annotations, CONTRACT_VERSION, Labels, MANAGED_BY } from '../contract.js';
 import type { Backup, BackupType, ConsistencyMethod } from '../domain/backup.js';
 import { assertName, newBackupId } from '../domain/names.js';
+import { recordSource } from '../domain/restore.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
 import type { SnapshotInfo } from '../domain/backup.js';
@@ -69,6 +70,7 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'g
   const now = deps.clock.now();
   const id = newBackupId(sts.name, now);
   const type = options.type ?? 'manual';
+  const source = sts.manifest && recordSource(sts.manifest);
   const labels = { [Labels.managedBy]: MANAGED_BY, [Labels.backup]: id, [Labels.statefulSet]: sts.name, [Labels.type]: type };
   const snapshots = pod.pvcs.map((pvc): NewSnapshot => ({
     namespace: sts.namespace,
@@ -86,6 +88,7 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'g
       [Annotations.pod]: pod.name,
       [Annotations.ordinal]: String(pod.ordinal),
       ...(pvc.template ? { [Annotations.claimTemplate]: pvc.template } : {}),
+      ...(source ? { [Annotations.statefulSetSpec]: source } : {}),
       ...(options.pin ? { [Annotations.pinned]: 'true' } : {}),
     },
   }));

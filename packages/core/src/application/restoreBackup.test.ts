@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Annotations } from '../contract.js';
-import { RESTORED_FROM } from '../domain/restore.js';
+import { RESTORED_FROM, recordSource } from '../domain/restore.js';
 import { type FakeDeps, aBackupSnapshot, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
 import { restoreBackup } from './restoreBackup.js';
 
@@ -21,7 +21,12 @@ describe('restoreBackup', () => {
     const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', dryRun: true });
     expect(result.dryRun).toBe(true);
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
-    const [pvc, sts] = result.plan.create as unknown as Obj[];
+    const [pvc, service, sts] = result.plan.create as unknown as Obj[];
+    expect(service).toMatchObject({
+      kind: 'Service',
+      metadata: { name: 'pg-restored', namespace: 'db', labels: { app: 'pg-restored', [RESTORED_FROM]: ID } },
+      spec: { clusterIP: 'None', selector: { app: 'pg-restored' }, ports: [{ name: 'postgres', port: 5432 }] },
+    });
     expect(pvc).toMatchObject({
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'data-pg-restored-0', namespace: 'db', labels: { app: 'pg-restored', [RESTORED_FROM]: ID } },
@@ -52,7 +57,7 @@ describe('restoreBackup', () => {
     source.spec.template.metadata.labels = { role: 'database' };
     deps.workloadWriter.put(source as never);
     const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
-    const sts = plan.create[1] as unknown as Obj;
+    const sts = plan.create[2] as unknown as Obj;
     expect(sts.spec.selector.matchLabels).toEqual({ role: 'database', 'pgbackup.io/restore-of': 'r' });
     expect(sts.spec.template.metadata.labels).toEqual({ role: 'database', 'pgbackup.io/restore-of': 'r' });
     expect(plan.notes.join()).toMatch(/Services selecting it may route to them/);
@@ -63,6 +68,7 @@ describe('restoreBackup', () => {
     const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', wait: true });
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
       'workloads.create PersistentVolumeClaim db/data-pg-restored-0',
+      'workloads.create Service db/pg-restored',
       'workloads.create StatefulSet db/pg-restored',
       'workloads.ready db/pg-restored',
     ]);
@@ -76,17 +82,28 @@ describe('restoreBackup', () => {
     await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored' });
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored' })).rejects.toMatchObject({
       code: 'Conflict',
-      message: 'the restore target exists: persistentvolumeclaim/data-pg-restored-0, statefulset/pg-restored',
+      message: 'the restore target exists: persistentvolumeclaim/data-pg-restored-0, service/pg-restored, statefulset/pg-restored',
     });
     deps.journal.length = 0;
     const result = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg-restored', replace: true });
-    expect(result.plan.delete.map((r) => r.kind)).toEqual(['StatefulSet', 'PersistentVolumeClaim']);
+    expect(result.plan.delete.map((r) => r.kind)).toEqual(['StatefulSet', 'Service', 'PersistentVolumeClaim']);
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
       'workloads.delete StatefulSet db/pg-restored',
+      'workloads.delete Service db/pg-restored',
       'workloads.delete PersistentVolumeClaim db/data-pg-restored-0',
       'workloads.create PersistentVolumeClaim db/data-pg-restored-0',
+      'workloads.create Service db/pg-restored',
       'workloads.create StatefulSet db/pg-restored',
     ]);
+  });
+
+  it('keeps a Service of the target name that no restore made as the governing Service, and says so', async () => {
+    const deps = world();
+    deps.workloadWriter.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'r', namespace: 'db', labels: { app: 'r' } } });
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' });
+    expect(plan.create.map((o) => o.kind)).toEqual(['PersistentVolumeClaim', 'StatefulSet']);
+    expect(plan.notes.join(' ')).toMatch(/service\/r exists and stays as the governing Service/);
+    expect(deps.workloadWriter.get('Service', 'db', 'r')?.metadata.labels).toEqual({ app: 'r' });
   });
 
   it('with replace never deletes objects that no earlier restore created', async () => {
@@ -130,7 +147,7 @@ describe('restoreBackup', () => {
     source.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg-secret', key: 'password' } } }];
     deps.workloadWriter.put(source as never);
     const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', targetNamespace: 'staging', dryRun: true });
-    const [content, copy, pvc, sts] = plan.create as unknown as Obj[];
+    const [content, copy, pvc, , sts] = plan.create as unknown as Obj[];
     const copyName = `pg-${ID}-data-pg-0`;
     expect(content).toMatchObject({
       kind: 'VolumeSnapshotContent',
@@ -151,12 +168,26 @@ describe('restoreBackup', () => {
       `workloads.create VolumeSnapshotContent /staging-pg-${ID}-data-pg-0`,
       `workloads.create VolumeSnapshot staging/pg-${ID}-data-pg-0`,
       'workloads.create PersistentVolumeClaim staging/data-pg-0',
+      'workloads.create Service staging/pg',
       'workloads.create StatefulSet staging/pg',
       'workloads.ready staging/pg',
       `workloads.delete VolumeSnapshot staging/pg-${ID}-data-pg-0`,
       `workloads.delete VolumeSnapshotContent /staging-pg-${ID}-data-pg-0`,
     ]);
     expect(deps.snapshots.get('db', `${ID}-data-pg-0`)).toBeDefined();
+  });
+
+  it('clones the StatefulSet as recorded at backup time, so a deleted source (even under its own name) can be restored', async () => {
+    const recorded = aStatefulSetManifest() as unknown as Obj;
+    recorded.spec.template.spec.containers[0].image = 'postgres:15.8';
+    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: recordSource(recorded as never)! } }));
+    // The live StatefulSet moved on to another image: the backup's data goes with the recorded one.
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
+    expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].image).toBe('postgres:15.8');
+    deps.workloadWriter.objects.clear();
+    const again = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', dryRun: true });
+    expect(again.plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-0', 'Service/pg', 'StatefulSet/pg']);
+    expect(again.plan.notes.join(' ')).toMatch(/no longer exists: cloned from its spec as recorded in the backup/);
   });
 
   it('refuses a snapshot without a bound content for another namespace, and a deleted source StatefulSet', async () => {

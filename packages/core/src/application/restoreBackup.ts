@@ -1,6 +1,6 @@
 import type { Backup } from '../domain/backup.js';
 import { assertName } from '../domain/names.js';
-import { type RestorePlan, planRefs, planRestore } from '../domain/restore.js';
+import { type RestorePlan, planRefs, planRestore, recordedSource } from '../domain/restore.js';
 import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
 import type { ObjectRef, SnapshotContentInfo } from '../ports.js';
 import type { Deps } from './deps.js';
@@ -70,19 +70,33 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   const targetNamespace = options.targetNamespace ?? backup.namespace;
-  if (to === backup.statefulSet && targetNamespace === backup.namespace)
+  const live = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
+    if (isPgBackupError(e, 'NotFound')) return undefined;
+    throw e;
+  });
+  if (live && to === backup.statefulSet && targetNamespace === backup.namespace)
     throw invalid(
       `--to ${to} is the backed-up StatefulSet itself`,
       `to replace its data, restore with --in-place (a pre-restore backup is taken first); or restore next to it, e.g. --to ${backup.statefulSet}-restored`,
     );
-  const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
-    if (isPgBackupError(e, 'NotFound'))
-      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists`, 'a restore clones its spec: re-create it (e.g. from your manifests), then restore');
-    throw e;
-  });
+  // The StatefulSet as it was when the backup was taken matches its data (image, PostgreSQL version, mounts); the live one is the fallback.
+  const source = recordedSource(backup) ?? live;
+  if (!source)
+    throw notFound(
+      `StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists, and the backup does not record it`,
+      'a restore clones its spec: re-create it (e.g. from your manifests), then restore',
+    );
   const contents = targetNamespace === backup.namespace ? undefined : await snapshotContents(deps, backup);
   const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels, contents });
-  const existing = await deps.workloadWriter.existing(planRefs(plan));
+  if (!live) plan.notes.push(`StatefulSet ${backup.statefulSet} no longer exists: cloned from its spec as recorded in the backup`);
+  const found = await deps.workloadWriter.existing(planRefs(plan));
+  // A Service of that name that no restore made (e.g. the deleted StatefulSet's own) stays the governing Service.
+  const keptService = found.find((r) => r.kind === 'Service' && !r.restoredFrom);
+  if (keptService) {
+    plan.create = plan.create.filter((o) => o.kind !== 'Service');
+    plan.notes.push(`service/${keptService.name} exists and stays as the governing Service: check that its selector picks the restored pods`);
+  }
+  const existing = found.filter((r) => r !== keptService);
   if (existing.length > 0) {
     if (!options.replace)
       throw conflict(

@@ -71,8 +71,8 @@ describe('verifyBackup', () => {
   it('keeps the scratch objects with keep, and records nothing with record: false', async () => {
     const deps = world();
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, keep: true, record: false });
-    expect(report.leftovers).toEqual([`persistentvolumeclaim/data-${report.scratch}-0`, `statefulset/${report.scratch}`]);
-    expect(scratchLeft(deps)).toHaveLength(2);
+    expect(report.leftovers).toEqual([`persistentvolumeclaim/data-${report.scratch}-0`, `service/${report.scratch}`, `statefulset/${report.scratch}`]);
+    expect(scratchLeft(deps)).toHaveLength(3);
     expect(deps.snapshots.all()[0]!.annotations[Annotations.verified]).toBeUndefined();
   });
 

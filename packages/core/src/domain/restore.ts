@@ -15,7 +15,7 @@ export interface RestorePlan {
   target: { namespace: string; statefulSet: string };
   /** Objects to delete before creating (only when told to replace existing ones). */
   delete: ObjectRef[];
-  /** Objects to create, in order: PersistentVolumeClaims from the snapshots, then the StatefulSet. */
+  /** Objects to create, in order: snapshot copies (another namespace), PersistentVolumeClaims from the snapshots, the headless Service, the StatefulSet. */
   create: KubernetesObject[];
   /** What the user should know (selector rewritten, replicas reduced, …). */
   notes: string[];
@@ -81,6 +81,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
 
   const sts = cloneStatefulSet(source, sourceName, target, ns, extraLabels, backup.id, notes);
   const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
+  const service = headlessService(sts, podLabels);
   const copies = ns === backup.namespace ? [] : snapshotCopies(backup, ns, target, extraLabels, input.contents ?? {});
   const sources = new Map(copies.filter((c) => c.kind === 'VolumeSnapshot').map((c) => [(c.metadata.annotations as Record<string, string>)[COPY_OF]!, c.metadata.name]));
   const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels }, sources);
@@ -95,7 +96,7 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
     source: { namespace: backup.namespace, statefulSet: backup.statefulSet },
     target: { namespace: ns, statefulSet: target },
     delete: [],
-    create: [...copies, ...pvcs, sts],
+    create: [...copies, ...pvcs, service, sts],
     notes,
   };
 }
@@ -282,6 +283,34 @@ export function rebindClaim(claim: KubernetesObject, volume: string): Kubernetes
   };
 }
 
+/** Larger StatefulSets are not recorded (annotations share 256 KiB per object); a restore then clones the live one. */
+const MAX_RECORDED_SPEC = 64 * 1024;
+
+/** The StatefulSet as a backup records it: the spec and identity, no status or server fields. Undefined when too large. */
+export function recordSource(manifest: KubernetesObject): string | undefined {
+  const sts = manifest as unknown as StatefulSetObject;
+  const annotations = Object.fromEntries(Object.entries(sts.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith(`${GROUP}/`)));
+  const recorded = JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: sts.metadata.name, namespace: sts.metadata.namespace, labels: sts.metadata.labels ?? {}, annotations },
+    spec: sts.spec ?? {},
+  });
+  return recorded.length <= MAX_RECORDED_SPEC ? recorded : undefined;
+}
+
+/** The StatefulSet recorded on the backup at backup time, if any. */
+export function recordedSource(backup: Backup): KubernetesObject | undefined {
+  const raw = backup.snapshots.map((s) => s.annotations[Annotations.statefulSetSpec]).find(Boolean);
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as KubernetesObject;
+    return parsed.kind === 'StatefulSet' && typeof parsed.metadata?.name === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The objects a plan creates, as references. */
 export const planRefs = (plan: Pick<RestorePlan, 'create'>): ObjectRef[] =>
   plan.create.map((o) => ({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
@@ -316,7 +345,8 @@ function cloneStatefulSet(
     ...(spec.template ?? {}),
     metadata: { ...podMeta, labels: { ...rename(podMeta.labels), ...selectorLabels } },
   };
-  if (spec.serviceName === sourceName) spec.serviceName = target;
+  // The restored pods get DNS names of their own (<target>-0.<target>) from a headless Service of the plan.
+  spec.serviceName = target;
   spec.volumeClaimTemplates = (spec.volumeClaimTemplates ?? []).map((t) => {
     const { metadata, spec: claimSpec } = t as ClaimTemplate & { status?: unknown };
     return { metadata: { name: metadata?.name, ...(metadata?.labels ? { labels: metadata.labels } : {}), ...(metadata?.annotations ? { annotations: metadata.annotations } : {}) }, spec: claimSpec };
@@ -334,6 +364,19 @@ function cloneStatefulSet(
       annotations: { ...annotations, [`${GROUP}/restored-from`]: backupId, [`${GROUP}/restored-from-statefulset`]: sourceName },
     },
     spec,
+  };
+}
+
+/** The governing Service of the restored StatefulSet: headless, selecting its pods, with their container ports (5432 when none is declared). */
+function headlessService(sts: KubernetesObject, podLabels: Record<string, string>): KubernetesObject {
+  const containers = ((sts.spec as StatefulSetObject['spec'])?.template?.spec?.containers ?? []) as { ports?: { name?: string; containerPort: number; protocol?: string }[] }[];
+  const declared = containers.flatMap((c) => c.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol ?? 'TCP' }));
+  const labels = (sts.metadata as { labels?: Record<string, string> }).labels ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: sts.metadata.name, namespace: sts.metadata.namespace, labels },
+    spec: { clusterIP: 'None', selector: podLabels, ports: declared.length > 0 ? declared : [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] },
   };
 }
 

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1Service, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
 import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
 import { RESTORED_FROM } from '../domain/restore.js';
@@ -48,6 +48,9 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
         return;
       case 'PersistentVolumeClaim':
         await call(what, () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: object as unknown as V1PersistentVolumeClaim }));
+        return;
+      case 'Service':
+        await call(what, () => this.core.createNamespacedService({ namespace, body: object as unknown as V1Service }));
         return;
       case 'VolumeSnapshot':
         await call(what, () => this.custom.createNamespacedCustomObject({ ...SNAPSHOTS, namespace, body: object }));

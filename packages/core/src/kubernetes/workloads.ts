@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
-import type { PodInfo, PvcInfo, StatefulSetInfo, WorkloadReader } from '../ports.js';
+import type { KubernetesObject, PodInfo, PvcInfo, StatefulSetInfo, WorkloadReader } from '../ports.js';
 import { call } from './apiErrors.js';
 import { parseQuantity } from './quantity.js';
 import { isPgBackupError, notFound } from '../errors.js';
@@ -51,6 +51,7 @@ export class KubernetesWorkloadReader implements WorkloadReader {
       updatedReplicas: sts.status?.updatedReplicas ?? 0,
       volumeClaimTemplates: templates,
       pods: podInfos,
+      manifest: JSON.parse(JSON.stringify({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' })) as KubernetesObject,
     };
   }
 
