@@ -58,7 +58,7 @@ describe('kustomize', () => {
       expect(c.image).toMatch(/kubectl-pgbackup:/); // the local cluster's pod-runner runs the repo's CLI for this image
       expect(c.command.slice(0, 2)).toEqual(['sh', '-c']);
       expect(c.command[2]).toMatch(
-        /^set -e; kubectl-pgbackup create postgresql -n \$\(POD_NAMESPACE\) --type scheduled --wait .*; kubectl-pgbackup prune postgresql /,
+        /^set -e; kubectl-pgbackup create postgresql -n \$\(POD_NAMESPACE\) --type scheduled --lock-wait 15m --wait .*; kubectl-pgbackup prune postgresql /,
       );
       expect(c.env.find((e: Obj) => e.name === 'POD_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
     }

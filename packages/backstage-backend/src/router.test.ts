@@ -232,7 +232,7 @@ describe('restore and verify', () => {
     const { app: server } = app(deps);
     const res = await request(server).post(`/api/pgbackup/backup/${id}/restore?namespace=db`).send({ to: 'pg-restored', dryRun: true }).expect(200);
     expect(RestoreResultSchema.parse(res.body)).toMatchObject({ backupId: id, dryRun: true, target: { namespace: 'db', statefulSet: 'pg-restored' }, delete: [] });
-    expect(res.body.create.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'StatefulSet/pg-restored']);
+    expect(res.body.create.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'Service/pg-restored', 'StatefulSet/pg-restored']);
     expect(deps.workloadWriter.objects.size).toBe(1);
   });
 

@@ -238,7 +238,7 @@ describe('prune, pin, schedule, doctor', () => {
     expect(applied).toEqual([]);
     expect(r.stdout).toMatch(/concurrencyPolicy: Forbid/);
     expect(r.stdout).toMatch(/successfulJobsHistoryLimit: 3/);
-    expect(r.stdout).toMatch(/kubectl-pgbackup create pg -n db --type scheduled --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/);
+    expect(r.stdout).toMatch(/kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/);
   });
 
   it('doctor marks each check and exits 1 when one fails, with the fix', async () => {
@@ -277,7 +277,7 @@ describe('restore and verify', () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { dryRun: boolean; create: { kind: string; metadata: { name: string } }[] };
     expect(plan.dryRun).toBe(true);
-    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'StatefulSet/pg-restored']);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'Service/pg-restored', 'StatefulSet/pg-restored']);
     expect(deps.workloadWriter.objects.size).toBe(1);
   });
 

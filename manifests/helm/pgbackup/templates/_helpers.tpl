@@ -96,7 +96,7 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- if gt (int $b.keepWeekly) 0 }}{{ $flags = append $flags (printf "--keep-weekly %d" (int $b.keepWeekly)) }}{{ end -}}
 {{- if gt (float64 $b.retentionDays) 0.0 }}{{ $flags = append $flags (printf "--max-age %v" $b.retentionDays) }}{{ end -}}
 {{- if $b.timeZone }}{{ $flags = append $flags (printf "--time-zone %s" $b.timeZone) }}{{ end -}}
-{{- printf "set -e; kubectl-pgbackup create %s -n %s --type scheduled --wait --timeout %ds; kubectl-pgbackup prune %s -n %s %s" $sts $ns (int $b.waitTimeoutSeconds) $sts $ns (join " " $flags) -}}
+{{- printf "set -e; kubectl-pgbackup create %s -n %s --type scheduled --lock-wait 15m --wait --timeout %ds; kubectl-pgbackup prune %s -n %s %s" $sts $ns (int $b.waitTimeoutSeconds) $sts $ns (join " " $flags) -}}
 {{- end -}}
 
 {{/* RBAC rules: packages/core/src/domain/permissions.ts PERMISSIONS (manifests/test/rbac.test.ts compares). */}}

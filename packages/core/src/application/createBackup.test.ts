@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Annotations, Labels } from '../contract.js';
-import { type ErrorCode, PgBackupError } from '../errors.js';
+import { type ErrorCode, PgBackupError, forbidden } from '../errors.js';
 import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet, aStatefulSetManifest } from '../testing/builders.js';
 import { type FakeDeps, fakeDeps } from '../testing/fakes.js';
 import { type CreateProgress, createBackup, planBackup } from './createBackup.js';
@@ -307,6 +307,43 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     expect(recorded.spec).toEqual(manifest.spec);
     expect(recorded.metadata).toEqual({ name: 'pg', namespace: 'db', labels: { app: 'pg', tier: 'db' }, annotations: { team: 'payments' } });
     expect(recorded).not.toHaveProperty('status');
+  });
+
+  it('when recording the outcome is forbidden too, it says the status follows the storage instead of claiming failed', async () => {
+    const deps = setup();
+    deps.snapshots.failures.annotate = forbidden('volumesnapshots.snapshot.storage.k8s.io "x" is forbidden: cannot patch resource "volumesnapshots"');
+    const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Forbidden');
+    expect(e.message).toMatch(/cannot patch resource "volumesnapshots"; backup pg-\S+ could not be marked failed either, so its status follows the storage \(it may complete\)/);
+    expect(e.hint).toMatch(/kubectl pgbackup status pg-\S+ -n db/);
+    // And indeed: the storage cut it, so it reads completed.
+    const [snapshot] = deps.snapshots.all();
+    expect(snapshot!.annotations[Annotations.phase]).toBe('consistency');
+    expect((await getBackup(deps, 'db', snapshot!.labels[Labels.backup]!)).status).toBe('completed');
+    expectCleanedUp(deps);
+  });
+
+  it('with lockWaitSeconds, waits for the running backup to release the lock (saying so once), then backs up', async () => {
+    const deps = setup();
+    deps.lock.hold('db', 'pg', 'manual@laptop');
+    const progress: CreateProgress[] = [];
+    const backup = await createBackup(deps, {
+      namespace: 'db',
+      statefulSet: 'pg',
+      lockWaitSeconds: 30,
+      onProgress: (p) => {
+        progress.push(p);
+        if (p.stage === 'waiting-for-lock') {
+          deps.clock.advance(600);
+          deps.lock.free('db', 'pg');
+        }
+      },
+    });
+    expect(backup.status).toBe('completed');
+    // Planned afresh after the wait: its start (and so its deadlines) count from when it got the lock.
+    expect(backup.startedAt).toBe('2026-06-01T12:10:00.000Z');
+    expect(progress.filter((p) => p.stage === 'planned')).toHaveLength(1);
+    expect(progress.filter((p) => p.stage === 'waiting-for-lock')).toEqual([{ stage: 'waiting-for-lock', reason: expect.stringMatching(/held by manual@laptop/) }]);
+    expectCleanedUp(deps);
   });
 
   it('deleting a group-snapshot backup deletes its VolumeGroupSnapshot, which takes its VolumeSnapshots along', async () => {

@@ -3,7 +3,7 @@ import type { Backup, BackupType, ConsistencyMethod } from '../domain/backup.js'
 import { assertName, newBackupId } from '../domain/names.js';
 import { recordSource } from '../domain/restore.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
-import { inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
+import { PgBackupError, inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import type { DatabaseSession, NewGroupSnapshot, NewSnapshot, PodInfo } from '../ports.js';
 import type { Deps } from './deps.js';
@@ -27,12 +27,15 @@ export interface CreateBackupOptions {
   readyTimeoutSeconds?: number;
   /** Who takes the backup (lock holder), e.g. `kubectl-pgbackup@host`. */
   holder?: string;
+  /** Seconds to wait for another backup of the StatefulSet to finish (0: refuse at once, naming the holder). */
+  lockWaitSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (event: CreateProgress) => void;
 }
 
 export type CreateProgress =
   | { stage: 'planned'; plan: BackupPlan }
+  | { stage: 'waiting-for-lock'; reason: string }
   | { stage: 'checkpoint'; pod: string; lsn: string }
   | { stage: 'snapshots-created'; names: string[] }
   | { stage: 'cut'; cutAt: string };
@@ -53,6 +56,7 @@ export interface BackupPlan {
 const DEFAULT_CONSISTENCY_TIMEOUT = 300;
 /** The lock is renewed while held; a dead holder blocks the next backup this long at most. */
 const LOCK_TTL_SECONDS = 60;
+const LOCK_RETRY_MS = 2000;
 const DEFAULT_READY_TIMEOUT = 24 * 3600;
 
 /** Validates everything and decides what a backup would create, without creating anything. */
@@ -132,9 +136,16 @@ async function groupSnapshotClass(deps: Pick<Deps, 'groups' | 'discovery'>, stat
  * the backup is recorded as failed; the database session and the lock are released on every path.
  */
 export async function createBackup(deps: Deps, options: CreateBackupOptions): Promise<Backup> {
-  const plan = await planBackup(deps, options);
+  let plan = await planBackup(deps, options);
+  const { lock, waited } = await acquireLock(deps, plan, options);
+  try {
+    // After waiting for another backup, plan afresh: its id, start time and deadlines count from now.
+    if (waited) plan = await planBackup(deps, options);
+  } catch (e) {
+    await lock.release().catch(() => undefined);
+    throw e;
+  }
   options.onProgress?.({ stage: 'planned', plan });
-  const lock = await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS);
   let session: DatabaseSession | undefined;
   const created: string[] = [];
   try {
@@ -159,13 +170,38 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     options.onProgress?.({ stage: 'cut', cutAt });
   } catch (e) {
     const reason = options.signal?.aborted ? `interrupted before the cut was recorded: ${errorMessage(e)}` : errorMessage(e);
-    await Promise.allSettled(created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })));
+    const marked = await Promise.allSettled(created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })));
+    // The snapshots exist but the failure is not on them: their status follows what the storage did, so say that, not "failed".
+    if (isPgBackupError(e) && marked.some((m) => m.status === 'rejected'))
+      throw new PgBackupError(
+        e.code,
+        `${e.message}; backup ${plan.id} could not be marked failed either, so its status follows the storage (it may complete)`,
+        `see what it became: kubectl pgbackup status ${plan.id} -n ${plan.namespace}`,
+        { cause: e },
+      );
     throw e;
   } finally {
     await session?.close().catch(() => undefined);
     await lock.release().catch(() => undefined);
   }
   return getBackup(deps, plan.namespace, plan.id);
+}
+
+/** The StatefulSet's backup lock; while another backup holds it, retried until `lockWaitSeconds` have passed. */
+async function acquireLock(deps: Pick<Deps, 'lock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<{ lock: { release(): Promise<void> }; waited: boolean }> {
+  const deadline = Date.now() + (options.lockWaitSeconds ?? 0) * 1000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { lock: await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS), waited: attempt > 0 };
+    } catch (e) {
+      if (!isPgBackupError(e, 'Conflict') || Date.now() + LOCK_RETRY_MS > deadline) throw e;
+      if (attempt === 0) options.onProgress?.({ stage: 'waiting-for-lock', reason: e.message });
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, LOCK_RETRY_MS);
+        options.signal?.addEventListener('abort', () => (clearTimeout(t), reject(options.signal!.reason)), { once: true });
+      });
+    }
+  }
 }
 
 /**

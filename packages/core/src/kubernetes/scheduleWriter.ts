@@ -15,8 +15,11 @@ export const cronJobName = (statefulSet: string) => `pgbackup-${statefulSet}`.sl
 const clusterBindingName = (namespace: string, statefulSet: string) => `pgbackup-${namespace}-${statefulSet}`.slice(0, 253);
 
 /** The command a scheduled run executes: a backup, then the retention policy. */
+/** A scheduled run that finds a manual backup running waits this long for it, rather than failing. */
+export const SCHEDULED_LOCK_WAIT = '15m';
+
 export function scheduledCommand(spec: ScheduleSpec): string {
-  const create = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const create = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
   const r = spec.retention;
   if (!r) return `set -e; ${create}`;
   const flags = [

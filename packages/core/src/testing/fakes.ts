@@ -442,6 +442,11 @@ export class FakeBackupLock implements BackupLock {
     this.holders.set(key(namespace, statefulSet), holder);
   }
 
+  /** Someone else's hold ends. */
+  free(namespace: string, statefulSet: string): void {
+    this.holders.delete(key(namespace, statefulSet));
+  }
+
   isHeld(namespace: string, statefulSet: string): boolean {
     return this.holders.has(key(namespace, statefulSet));
   }

@@ -12,6 +12,7 @@ export default class Create extends BaseCommand<typeof Create> {
     '<%= config.bin %> create pg -n db',
     '<%= config.bin %> create pg -n db --wait --timeout 15m',
     '<%= config.bin %> create pg -n db --dry-run',
+    '<%= config.bin %> create pg -n db --lock-wait 15m --wait',
   ];
   static override args = { statefulset: Args.string({ required: true, description: 'the StatefulSet to back up' }) };
   static override flags = {
@@ -21,6 +22,7 @@ export default class Create extends BaseCommand<typeof Create> {
     'group-snapshot-class': Flags.string({ description: "VolumeGroupSnapshotClass of a pod with several volumes (default: the default class of the volumes' CSI driver)" }),
     pod: Flags.string({ description: 'back up this pod instead of the detected primary' }),
     pin: Flags.boolean({ default: false, description: 'exempt the backup from pruning' }),
+    'lock-wait': Flags.string({ default: '0s', description: 'when another backup of the StatefulSet runs, wait this long for it (e.g. 15m) instead of failing' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
     'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create' }),
@@ -39,6 +41,7 @@ export default class Create extends BaseCommand<typeof Create> {
       method: this.flags.method as ConsistencyMethod | undefined,
       snapshotClass: this.flags['snapshot-class'],
       groupSnapshotClass: this.flags['group-snapshot-class'],
+      lockWaitSeconds: parseDuration(this.flags['lock-wait'], '--lock-wait'),
       pod: this.flags.pod,
       pin: this.flags.pin,
       holder: `kubectl-pgbackup@${hostname()}`,
@@ -111,6 +114,8 @@ export default class Create extends BaseCommand<typeof Create> {
       case 'planned':
         setId(p.plan.id);
         return this.note(`backup/${p.plan.id}: ${p.plan.method} of pod ${p.plan.pod} (${p.plan.snapshots.map((s) => s.pvc).join(', ')})`);
+      case 'waiting-for-lock':
+        return this.note(`waiting: ${p.reason}`);
       case 'checkpoint':
         return this.note(`  CHECKPOINT done in ${p.pod} at LSN ${p.lsn}`);
       case 'snapshots-created':
