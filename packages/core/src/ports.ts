@@ -177,6 +177,8 @@ export interface ScheduledBackup {
   cronJob?: string;
   /** Image the scheduled pod runs. */
   image?: string;
+  /** Each run verifies its backup before pruning. */
+  verify?: boolean;
 }
 
 export interface ScheduleStore {
@@ -200,6 +202,8 @@ export interface ScheduleSpec {
   suspend?: boolean;
   /** Seconds a scheduled run may wait for its snapshots to become ready. */
   waitTimeoutSeconds?: number;
+  /** Verify each scheduled backup (scratch restore + checks) before pruning. */
+  verify?: boolean;
 }
 
 /** A Kubernetes object as written (apiVersion, kind, metadata, …). */

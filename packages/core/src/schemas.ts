@@ -184,6 +184,7 @@ export const ScheduledBackupSchema = z.object({
   lastScheduleTime: timestamp.optional(),
   cronJob: z.string().optional(),
   image: z.string().optional(),
+  verify: z.boolean().optional().describe('Each run verifies its backup before pruning'),
   nextRunAt: timestamp.optional(),
 });
 

@@ -241,6 +241,21 @@ describe('prune, pin, schedule, doctor', () => {
     expect(r.stdout).toMatch(/kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/);
   });
 
+  it('schedule set --verify: each run verifies its backup before pruning, and only then may its Role make a scratch restore', async () => {
+    const r = await cli('schedule/set', 'pg', '--cron', '@daily', '--keep-last', '3', '--verify', '--dry-run', '-o', 'json', '--image', 'example/kubectl-pgbackup:1');
+    expect(r.code).toBe(0);
+    const items = (JSON.parse(r.stdout) as { items: { kind: string; metadata: { annotations?: Record<string, string> }; rules?: { resources: string[]; verbs: string[] }[]; spec?: any }[] }).items;
+    const cronJob = items.find((o) => o.kind === 'CronJob')!;
+    expect(cronJob.metadata.annotations).toMatchObject({ 'pgbackup.io/verify': 'true' });
+    expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toBe(
+      'set -e; id=$(kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s -o name); kubectl-pgbackup verify "${id#backup/}" -n db; kubectl-pgbackup prune pg -n db --keep-last 3',
+    );
+    const rules = items.find((o) => o.kind === 'Role')!.rules!.map((x) => `${x.resources.join()} ${x.verbs.join()}`);
+    expect(rules).toEqual(expect.arrayContaining(['statefulsets create,delete', 'persistentvolumeclaims create,delete', 'services get,create,delete']));
+    const plain = await cli('schedule/set', 'pg', '--cron', '@daily', '--dry-run', '-o', 'json', '--image', 'example/kubectl-pgbackup:1');
+    expect(plain.stdout).not.toMatch(/services|verify/);
+  });
+
   it('doctor marks each check and exits 1 when one fails, with the fix', async () => {
     const r = await cli('doctor', 'pg');
     expect(r.code).toBe(1);

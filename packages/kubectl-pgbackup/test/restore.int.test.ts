@@ -175,4 +175,34 @@ describe('restore in place and into another namespace', () => {
     },
     6 * MIN,
   );
+
+  it(
+    'schedule set --verify: a scheduled run backs up, verifies that backup (recorded on it), leaves no scratch object, then prunes',
+    async () => {
+      const set = await pgbackup(['schedule', 'set', 'pg', '-n', ns, '--cron', '0 3 * * *', '--keep-last', '5', '--verify']);
+      expect(set.code).toBe(0);
+      try {
+        const shown = JSON.parse((await pgbackup(['schedule', 'show', 'pg', '-n', ns, '-o', 'json'])).stdout) as { verify?: boolean };
+        expect(shown.verify).toBe(true);
+        await k(['create', 'job', 'verified', '-n', ns, '--from', 'cronjob/pgbackup-pg']);
+        const exitCode = await eventually('the scheduled Job terminated', 4 * MIN, async () => {
+          const out = await k(['get', 'pods', '-n', ns, '-l', 'job-name=verified', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}']);
+          return out || undefined;
+        });
+        const log = (await k(['logs', '-n', ns, '-l', 'job-name=verified', '--tail', '50'])).trim();
+        expect({ exitCode, log }).toMatchObject({ exitCode: '0' });
+        const list = JSON.parse((await pgbackup(['list', 'pg', '-n', ns, '-o', 'json'])).stdout) as {
+          items: { id: string; type: string; status: string; verification?: { result: string; indexesChecked: number } }[];
+        };
+        const scheduled = list.items.filter((b) => b.type === 'scheduled');
+        expect(scheduled).toHaveLength(1);
+        expect(scheduled[0]).toMatchObject({ status: 'completed', verification: { result: 'passed' } });
+        expect(scheduled[0]!.verification!.indexesChecked).toBeGreaterThan(100);
+        expect((await k(['get', 'statefulsets,services', '-n', ns, '-l', 'pgbackup.io/scratch', '-o', 'name'])).trim()).toBe('');
+      } finally {
+        await pgbackup(['schedule', 'remove', 'pg', '-n', ns]);
+      }
+    },
+    6 * MIN,
+  );
 });

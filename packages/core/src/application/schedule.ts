@@ -14,6 +14,8 @@ export interface SetScheduleOptions {
   image: string;
   suspend?: boolean;
   waitTimeoutSeconds?: number;
+  /** Verify each scheduled backup before pruning. */
+  verify?: boolean;
   /** Return the objects without writing them. */
   dryRun?: boolean;
 }
@@ -44,6 +46,7 @@ export async function setSchedule(
     image: options.image,
     suspend: options.suspend,
     waitTimeoutSeconds: options.waitTimeoutSeconds,
+    verify: options.verify,
   };
   const objects = deps.scheduleWriter.manifests(spec);
   const applied = options.dryRun ? [] : await deps.scheduleWriter.apply(spec);

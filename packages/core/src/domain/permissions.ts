@@ -27,6 +27,16 @@ export const PERMISSIONS: Permission[] = [
   { group: 'batch', resource: 'cronjobs', verbs: ['get', 'list'], usedFor: 'schedule and freshness in status' },
 ];
 
+/**
+ * What a scheduled run that also verifies needs beyond PERMISSIONS: a scratch restore (StatefulSet,
+ * claims and headless Service created and deleted again) next to the source.
+ */
+export const VERIFY_PERMISSIONS: Permission[] = [
+  { group: 'apps', resource: 'statefulsets', verbs: ['create', 'delete'], usedFor: 'verify: the scratch StatefulSet' },
+  { group: '', resource: 'persistentvolumeclaims', verbs: ['create', 'delete'], usedFor: 'verify: the scratch volumes from the snapshots' },
+  { group: '', resource: 'services', verbs: ['get', 'create', 'delete'], usedFor: 'verify: the scratch headless Service' },
+];
+
 /** `resource/subresource.group`, as RBAC errors name it. */
 export const permissionName = (p: Pick<Permission, 'group' | 'resource' | 'subresource'>): string =>
   `${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;

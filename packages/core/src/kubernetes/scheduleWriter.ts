@@ -1,12 +1,13 @@
 import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { Labels, MANAGED_BY } from '../contract.js';
-import { PERMISSIONS } from '../domain/permissions.js';
+import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/permissions.js';
 import { isPgBackupError } from '../errors.js';
 import type { KubernetesObject, ScheduleSpec, ScheduleWriter } from '../ports.js';
 import { call } from './apiErrors.js';
 
 /** CronJob annotation holding the retention policy the scheduled prune applies (JSON). */
 export const RETENTION_ANNOTATION = 'pgbackup.io/retention';
+export const VERIFY_ANNOTATION = 'pgbackup.io/verify';
 export const CLUSTER_ROLE = 'kubectl-pgbackup';
 const FIELD_MANAGER = 'kubectl-pgbackup';
 
@@ -19,7 +20,9 @@ const clusterBindingName = (namespace: string, statefulSet: string) => `pgbackup
 export const SCHEDULED_LOCK_WAIT = '15m';
 
 export function scheduledCommand(spec: ScheduleSpec): string {
-  const create = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const base = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  // Verified before pruning: a backup that fails verification fails the Job and prunes nothing.
+  const create = spec.verify ? `id=$(${base} -o name); kubectl-pgbackup verify "\${id#backup/}" -n ${spec.namespace}` : base;
   const r = spec.retention;
   if (!r) return `set -e; ${create}`;
   const flags = [
@@ -43,7 +46,7 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
   });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: PERMISSIONS.filter((p) => !p.clusterScoped).map(rule) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: [...PERMISSIONS.filter((p) => !p.clusterScoped), ...(spec.verify ? VERIFY_PERMISSIONS : [])].map(rule) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -67,7 +70,10 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
     {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
-      metadata: { ...meta, annotations: spec.retention ? { [RETENTION_ANNOTATION]: JSON.stringify(spec.retention) } : {} },
+      metadata: {
+        ...meta,
+        annotations: { ...(spec.retention ? { [RETENTION_ANNOTATION]: JSON.stringify(spec.retention) } : {}), ...(spec.verify ? { [VERIFY_ANNOTATION]: 'true' } : {}) },
+      },
       spec: {
         schedule: spec.schedule.cron,
         ...(spec.schedule.timeZone ? { timeZone: spec.schedule.timeZone } : {}),

@@ -3,7 +3,7 @@ import { Labels, MANAGED_SELECTOR } from '../contract.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import type { ScheduleStore, ScheduledBackup } from '../ports.js';
 import { call } from './apiErrors.js';
-import { RETENTION_ANNOTATION } from './scheduleWriter.js';
+import { RETENTION_ANNOTATION, VERIFY_ANNOTATION } from './scheduleWriter.js';
 
 /** Schedules are the CronJobs pgbackup manages, labelled with the StatefulSet they back up. */
 export class CronJobScheduleStore implements ScheduleStore {
@@ -25,6 +25,7 @@ export class CronJobScheduleStore implements ScheduleStore {
       schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
       retention: parseRetention(cj.metadata?.annotations?.[RETENTION_ANNOTATION]),
       suspended: cj.spec.suspend === true,
+      verify: cj.metadata?.annotations?.[VERIFY_ANNOTATION] === 'true',
       cronJob: cj.metadata?.name,
       image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
       lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,

@@ -20,6 +20,10 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
     image: Flags.string({ description: 'image of the backup pod (default ghcr.io/pgbackup/kubectl-pgbackup:<version>)' }),
     'wait-timeout': Flags.string({ default: '1h', description: 'how long a run waits for its snapshots to be ready' }),
     suspend: Flags.boolean({ default: false, description: 'create the CronJob suspended' }),
+    verify: Flags.boolean({
+      default: false,
+      description: 'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
+    }),
     'dry-run': Flags.boolean({ default: false, description: 'print the objects instead of writing them' }),
   };
 
@@ -40,6 +44,7 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
       image: f.image ?? `ghcr.io/pgbackup/kubectl-pgbackup:${this.config.version}`,
       suspend: f.suspend,
       waitTimeoutSeconds,
+      verify: f.verify,
       dryRun: f['dry-run'],
     });
     if (f['dry-run'] || this.format === 'json' || this.format === 'yaml') {

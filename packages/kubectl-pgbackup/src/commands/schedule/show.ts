@@ -26,6 +26,7 @@ export default class ScheduleShow extends BaseCommand<typeof ScheduleShow> {
         { header: 'last run', value: (x) => x.lastScheduleTime ?? '-' },
         { header: 'next run', value: (x) => x.nextRunAt ?? '-' },
         { header: 'retention', value: (x) => retention(x.retention) },
+        { header: 'verify', value: (x) => (x.verify ? 'each backup' : '-') },
         { header: 'cronjob', value: (x) => x.cronJob ?? '-', wide: true },
         { header: 'image', value: (x) => x.image ?? '-', wide: true },
       ],
