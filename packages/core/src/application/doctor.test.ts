@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { forbidden } from '../errors.js';
 import type { AccessReviewer, SnapshotContentInfo, SnapshotContentReader } from '../ports.js';
-import { aBackupSnapshot, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
+import { aBackupSnapshot, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
 import { fakeDeps } from '../testing/fakes.js';
 import { doctor } from './doctor.js';
 
@@ -32,6 +32,20 @@ describe('doctor', () => {
       fix: expect.stringMatching(/install the external-snapshotter CRDs and snapshot-controller/),
     });
     expect(report.checks.find((c) => c.name === 'VolumeGroupSnapshot API')?.detail).toMatch(/^not served/);
+  });
+
+  it('several volumes per pod: consistent with a VolumeGroupSnapshotClass for the driver, a failed check without', async () => {
+    const deps = fakeDeps({
+      statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })] })],
+      classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })],
+    });
+    deps.database.primary('db', 'pg-0');
+    const consistency = async () => (await doctor({ ...deps, access: allowAll }, { namespace: 'db', statefulSet: 'pg' })).checks.find((c) => c.name === 'Consistency');
+    expect(await consistency()).toMatchObject({ ok: false, detail: expect.stringMatching(/2 volumes per pod .* VolumeGroupSnapshots are not served/) });
+    deps.discovery.support.groupSnapshotVersions = ['v1'];
+    expect(await consistency()).toMatchObject({ ok: false, detail: expect.stringMatching(/no VolumeGroupSnapshotClass for CSI driver/) });
+    deps.groups.classes.push(aSnapshotClass({ name: 'fast-group' }));
+    expect(await consistency()).toMatchObject({ ok: true, detail: '2 volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (fast-group) cuts them at one instant' });
   });
 
   it('only an old snapshot API version: says which versions are served', async () => {

@@ -30,7 +30,7 @@ const hint = (e: unknown) => (isPgBackupError(e) ? e.hint : undefined);
  * VolumeSnapshotClasses and a reachable primary. Never throws for a failed check: it reports it.
  */
 export async function doctor(
-  deps: Pick<Deps, 'discovery' | 'snapshots' | 'workloads' | 'database'> & { access: AccessReviewer; contents?: SnapshotContentReader },
+  deps: Pick<Deps, 'discovery' | 'snapshots' | 'groups' | 'workloads' | 'database'> & { access: AccessReviewer; contents?: SnapshotContentReader },
   options: { namespace: string; statefulSet?: string },
 ): Promise<DoctorReport> {
   assertName('namespace', options.namespace);
@@ -38,8 +38,10 @@ export async function doctor(
   const checks: DoctorCheck[] = [];
   const report = () => ({ namespace: options.namespace, statefulSet: options.statefulSet, ok: checks.every((c) => c.ok), checks });
 
+  let groupVersions: string[] = [];
   try {
     const support = await deps.discovery.apiSupport();
+    groupVersions = support.groupSnapshotVersions;
     checks.push(
       support.snapshotVersions.includes('v1')
         ? { name: 'VolumeSnapshot API', ok: true, detail: `snapshot.storage.k8s.io served: ${support.snapshotVersions.join(', ')}` }
@@ -55,7 +57,7 @@ export async function doctor(
       ok: true,
       detail: support.groupSnapshotVersions.length
         ? `groupsnapshot.storage.k8s.io served: ${support.groupSnapshotVersions.join(', ')}`
-        : 'not served: only PostgreSQL on a single volume can be backed up consistently',
+        : 'not served: only PostgreSQL on a single volume can be backed up consistently (several volumes need a VolumeGroupSnapshot)',
     });
   } catch (e) {
     checks.push({ name: 'API server', ok: false, detail: message(e), fix: hint(e) ?? 'check the kubeconfig and that the cluster is reachable' });
@@ -104,11 +106,7 @@ export async function doctor(
   );
 
   const volumesPerPod = Math.max(0, ...sts.pods.map((p) => p.pvcs.length));
-  checks.push(
-    volumesPerPod <= 1
-      ? { name: 'Consistency', ok: true, detail: 'one volume per pod: a CHECKPOINT plus one atomic snapshot is consistent' }
-      : { name: 'Consistency', ok: false, detail: `${volumesPerPod} volumes per pod cannot be cut at one instant by separate snapshots`, fix: 'keep data and WAL on one volume' },
-  );
+  checks.push(volumesPerPod <= 1 ? { name: 'Consistency', ok: true, detail: 'one volume per pod: a CHECKPOINT plus one atomic snapshot is consistent' } : await groupConsistency(deps, volumesPerPod, pvcs, groupVersions));
 
   try {
     const classes = await deps.snapshots.listClasses();
@@ -142,6 +140,21 @@ export async function doctor(
     checks.push({ name: 'PostgreSQL', ok: false, detail: message(e), fix: hint(e) });
   }
   return report();
+}
+
+/** Several volumes per pod are consistent only through a VolumeGroupSnapshot of a class serving their driver. */
+async function groupConsistency(deps: Pick<Deps, 'groups'>, volumes: number, pvcs: StatefulSetInfo['pods'][number]['pvcs'], groupVersions: string[]): Promise<DoctorCheck> {
+  const name = 'Consistency';
+  const fix = 'serve groupsnapshot.storage.k8s.io with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume';
+  if (groupVersions.length === 0) return { name, ok: false, detail: `${volumes} volumes per pod cannot be cut at one instant by separate snapshots, and VolumeGroupSnapshots are not served`, fix };
+  const drivers = [...new Set(pvcs.map((p) => p.driver).filter((d): d is string => !!d))];
+  try {
+    if (drivers.length !== 1) return { name, ok: false, detail: `${volumes} volumes per pod on ${drivers.length} CSI drivers: no group snapshot cuts them together`, fix };
+    const chosen = selectSnapshotClass(await deps.groups.listClasses(), drivers[0]!, undefined, 'VolumeGroupSnapshotClass');
+    return { name, ok: true, detail: `${volumes} volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (${chosen.name}) cuts them at one instant` };
+  } catch (e) {
+    return { name, ok: false, detail: message(e), fix: hint(e) ?? fix };
+  }
 }
 
 /**
