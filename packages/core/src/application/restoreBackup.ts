@@ -146,13 +146,7 @@ export async function restoreBackup(deps: Deps, options: RestoreOptions): Promis
   const started = Date.now();
   const created: ObjectRef[] = [];
   try {
-    for (const object of plan.create) {
-      options.signal?.throwIfAborted();
-      await writer.create(object);
-      const ref = planRefs({ create: [object] })[0]!;
-      created.push(ref);
-      options.onProgress?.({ stage: 'created', ref });
-    }
+    await createInOrder(writer, plan.create, created, options);
   } catch (e) {
     await undo(deps, created);
     throw e;
@@ -171,6 +165,17 @@ export async function restoreBackup(deps: Deps, options: RestoreOptions): Promis
     options.onProgress?.({ stage: 'deleted', ref });
   }
   return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod };
+}
+
+/** Creates the objects one after the other, recording each in `created` (so a failure can delete them again). */
+export async function createInOrder(writer: Deps['workloadWriter'], objects: RestorePlan['create'], created: ObjectRef[], options: Pick<RestoreOptions, 'signal' | 'onProgress'>): Promise<void> {
+  for (const object of objects) {
+    options.signal?.throwIfAborted();
+    await writer.create(object);
+    const ref = planRefs({ create: [object] })[0]!;
+    created.push(ref);
+    options.onProgress?.({ stage: 'created', ref });
+  }
 }
 
 /** Deletes restored objects (StatefulSet first), waiting until they are gone; best effort, returns what failed. */

@@ -6,7 +6,7 @@ import type { ClaimBinding, ObjectRef } from '../ports.js';
 import { createBackup } from './createBackup.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
-import type { RestoreOptions, RestoreResult } from './restoreBackup.js';
+import { type RestoreOptions, type RestoreResult, createInOrder } from './restoreBackup.js';
 import { waitForBackup } from './waitForBackup.js';
 import { waitForPostgres } from './waitForPostgres.js';
 
@@ -90,13 +90,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
       await writer.delete(ref, { wait: true, signal: options.signal });
       options.onProgress?.({ stage: 'deleted', ref });
     }
-    for (const object of plan.create) {
-      options.signal?.throwIfAborted();
-      await writer.create(object);
-      const ref = planRefs({ create: [object] })[0]!;
-      created.push(ref);
-      options.onProgress?.({ stage: 'created', ref });
-    }
+    await createInOrder(writer, plan.create, created, options);
     await writer.scale(namespace, statefulSet, plan.inPlace.restoreReplicas);
     options.onProgress?.({ stage: 'scaled', replicas: plan.inPlace.restoreReplicas });
     await writer.waitReady(namespace, statefulSet, 1, { timeoutSeconds, signal: options.signal });
