@@ -24,7 +24,8 @@ import {
 import { hostPort, podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 
 const BACKUPS = Number(process.env.PGBACKUP_CONSISTENCY_BACKUPS ?? 10);
-const GROUP_BACKUPS = Number(process.env.PGBACKUP_GROUP_BACKUPS ?? 3);
+// At least 2: the test deletes one, and the last completed backup is protected.
+const GROUP_BACKUPS = Math.max(2, Number(process.env.PGBACKUP_GROUP_BACKUPS ?? 3));
 const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
 const ENV = {
   ...process.env,
@@ -298,6 +299,28 @@ describe('consistency under write load', () => {
         );
         const left = JSON.parse((await pgbackup(['list', 'pgwal', '-n', ns, '-o', 'json'])).stdout) as { items: { id: string }[] };
         expect(left.items.map((b) => b.id)).not.toContain(ids[0]);
+        // The storage failing the group snapshot: exit 7 naming it, nothing left behind (no group, no snapshot, no label).
+        const failing = `failing-group-${ns}`;
+        await k(['apply', '-f', '-'], {
+          input: `apiVersion: groupsnapshot.storage.k8s.io/v1
+kind: VolumeGroupSnapshotClass
+metadata: {name: ${failing}}
+driver: pgbackup.csi.local
+deletionPolicy: Delete
+parameters: {failSnapshots: "true"}
+`,
+        });
+        try {
+          const failed = await pgbackup(['create', 'pgwal', '-n', ns, '--group-snapshot-class', failing, '--wait', '--timeout', '1m']);
+          expect(failed.code).toBe(7);
+          expect(failed.stderr).toMatch(/VolumeGroupSnapshot pgwal-\S+ failed: .*injected failure/);
+          const id = /VolumeGroupSnapshot (pgwal-\S+) failed/.exec(failed.stderr)![1]!;
+          await eventually(`group ${id} deleted`, MIN, async () => ((await k(['get', 'volumegroupsnapshots', '-n', ns, '-o', 'name'])).includes(id) ? undefined : true));
+          expect(await k(['get', 'volumesnapshots', '-n', ns, '-l', `pgbackup.io/backup=${id}`, '-o', 'name'])).toBe('');
+          expect(await k(['get', 'pvc', '-n', ns, '-l', 'pgbackup.io/group-snapshot', '-o', 'name'])).toBe('');
+        } finally {
+          await kubectl(['delete', 'volumegroupsnapshotclass', failing, '--ignore-not-found']);
+        }
         // Forcing separate snapshots of the two volumes is refused: they would be cut at different instants.
         const forced = await pgbackup(['create', 'pgwal', '-n', ns, '--method', 'checkpoint-snapshot']);
         expect(forced.code).toBe(7);
