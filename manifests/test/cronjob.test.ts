@@ -22,6 +22,7 @@ function reference(cj: Obj, namespace: string): Obj {
       image: container.image,
       waitTimeoutSeconds: Number(timeout),
       suspend: cj.spec.suspend,
+      verify: cj.metadata.annotations!['pgbackup.io/verify'] === 'true',
     }) as Obj[],
     'CronJob',
   );
@@ -38,6 +39,7 @@ function expectSameCronJob(what: string, cj: Obj, namespace: string): void {
       labels: { managedBy: o.metadata.labels!['app.kubernetes.io/managed-by'], sts: o.metadata.labels!['pgbackup.io/statefulset'] },
       podLabels: job.template.metadata.labels['app.kubernetes.io/managed-by'],
       retention: o.metadata.annotations!['pgbackup.io/retention'],
+      verify: o.metadata.annotations!['pgbackup.io/verify'],
       spec: {
         schedule: o.spec.schedule,
         timeZone: o.spec.timeZone,
@@ -102,6 +104,7 @@ describe('the CronJob == scheduleWriter', () => {
         'backup.waitTimeoutSeconds=900',
       ],
     ],
+    ['verify before pruning', ['--set', 'backup.verify=true', '--set', 'backup.keepLast=3']],
     [
       'fractional days, an existing StatefulSet',
       ['--set-json', 'backup.retentionDays=0.5', '--set', 'postgresql.enabled=false', '--set', 'backup.statefulSet=orders-db'],

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { scheduleManifests } from '../../packages/core/src/kubernetes/scheduleWriter.js';
-import { PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
+import { PERMISSIONS, VERIFY_PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
 import { KUSTOMIZE, OVERLAYS, type Obj, all, find, helmTemplate, kustomizeBuild } from './helpers.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
@@ -48,6 +48,16 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('RBAC == core PERMISSIONS', () => {
+  it('helm backup.verify=true: the backup Role is PERMISSIONS plus VERIFY_PERMISSIONS, the very rules `schedule set --verify` writes', async () => {
+    const objects = await helmTemplate(['--set', 'backup.verify=true', '--set', 'api.enabled=false']);
+    const role = all(objects, 'Role').find((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'))!;
+    const written = find(scheduleManifests({ namespace: 'x', statefulSet: 'pg', schedule: { cron: '@daily' }, image: 'i', verify: true }) as Obj[], 'Role');
+    expect(triples(role.rules)).toEqual(triples(written.rules));
+    expect(triples(role.rules)).toEqual(
+      [...NAMESPACED, ...triples(VERIFY_PERMISSIONS.map((p) => ({ apiGroups: [p.group], resources: [p.resource], verbs: p.verbs })))].sort(),
+    );
+  });
+
   it('the Role of the backup ServiceAccount has exactly the namespaced PERMISSIONS', () => {
     for (const [what, objects] of Object.entries(renders)) {
       const roles = all(objects, 'Role').filter((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'));

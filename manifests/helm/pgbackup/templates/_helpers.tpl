@@ -96,7 +96,9 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- if gt (int $b.keepWeekly) 0 }}{{ $flags = append $flags (printf "--keep-weekly %d" (int $b.keepWeekly)) }}{{ end -}}
 {{- if gt (float64 $b.retentionDays) 0.0 }}{{ $flags = append $flags (printf "--max-age %v" $b.retentionDays) }}{{ end -}}
 {{- if $b.timeZone }}{{ $flags = append $flags (printf "--time-zone %s" $b.timeZone) }}{{ end -}}
-{{- printf "set -e; kubectl-pgbackup create %s -n %s --type scheduled --lock-wait 15m --wait --timeout %ds; kubectl-pgbackup prune %s -n %s %s" $sts $ns (int $b.waitTimeoutSeconds) $sts $ns (join " " $flags) -}}
+{{- $create := printf "kubectl-pgbackup create %s -n %s --type scheduled --lock-wait 15m --wait --timeout %ds" $sts $ns (int $b.waitTimeoutSeconds) -}}
+{{- if $b.verify }}{{ $create = printf "id=$(%s -o name); kubectl-pgbackup verify \"${id#backup/}\" -n %s" $create $ns }}{{ end -}}
+{{- printf "set -e; %s; kubectl-pgbackup prune %s -n %s %s" $create $sts $ns (join " " $flags) -}}
 {{- end -}}
 
 {{/* RBAC rules: packages/core/src/domain/permissions.ts PERMISSIONS (manifests/test/rbac.test.ts compares). */}}
@@ -125,6 +127,19 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list]
+{{- end -}}
+
+{{/* packages/core/src/domain/permissions.ts VERIFY_PERMISSIONS: the scratch restore of a verifying run. */}}
+{{- define "pgbackup.rules.verify" -}}
+- apiGroups: [apps]
+  resources: [statefulsets]
+  verbs: [create, delete]
+- apiGroups: [""]
+  resources: [persistentvolumeclaims]
+  verbs: [create, delete]
+- apiGroups: [""]
+  resources: [services]
+  verbs: [get, create, delete]
 {{- end -}}
 
 {{- define "pgbackup.rules.cluster" -}}
