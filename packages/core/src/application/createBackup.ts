@@ -7,6 +7,7 @@ import { PgBackupError, inconsistent, invalid, isPgBackupError, timeout, unavail
 import type { SnapshotInfo } from '../domain/backup.js';
 import type { DatabaseSession, NewGroupSnapshot, NewSnapshot, PodInfo } from '../ports.js';
 import type { Deps } from './deps.js';
+import { sleep } from '../sleep.js';
 import { getBackup } from './getBackup.js';
 import { selectPrimary } from './selectPrimary.js';
 
@@ -29,6 +30,11 @@ export interface CreateBackupOptions {
   holder?: string;
   /** Seconds to wait for another backup of the StatefulSet to finish (0: refuse at once, naming the holder). */
   lockWaitSeconds?: number;
+  /**
+   * Stops the database's writers after the CHECKPOINT and before the snapshots (an in-place restore
+   * scales the StatefulSet to 0), so the backup holds every write up to the shutdown.
+   */
+  stopWrites?: () => Promise<void>;
   signal?: AbortSignal;
   onProgress?: (event: CreateProgress) => void;
 }
@@ -156,6 +162,11 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
       s.annotations[Annotations.lsn] = facts.lsn;
       s.annotations[Annotations.pgVersion] = facts.version;
     }
+    if (options.stopWrites) {
+      await session.close();
+      session = undefined;
+      await options.stopWrites();
+    }
     if (plan.group) await takeGroupSnapshot(deps, plan, plan.group, options, created);
     else
       for (const s of plan.snapshots) {
@@ -196,10 +207,7 @@ async function acquireLock(deps: Pick<Deps, 'lock'>, plan: BackupPlan, options: 
     } catch (e) {
       if (!isPgBackupError(e, 'Conflict') || Date.now() + LOCK_RETRY_MS > deadline) throw e;
       if (attempt === 0) options.onProgress?.({ stage: 'waiting-for-lock', reason: e.message });
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, LOCK_RETRY_MS);
-        options.signal?.addEventListener('abort', () => (clearTimeout(t), reject(options.signal!.reason)), { once: true });
-      });
+      await sleep(LOCK_RETRY_MS, options.signal);
     }
   }
 }

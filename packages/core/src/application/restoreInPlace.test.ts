@@ -36,11 +36,13 @@ describe('restore --in-place', () => {
     const volume = claimVolume(deps);
     expect(deps.workloadWriter.volumes.get(volume)?.content).toBe(`${ID}-data-pg-0`);
     expect(deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.metadata.labels).toMatchObject({ app: 'pg', 'pgbackup.io/restored-from': ID });
-    // Order: backup first; the old volume is retained before its claim goes, and released to Delete only after readiness.
-    const steps = deps.journal.filter((j) => /workloads\.|snapshots\.create/.test(j));
+    // Order: CHECKPOINT, writers stopped, then the pre-restore snapshot (so it holds every write); the old volume
+    // is retained before its claim goes, and released to Delete only after readiness.
+    const steps = deps.journal.filter((j) => /workloads\.|snapshots\.create|CHECKPOINT/.test(j));
     expect(steps).toEqual([
-      expect.stringMatching(/^snapshots\.create db\/pg-.*-data-pg-0$/),
+      expect.stringMatching(/^db\.query pg-0 CHECKPOINT/),
       'workloads.scale db/pg 0',
+      expect.stringMatching(/^snapshots\.create db\/pg-.*-data-pg-0$/),
       'workloads.reclaim pv-1 Retain',
       'workloads.delete PersistentVolumeClaim db/data-pg-0',
       'workloads.create PersistentVolumeClaim db/data-pg-0',
@@ -74,6 +76,18 @@ describe('restore --in-place', () => {
     expect(e?.hint).toMatch(/--to pg-restored/);
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
     expect(claimVolume(deps)).toBe('pv-1');
+  });
+
+  it('a pre-restore backup that fails after the writers stopped: no volume touched, the StatefulSet scaled back', async () => {
+    const deps = await world();
+    deps.snapshots.failures.create = unavailable('injected: the snapshot API is down');
+    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(() => undefined, (err: unknown) => err as PgBackupError);
+    expect(e?.message).toMatch(/the pre-restore backup of pg failed, so no volume was touched and pg is scaled back: injected: the snapshot API is down/);
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual(['workloads.scale db/pg 0', 'workloads.scale db/pg 0', 'workloads.scale db/pg 1']);
+    expect(claimVolume(deps)).toBe('pv-1');
+    expect(replicas(deps)).toBe(1);
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+    expect(deps.lock.isHeld('db', 'pg')).toBe(false);
   });
 
   it('plans without writing on --dry-run, naming the claim it replaces', async () => {

@@ -66,22 +66,31 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
   const writer = deps.workloadWriter;
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT;
 
-  const pre = await createBackup(deps, { namespace, statefulSet, type: 'pre-restore', pin: true, holder: 'kubectl-pgbackup restore --in-place', signal: options.signal }).catch((e: unknown) => {
-    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so nothing was changed`, `a database that cannot be backed up can still be restored next to it: --to ${statefulSet}-restored`);
-  });
-  const preDone = await waitForBackup(deps, namespace, pre.id, { timeoutSeconds, signal: options.signal });
-  if (preDone.status !== 'completed')
-    throw invalid(`the pre-restore backup ${pre.id} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}, so nothing was changed`);
-  options.onProgress?.({ stage: 'pre-restore-backup', id: pre.id });
-
-  const record = JSON.stringify({ backup: backup.id, preRestoreBackup: pre.id, replicas: plan.inPlace.replicas, claims: plan.inPlace.replaced });
+  const record = JSON.stringify({ backup: backup.id, replicas: plan.inPlace.replicas, claims: plan.inPlace.replaced });
   await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: record });
-  const kept: { binding: ClaimBinding }[] = [];
-  const created: ObjectRef[] = [];
-  const started = Date.now();
-  try {
+  // The pre-restore backup is cut after the StatefulSet is scaled to 0, so it holds every write up to the shutdown.
+  let stopped = false;
+  const stopWrites = async () => {
+    stopped = true;
     await writer.scale(namespace, statefulSet, 0, { signal: options.signal });
     options.onProgress?.({ stage: 'scaled', replicas: 0 });
+  };
+  const started = Date.now();
+  let pre: string;
+  try {
+    pre = (await createBackup(deps, { namespace, statefulSet, type: 'pre-restore', pin: true, holder: 'kubectl-pgbackup restore --in-place', signal: options.signal, stopWrites })).id;
+    const preDone = await waitForBackup(deps, namespace, pre, { timeoutSeconds, signal: options.signal });
+    if (preDone.status !== 'completed') throw invalid(`backup ${pre} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}`);
+  } catch (e) {
+    const failures = stopped ? await putBack(deps, plan, [], []) : [];
+    if (!stopped) await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null }).catch(() => undefined);
+    const state = !stopped ? 'nothing was changed' : failures.length === 0 ? `no volume was touched and ${statefulSet} is scaled back` : `no volume was touched, but scaling ${statefulSet} back failed (${failures.join('; ')})`;
+    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, `a database that cannot be backed up can still be restored next to it: --to ${statefulSet}-restored`);
+  }
+  options.onProgress?.({ stage: 'pre-restore-backup', id: pre });
+  const kept: { binding: ClaimBinding }[] = [];
+  const created: ObjectRef[] = [];
+  try {
     for (const ref of plan.delete) {
       const binding = await writer.readClaim(ref.namespace, ref.name);
       if (!binding) continue;
@@ -99,13 +108,13 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
     const failures = await putBack(deps, plan, kept, created);
     options.onProgress?.({ stage: 'put-back', failures });
     if (options.signal?.aborted && failures.length === 0) throw e;
-    const where = `the data from before is in the pinned backup ${pre.id}`;
+    const where = `the data from before is in the pinned backup ${pre}`;
     throw wrap(
       e,
       failures.length === 0
         ? `in-place restore of ${backup.id} failed, and ${statefulSet} is back on its old volumes`
         : `in-place restore of ${backup.id} failed, and putting the old volumes back failed too (${failures.join('; ')}); ${where}`,
-      failures.length === 0 ? undefined : `kubectl pgbackup restore ${pre.id} -n ${namespace} --in-place`,
+      failures.length === 0 ? undefined : `kubectl pgbackup restore ${pre} -n ${namespace} --in-place`,
     );
   }
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
@@ -114,7 +123,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
   for (const { binding } of kept)
     if (binding.volume) await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', { [KEPT_FOR]: null, [KEPT_POLICY]: null });
   await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null });
-  return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod: `${statefulSet}-0`, preRestoreBackup: pre.id };
+  return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod: `${statefulSet}-0`, preRestoreBackup: pre };
 }
 
 /** Undoes the volume swap: restored claims deleted, the old claims bound to their kept volumes, the old replica count. */
