@@ -4,7 +4,7 @@ import type { SnapshotInfo } from '../domain/backup.js';
 import { inconsistent, isPgBackupError } from '../errors.js';
 import type { Discovery, GroupSnapshotStore, NewGroupSnapshot, SnapshotClassInfo } from '../ports.js';
 import { call } from './apiErrors.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { type VolumeSnapshot, toSnapshotInfo } from './snapshots.js';
 
 const GROUP = 'groupsnapshot.storage.k8s.io';

@@ -3,7 +3,7 @@ import type { SnapshotInfo } from '../domain/backup.js';
 import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
 import { isPgBackupError } from '../errors.js';
 import { call } from './apiErrors.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { parseQuantity } from './quantity.js';
 
 const GROUP = 'snapshot.storage.k8s.io';

@@ -3,7 +3,7 @@ import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
 import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 
 const POLL_MS = 500;
 const SNAPSHOTS = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots' };

@@ -281,14 +281,13 @@ export class FakeGroupSnapshotStore implements GroupSnapshotStore {
     this.journal.push(`groups.create ${group.namespace}/${group.name} ${group.claims.join(',')}`);
   }
 
-  async waitMembers(namespace: string, name: string, count: number): Promise<SnapshotInfo[]> {
+  async waitMembers(namespace: string, name: string): Promise<SnapshotInfo[]> {
     const group = this.groups.get(key(namespace, name));
     if (!group) throw notFound(`VolumeGroupSnapshot ${namespace}/${name} not found`);
     if (this.error) throw inconsistent(`VolumeGroupSnapshot ${name} failed: ${this.error}`);
-    const members = await Promise.all(
+    return Promise.all(
       group.claims.map((claim) => this.snapshots.create({ namespace, name: `snapshot-${name}-${claim}`, pvc: claim, className: '', labels: {}, annotations: {} })),
     );
-    return members.slice(0, Math.max(count, members.length));
   }
 
   async releaseClaims(namespace: string, claims: string[]): Promise<void> {
