@@ -4,10 +4,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { BackupListSchema, BackupSchema } from '@pgbackup/core/isomorphic';
 import {
-  KUBECONFIG,
   KUBECTL,
   MIN,
-  ROOT,
   apply,
   createNamespace,
   deleteNamespace,
@@ -18,9 +16,9 @@ import {
   type Result,
 } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { PLUGIN_BIN, pluginEnv } from './plugin.js';
 
-const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
-const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
+const ENV = pluginEnv();
 
 /** `kubectl pgbackup <args>` through kubectl's plugin discovery. */
 function pgbackup(args: string[], timeoutMs = 2 * MIN, env: NodeJS.ProcessEnv = ENV): Promise<Result> {
@@ -59,7 +57,7 @@ describe('kubectl pgbackup, without a database', () => {
       c.stdout.on('data', (d) => (out += d));
       c.on('close', () => resolve(out));
     });
-    expect(plugins).toContain(path.join(BIN, 'kubectl-pgbackup'));
+    expect(plugins).toContain(path.join(PLUGIN_BIN, 'kubectl-pgbackup'));
   });
 
   it('exits 3 for an unknown StatefulSet', async () => {

@@ -6,12 +6,9 @@
 // (SIGKILL) after the snapshot leaves no session behind and a truthful backup record.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import path from 'node:path';
 import {
-  KUBECONFIG,
   KUBECTL,
   MIN,
-  ROOT,
   apply,
   createNamespace,
   deleteNamespace,
@@ -22,17 +19,12 @@ import {
   run,
 } from '../../../tools/cluster/test/kube.js';
 import { hostPort, podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { pluginEnv } from './plugin.js';
 
 const BACKUPS = Number(process.env.PGBACKUP_CONSISTENCY_BACKUPS ?? 10);
 // At least 2: the test deletes one, and the last completed backup is protected.
 const GROUP_BACKUPS = Math.max(2, Number(process.env.PGBACKUP_GROUP_BACKUPS ?? 3));
-const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
-const ENV = {
-  ...process.env,
-  PATH: `${BIN}:${path.dirname(KUBECTL)}:/usr/lib/postgresql/15/bin:${process.env.PATH}`,
-  KUBECONFIG,
-  NODE_OPTIONS: '',
-};
+const ENV = pluginEnv(['/usr/lib/postgresql/15/bin']);
 const PASSWORD = 'test';
 
 const exec = (file: string, args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs = 2 * MIN) => run(file, args, { env, timeoutMs });

@@ -9,7 +9,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  KUBECONFIG,
   KUBECTL,
   MIN,
   ROOT,
@@ -26,9 +25,9 @@ import {
   type Result,
 } from '../../../tools/cluster/test/kube.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { pluginEnv } from './plugin.js';
 
-const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
-const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
+const ENV = pluginEnv();
 
 /** A `kubectl pgbackup` run in the background: its pid is the CLI's (kubectl and the launcher exec). */
 class Cli {

@@ -3,12 +3,11 @@
 // controller re-binding kept volumes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { KUBECONFIG, KUBECTL, MIN, ROOT, apply, createNamespace, deleteNamespace, eventually, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
+import { KUBECTL, MIN, apply, createNamespace, deleteNamespace, eventually, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { pluginEnv } from './plugin.js';
 
-const BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
-const ENV = { ...process.env, PATH: `${BIN}:${path.dirname(KUBECTL)}:${process.env.PATH}`, KUBECONFIG, NODE_OPTIONS: '' };
+const ENV = pluginEnv();
 const pgbackup = (args: string[], timeoutMs = 4 * MIN) => run(KUBECTL, ['pgbackup', ...args], { env: ENV, timeoutMs });
 
 /** What the database holds: the generations written, and a checksum of every row. */
