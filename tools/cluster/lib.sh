@@ -7,6 +7,11 @@ NAME=pgbackup                           # kwok cluster name
 export KWOK_WORKDIR="$C/kwok"           # kwokctl keeps etcd, pki, its logs and pids under clusters/$NAME
 KWOK_DIR="$KWOK_WORKDIR/clusters/$NAME"
 KUBECONFIG_FILE="$C/kubeconfig"
+# Every component the harness starts talks to the local cluster only, whatever the caller's shell holds:
+# client-go prefers $KUBECONFIG over --kubeconfig (csi-provisioner says "Found KUBECONFIG environment variable set"),
+# and in-cluster settings would point a child at some other API server.
+export KUBECONFIG="$KUBECONFIG_FILE"
+unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT KUBERNETES_MASTER
 LOGS="$C/logs"; PIDS="$C/pids"
 CSI_STATE="$C/csi"                      # pgbackup-csi: volumes/<id>, snapshots
 POD_STATE="$C/pods"                     # pod-runner: per-pod files
