@@ -24,7 +24,7 @@ beforeAll(async () => {
   await ensureClusterUp();
 }, 5 * MIN);
 
-/** `group/resource verb`, as rbac.test.ts spells them. */
+/** `group/resource verb`, as rbac.int.test.ts spells them. */
 const DOCUMENTED = PERMISSIONS.flatMap((p) =>
   p.verbs.map((v) => `${p.group || 'core'}/${p.resource}${p.subresource ? `/${p.subresource}` : ''} ${v}`),
 ).sort();

@@ -2,8 +2,12 @@
 // Needs the cluster up (`npm run cluster:up`); beforeAll starts it if it is down and the binaries are built.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import {
+  KUBECONFIG,
   MIN,
+  ROOT,
   apply,
   describe as describeObj,
   ensureClusterUp,
@@ -341,5 +345,23 @@ subjects: [{kind: ServiceAccount, name: cli}]
       },
       5 * MIN,
     );
+  });
+});
+
+describe('the harness uses only the local cluster', () => {
+  // client-go prefers $KUBECONFIG over --kubeconfig: a component that inherited the caller's would talk to the caller's
+  // cluster with the caller's credentials. CI starts the cluster with KUBECONFIG naming an unreachable one.
+  it('every process it started has the local kubeconfig in its environment', () => {
+    const pidFiles = [path.join(ROOT, '.cluster/pids'), path.join(ROOT, '.cluster/kwok/clusters/pgbackup/pids')].flatMap((dir) =>
+      existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [],
+    );
+    const seen = pidFiles.flatMap((file) => {
+      const pid = readFileSync(file, 'utf8').trim();
+      if (!existsSync(`/proc/${pid}/environ`)) return [];
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      return [{ component: path.basename(file, '.pid'), KUBECONFIG: env.find((e) => e.startsWith('KUBECONFIG='))?.slice(11) }];
+    });
+    expect(seen.map((s) => s.component)).toEqual(expect.arrayContaining(['csi-provisioner', 'snapshot-controller', 'kube-apiserver']));
+    expect(seen.filter((s) => s.KUBECONFIG !== KUBECONFIG)).toEqual([]);
   });
 });
