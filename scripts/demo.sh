@@ -26,6 +26,13 @@ say() { printf '%s\n' "$*" >&3; }
 step() { say ""; say "$1"; shift; for l in "$@"; do say "   $l"; done; }
 # Runs a command whose output is progress, not data.
 progress() { "$@" 2>&1 | sed -u 's/^/   /' >&3; }
+# Runs a command whose output matters only when it fails.
+hushed() {
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  if [ "$rc" != 0 ]; then printf '%s\n' "$out" | sed 's/^/   /' >&3; say "error: $* exited $rc"; fi
+  return $rc
+}
 # Runs a command whose stdout is data (captured by the caller) and whose stderr is progress.
 data() {
   local rc=0
@@ -65,7 +72,7 @@ else
     "the first run builds them from their Go modules (about 12 minutes on 2 cores), later runs take seconds"
   progress bash tools/cluster/up.sh </dev/null
 fi
-progress npx turbo run build --output-logs=errors-only
+hushed npx turbo run build --output-logs=errors-only
 
 if kubectl get namespace "$NS" >/dev/null 2>&1; then
   say "   removing the previous demo's namespace $NS"
@@ -117,7 +124,7 @@ say "   pod pg-0 ready in $(($(date +%s) - t0))s"
 port=$(kubectl get portforward pg-0 -n "$NS" -o jsonpath='{.spec.forwards[0].target.port}')
 
 step "2. data and a write load" "pgbench -i -s 2 (200,000 accounts), then 4 clients writing transactions without pause"
-progress pgbench -i -s 2 -q -h 127.0.0.1 -p "$port" -U postgres postgres
+hushed pgbench -i -s 2 -q -h 127.0.0.1 -p "$port" -U postgres postgres
 pgbench -c 4 -j 2 -T 600 -n -h 127.0.0.1 -p "$port" -U postgres postgres >/dev/null 2>&1 &
 pgbench_pid=$!
 sleep 3
