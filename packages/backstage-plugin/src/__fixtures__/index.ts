@@ -1,6 +1,6 @@
 /** Sample entities, backups and statuses for tests and the dev page's fixture pages. */
 import type { Entity } from '@backstage/catalog-model';
-import type { BackupDto, Problem, StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
+import { type BackupDto, EntityAnnotations, type Problem, type StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
 import {
   PgBackupApiError,
   type EntityBackups,
@@ -20,9 +20,9 @@ export const entity: Entity = {
     name: 'orders',
     namespace: 'default',
     annotations: {
-      'backstage.io/kubernetes-id': 'orders',
-      'backstage.io/kubernetes-namespace': 'shop',
-      'pgbackup.io/statefulset': 'orders-db',
+      [EntityAnnotations.kubernetesId]: 'orders',
+      [EntityAnnotations.kubernetesNamespace]: 'shop',
+      [EntityAnnotations.statefulSet]: 'orders-db',
     },
   },
   spec: { type: 'service', lifecycle: 'production', owner: 'team-orders' },
@@ -30,7 +30,7 @@ export const entity: Entity = {
 
 export const entityWithoutAnnotations: Entity = {
   ...entity,
-  metadata: { name: 'billing', namespace: 'default', annotations: { 'backstage.io/kubernetes-id': 'billing' } },
+  metadata: { name: 'billing', namespace: 'default', annotations: { [EntityAnnotations.kubernetesId]: 'billing' } },
 };
 
 export function backup(overrides: Partial<BackupDto> & { id: string }, now = Date.now()): BackupDto {

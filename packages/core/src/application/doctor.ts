@@ -2,7 +2,7 @@ import { PERMISSIONS, permissionName } from '../domain/permissions.js';
 import { assertName } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { isPgBackupError } from '../errors.js';
-import { Labels, MANAGED_BY } from '../contract.js';
+import { Labels, MANAGED_BY, SnapshotStorage } from '../contract.js';
 import type { AccessReviewer, SnapshotContentInfo, SnapshotContentReader, StatefulSetInfo } from '../ports.js';
 import type { Deps } from './deps.js';
 import { selectPrimary } from './selectPrimary.js';
@@ -126,7 +126,7 @@ export async function doctor(
     }
     checks.push(
       problems.length
-        ? { name: 'VolumeSnapshotClass', ok: false, detail: problems.join('; '), fix: 'create a VolumeSnapshotClass for the driver and mark it default (snapshot.storage.kubernetes.io/is-default-class=true)' }
+        ? { name: 'VolumeSnapshotClass', ok: false, detail: problems.join('; '), fix: `create a VolumeSnapshotClass for the driver and mark it default (${SnapshotStorage.isDefaultClass}=true)` }
         : { name: 'VolumeSnapshotClass', ok: true, detail: chosen.join(', ') || 'no volumes' },
     );
   } catch (e) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Annotations } from '../contract.js';
-import { RESTORED_FROM, recordSource } from '../domain/restore.js';
+import { Annotations, Labels } from '../contract.js';
+import { recordSource } from '../domain/restore.js';
 import { type FakeDeps, aBackupSnapshot, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
 import { restoreBackup } from './restoreBackup.js';
 
@@ -24,20 +24,20 @@ describe('restoreBackup', () => {
     const [pvc, service, sts] = result.plan.create as unknown as Obj[];
     expect(service).toMatchObject({
       kind: 'Service',
-      metadata: { name: 'pg-restored', namespace: 'db', labels: { app: 'pg-restored', [RESTORED_FROM]: ID } },
+      metadata: { name: 'pg-restored', namespace: 'db', labels: { app: 'pg-restored', [Labels.restoredFrom]: ID } },
       spec: { clusterIP: 'None', selector: { app: 'pg-restored' }, ports: [{ name: 'postgres', port: 5432 }] },
     });
     expect(pvc).toMatchObject({
       kind: 'PersistentVolumeClaim',
-      metadata: { name: 'data-pg-restored-0', namespace: 'db', labels: { app: 'pg-restored', [RESTORED_FROM]: ID } },
+      metadata: { name: 'data-pg-restored-0', namespace: 'db', labels: { app: 'pg-restored', [Labels.restoredFrom]: ID } },
       spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } }, dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${ID}-data-pg-0` } },
     });
     expect(sts!.kind).toBe('StatefulSet');
     expect(sts!.metadata).toEqual({
       name: 'pg-restored',
       namespace: 'db',
-      labels: { app: 'pg-restored', tier: 'db', [RESTORED_FROM]: ID },
-      annotations: { team: 'payments', [RESTORED_FROM]: ID, 'pgbackup.io/restored-from-statefulset': 'pg' },
+      labels: { app: 'pg-restored', tier: 'db', [Labels.restoredFrom]: ID },
+      annotations: { team: 'payments', [Labels.restoredFrom]: ID, 'pgbackup.io/restored-from-statefulset': 'pg' },
     });
     expect(sts!.spec).toMatchObject({ replicas: 1, serviceName: 'pg-restored', selector: { matchLabels: { app: 'pg-restored' } }, template: { metadata: { labels: { app: 'pg-restored', tier: 'db' } } } });
     expect(sts!.spec.volumeClaimTemplates).toEqual([{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } } }]);
@@ -151,7 +151,7 @@ describe('restoreBackup', () => {
     const copyName = `pg-${ID}-data-pg-0`;
     expect(content).toMatchObject({
       kind: 'VolumeSnapshotContent',
-      metadata: { name: `staging-${copyName}`, labels: { [RESTORED_FROM]: ID }, annotations: { 'pgbackup.io/copy-of': `db/${ID}-data-pg-0` } },
+      metadata: { name: `staging-${copyName}`, labels: { [Labels.restoredFrom]: ID }, annotations: { 'pgbackup.io/copy-of': `db/${ID}-data-pg-0` } },
       spec: { deletionPolicy: 'Retain', driver: 'pd.csi.example.com', source: { snapshotHandle: `handle-${ID}-data-pg-0` }, volumeSnapshotClassName: 'fast-snap', volumeSnapshotRef: { namespace: 'staging', name: copyName } },
     });
     expect(content!.metadata).not.toHaveProperty('namespace');

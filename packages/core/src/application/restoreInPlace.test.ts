@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { Labels } from '../contract.js';
+import { Annotations, Labels } from '../contract.js';
 import { PgBackupError, unavailable } from '../errors.js';
 import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
 import { listBackups } from './listBackups.js';
 import { restoreBackup } from './restoreBackup.js';
-import { IN_PLACE_RESTORE, KEPT_FOR } from './restoreInPlace.js';
 
 const ID = 'pg-20260601020000-abcd';
 const CLAIM = { kind: 'PersistentVolumeClaim', namespace: 'db', name: 'data-pg-0' } as const;
@@ -50,8 +49,8 @@ describe('restore --in-place', () => {
       'workloads.ready db/pg',
       'workloads.reclaim pv-1 Delete',
     ]);
-    expect(deps.workloadWriter.volumes.get('pv-1')?.annotations[KEPT_FOR]).toBeUndefined();
-    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+    expect(deps.workloadWriter.volumes.get('pv-1')?.annotations[Annotations.keptForClaim]).toBeUndefined();
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(Annotations.inPlaceRestore);
   });
 
   it('puts the old volume back when the restored database does not come up, and says where the data is', async () => {
@@ -65,7 +64,7 @@ describe('restore --in-place', () => {
     // The restored claim's volume is gone, the StatefulSet has its replicas back, no restore record is left.
     expect([...deps.workloadWriter.volumes.keys()]).toEqual(['pv-1']);
     expect(replicas(deps)).toBe(1);
-    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(Annotations.inPlaceRestore);
   });
 
   it('changes nothing when the pre-restore backup cannot be taken', async () => {
@@ -86,7 +85,7 @@ describe('restore --in-place', () => {
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual(['workloads.scale db/pg 0', 'workloads.scale db/pg 0', 'workloads.scale db/pg 1']);
     expect(claimVolume(deps)).toBe('pv-1');
     expect(replicas(deps)).toBe(1);
-    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(IN_PLACE_RESTORE);
+    expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(Annotations.inPlaceRestore);
     expect(deps.lock.isHeld('db', 'pg')).toBe(false);
   });
 
@@ -103,7 +102,7 @@ describe('restore --in-place', () => {
   it('refuses --to together with --in-place, and an unfinished earlier in-place restore', async () => {
     const deps = await world();
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toThrow(/--to other contradicts it/);
-    await deps.workloadWriter.annotateStatefulSet('db', 'pg', { [IN_PLACE_RESTORE]: '{"backup":"x"}' });
+    await deps.workloadWriter.annotateStatefulSet('db', 'pg', { [Annotations.inPlaceRestore]: '{"backup":"x"}' });
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true })).rejects.toThrow(/did not finish/);
   });
 

@@ -1,4 +1,4 @@
-import { GROUP } from '../contract.js';
+import { Annotations } from '../contract.js';
 import type { Backup } from '../domain/backup.js';
 import { type InPlaceRestorePlan, planInPlaceRestore, planRefs, rebindClaim } from '../domain/restore.js';
 import { PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
@@ -9,12 +9,6 @@ import { findBackup } from './findBackup.js';
 import { type RestoreOptions, type RestoreResult, createInOrder } from './restoreBackup.js';
 import { waitForBackup } from './waitForBackup.js';
 import { waitForPostgres } from './waitForPostgres.js';
-
-/** On the StatefulSet while an in-place restore runs: what to put back if it is interrupted. */
-export const IN_PLACE_RESTORE = `${GROUP}/in-place-restore`;
-/** On a volume kept by an in-place restore: the claim it belonged to, and its reclaim policy before. */
-export const KEPT_FOR = `${GROUP}/kept-for-claim`;
-export const KEPT_POLICY = `${GROUP}/kept-reclaim-policy`;
 
 const DEFAULT_TIMEOUT = 600;
 
@@ -31,11 +25,11 @@ export async function planInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'work
       throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`, `restore into a new StatefulSet instead: --to ${backup.statefulSet}`);
     throw e;
   });
-  const inProgress = (source.metadata.annotations as Record<string, string> | undefined)?.[IN_PLACE_RESTORE];
+  const inProgress = (source.metadata.annotations as Record<string, string> | undefined)?.[Annotations.inPlaceRestore];
   if (inProgress)
     throw invalid(
-      `an in-place restore of ${backup.statefulSet} did not finish (annotation ${IN_PLACE_RESTORE}: ${inProgress})`,
-      'kubectl pgbackup doctor shows what it left; the volumes it kept carry the annotation ' + KEPT_FOR,
+      `an in-place restore of ${backup.statefulSet} did not finish (annotation ${Annotations.inPlaceRestore}: ${inProgress})`,
+      'kubectl pgbackup doctor shows what it left; the volumes it kept carry the annotation ' + Annotations.keptForClaim,
     );
   // Ask for the claims the plan replaces, by name: planning twice keeps the names in one place.
   const names = planRefs(planInPlaceRestore({ backup, source, current: [] })).map((r) => r.name);
@@ -67,7 +61,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT;
 
   const record = JSON.stringify({ backup: backup.id, replicas: plan.inPlace.replicas, claims: plan.inPlace.replaced });
-  await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: record });
+  await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: record });
   // The pre-restore backup is cut after the StatefulSet is scaled to 0, so it holds every write up to the shutdown.
   let stopped = false;
   const stopWrites = async () => {
@@ -83,7 +77,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
     if (preDone.status !== 'completed') throw invalid(`backup ${pre} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}`);
   } catch (e) {
     const failures = stopped ? await putBack(deps, plan, [], []) : [];
-    if (!stopped) await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null }).catch(() => undefined);
+    if (!stopped) await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }).catch(() => undefined);
     const state = !stopped ? 'nothing was changed' : failures.length === 0 ? `no volume was touched and ${statefulSet} is scaled back` : `no volume was touched, but scaling ${statefulSet} back failed (${failures.join('; ')})`;
     throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, `a database that cannot be backed up can still be restored next to it: --to ${statefulSet}-restored`);
   }
@@ -94,7 +88,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
     for (const ref of plan.delete) {
       const binding = await writer.readClaim(ref.namespace, ref.name);
       if (!binding) continue;
-      if (binding.volume) await writer.setReclaimPolicy(binding.volume, 'Retain', { [KEPT_FOR]: `${ref.namespace}/${ref.name}`, [KEPT_POLICY]: binding.reclaimPolicy ?? 'Delete' });
+      if (binding.volume) await writer.setReclaimPolicy(binding.volume, 'Retain', { [Annotations.keptForClaim]: `${ref.namespace}/${ref.name}`, [Annotations.keptReclaimPolicy]: binding.reclaimPolicy ?? 'Delete' });
       kept.push({ binding });
       await writer.delete(ref, { wait: true, signal: options.signal });
       options.onProgress?.({ stage: 'deleted', ref });
@@ -121,8 +115,8 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
   options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
   // The restored database answers: the old volumes go back to their own reclaim policy.
   for (const { binding } of kept)
-    if (binding.volume) await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', { [KEPT_FOR]: null, [KEPT_POLICY]: null });
-  await writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null });
+    if (binding.volume) await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', { [Annotations.keptForClaim]: null, [Annotations.keptReclaimPolicy]: null });
+  await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null });
   return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod: `${statefulSet}-0`, preRestoreBackup: pre };
 }
 
@@ -145,10 +139,10 @@ async function putBack(deps: Pick<Deps, 'workloadWriter'>, plan: InPlaceRestoreP
     if (!volume) continue;
     await step(`releasing ${volume}`, () => writer.releaseVolume(volume));
     await step(`binding ${binding.claim.metadata.name} to ${volume}`, () => writer.create(rebindClaim(binding.claim, volume)));
-    await step(`resetting the reclaim policy of ${volume}`, () => writer.setReclaimPolicy(volume, binding.reclaimPolicy ?? 'Delete', { [KEPT_FOR]: null, [KEPT_POLICY]: null }));
+    await step(`resetting the reclaim policy of ${volume}`, () => writer.setReclaimPolicy(volume, binding.reclaimPolicy ?? 'Delete', { [Annotations.keptForClaim]: null, [Annotations.keptReclaimPolicy]: null }));
   }
   await step(`scaling ${statefulSet} to ${plan.inPlace.replicas}`, () => writer.scale(namespace, statefulSet, plan.inPlace.replicas));
-  if (failures.length === 0) await step('clearing the restore record', () => writer.annotateStatefulSet(namespace, statefulSet, { [IN_PLACE_RESTORE]: null }));
+  if (failures.length === 0) await step('clearing the restore record', () => writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }));
   return failures;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Annotations } from '../contract.js';
+import { Annotations, Labels } from '../contract.js';
 import type { Backup, Verification } from '../domain/backup.js';
-import { SCRATCH, planRefs } from '../domain/restore.js';
+import { planRefs } from '../domain/restore.js';
 import { isPgBackupError } from '../errors.js';
 import type { DatabaseSession, ObjectRef } from '../ports.js';
 import type { Deps } from './deps.js';
@@ -110,7 +110,7 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
         to: scratch,
         wait: true,
         timeoutSeconds: options.timeoutSeconds,
-        labels: { [SCRATCH]: 'verify' },
+        labels: { [Labels.scratch]: 'verify' },
         signal: options.signal,
         onProgress: (p) => {
           if (p.stage === 'planned') {

@@ -1,13 +1,8 @@
-import { Annotations, GROUP } from '../contract.js';
+import { Annotations, KubernetesKeys, Labels, PGBACKUP_KEY_PREFIX, SnapshotStorage } from '../contract.js';
 import { invalid } from '../errors.js';
 import { parseQuantity } from '../kubernetes/quantity.js';
 import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from '../ports.js';
 import type { Backup } from './backup.js';
-
-/** Label on what a restore creates: the backup it came from. */
-export const RESTORED_FROM = `${GROUP}/restored-from`;
-/** Label on the objects of a verification's scratch restore (they are deleted after it). */
-export const SCRATCH = `${GROUP}/scratch`;
 
 export interface RestorePlan {
   backupId: string;
@@ -77,13 +72,13 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
   const sourceName = source.metadata.name;
   const notes: string[] = [];
   const templates = new Map((source.spec?.volumeClaimTemplates ?? []).map((t) => [t.metadata?.name ?? '', t]));
-  const extraLabels = { [RESTORED_FROM]: backup.id, ...(input.labels ?? {}) };
+  const extraLabels = { [Labels.restoredFrom]: backup.id, ...(input.labels ?? {}) };
 
   const sts = cloneStatefulSet(source, sourceName, target, ns, extraLabels, backup.id, notes);
   const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
   const service = headlessService(sts, podLabels);
   const copies = ns === backup.namespace ? [] : snapshotCopies(backup, ns, target, extraLabels, input.contents ?? {});
-  const sources = new Map(copies.filter((c) => c.kind === 'VolumeSnapshot').map((c) => [(c.metadata.annotations as Record<string, string>)[COPY_OF]!, c.metadata.name]));
+  const sources = new Map(copies.filter((c) => c.kind === 'VolumeSnapshot').map((c) => [(c.metadata.annotations as Record<string, string>)[Annotations.copyOf]!, c.metadata.name]));
   const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels }, sources);
   if (copies.length > 0) notes.push(...foreignReferences(source, ns));
   const restoredTemplates = new Set(backup.snapshots.map((s) => snapshotTemplate(backup, s)));
@@ -136,21 +131,18 @@ function claimsFromSnapshots(
         name: claimName(templateName, target, 0),
         namespace: ns,
         labels: { ...(template.metadata?.labels ?? {}), ...labels },
-        annotations: { [`${GROUP}/snapshot`]: `${backup.namespace}/${snapshot.name}` },
+        annotations: { [Annotations.snapshot]: `${backup.namespace}/${snapshot.name}` },
       },
       spec: {
         accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
         ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
         ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
         resources: { requests: { storage: size } },
-        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: sources.get(`${backup.namespace}/${snapshot.name}`) ?? snapshot.name },
+        dataSource: { apiGroup: SnapshotStorage.group, kind: 'VolumeSnapshot', name: sources.get(`${backup.namespace}/${snapshot.name}`) ?? snapshot.name },
       },
     };
   });
 }
-
-/** On a copy of a snapshot in another namespace: the snapshot it copies (`namespace/name`). */
-export const COPY_OF = `${GROUP}/copy-of`;
 
 /**
  * A VolumeSnapshot can only be restored in its own namespace. Into another one, each snapshot is
@@ -169,10 +161,10 @@ function snapshotCopies(backup: Backup, ns: string, target: string, labels: Reco
     const name = `${target}-${snapshot.name}`.slice(0, 253).replace(/[-.]+$/, '');
     const contentName = `${ns}-${name}`.slice(0, 253).replace(/[-.]+$/, '');
     const className = content.className ?? snapshot.className;
-    const annotations = { [COPY_OF]: `${backup.namespace}/${snapshot.name}` };
+    const annotations = { [Annotations.copyOf]: `${backup.namespace}/${snapshot.name}` };
     return [
       {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
+        apiVersion: SnapshotStorage.apiVersion,
         kind: 'VolumeSnapshotContent',
         metadata: { name: contentName, labels, annotations },
         spec: {
@@ -185,7 +177,7 @@ function snapshotCopies(backup: Backup, ns: string, target: string, labels: Reco
         },
       },
       {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
+        apiVersion: SnapshotStorage.apiVersion,
         kind: 'VolumeSnapshot',
         metadata: { name, namespace: ns, labels, annotations: { ...annotations } },
         spec: { source: { volumeSnapshotContentName: contentName }, ...(className ? { volumeSnapshotClassName: className } : {}) },
@@ -245,7 +237,7 @@ export function planInPlaceRestore(input: InPlacePlanInput): InPlaceRestorePlan 
   const source = structuredClone(input.source) as unknown as StatefulSetObject;
   const name = source.metadata.name;
   const podLabels = source.spec?.selector?.matchLabels ?? {};
-  const claims = claimsFromSnapshots(backup, source, name, backup.namespace, { ...podLabels, [RESTORED_FROM]: backup.id });
+  const claims = claimsFromSnapshots(backup, source, name, backup.namespace, { ...podLabels, [Labels.restoredFrom]: backup.id });
   const current = new Map(input.current.map((c) => [c.claim.metadata.name, c]));
   const replicas = source.spec?.replicas ?? 1;
   const notes = [`a pre-restore backup of ${name} is taken first: restoring it in place undoes this restore`];
@@ -273,7 +265,7 @@ export function planInPlaceRestore(input: InPlacePlanInput): InPlaceRestorePlan 
 /** A claim that binds `volume` again: the old claim's name, labels and spec, without what binding wrote. */
 export function rebindClaim(claim: KubernetesObject, volume: string): KubernetesObject {
   const { metadata, spec } = claim as unknown as { metadata: ClaimTemplate['metadata'] & { namespace?: string }; spec: Json };
-  const annotations = Object.fromEntries(Object.entries(metadata?.annotations ?? {}).filter(([k]) => !k.startsWith('pv.kubernetes.io/') && !k.startsWith('volume.')));
+  const annotations = Object.fromEntries(Object.entries(metadata?.annotations ?? {}).filter(([k]) => !KubernetesKeys.claimBindingPrefixes.some((p) => k.startsWith(p))));
   const { dataSource: _ds, dataSourceRef: _dsr, ...rest } = spec as Json & { dataSource?: unknown; dataSourceRef?: unknown };
   return {
     apiVersion: 'v1',
@@ -289,7 +281,7 @@ const MAX_RECORDED_SPEC = 64 * 1024;
 /** The StatefulSet as a backup records it: the spec and identity, no status or server fields. Undefined when too large. */
 export function recordSource(manifest: KubernetesObject): string | undefined {
   const sts = manifest as unknown as StatefulSetObject;
-  const annotations = Object.fromEntries(Object.entries(sts.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith(`${GROUP}/`)));
+  const annotations = Object.fromEntries(Object.entries(sts.metadata.annotations ?? {}).filter(([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(PGBACKUP_KEY_PREFIX)));
   const recorded = JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -334,7 +326,7 @@ function cloneStatefulSet(
   const matchLabels = spec.selector?.matchLabels ?? {};
   const renamed = rename(matchLabels);
   const changed = Object.keys(matchLabels).some((k) => matchLabels[k] !== renamed[k]);
-  const selectorLabels = changed ? renamed : { ...matchLabels, [RESTORED_FROM_STS]: target };
+  const selectorLabels = changed ? renamed : { ...matchLabels, [Labels.restoreOf]: target };
   if (!changed)
     notes.push(
       `no selector label of ${sourceName} carries its name; pods of ${target} still match selector ${JSON.stringify(matchLabels)}, so Services selecting it may route to them`,
@@ -352,7 +344,7 @@ function cloneStatefulSet(
     return { metadata: { name: metadata?.name, ...(metadata?.labels ? { labels: metadata.labels } : {}), ...(metadata?.annotations ? { annotations: metadata.annotations } : {}) }, spec: claimSpec };
   });
   const annotations = Object.fromEntries(
-    Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('deployment.kubernetes.io/')),
+    Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(KubernetesKeys.deploymentPrefix)),
   );
   return {
     apiVersion: 'apps/v1',
@@ -361,7 +353,7 @@ function cloneStatefulSet(
       name: target,
       namespace,
       labels: { ...rename(source.metadata.labels), ...extraLabels },
-      annotations: { ...annotations, [`${GROUP}/restored-from`]: backupId, [`${GROUP}/restored-from-statefulset`]: sourceName },
+      annotations: { ...annotations, [Annotations.restoredFrom]: backupId, [Annotations.restoredFromStatefulSet]: sourceName },
     },
     spec,
   };
@@ -379,9 +371,6 @@ function headlessService(sts: KubernetesObject, podLabels: Record<string, string
     spec: { clusterIP: 'None', selector: podLabels, ports: declared.length > 0 ? declared : [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] },
   };
 }
-
-/** Selector label added when no selector label carries the source's name. */
-export const RESTORED_FROM_STS = `${GROUP}/restore-of`;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,10 +1,11 @@
+import { GroupSnapshotStorage, SnapshotStorage } from '../contract.js';
 import { invalid, notFound } from '../errors.js';
 import type { SnapshotClassInfo } from '../ports.js';
 
 /** The kinds of class a snapshot is taken with, and how the user names one. */
 const KINDS = {
-  VolumeSnapshotClass: { plural: 'volumesnapshotclasses', flag: '--snapshot-class', defaultAnnotation: 'snapshot.storage.kubernetes.io/is-default-class' },
-  VolumeGroupSnapshotClass: { plural: 'volumegroupsnapshotclasses', flag: '--group-snapshot-class', defaultAnnotation: 'groupsnapshot.storage.kubernetes.io/is-default-class' },
+  VolumeSnapshotClass: { plural: 'volumesnapshotclasses', flag: '--snapshot-class', defaultAnnotation: SnapshotStorage.isDefaultClass },
+  VolumeGroupSnapshotClass: { plural: 'volumegroupsnapshotclasses', flag: '--group-snapshot-class', defaultAnnotation: GroupSnapshotStorage.isDefaultClass },
 } as const;
 
 /**

@@ -10,7 +10,7 @@ import {
   makeInformer,
 } from '@kubernetes/client-node';
 import type { Deps } from '../application/deps.js';
-import { Labels, MANAGED_SELECTOR } from '../contract.js';
+import { Labels, MANAGED_SELECTOR, SnapshotStorage } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { labelsMatch, splitRequirements } from '../domain/labelSelector.js';
 import { notFound } from '../errors.js';
@@ -357,10 +357,15 @@ export function cachedKubernetesDeps(loaded: LoadedKubeConfig, options: ReadCach
 
 function snapshotInformer(kc: KubeConfig, namespace: string): WatchedResource<VolumeSnapshot> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  const common = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots', labelSelector: MANAGED_SELECTOR };
+  const common = {
+    group: SnapshotStorage.group,
+    version: SnapshotStorage.version,
+    plural: 'volumesnapshots',
+    labelSelector: MANAGED_SELECTOR,
+  };
   const path = namespace
-    ? `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`
-    : '/apis/snapshot.storage.k8s.io/v1/volumesnapshots';
+    ? `/apis/${SnapshotStorage.apiVersion}/namespaces/${namespace}/volumesnapshots`
+    : `/apis/${SnapshotStorage.apiVersion}/volumesnapshots`;
   const list = async () =>
     (namespace
       ? await api.listNamespacedCustomObject({ ...common, namespace })

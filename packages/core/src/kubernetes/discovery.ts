@@ -1,4 +1,5 @@
 import { ApisApi, type KubeConfig } from '@kubernetes/client-node';
+import { GroupSnapshotStorage, SnapshotStorage } from '../contract.js';
 import type { ApiSupport, Discovery } from '../ports.js';
 import { call } from './apiErrors.js';
 
@@ -9,6 +10,6 @@ export class KubernetesDiscovery implements Discovery {
   async apiSupport(): Promise<ApiSupport> {
     const groups = await call('discovering API groups', () => this.kc.makeApiClient(ApisApi).getAPIVersions());
     const versions = (name: string) => groups.groups.find((g) => g.name === name)?.versions.map((v) => v.version) ?? [];
-    return { snapshotVersions: versions('snapshot.storage.k8s.io'), groupSnapshotVersions: versions('groupsnapshot.storage.k8s.io') };
+    return { snapshotVersions: versions(SnapshotStorage.group), groupSnapshotVersions: versions(GroupSnapshotStorage.group) };
   }
 }

@@ -17,7 +17,7 @@ export { loadKubeConfig, type KubeConfigOptions, type LoadedKubeConfig };
 export { mapApiError } from './apiErrors.js';
 export { volumeSnapshotManifest } from './snapshots.js';
 export { volumeGroupSnapshotManifest } from './groupSnapshots.js';
-export { CLUSTER_ROLE, RETENTION_ANNOTATION, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
+export { CLUSTER_ROLE, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
 
 /** Wires every port to the cluster of a loaded kubeconfig. */
 export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {

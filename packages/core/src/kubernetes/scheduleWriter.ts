@@ -1,13 +1,11 @@
 import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
-import { Labels, MANAGED_BY } from '../contract.js';
+import { Annotations, Labels, MANAGED_BY } from '../contract.js';
 import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/permissions.js';
 import { isPgBackupError } from '../errors.js';
 import type { KubernetesObject, ScheduleSpec, ScheduleWriter } from '../ports.js';
 import { call } from './apiErrors.js';
 
 /** CronJob annotation holding the retention policy the scheduled prune applies (JSON). */
-export const RETENTION_ANNOTATION = 'pgbackup.io/retention';
-export const VERIFY_ANNOTATION = 'pgbackup.io/verify';
 export const CLUSTER_ROLE = 'kubectl-pgbackup';
 const FIELD_MANAGER = 'kubectl-pgbackup';
 
@@ -72,7 +70,7 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
       kind: 'CronJob',
       metadata: {
         ...meta,
-        annotations: { ...(spec.retention ? { [RETENTION_ANNOTATION]: JSON.stringify(spec.retention) } : {}), ...(spec.verify ? { [VERIFY_ANNOTATION]: 'true' } : {}) },
+        annotations: { ...(spec.retention ? { [Annotations.retention]: JSON.stringify(spec.retention) } : {}), ...(spec.verify ? { [Annotations.verify]: 'true' } : {}) },
       },
       spec: {
         schedule: spec.schedule.cron,

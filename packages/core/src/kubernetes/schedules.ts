@@ -1,9 +1,8 @@
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { Labels, MANAGED_SELECTOR } from '../contract.js';
+import { Annotations, Labels, MANAGED_SELECTOR } from '../contract.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import type { ScheduleStore, ScheduledBackup } from '../ports.js';
 import { call } from './apiErrors.js';
-import { RETENTION_ANNOTATION, VERIFY_ANNOTATION } from './scheduleWriter.js';
 
 /** Schedules are the CronJobs pgbackup manages, labelled with the StatefulSet they back up. */
 export class CronJobScheduleStore implements ScheduleStore {
@@ -23,9 +22,9 @@ export class CronJobScheduleStore implements ScheduleStore {
       namespace,
       statefulSet,
       schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
-      retention: parseRetention(cj.metadata?.annotations?.[RETENTION_ANNOTATION]),
+      retention: parseRetention(cj.metadata?.annotations?.[Annotations.retention]),
       suspended: cj.spec.suspend === true,
-      verify: cj.metadata?.annotations?.[VERIFY_ANNOTATION] === 'true',
+      verify: cj.metadata?.annotations?.[Annotations.verify] === 'true',
       cronJob: cj.metadata?.name,
       image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
       lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,

@@ -1,4 +1,5 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { SnapshotStorage } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
 import { isPgBackupError } from '../errors.js';
@@ -6,8 +7,8 @@ import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
 import { parseQuantity } from './quantity.js';
 
-const GROUP = 'snapshot.storage.k8s.io';
-const VERSION = 'v1';
+/** Where VolumeSnapshots, their contents and classes are served. */
+const API = { group: SnapshotStorage.group, version: SnapshotStorage.version };
 const PAGE = 500;
 
 /** The parts of a snapshot.storage.k8s.io/v1 VolumeSnapshot that pgbackup reads. */
@@ -72,7 +73,7 @@ export function toSnapshotInfo(vs: VolumeSnapshot): SnapshotInfo {
 /** The VolumeSnapshot object written for a new snapshot (also what `create --dry-run` prints). */
 export function volumeSnapshotManifest(s: NewSnapshot): VolumeSnapshot & { apiVersion: string; kind: string } {
   return {
-    apiVersion: `${GROUP}/${VERSION}`,
+    apiVersion: SnapshotStorage.apiVersion,
     kind: 'VolumeSnapshot',
     metadata: { name: s.name, namespace: s.namespace, labels: s.labels, annotations: s.annotations },
     spec: { source: { persistentVolumeClaimName: s.pvc }, volumeSnapshotClassName: s.className },
@@ -96,7 +97,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
     let cont: string | undefined;
     let resourceVersion = '';
     do {
-      const common = { group: GROUP, version: VERSION, plural: 'volumesnapshots', labelSelector: query.labelSelector, limit: PAGE, _continue: cont };
+      const common = { ...API, plural: 'volumesnapshots', labelSelector: query.labelSelector, limit: PAGE, _continue: cont };
       const page = await call('listing VolumeSnapshots', () =>
         query.namespace ? this.api.listNamespacedCustomObject({ ...common, namespace: query.namespace }) : this.api.listClusterCustomObject(common),
       );
@@ -110,7 +111,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
   async create(s: NewSnapshot): Promise<SnapshotInfo> {
     const body = volumeSnapshotManifest(s);
     const created = await call(`creating VolumeSnapshot ${s.namespace}/${s.name}`, () =>
-      this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: s.namespace, plural: 'volumesnapshots', body }),
+      this.api.createNamespacedCustomObject({ ...API, namespace: s.namespace, plural: 'volumesnapshots', body }),
     );
     return toSnapshotInfo(created as VolumeSnapshot);
   }
@@ -118,7 +119,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
   async annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
     await call(`annotating VolumeSnapshot ${namespace}/${name}`, () =>
       this.api.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name, body: { metadata: { annotations } } },
+        { ...API, namespace, plural: 'volumesnapshots', name, body: { metadata: { annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
@@ -127,7 +128,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
   async adopt(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<void> {
     await call(`labelling VolumeSnapshot ${namespace}/${name}`, () =>
       this.api.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name, body: { metadata: { labels, annotations } } },
+        { ...API, namespace, plural: 'volumesnapshots', name, body: { metadata: { labels, annotations } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
@@ -135,7 +136,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
 
   async delete(namespace: string, name: string): Promise<void> {
     await call(`deleting VolumeSnapshot ${namespace}/${name}`, () =>
-      this.api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name }),
+      this.api.deleteNamespacedCustomObject({ ...API, namespace, plural: 'volumesnapshots', name }),
     );
   }
 
@@ -145,8 +146,8 @@ export class KubernetesSnapshotStore implements SnapshotStore {
    */
   async watch(query: SnapshotQuery, onChange: (snapshots: SnapshotInfo[]) => boolean, signal: AbortSignal): Promise<void> {
     const path = query.namespace
-      ? `/apis/${GROUP}/${VERSION}/namespaces/${query.namespace}/volumesnapshots`
-      : `/apis/${GROUP}/${VERSION}/volumesnapshots`;
+      ? `/apis/${SnapshotStorage.apiVersion}/namespaces/${query.namespace}/volumesnapshots`
+      : `/apis/${SnapshotStorage.apiVersion}/volumesnapshots`;
     const watcher = new Watch(this.kc);
     while (true) {
       signal.throwIfAborted();
@@ -199,7 +200,7 @@ export class KubernetesSnapshotStore implements SnapshotStore {
 
   async readContent(name: string): Promise<SnapshotContentInfo | undefined> {
     try {
-      const c = await call(`getting VolumeSnapshotContent ${name}`, () => this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', name }));
+      const c = await call(`getting VolumeSnapshotContent ${name}`, () => this.api.getClusterCustomObject({ ...API, plural: 'volumesnapshotcontents', name }));
       return toContentInfo(c as VolumeSnapshotContent);
     } catch (e) {
       if (isPgBackupError(e, 'NotFound')) return undefined;
@@ -209,15 +210,22 @@ export class KubernetesSnapshotStore implements SnapshotStore {
 
   async listClasses(): Promise<SnapshotClassInfo[]> {
     const list = await call('listing VolumeSnapshotClasses', () =>
-      this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotclasses' }),
+      this.api.listClusterCustomObject({ ...API, plural: 'volumesnapshotclasses' }),
     );
-    return (list.items as { metadata: { name: string; annotations?: Record<string, string> }; driver: string; deletionPolicy: string }[]).map((c) => ({
-      name: c.metadata.name,
-      driver: c.driver,
-      deletionPolicy: c.deletionPolicy,
-      isDefault: c.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true',
-    }));
+    return (list.items as SnapshotClass[]).map((c) => toSnapshotClassInfo(c, SnapshotStorage.isDefaultClass));
   }
+}
+
+/** The parts of a VolumeSnapshotClass or VolumeGroupSnapshotClass that pgbackup reads. */
+export interface SnapshotClass {
+  metadata: { name: string; annotations?: Record<string, string> };
+  driver: string;
+  deletionPolicy: string;
+}
+
+/** A (group) snapshot class as the domain sees it; `defaultAnnotation` is its API's is-default-class key. */
+export function toSnapshotClassInfo(c: SnapshotClass, defaultAnnotation: string): SnapshotClassInfo {
+  return { name: c.metadata.name, driver: c.driver, deletionPolicy: c.deletionPolicy, isDefault: c.metadata.annotations?.[defaultAnnotation] === 'true' };
 }
 
 /** VolumeSnapshotContents, cluster-wide (read by doctor to find orphans). */
@@ -233,7 +241,7 @@ export class KubernetesSnapshotContentReader implements SnapshotContentReader {
     let cont: string | undefined;
     do {
       const page = await call('listing VolumeSnapshotContents', () =>
-        this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', limit: PAGE, _continue: cont }),
+        this.api.listClusterCustomObject({ ...API, plural: 'volumesnapshotcontents', limit: PAGE, _continue: cont }),
       );
       for (const c of page.items as VolumeSnapshotContent[]) items.push(toContentInfo(c));
       cont = page.metadata?.continue || undefined;

@@ -1,12 +1,12 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1Service, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
+import { Labels, SnapshotStorage } from '../contract.js';
 import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
-import { RESTORED_FROM } from '../domain/restore.js';
 import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
 
 const POLL_MS = 500;
-const SNAPSHOTS = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshots' };
+const SNAPSHOTS = { group: SnapshotStorage.group, version: SnapshotStorage.version, plural: 'volumesnapshots' };
 const CONTENTS = { ...SNAPSHOTS, plural: 'volumesnapshotcontents' };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Plain JSON of a client-node model (its field names are the API's; Dates become strings). */
@@ -33,7 +33,7 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     const found = await Promise.all(
       refs.map(async (ref): Promise<ExistingObject[]> => {
         const labels = await this.read(ref);
-        return labels ? [{ ...ref, restoredFrom: labels[RESTORED_FROM] }] : [];
+        return labels ? [{ ...ref, restoredFrom: labels[Labels.restoredFrom] }] : [];
       }),
     );
     return found.flat();

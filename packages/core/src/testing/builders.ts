@@ -1,5 +1,5 @@
 /** Builders of domain and port values with sensible defaults, for tests. */
-import { Annotations, CONTRACT_VERSION, Labels, MANAGED_BY } from '../contract.js';
+import { Annotations, CONTRACT_VERSION, KubernetesKeys, Labels, MANAGED_BY } from '../contract.js';
 import type { Backup, BackupStatus, BackupType, RecordedPhase, SnapshotInfo, Verification } from '../domain/backup.js';
 import type { KubernetesObject, PodInfo, PvcInfo, SnapshotClassInfo, StatefulSetInfo } from '../ports.js';
 
@@ -150,7 +150,7 @@ export function aStatefulSetManifest(overrides: { name?: string; namespace?: str
       resourceVersion: '4242',
       creationTimestamp: '2026-05-01T00:00:00Z',
       labels: { app: name, tier: 'db' },
-      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'payments' },
+      annotations: { [KubernetesKeys.lastAppliedConfiguration]: '{}', team: 'payments' },
     },
     spec: {
       serviceName: name,

@@ -3,10 +3,10 @@
  * No jest here: plain classes that record what was done to them, so any test runner can use them.
  */
 import type { Deps } from '../application/deps.js';
+import { Labels } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
-import { RESTORED_FROM } from '../domain/restore.js';
 import type {
   ClaimBinding,
   GroupSnapshotStore,
@@ -532,7 +532,7 @@ export class FakeWorkloadWriter implements WorkloadWriter {
   async existing(refs: ObjectRef[]): Promise<ExistingObject[]> {
     return refs.flatMap((r) => {
       const o = this.objects.get(refKey(r));
-      return o ? [{ ...r, restoredFrom: (o.metadata.labels as Record<string, string> | undefined)?.[RESTORED_FROM] }] : [];
+      return o ? [{ ...r, restoredFrom: (o.metadata.labels as Record<string, string> | undefined)?.[Labels.restoredFrom] }] : [];
     });
   }
 

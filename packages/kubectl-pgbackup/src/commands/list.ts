@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { BackupStatus } from '@pgbackup/core';
+import { Labels } from '@pgbackup/core/isomorphic';
 import { BaseCommand } from '../baseCommand.js';
 import { backupListView } from '../views.js';
 
@@ -14,7 +15,7 @@ export default class List extends BaseCommand<typeof List> {
   ];
   static override args = { statefulset: Args.string({ description: 'only backups of this StatefulSet' }) };
   static override flags = {
-    selector: Flags.string({ char: 'l', description: 'label selector on the VolumeSnapshots, e.g. pgbackup.io/type=scheduled' }),
+    selector: Flags.string({ char: 'l', description: `label selector on the VolumeSnapshots, e.g. ${Labels.type}=scheduled` }),
     pvc: Flags.string({ description: 'only backups with a snapshot of this PersistentVolumeClaim' }),
     status: Flags.string({ options: ['in_progress', 'completed', 'failed'], description: 'only backups with this status' }),
   };

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { KubernetesObject, RestoreProgress, RestoreResult } from '@pgbackup/core';
+import { Labels } from '@pgbackup/core/isomorphic';
 import { BaseCommand, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
@@ -21,7 +22,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     'target-namespace': Flags.string({
       description: "namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there (a Retain VolumeSnapshotContent on the same storage snapshot), and with --wait those copies are deleted once the claims are bound",
     }),
-    replace: Flags.boolean({ default: false, description: 'replace the objects of an earlier restore to that name (labelled pgbackup.io/restored-from); never anything else' }),
+    replace: Flags.boolean({ default: false, description: `replace the objects of an earlier restore to that name (labelled ${Labels.restoredFrom}); never anything else` }),
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),

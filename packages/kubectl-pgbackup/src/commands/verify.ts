@@ -1,12 +1,16 @@
 import { Args, Flags } from '@oclif/core';
 import type { VerifyProgress, VerifyReport } from '@pgbackup/core';
+import { Annotations } from '@pgbackup/core/isomorphic';
 import { BaseCommand, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Prove a backup restores: restore it aside, start PostgreSQL, run amcheck and row counts, record the result';
   static override description =
-    'Restores the backup into a scratch StatefulSet next to the source, waits for PostgreSQL (crash recovery included), checks it runs as a primary, runs amcheck (bt_index_check with heapallindexed) on every b-tree index of every database, counts the rows of user tables and runs --sql if given. The result is recorded on the backup (pgbackup.io/verified, shown by list and status) and the scratch objects are deleted on every path. Exits 1 when a check fails.';
+    'Restores the backup into a scratch StatefulSet next to the source, waits for PostgreSQL (crash recovery included), checks it runs as a primary, ' +
+    'runs amcheck (bt_index_check with heapallindexed) on every b-tree index of every database, counts the rows of user tables and runs --sql if given. ' +
+    `The result is recorded on the backup (${Annotations.verified}, shown by list and status) and the scratch objects are deleted on every path. ` +
+    'Exits 1 when a check fails.';
   static override examples = [
     '<%= config.bin %> verify pg-20261125020000-x7k2 -n db',
     "<%= config.bin %> verify pg-20261125020000-x7k2 -n db --sql 'SELECT count(*) > 0 FROM orders' --database shop",
