@@ -77,6 +77,8 @@ export const Annotations = {
   verified: 'pgbackup.io/verified',
   /** The StatefulSet as it was at backup time (JSON, server fields stripped): what a restore clones. */
   statefulSetSpec: 'pgbackup.io/statefulset-spec',
+  /** JSON list of `container/VARIABLE`: literal env values left out of statefulSetSpec (a restore takes them from the live StatefulSet). */
+  redactedEnv: 'pgbackup.io/redacted-env',
   /** On each VolumeSnapshot of a group-snapshot backup: the VolumeGroupSnapshot that cut it (deleted with the backup). */
   groupSnapshot: 'pgbackup.io/group-snapshot',
   /** On a restored StatefulSet: the backup it was restored from (the same key as the label). */

@@ -19,6 +19,8 @@ export interface PostgresOptions {
   containerPort?: boolean;
   /** The pods' terminationGracePeriodSeconds (namespace deletion waits about that long for them). */
   terminationGracePeriodSeconds?: number;
+  /** The environment from this Secret (envFrom, keys POSTGRES_PASSWORD and PGDATA), not literal values: what a backup can record whole. Not with walVolume. */
+  envSecret?: string;
   /** Labels of the StatefulSet itself. */
   labels?: Record<string, string>;
 }
@@ -71,10 +73,15 @@ spec:
           opts.args !== undefined,
           `
         args: ${JSON.stringify(opts.args)}`,
-        )}
+        )}${
+          opts.envSecret
+            ? `
+        envFrom: [{secretRef: {name: ${opts.envSecret}}}]`
+            : `
         env:
         - {name: POSTGRES_PASSWORD, value: ${opts.password ?? 'test'}}
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}${lines(
+        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}`
+        }${lines(
           opts.walVolume,
           `
         - {name: POSTGRES_INITDB_WALDIR, value: /var/lib/postgresql/wal/pg_wal}`,

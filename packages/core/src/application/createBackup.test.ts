@@ -309,6 +309,18 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     expect(recorded).not.toHaveProperty('status');
   });
 
+  it('records no literal env value, only valueFrom references and the names of what it left out', async () => {
+    const deps = setup();
+    const manifest = aStatefulSetManifest() as { spec: any } & ReturnType<typeof aStatefulSetManifest>;
+    manifest.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'inline-s3cret' }, { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } }];
+    deps.workloads.set({ ...aStatefulSet({ replicas: 3 }), manifest });
+    const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
+    expect(JSON.stringify(deps.snapshots.all())).not.toMatch(/inline-s3cret/);
+    expect(JSON.parse(backup.snapshots[0]!.annotations[Annotations.redactedEnv]!)).toEqual(['postgres/POSTGRES_PASSWORD']);
+    const recorded = JSON.parse(backup.snapshots[0]!.annotations[Annotations.statefulSetSpec]!) as Record<string, any>;
+    expect(recorded.spec.template.spec.containers[0].env).toEqual([{ name: 'POSTGRES_PASSWORD' }, { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } }]);
+  });
+
   it('when recording the outcome is forbidden too, it says the status follows the storage instead of claiming failed', async () => {
     const deps = setup();
     deps.snapshots.failures.annotate = forbidden('volumesnapshots.snapshot.storage.k8s.io "x" is forbidden: cannot patch resource "volumesnapshots"');

@@ -98,7 +98,8 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'g
       [Annotations.pod]: pod.name,
       [Annotations.ordinal]: String(pod.ordinal),
       ...(pvc.template ? { [Annotations.claimTemplate]: pvc.template } : {}),
-      ...(source ? { [Annotations.statefulSetSpec]: source } : {}),
+      ...(source ? { [Annotations.statefulSetSpec]: source.spec } : {}),
+      ...(source?.redactedEnv.length ? { [Annotations.redactedEnv]: JSON.stringify(source.redactedEnv) } : {}),
       ...(options.pin ? { [Annotations.pinned]: 'true' } : {}),
     },
   }));

@@ -180,7 +180,7 @@ describe('restoreBackup', () => {
   it('clones the StatefulSet as recorded at backup time, so a deleted source (even under its own name) can be restored', async () => {
     const recorded = aStatefulSetManifest() as unknown as Obj;
     recorded.spec.template.spec.containers[0].image = 'postgres:15.8';
-    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: recordSource(recorded as never)! } }));
+    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: recordSource(recorded as never)!.spec } }));
     // The live StatefulSet moved on to another image: the backup's data goes with the recorded one.
     const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
     expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].image).toBe('postgres:15.8');
@@ -196,5 +196,23 @@ describe('restoreBackup', () => {
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/no bound VolumeSnapshotContent/) });
     deps.workloadWriter.objects.clear();
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no longer exists/) });
+  });
+
+  it('fills literal env values the backup left out from the live StatefulSet, and refuses when it is gone', async () => {
+    const recorded = aStatefulSetManifest() as unknown as Obj;
+    recorded.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'at-backup' }];
+    const { spec, redactedEnv } = recordSource(recorded as never)!;
+    expect(spec).not.toMatch(/at-backup/);
+    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: spec, [Annotations.redactedEnv]: JSON.stringify(redactedEnv) } }));
+    const live = aStatefulSetManifest() as unknown as Obj;
+    live.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'live' }];
+    deps.workloadWriter.put(live as never);
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
+    expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].env).toEqual([{ name: 'POSTGRES_PASSWORD', value: 'live' }]);
+    deps.workloadWriter.objects.clear();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: expect.stringMatching(/without the literal value of env postgres\/POSTGRES_PASSWORD .*no longer exists/),
+    });
   });
 });

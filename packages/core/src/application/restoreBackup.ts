@@ -80,7 +80,7 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
       `to replace its data, restore with --in-place (a pre-restore backup is taken first); or restore next to it, e.g. --to ${backup.statefulSet}-restored`,
     );
   // The StatefulSet as it was when the backup was taken matches its data (image, PostgreSQL version, mounts); the live one is the fallback.
-  const source = recordedSource(backup) ?? live;
+  const source = recordedSource(backup, live) ?? live;
   if (!source)
     throw notFound(
       `StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists, and the backup does not record it`,

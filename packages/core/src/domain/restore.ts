@@ -3,6 +3,7 @@ import { invalid } from '../errors.js';
 import { parseQuantity } from '../kubernetes/quantity.js';
 import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from '../ports.js';
 import type { Backup } from './backup.js';
+import { redactLiteralEnv, restoreLiteralEnv } from './literalEnv.js';
 
 export interface RestorePlan {
   backupId: string;
@@ -278,28 +279,47 @@ export function rebindClaim(claim: KubernetesObject, volume: string): Kubernetes
 /** Larger StatefulSets are not recorded (annotations share 256 KiB per object); a restore then clones the live one. */
 const MAX_RECORDED_SPEC = 64 * 1024;
 
-/** The StatefulSet as a backup records it: the spec and identity, no status or server fields. Undefined when too large. */
-export function recordSource(manifest: KubernetesObject): string | undefined {
+/**
+ * The StatefulSet as a backup records it: the spec and identity, no status or server fields, no literal
+ * env values (`redactedEnv` names them). Undefined when too large.
+ */
+export function recordSource(manifest: KubernetesObject): { spec: string; redactedEnv: string[] } | undefined {
   const sts = manifest as unknown as StatefulSetObject;
   const annotations = Object.fromEntries(Object.entries(sts.metadata.annotations ?? {}).filter(([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(PGBACKUP_KEY_PREFIX)));
-  const recorded = JSON.stringify({
+  const { redacted, names } = redactLiteralEnv({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: { name: sts.metadata.name, namespace: sts.metadata.namespace, labels: sts.metadata.labels ?? {}, annotations },
     spec: sts.spec ?? {},
   });
-  return recorded.length <= MAX_RECORDED_SPEC ? recorded : undefined;
+  const recorded = JSON.stringify(redacted);
+  return recorded.length <= MAX_RECORDED_SPEC ? { spec: recorded, redactedEnv: names } : undefined;
 }
 
-/** The StatefulSet recorded on the backup at backup time, if any. */
-export function recordedSource(backup: Backup): KubernetesObject | undefined {
-  const raw = backup.snapshots.map((s) => s.annotations[Annotations.statefulSetSpec]).find(Boolean);
-  if (!raw) return undefined;
+/**
+ * The StatefulSet recorded on the backup at backup time, if any, with the literal env values it left out
+ * taken from `live` (the StatefulSet as it is now). @throws Invalid when `live` cannot give them.
+ */
+export function recordedSource(backup: Backup, live: KubernetesObject | undefined): KubernetesObject | undefined {
+  const annotated = backup.snapshots.find((s) => s.annotations[Annotations.statefulSetSpec]);
+  if (!annotated) return undefined;
+  let parsed: KubernetesObject;
   try {
-    const parsed = JSON.parse(raw) as KubernetesObject;
-    return parsed.kind === 'StatefulSet' && typeof parsed.metadata?.name === 'string' ? parsed : undefined;
+    parsed = JSON.parse(annotated.annotations[Annotations.statefulSetSpec]!) as KubernetesObject;
   } catch {
     return undefined;
+  }
+  if (parsed.kind !== 'StatefulSet' || typeof parsed.metadata?.name !== 'string') return undefined;
+  return restoreLiteralEnv(parsed, redactedNames(annotated.annotations[Annotations.redactedEnv]), live as never, backup.id);
+}
+
+function redactedNames(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const names: unknown = JSON.parse(raw);
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
   }
 }
 
