@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import {
-  KUBECONFIG,
   KUBECTL,
   ROOT,
   type Result,
@@ -22,7 +21,7 @@ export const HELM = path.join(ROOT, '.tools/bin/helm');
 export const CLI = path.join(ROOT, 'packages/kubectl-pgbackup/bin/kubectl-pgbackup');
 export const OVERLAYS = ['local', 'development', 'production'] as const;
 
-export { KUBECONFIG, KUBECTL, ROOT, type Result, eventually, sleep };
+export { KUBECTL, ROOT, type Result, eventually, sleep };
 
 /** The manifests tests' defaults: 120 s, in the repository root, without jest's NODE_OPTIONS. */
 const withDefaults = (opts: RunOptions = {}): RunOptions => ({

@@ -2,9 +2,6 @@ import { type Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { EntityAnnotations } from '@pgbackup/core/isomorphic';
 import type { EntityKey, StatefulSetRef } from './api/types.js';
 
-/** The annotations the empty state asks for, in the order a reader adds them. */
-export const REQUIRED_ANNOTATIONS = [EntityAnnotations.kubernetesId, EntityAnnotations.statefulSet] as const;
-
 const annotation = (entity: Entity, key: string): string | undefined => entity.metadata.annotations?.[key]?.trim() || undefined;
 
 /**

@@ -26,7 +26,6 @@ export const CreateBackupBodySchema = z.strictObject({
   snapshotClass: SnapshotClassName.optional(),
   pin: z.boolean().default(false),
 });
-export type CreateBackupBody = z.input<typeof CreateBackupBodySchema>;
 
 /** `POST /entity/:kind/:namespace/:name/backups`: the StatefulSet comes from the entity, never from the body. */
 export const CreateEntityBackupBodySchema = z.strictObject({
@@ -45,14 +44,12 @@ export const RestoreBackupBodySchema = z.strictObject({
   replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
   dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
 });
-export type RestoreBackupBody = z.input<typeof RestoreBackupBodySchema>;
 
 /** `POST /backup/:id/verify`: restore aside, check, record the result on the backup. */
 export const VerifyBackupBodySchema = z.strictObject({
   sql: z.string().min(1).max(8192).optional().describe('A SQL check: fails when it errors or its first value is false'),
   database: z.string().min(1).max(63).optional().describe("Database of the SQL check (default: the pod's default)"),
 });
-export type VerifyBackupBody = z.input<typeof VerifyBackupBodySchema>;
 
 /** The answer to a restore: what was (or, with dryRun, would be) created and deleted. */
 export const RestoreResultSchema = z.object({
@@ -65,7 +62,6 @@ export const RestoreResultSchema = z.object({
   notes: z.array(z.string()),
   preRestoreBackup: z.string().optional().describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
 });
-export type RestoreResultResource = z.infer<typeof RestoreResultSchema>;
 
 export const BackupResourceSchema = BackupSchema.extend({
   databaseName: z.string().describe('Seed name of statefulSet'),

@@ -1,5 +1,7 @@
 export * from './isomorphic.js';
-export * from './ports.js';
+export type * from './domain/readModels.js';
+export type * from './ports.js';
+export type * from './backendPorts.js';
 export type { Deps } from './application/deps.js';
 export * from './application/createBackup.js';
 export * from './application/deleteBackup.js';
@@ -18,5 +20,6 @@ export * from './application/complete.js';
 export * from './application/findBackup.js';
 export * from './application/restoreBackup.js';
 export * from './application/restoreInPlace.js';
+export * from './application/restoreObjects.js';
 export * from './application/verifyBackup.js';
 export * from './domain/restore.js';

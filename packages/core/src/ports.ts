@@ -1,55 +1,26 @@
+/**
+ * The ports of the use cases: the stores, readers and writers core's application/ calls, each implemented by an
+ * adapter in kubernetes/ and by an in-memory fake in testing/. Their data shapes are in domain/readModels.ts.
+ */
 import type { SnapshotInfo } from './domain/backup.js';
-export type { SnapshotInfo };
-import type { Schedule } from './domain/schedule.js';
+import type {
+  ApiSupport,
+  ClaimBinding,
+  ExistingObject,
+  KubernetesObject,
+  ObjectRef,
+  ScheduledBackup,
+  SnapshotClassInfo,
+  SnapshotContentInfo,
+  StatefulSetInfo,
+} from './domain/readModels.js';
 import type { RetentionPolicy } from './domain/retention.js';
-
-/** A PersistentVolumeClaim of a pod, with what the backup needs to know about its volume. */
-export interface PvcInfo {
-  name: string;
-  /** The volumeClaimTemplate it comes from (`<template>-<sts>-<ordinal>`), if any. */
-  template?: string;
-  phase: string;
-  storageClassName?: string;
-  /** CSI driver of the bound PersistentVolume. */
-  driver?: string;
-  volumeName?: string;
-  capacityBytes?: number;
-}
-
-export interface PodInfo {
-  name: string;
-  ordinal: number;
-  phase: string;
-  ready: boolean;
-  /** Container that runs PostgreSQL (first container whose image mentions postgres, else the first). */
-  container?: string;
-  pvcs: PvcInfo[];
-}
-
-export interface StatefulSetInfo {
-  name: string;
-  namespace: string;
-  replicas: number;
-  readyReplicas: number;
-  currentReplicas: number;
-  updatedReplicas: number;
-  volumeClaimTemplates: string[];
-  pods: PodInfo[];
-  /** The StatefulSet object as stored (what a backup records for restores), when read from the API server. */
-  manifest?: KubernetesObject;
-}
+import type { Schedule } from './domain/schedule.js';
 
 export interface WorkloadReader {
   /** @throws NotFound when the StatefulSet does not exist. */
   getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo>;
   listStatefulSetNames(namespace: string): Promise<string[]>;
-}
-
-export interface SnapshotClassInfo {
-  name: string;
-  driver: string;
-  isDefault: boolean;
-  deletionPolicy: string;
 }
 
 export interface NewSnapshot {
@@ -113,31 +84,8 @@ export interface GroupSnapshotStore {
   delete(namespace: string, name: string): Promise<void>;
 }
 
-/** A VolumeSnapshotContent (cluster-scoped), as the orphan check of doctor sees it. */
-export interface SnapshotContentInfo {
-  name: string;
-  /** The VolumeSnapshot it is bound to (spec.volumeSnapshotRef). */
-  snapshotNamespace?: string;
-  snapshotName?: string;
-  deletionPolicy?: string;
-  driver?: string;
-  /** The storage's id of the snapshot (status.snapshotHandle): what a copy in another namespace binds to. */
-  snapshotHandle?: string;
-  sourceVolumeMode?: string;
-  className?: string;
-  createdAt?: string;
-  deleting?: boolean;
-}
-
 export interface SnapshotContentReader {
   listContents(): Promise<SnapshotContentInfo[]>;
-}
-
-export interface ApiSupport {
-  /** Served versions of snapshot.storage.k8s.io (empty when the CRDs are absent). */
-  snapshotVersions: string[];
-  /** Served versions of groupsnapshot.storage.k8s.io. */
-  groupSnapshotVersions: string[];
 }
 
 export interface Discovery {
@@ -165,22 +113,6 @@ export interface BackupLock {
   acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }>;
 }
 
-/** The stored backup schedule of a StatefulSet (a CronJob in Kubernetes). */
-export interface ScheduledBackup {
-  statefulSet: string;
-  namespace: string;
-  schedule: Schedule;
-  retention?: RetentionPolicy;
-  suspended: boolean;
-  lastScheduleTime?: string;
-  /** Name of the CronJob, when stored as one. */
-  cronJob?: string;
-  /** Image the scheduled pod runs. */
-  image?: string;
-  /** Each run verifies its backup before pruning. */
-  verify?: boolean;
-}
-
 export interface ScheduleStore {
   get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined>;
 }
@@ -188,8 +120,6 @@ export interface ScheduleStore {
 export interface Clock {
   now(): Date;
 }
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /** What a scheduled backup runs and keeps: one CronJob plus the RBAC its pods need. */
 export interface ScheduleSpec {
@@ -205,9 +135,6 @@ export interface ScheduleSpec {
   /** Verify each scheduled backup (scratch restore + checks) before pruning. */
   verify?: boolean;
 }
-
-/** A Kubernetes object as written (apiVersion, kind, metadata, …). */
-export type KubernetesObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
 export interface ScheduleWriter {
   /** The objects `apply` would write, without writing them. */
@@ -232,63 +159,6 @@ export interface AccessReviewer {
   review(checks: AccessCheck[]): Promise<{ check: AccessCheck; allowed: boolean; reason?: string }[]>;
 }
 
-/** The state of one watched resource of a read cache (an informer), as health checks show it. */
-export interface InformerStatus {
-  /** e.g. `volumesnapshots` or `statefulsets`, with the namespace when scoped. */
-  resource: string;
-  /** The initial list succeeded and the watch is running. */
-  synced: boolean;
-  items: number;
-  lastSyncAt?: string;
-  lastEventAt?: string;
-  lastError?: string;
-  /** How many times the list+watch was restarted after an error. */
-  restarts: number;
-}
-
-/** A list+watch cache in front of the API server: reads are served from memory once synced. */
-export interface ReadCache {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Every informer synced. */
-  synced(): boolean;
-  status(): InformerStatus[];
-}
-
-/** Who a bearer token belongs to, as the API server's TokenReview says. */
-export interface TokenIdentity {
-  authenticated: boolean;
-  username?: string;
-  groups?: string[];
-  error?: string;
-}
-
-export interface TokenReviewer {
-  review(token: string, audiences?: string[]): Promise<TokenIdentity>;
-}
-
-/** An object pgbackup creates or deletes when it restores. */
-export interface ObjectRef {
-  kind: 'StatefulSet' | 'PersistentVolumeClaim' | 'Service' | 'VolumeSnapshot' | 'VolumeSnapshotContent';
-  /** '' for cluster-scoped kinds (VolumeSnapshotContent). */
-  namespace: string;
-  name: string;
-}
-
-export interface ExistingObject extends ObjectRef {
-  restoredFrom?: string;
-}
-
-/** A PersistentVolumeClaim as stored, with the volume bound to it (what an in-place restore swaps). */
-export interface ClaimBinding {
-  /** The claim as stored (apiVersion, kind, metadata, spec, status). */
-  claim: KubernetesObject;
-  /** The bound PersistentVolume, if any. */
-  volume?: string;
-  /** That volume's persistentVolumeReclaimPolicy. */
-  reclaimPolicy?: string;
-}
-
 /** Writes workloads (restore, verify): StatefulSets and PersistentVolumeClaims. */
 export interface WorkloadWriter {
   /** The StatefulSet as stored (apiVersion, kind, metadata, spec, status). @throws NotFound */
@@ -303,7 +173,12 @@ export interface WorkloadWriter {
    * Waits until pod `<statefulSet>-0`… have their `replicas` pods Ready; rejects with Timeout naming what
    * it saw (e.g. a PVC Pending with the provisioner's event) or the signal's reason.
    */
-  waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void>;
+  waitReady(
+    namespace: string,
+    statefulSet: string,
+    replicas: number,
+    options: { timeoutSeconds: number; signal?: AbortSignal },
+  ): Promise<void>;
   /** The claim and its bound volume, or undefined when the claim does not exist. */
   readClaim(namespace: string, name: string): Promise<ClaimBinding | undefined>;
   /** Sets spec.replicas and returns the previous count; scaling to 0 returns once the pods are gone. */

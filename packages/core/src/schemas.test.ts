@@ -5,7 +5,6 @@ import { freshness } from './domain/schedule.js';
 import {
   BackupListSchema,
   BackupSchema,
-  CreateBackupRequestSchema,
   FreshnessSchema,
   PruneDecisionSchema,
   RetentionPolicySchema,
@@ -34,51 +33,6 @@ describe('BackupSchema', () => {
   it('rejects an unknown status', () => {
     const backup = deriveBackup('x', [aBackupSnapshot({ id: 'x' })], now);
     expect(BackupSchema.safeParse({ ...backup, status: 'done' }).success).toBe(false);
-  });
-});
-
-describe('CreateBackupRequestSchema', () => {
-  it('fills defaults: a manual, unpinned backup', () => {
-    expect(CreateBackupRequestSchema.parse({ namespace: 'db', statefulSet: 'pg' })).toEqual({
-      namespace: 'db',
-      statefulSet: 'pg',
-      type: 'manual',
-      pin: false,
-    });
-  });
-
-  it('rejects unknown fields', () => {
-    const result = CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', force: true });
-    expect(result.success).toBe(false);
-    expect(result.error!.issues[0]!.code).toBe('unrecognized_keys');
-    expect(result.error!.issues[0]!.message).toMatch(/force/);
-  });
-
-  it('rejects a bad StatefulSet name with the precise DNS-1123 message', () => {
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'PG_Main' }))).toEqual([
-      {
-        path: 'statefulSet',
-        message: `invalid StatefulSet name "PG_Main": must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`,
-      },
-    ]);
-  });
-
-  it('rejects an empty or too long namespace, and a bad snapshot class', () => {
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: '', statefulSet: 'pg' }))).toEqual([
-      { path: 'namespace', message: 'invalid namespace name "": must not be empty' },
-    ]);
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'n'.repeat(64), statefulSet: 'pg' }))[0]!.message).toMatch(
-      /no more than 63 characters \(got 64\)/,
-    );
-    expect(issues(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', snapshotClass: 'Fast' }))[0]).toEqual({
-      path: 'snapshotClass',
-      message: expect.stringMatching(/^invalid VolumeSnapshotClass name "Fast"/),
-    });
-  });
-
-  it('rejects an unknown type or method', () => {
-    expect(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', type: 'nightly' }).success).toBe(false);
-    expect(CreateBackupRequestSchema.safeParse({ namespace: 'db', statefulSet: 'pg', method: 'pg_dump' }).success).toBe(false);
   });
 });
 

@@ -148,16 +148,6 @@ export const PruneDecisionSchema = z.object({
   reasons: z.array(z.string()),
 });
 
-export const CreateBackupRequestSchema = z.strictObject({
-  namespace: NamespaceName,
-  statefulSet: StatefulSetName,
-  type: BackupTypeSchema.default('manual'),
-  method: ConsistencyMethodSchema.optional(),
-  snapshotClass: SnapshotClassName.optional(),
-  pod: z.string().optional(),
-  pin: z.boolean().default(false),
-});
-
 /** RFC 9457 problem details, as the HTTP API returns them. */
 export const ProblemSchema = z.object({
   type: z.string(),
@@ -170,7 +160,6 @@ export const ProblemSchema = z.object({
 
 export type BackupDto = z.infer<typeof BackupSchema>;
 export type StatefulSetStatusDto = z.infer<typeof StatefulSetStatusSchema>;
-export type CreateBackupRequest = z.input<typeof CreateBackupRequestSchema>;
 export type Problem = z.infer<typeof ProblemSchema>;
 
 export const PruneDecisionListSchema = z.object({ items: z.array(PruneDecisionSchema) });

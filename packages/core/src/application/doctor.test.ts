@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { forbidden } from '../errors.js';
-import type { AccessReviewer, SnapshotContentInfo, SnapshotContentReader } from '../ports.js';
+import type { SnapshotContentInfo } from '../domain/readModels.js';
+import type { AccessReviewer, SnapshotContentReader } from '../ports.js';
 import { aBackupSnapshot, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
 import { fakeDeps } from '../testing/fakes.js';
 import { doctor } from './doctor.js';

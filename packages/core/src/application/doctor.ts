@@ -3,7 +3,8 @@ import { assertName } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { isPgBackupError } from '../errors.js';
 import { Labels, MANAGED_BY, SnapshotStorage } from '../contract.js';
-import type { AccessReviewer, SnapshotContentInfo, SnapshotContentReader, StatefulSetInfo } from '../ports.js';
+import type { SnapshotContentInfo, StatefulSetInfo } from '../domain/readModels.js';
+import type { AccessReviewer, SnapshotContentReader } from '../ports.js';
 import type { Deps } from './deps.js';
 import { selectPrimary } from './selectPrimary.js';
 

@@ -1,7 +1,7 @@
 import type { Backup } from '../domain/backup.js';
 import { assertName } from '../domain/names.js';
 import { type Freshness, type Schedule, freshness } from '../domain/schedule.js';
-import type { StatefulSetInfo } from '../ports.js';
+import type { StatefulSetInfo } from '../domain/readModels.js';
 import type { Deps } from './deps.js';
 import { listBackups } from './listBackups.js';
 

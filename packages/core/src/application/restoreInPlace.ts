@@ -2,11 +2,11 @@ import { Annotations } from '../contract.js';
 import type { Backup } from '../domain/backup.js';
 import { type InPlaceRestorePlan, planInPlaceRestore, planRefs, rebindClaim } from '../domain/restore.js';
 import { PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
-import type { ClaimBinding, ObjectRef } from '../ports.js';
+import type { ClaimBinding, ObjectRef } from '../domain/readModels.js';
 import { createBackup } from './createBackup.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
-import { type RestoreOptions, type RestoreResult, createInOrder } from './restoreBackup.js';
+import { type RestoreOptions, type RestoreResult, createInOrder } from './restoreObjects.js';
 import { waitForBackup } from './waitForBackup.js';
 import { waitForPostgres } from './waitForPostgres.js';
 

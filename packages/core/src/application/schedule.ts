@@ -2,7 +2,8 @@ import { assertName } from '../domain/names.js';
 import { assertRetentionPolicy, type RetentionPolicy } from '../domain/retention.js';
 import { assertSchedule, nextRun } from '../domain/schedule.js';
 import { invalid, notFound } from '../errors.js';
-import type { KubernetesObject, ScheduledBackup, ScheduleSpec, ScheduleWriter } from '../ports.js';
+import type { KubernetesObject, ScheduledBackup } from '../domain/readModels.js';
+import type { ScheduleSpec, ScheduleWriter } from '../ports.js';
 import type { Deps } from './deps.js';
 
 export interface SetScheduleOptions {

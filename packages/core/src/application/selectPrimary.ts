@@ -1,5 +1,6 @@
 import { isPgBackupError, notFound, unavailable } from '../errors.js';
-import type { DatabaseConnector, PodInfo, StatefulSetInfo } from '../ports.js';
+import type { PodInfo, StatefulSetInfo } from '../domain/readModels.js';
+import type { DatabaseConnector } from '../ports.js';
 
 /**
  * The pod to back up: the requested one, else the first ready pod (by ordinal) whose PostgreSQL is

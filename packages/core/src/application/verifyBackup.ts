@@ -3,10 +3,12 @@ import { Annotations, Labels } from '../contract.js';
 import type { Backup, Verification } from '../domain/backup.js';
 import { planRefs } from '../domain/restore.js';
 import { isPgBackupError } from '../errors.js';
-import type { DatabaseSession, ObjectRef } from '../ports.js';
+import type { ObjectRef } from '../domain/readModels.js';
+import type { DatabaseSession } from '../ports.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
-import { deleteRestored, planBackupRestore, restoreBackup } from './restoreBackup.js';
+import { planBackupRestore, restoreBackup } from './restoreBackup.js';
+import { deleteRestored } from './restoreObjects.js';
 
 export interface VerifyOptions {
   /** Namespace of the backup; undefined = whichever namespace holds it. */

@@ -1,7 +1,7 @@
 import { Annotations, KubernetesKeys, Labels, PGBACKUP_KEY_PREFIX, SnapshotStorage } from '../contract.js';
 import { invalid } from '../errors.js';
-import { parseQuantity } from '../kubernetes/quantity.js';
-import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from '../ports.js';
+import { parseQuantity } from './quantity.js';
+import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from './readModels.js';
 import type { Backup } from './backup.js';
 import { redactLiteralEnv, restoreLiteralEnv } from './literalEnv.js';
 

@@ -1,6 +1,6 @@
 import { GroupSnapshotStorage, SnapshotStorage } from '../contract.js';
 import { invalid, notFound } from '../errors.js';
-import type { SnapshotClassInfo } from '../ports.js';
+import type { SnapshotClassInfo } from './readModels.js';
 
 /** The kinds of class a snapshot is taken with, and how the user names one. */
 const KINDS = {

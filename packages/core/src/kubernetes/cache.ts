@@ -14,20 +14,10 @@ import { Labels, MANAGED_SELECTOR, SnapshotStorage } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { labelsMatch, splitRequirements } from '../domain/labelSelector.js';
 import { notFound } from '../errors.js';
-import type {
-  InformerStatus,
-  NewSnapshot,
-  ReadCache,
-  ScheduledBackup,
-  ScheduleStore,
-  SnapshotClassInfo,
-  SnapshotContentInfo,
-  SnapshotQuery,
-  SnapshotStore,
-  StatefulSetInfo,
-  WorkloadReader,
-} from '../ports.js';
-import { kubernetesDeps } from './index.js';
+import type { ScheduledBackup, SnapshotClassInfo, SnapshotContentInfo, StatefulSetInfo } from '../domain/readModels.js';
+import type { NewSnapshot, ScheduleStore, SnapshotQuery, SnapshotStore, WorkloadReader } from '../ports.js';
+import type { InformerStatus, ReadCache } from '../backendPorts.js';
+import { kubernetesDeps } from './deps.js';
 import type { LoadedKubeConfig } from './kubeconfig.js';
 import { toSnapshotInfo } from './snapshots.js';
 

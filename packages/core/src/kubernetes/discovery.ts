@@ -1,6 +1,7 @@
 import { ApisApi, type KubeConfig } from '@kubernetes/client-node';
 import { GroupSnapshotStorage, SnapshotStorage } from '../contract.js';
-import type { ApiSupport, Discovery } from '../ports.js';
+import type { ApiSupport } from '../domain/readModels.js';
+import type { Discovery } from '../ports.js';
 import { call } from './apiErrors.js';
 
 export class KubernetesDiscovery implements Discovery {

@@ -2,7 +2,8 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderO
 import { GroupSnapshotStorage, Labels, SnapshotStorage } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { inconsistent, isPgBackupError } from '../errors.js';
-import type { Discovery, GroupSnapshotStore, NewGroupSnapshot, SnapshotClassInfo } from '../ports.js';
+import type { SnapshotClassInfo } from '../domain/readModels.js';
+import type { Discovery, GroupSnapshotStore, NewGroupSnapshot } from '../ports.js';
 import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
 import { type SnapshotClass, type VolumeSnapshot, toSnapshotClassInfo, toSnapshotInfo } from './snapshots.js';

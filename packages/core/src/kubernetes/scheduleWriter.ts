@@ -2,7 +2,8 @@ import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes
 import { Annotations, Labels, MANAGED_BY } from '../contract.js';
 import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/permissions.js';
 import { isPgBackupError } from '../errors.js';
-import type { KubernetesObject, ScheduleSpec, ScheduleWriter } from '../ports.js';
+import type { KubernetesObject } from '../domain/readModels.js';
+import type { ScheduleSpec, ScheduleWriter } from '../ports.js';
 import { call } from './apiErrors.js';
 
 /** CronJob annotation holding the retention policy the scheduled prune applies (JSON). */

@@ -1,7 +1,8 @@
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Annotations, Labels, MANAGED_SELECTOR } from '../contract.js';
 import type { RetentionPolicy } from '../domain/retention.js';
-import type { ScheduleStore, ScheduledBackup } from '../ports.js';
+import type { ScheduledBackup } from '../domain/readModels.js';
+import type { ScheduleStore } from '../ports.js';
 import { call } from './apiErrors.js';
 
 /** Schedules are the CronJobs pgbackup manages, labelled with the StatefulSet they back up. */

@@ -1,11 +1,12 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { SnapshotStorage } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
-import type { NewSnapshot, SnapshotClassInfo, SnapshotContentInfo, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
+import type { SnapshotClassInfo, SnapshotContentInfo } from '../domain/readModels.js';
+import type { NewSnapshot, SnapshotContentReader, SnapshotQuery, SnapshotStore } from '../ports.js';
 import { isPgBackupError } from '../errors.js';
 import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../domain/quantity.js';
 
 /** Where VolumeSnapshots, their contents and classes are served. */
 const API = { group: SnapshotStorage.group, version: SnapshotStorage.version };

@@ -1,5 +1,5 @@
 import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { TokenIdentity, TokenReviewer } from '../ports.js';
+import type { TokenIdentity, TokenReviewer } from '../backendPorts.js';
 import { call } from './apiErrors.js';
 
 /** Asks the API server who a bearer token belongs to (needs `create tokenreviews`, e.g. system:auth-delegator). */

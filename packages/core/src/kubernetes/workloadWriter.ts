@@ -1,7 +1,8 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1Service, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
 import { Labels, SnapshotStorage } from '../contract.js';
 import { isPgBackupError, timeout } from '../errors.js';
-import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef, WorkloadWriter } from '../ports.js';
+import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef } from '../domain/readModels.js';
+import type { WorkloadWriter } from '../ports.js';
 import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
 

@@ -1,7 +1,8 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
-import type { KubernetesObject, PodInfo, PvcInfo, StatefulSetInfo, WorkloadReader } from '../ports.js';
+import type { KubernetesObject, PodInfo, PvcInfo, StatefulSetInfo } from '../domain/readModels.js';
+import type { WorkloadReader } from '../ports.js';
 import { call } from './apiErrors.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../domain/quantity.js';
 import { isPgBackupError, notFound } from '../errors.js';
 
 export class KubernetesWorkloadReader implements WorkloadReader {

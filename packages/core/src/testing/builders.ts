@@ -1,7 +1,7 @@
 /** Builders of domain and port values with sensible defaults, for tests. */
 import { Annotations, CONTRACT_VERSION, KubernetesKeys, Labels, MANAGED_BY } from '../contract.js';
 import type { Backup, BackupStatus, BackupType, RecordedPhase, SnapshotInfo, Verification } from '../domain/backup.js';
-import type { KubernetesObject, PodInfo, PvcInfo, SnapshotClassInfo, StatefulSetInfo } from '../ports.js';
+import type { KubernetesObject, PodInfo, PvcInfo, SnapshotClassInfo, StatefulSetInfo } from '../domain/readModels.js';
 
 export const TEST_DRIVER = 'pd.csi.example.com';
 export const TEST_NAMESPACE = 'db';

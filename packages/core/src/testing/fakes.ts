@@ -7,30 +7,8 @@ import { Labels } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
-import type {
-  ClaimBinding,
-  GroupSnapshotStore,
-  NewGroupSnapshot,
-  ApiSupport,
-  BackupLock,
-  Clock,
-  DatabaseConnector,
-  DatabaseSession,
-  Discovery,
-  NewSnapshot,
-  ScheduledBackup,
-  ScheduleStore,
-  SnapshotClassInfo,
-  SnapshotContentInfo,
-  SnapshotQuery,
-  SnapshotStore,
-  KubernetesObject,
-  ExistingObject,
-  ObjectRef,
-  StatefulSetInfo,
-  WorkloadReader,
-  WorkloadWriter,
-} from '../ports.js';
+import type { ClaimBinding, ApiSupport, ScheduledBackup, SnapshotClassInfo, SnapshotContentInfo, KubernetesObject, ExistingObject, ObjectRef, StatefulSetInfo } from '../domain/readModels.js';
+import type { GroupSnapshotStore, NewGroupSnapshot, BackupLock, Clock, DatabaseConnector, DatabaseSession, Discovery, NewSnapshot, ScheduleStore, SnapshotQuery, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
 
 /** An ordered record of what the fakes were asked to do, shared to assert ordering across ports. */
 export type Journal = string[];

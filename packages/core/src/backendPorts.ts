@@ -1,0 +1,36 @@
+/** The ports only the HTTP API server needs: its read cache (informers) and bearer-token review. */
+
+/** The state of one watched resource of a read cache (an informer), as health checks show it. */
+export interface InformerStatus {
+  /** e.g. `volumesnapshots` or `statefulsets`, with the namespace when scoped. */
+  resource: string;
+  /** The initial list succeeded and the watch is running. */
+  synced: boolean;
+  items: number;
+  lastSyncAt?: string;
+  lastEventAt?: string;
+  lastError?: string;
+  /** How many times the list+watch was restarted after an error. */
+  restarts: number;
+}
+
+/** A list+watch cache in front of the API server: reads are served from memory once synced. */
+export interface ReadCache {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Every informer synced. */
+  synced(): boolean;
+  status(): InformerStatus[];
+}
+
+/** Who a bearer token belongs to, as the API server's TokenReview says. */
+export interface TokenIdentity {
+  authenticated: boolean;
+  username?: string;
+  groups?: string[];
+  error?: string;
+}
+
+export interface TokenReviewer {
+  review(token: string, audiences?: string[]): Promise<TokenIdentity>;
+}
