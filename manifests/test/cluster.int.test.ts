@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
+import { PERMISSIONS } from '../../packages/core/src/domain/kubernetesPermissions.js';
 import { MIN, ensureClusterUp } from '../../tools/cluster/test/kube.js';
 import { waitStatefulSetReady } from '../../tools/cluster/test/postgres.js';
 import { CHART, CLI, ROOT, clusterToolsBuilt, eventually, helm, helmTogglesOn, k, kubectl, ok, wrapOverlay } from './helpers.js';

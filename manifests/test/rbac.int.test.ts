@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { scheduleManifests } from '../../packages/core/src/kubernetes/scheduleWriter.js';
-import { PERMISSIONS, VERIFY_PERMISSIONS } from '../../packages/core/src/domain/permissions.js';
+import { PERMISSIONS, VERIFY_PERMISSIONS } from '../../packages/core/src/domain/kubernetesPermissions.js';
 import { KUSTOMIZE, OVERLAYS, type Obj, all, find, helmTemplate, kustomizeBuild } from './helpers.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };

@@ -7,6 +7,6 @@ export * from './domain/retention.js';
 export * from './domain/schedule.js';
 export * from './domain/snapshotClass.js';
 export * from './schemas.js';
-export * from './domain/permissions.js';
+export * from './domain/kubernetesPermissions.js';
 export * from './domain/labelSelector.js';
 export * from './httpApi.js';

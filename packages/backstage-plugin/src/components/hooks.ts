@@ -5,7 +5,7 @@ import type { BackupDto } from '@pgbackup/core/isomorphic';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { entityKeyOf, entityRefOf, isPgBackupAvailable, statefulSetOf } from '../annotations.js';
 import { PgBackupApiError, pgBackupApiRef, type EntityBackups, type EntityKey, type StatefulSetRef } from '../api/types.js';
-import { pgBackupCreatePermission } from '../permissions.js';
+import { pgbackupCreatePermission } from '@pgbackup/core/permissions';
 
 export interface AsyncState<T> {
   loading: boolean;
@@ -75,7 +75,7 @@ export function partError(data: EntityBackups | undefined, part: string): PgBack
 }
 
 export function useCanCreateBackup(entityRef: string) {
-  return usePermission({ permission: pgBackupCreatePermission, resourceRef: entityRef });
+  return usePermission({ permission: pgbackupCreatePermission, resourceRef: entityRef });
 }
 
 export type BackupNowState =

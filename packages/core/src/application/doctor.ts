@@ -1,4 +1,4 @@
-import { PERMISSIONS, permissionName } from '../domain/permissions.js';
+import { PERMISSIONS, permissionName } from '../domain/kubernetesPermissions.js';
 import { assertName } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { isPgBackupError } from '../errors.js';

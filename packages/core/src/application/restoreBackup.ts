@@ -1,21 +1,21 @@
 import type { Backup } from '../domain/backup.js';
 import { assertName } from '../domain/names.js';
-import { type RestorePlan, planRefs, planRestore, recordedSource } from '../domain/restore.js';
+import { type RestorePlan, planRefs, planRestoreToNewStatefulSet, recordedSource } from '../domain/restore.js';
 import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
 import type { ObjectRef, SnapshotContentInfo } from '../domain/readModels.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
-import { assertRestorable, planInPlace, restoreInPlace } from './restoreInPlace.js';
+import { assertRestorable, previewRestoreInPlace, restoreInPlace } from './restoreInPlace.js';
 import { type RestoreOptions, type RestoreResult, createInOrder, deleteRestored, refText } from './restoreObjects.js';
 import { waitForPostgres } from './waitForPostgres.js';
 
 const DEFAULT_READY_TIMEOUT = 600;
 
 /** Checks and plans a restore, without changing anything. */
-export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: RestorePlan }> {
+export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: RestorePlan }> {
   if (options.to !== undefined) assertName('StatefulSet', options.to);
   if (options.targetNamespace !== undefined) assertName('namespace', options.targetNamespace);
-  if (options.inPlace) return planInPlace(deps, options);
+  if (options.inPlace) return previewRestoreInPlace(deps, options);
   const to = options.to;
   if (to === undefined) throw invalid('say where to restore: --to NAME (a new StatefulSet) or --in-place (the backed-up one, undoable)');
   if (to.length > 52)
@@ -40,7 +40,7 @@ export async function planBackupRestore(deps: Pick<Deps, 'snapshots' | 'clock' |
       'a restore clones its spec: re-create it (e.g. from your manifests), then restore',
     );
   const contents = targetNamespace === backup.namespace ? undefined : await snapshotContents(deps, backup);
-  const plan = planRestore({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels, contents });
+  const plan = planRestoreToNewStatefulSet({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels, contents });
   if (!live) plan.notes.push(`StatefulSet ${backup.statefulSet} no longer exists: cloned from its spec as recorded in the backup`);
   const found = await deps.workloadWriter.existing(planRefs(plan));
   // A Service of that name that no restore made (e.g. the deleted StatefulSet's own) stays the governing Service.
@@ -88,7 +88,7 @@ async function snapshotContents(deps: Pick<Deps, 'snapshots'>, backup: Backup): 
  */
 export async function restoreBackup(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
   if (options.inPlace) return restoreInPlace(deps, options);
-  const { backup, plan } = await planBackupRestore(deps, options);
+  const { backup, plan } = await previewRestore(deps, options);
   options.onProgress?.({ stage: 'planned', plan });
   if (options.dryRun) return { backup, plan, dryRun: true, ready: false };
   const writer = deps.workloadWriter;

@@ -1,6 +1,6 @@
 import { Annotations } from '../contract.js';
 import type { Backup } from '../domain/backup.js';
-import { type InPlaceRestorePlan, planInPlaceRestore, planRefs, rebindClaim } from '../domain/restore.js';
+import { type InPlaceRestorePlan, planRestoreInPlace, planRefs, rebindClaim } from '../domain/restore.js';
 import { PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
 import type { ClaimBinding, ObjectRef } from '../domain/readModels.js';
 import { createBackup } from './createBackup.js';
@@ -13,7 +13,7 @@ import { waitForPostgres } from './waitForPostgres.js';
 const DEFAULT_TIMEOUT = 600;
 
 /** Checks and plans an in-place restore, without changing anything. */
-export async function planInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: InPlaceRestorePlan }> {
+export async function previewRestoreInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: InPlaceRestorePlan }> {
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   if (options.targetNamespace !== undefined && options.targetNamespace !== backup.namespace)
@@ -32,9 +32,9 @@ export async function planInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'work
       'kubectl pgbackup doctor shows what it left; the volumes it kept carry the annotation ' + Annotations.keptForClaim,
     );
   // Ask for the claims the plan replaces, by name: planning twice keeps the names in one place.
-  const names = planRefs(planInPlaceRestore({ backup, source, current: [] })).map((r) => r.name);
+  const names = planRefs(planRestoreInPlace({ backup, source, current: [] })).map((r) => r.name);
   const current = (await Promise.all(names.map((n) => deps.workloadWriter.readClaim(backup.namespace, n)))).filter((c): c is ClaimBinding => !!c);
-  return { backup, plan: planInPlaceRestore({ backup, source, current }) };
+  return { backup, plan: planRestoreInPlace({ backup, source, current }) };
 }
 
 export function assertRestorable(backup: Backup): void {
@@ -53,7 +53,7 @@ export function assertRestorable(backup: Backup): void {
  * back to their reclaim policy; on any failure before that, the old claims are bound to them again.
  */
 export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
-  const { backup, plan } = await planInPlace(deps, options);
+  const { backup, plan } = await previewRestoreInPlace(deps, options);
   options.onProgress?.({ stage: 'planned', plan });
   if (options.dryRun) return { backup, plan, dryRun: true, ready: false };
   const { namespace, statefulSet } = plan.target;

@@ -7,7 +7,7 @@ import type { ObjectRef } from '../domain/readModels.js';
 import type { DatabaseSession } from '../ports.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
-import { planBackupRestore, restoreBackup } from './restoreBackup.js';
+import { previewRestore, restoreBackup } from './restoreBackup.js';
 import { deleteRestored } from './restoreObjects.js';
 
 export interface VerifyOptions {
@@ -212,7 +212,7 @@ async function findScratchName(deps: Deps, options: VerifyOptions): Promise<{ sc
     const backup = await findBackup(deps, options.id, options.namespace);
     const scratch = `${backup.statefulSet.slice(0, 28).replace(/-+$/, '')}-verify-${randomBytes(3).toString('hex')}`;
     try {
-      await planBackupRestore(deps, { namespace: backup.namespace, id: backup.id, to: scratch });
+      await previewRestore(deps, { namespace: backup.namespace, id: backup.id, to: scratch });
       return { scratch, backup };
     } catch (e) {
       if (!isPgBackupError(e, 'Conflict') || attempt >= 3) throw e;

@@ -67,7 +67,7 @@ export function snapshotTemplate(backup: Backup, snapshot: Backup['snapshots'][n
  * replica, selector and pod labels moved off the source's so its Services and selector do not pick
  * the restored pod). Pure: no I/O.
  */
-export function planRestore(input: RestorePlanInput): RestorePlan {
+export function planRestoreToNewStatefulSet(input: RestorePlanInput): RestorePlan {
   const { backup, targetNamespace: ns, targetStatefulSet: target } = input;
   const source = structuredClone(input.source) as unknown as StatefulSetObject;
   const sourceName = source.metadata.name;
@@ -233,7 +233,7 @@ export interface InPlacePlanInput {
  * old volumes are kept (Retain) until the restored database answers, so a failure can put them back.
  * Pure: no I/O.
  */
-export function planInPlaceRestore(input: InPlacePlanInput): InPlaceRestorePlan {
+export function planRestoreInPlace(input: InPlacePlanInput): InPlaceRestorePlan {
   const { backup } = input;
   const source = structuredClone(input.source) as unknown as StatefulSetObject;
   const name = source.metadata.name;

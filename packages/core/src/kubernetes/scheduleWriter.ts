@@ -1,6 +1,6 @@
 import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { Annotations, Labels, MANAGED_BY } from '../contract.js';
-import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/permissions.js';
+import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/kubernetesPermissions.js';
 import { isPgBackupError } from '../errors.js';
 import type { KubernetesObject } from '../domain/readModels.js';
 import type { ScheduleSpec, ScheduleWriter } from '../ports.js';

@@ -46,7 +46,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     };
     if (this.flags['dry-run']) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
     if ((this.flags.replace || options.inPlace) && !this.flags.yes) {
-      const { plan } = await core.planBackupRestore(deps, options);
+      const { plan } = await core.previewRestore(deps, options);
       if (options.inPlace)
         await this.confirm(
           `Replace the data of statefulset/${plan.target.statefulSet} in namespace ${plan.target.namespace} with backup ${plan.backupId}? It is stopped meanwhile; a pre-restore backup is taken first.`,
