@@ -28,7 +28,5 @@ module.exports = (name, extra = {}) => ({
   transformIgnorePatterns: ['/node_modules/'],
   moduleNameMapper: { ...(extra.moduleNameMapper ?? {}), ...workspaceSources, '^(\\.{1,2}/.*)\\.js$': '$1' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  // Integration tests talk to a real cluster on 2 shared cores; a bound, not a speed claim.
-  testTimeout: 60_000,
   ...(extra.config ?? {}),
 });
