@@ -4,23 +4,21 @@ import { invalid } from '../errors.js';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Why `value` is not a name of at most `max` characters matching `pattern` (made of `allowed`), or undefined when it is one. */
+const nameProblem =
+  (max: number, pattern: RegExp, allowed: string) =>
+  (value: string): string | undefined => {
+    if (value.length === 0) return 'must not be empty';
+    if (value.length > max) return `must be no more than ${max} characters (got ${value.length})`;
+    if (!pattern.test(value)) return `must consist of ${allowed}, and must start and end with an alphanumeric character`;
+    return undefined;
+  };
+
 /** Why `value` is not a DNS-1123 label (namespaces, StatefulSets, backup ids), or undefined when it is one. */
-export function dns1123LabelProblem(value: string): string | undefined {
-  if (value.length === 0) return 'must not be empty';
-  if (value.length > 63) return `must be no more than 63 characters (got ${value.length})`;
-  if (!DNS1123_LABEL.test(value))
-    return "must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-  return undefined;
-}
+export const dns1123LabelProblem = nameProblem(63, DNS1123_LABEL, "lower case alphanumeric characters or '-'");
 
 /** Why `value` is not a DNS-1123 subdomain (names of PVCs, VolumeSnapshots, classes), or undefined. */
-export function dns1123SubdomainProblem(value: string): string | undefined {
-  if (value.length === 0) return 'must not be empty';
-  if (value.length > 253) return `must be no more than 253 characters (got ${value.length})`;
-  if (!DNS1123_SUBDOMAIN.test(value))
-    return "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-  return undefined;
-}
+export const dns1123SubdomainProblem = nameProblem(253, DNS1123_SUBDOMAIN, "lower case alphanumeric characters, '-' or '.'");
 
 export function assertName(kind: string, value: string, rule: 'label' | 'subdomain' = 'label'): string {
   const problem = rule === 'label' ? dns1123LabelProblem(value) : dns1123SubdomainProblem(value);
