@@ -70,7 +70,7 @@ describe('RBAC == core PERMISSIONS', () => {
     }
   });
 
-  it('the ClusterRole has exactly the cluster-scoped PERMISSIONS and is bound to the backup and API ServiceAccounts', () => {
+  it('the ClusterRole has exactly the cluster-scoped PERMISSIONS, bound to the backup and API ServiceAccounts', () => {
     for (const [what, objects] of Object.entries(renders)) {
       const role = find(objects, 'ClusterRole');
       expect({ what, rules: triples(role.rules) }).toEqual({ what, rules: CLUSTER });

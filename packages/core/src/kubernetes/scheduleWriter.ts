@@ -19,7 +19,8 @@ const clusterBindingName = (namespace: string, statefulSet: string) => `pgbackup
 export const SCHEDULED_LOCK_WAIT = '15m';
 
 export function scheduledCommand(spec: ScheduleSpec): string {
-  const base = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled --lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const wait = `--lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const base = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled ${wait}`;
   // Verified before pruning: a backup that fails verification fails the Job and prunes nothing.
   const create = spec.verify ? `id=$(${base} -o name); kubectl-pgbackup verify "\${id#backup/}" -n ${spec.namespace}` : base;
   const r = spec.retention;

@@ -161,7 +161,10 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       ...pods.items.filter((p) => isPodOf(p.metadata?.name ?? '', statefulSet)).map((p) => `pod ${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}, not ready`),
       ...pvcs.items
         .filter((c) => (c.metadata?.name ?? '').includes(`-${statefulSet}-`) && c.status?.phase !== 'Bound')
-        .map((c) => `PVC ${c.metadata?.name} ${c.status?.phase ?? 'Pending'}${lastEvent('PersistentVolumeClaim', c.metadata?.name ?? '') ? ` (${lastEvent('PersistentVolumeClaim', c.metadata?.name ?? '')})` : ''}`),
+        .map((c) => {
+          const event = lastEvent('PersistentVolumeClaim', c.metadata?.name ?? '');
+          return `PVC ${c.metadata?.name} ${c.status?.phase ?? 'Pending'}${event ? ` (${event})` : ''}`;
+        }),
     ];
     return parts.join('; ') || 'no pod yet';
   }

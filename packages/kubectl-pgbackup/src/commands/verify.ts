@@ -62,7 +62,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     else {
       const lines = report.checks.map((c) => `  ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
       if (this.format === 'wide') lines.push(...Object.entries(report.rowCounts).map(([t, n]) => `       ${t}: ${n} rows`));
-      this.out(`backup/${report.backupId} verification ${v.result}${v.restoreSeconds !== undefined ? ` (restored in ${v.restoreSeconds}s)` : ''}\n${lines.join('\n')}\n`);
+      const restored = v.restoreSeconds !== undefined ? ` (restored in ${v.restoreSeconds}s)` : '';
+      this.out(`backup/${report.backupId} verification ${v.result}${restored}\n${lines.join('\n')}\n`);
       if (report.leftovers.length > 0) this.note(`left in namespace ${report.namespace}: ${report.leftovers.join(', ')}`);
     }
     if (v.result === 'failed') throw new CliError(`backup/${report.backupId} failed verification: ${v.message ?? ''}`, ExitCode.failure);
