@@ -1,4 +1,4 @@
-import { type ErrorCode, isPgBackupError, type Problem } from '@pgbackup/core';
+import { type ErrorCode, isPgBackupError, type PgBackupError, type Problem } from '@pgbackup/core';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { z } from 'zod';
 
@@ -50,7 +50,11 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-const slug = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1-$2').replace(/\s+/g, '-').toLowerCase();
+const slug = (s: string) =>
+  s
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .replace(/\s+/g, '-')
+    .toLowerCase();
 export const problemType = (code: string) => `https://pgbackup.io/problems/${slug(code)}`;
 
 /** Backstage's @backstage/errors classes, matched by name so the standalone server needs none of them. */
@@ -71,26 +75,101 @@ const BACKSTAGE_ERRORS: Record<string, number> = {
  */
 export function toProblem(e: unknown): ProblemBody & { isServerError: boolean } {
   if (e instanceof HttpProblem)
-    return { type: problemType(e.extra.code ?? TITLES[e.status] ?? 'error'), title: e.title, status: e.status, detail: e.message, ...pick(e.extra), isServerError: e.status >= 500 && e.status !== 501 };
+    return {
+      type: problemType(e.extra.code ?? TITLES[e.status] ?? 'error'),
+      title: e.title,
+      status: e.status,
+      detail: e.message,
+      ...pick(e.extra),
+      isServerError: e.status >= 500 && e.status !== 501,
+    };
   if (isPgBackupError(e)) {
     const status = STATUS_OF[e.code];
-    return { type: problemType(e.code), title: TITLES[status]!, status, detail: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}), isServerError: false };
+    return {
+      type: problemType(e.code),
+      title: TITLES[status]!,
+      status,
+      detail: e.message,
+      code: e.code,
+      ...hintFields(e),
+      isServerError: false,
+    };
   }
-  const err = e as { name?: string; message?: string; type?: string; status?: number; statusCode?: number; expose?: boolean; limit?: number };
+  const err = e as {
+    name?: string;
+    message?: string;
+    type?: string;
+    status?: number;
+    statusCode?: number;
+    expose?: boolean;
+    limit?: number;
+  };
   // body-parser (express.json): too large, malformed JSON, bad charset.
   if (err?.type === 'entity.too.large')
-    return { type: problemType('body-too-large'), title: TITLES[413]!, status: 413, detail: `the request body exceeds the limit of ${err.limit ?? 'the server'} bytes`, code: 'BodyTooLarge', isServerError: false };
+    return {
+      type: problemType('body-too-large'),
+      title: TITLES[413]!,
+      status: 413,
+      detail: `the request body exceeds the limit of ${err.limit ?? 'the server'} bytes`,
+      code: 'BodyTooLarge',
+      isServerError: false,
+    };
   if (err?.type === 'entity.parse.failed')
-    return { type: problemType('malformed-json'), title: TITLES[400]!, status: 400, detail: `the request body is not valid JSON: ${err.message}`, code: 'MalformedJson', isServerError: false };
+    return {
+      type: problemType('malformed-json'),
+      title: TITLES[400]!,
+      status: 400,
+      detail: `the request body is not valid JSON: ${err.message}`,
+      code: 'MalformedJson',
+      isServerError: false,
+    };
   if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported')
-    return { type: problemType('unsupported-media-type'), title: TITLES[415]!, status: 415, detail: err.message ?? 'unsupported encoding', code: 'UnsupportedMediaType', isServerError: false };
+    return {
+      type: problemType('unsupported-media-type'),
+      title: TITLES[415]!,
+      status: 415,
+      detail: err.message ?? 'unsupported encoding',
+      code: 'UnsupportedMediaType',
+      isServerError: false,
+    };
   const status = err?.name ? BACKSTAGE_ERRORS[err.name] : undefined;
   if (status)
-    return { type: problemType(err.name!.replace(/Error$/, '')), title: TITLES[status] ?? err.name!, status, detail: err.message ?? err.name!, code: err.name!.replace(/Error$/, ''), isServerError: status >= 500 && status !== 501 };
+    return {
+      type: problemType(err.name!.replace(/Error$/, '')),
+      title: TITLES[status] ?? err.name!,
+      status,
+      detail: err.message ?? err.name!,
+      code: err.name!.replace(/Error$/, ''),
+      isServerError: status >= 500 && status !== 501,
+    };
   const httpStatus = err?.status ?? err?.statusCode;
   if (err?.expose && httpStatus && httpStatus >= 400 && httpStatus < 500)
-    return { type: problemType(TITLES[httpStatus] ?? 'error'), title: TITLES[httpStatus] ?? 'Error', status: httpStatus, detail: err.message ?? 'bad request', isServerError: false };
-  return { type: problemType('internal'), title: TITLES[500]!, status: 500, detail: 'an unexpected error occurred; the server log has the details', code: 'Internal', isServerError: true };
+    return {
+      type: problemType(TITLES[httpStatus] ?? 'error'),
+      title: TITLES[httpStatus] ?? 'Error',
+      status: httpStatus,
+      detail: err.message ?? 'bad request',
+      isServerError: false,
+    };
+  return {
+    type: problemType('internal'),
+    title: TITLES[500]!,
+    status: 500,
+    detail: 'an unexpected error occurred; the server log has the details',
+    code: 'Internal',
+    isServerError: true,
+  };
+}
+
+/** Core's structured hint as problem fields: the words, the request fields that would help, the next operation, the object. */
+function hintFields(e: PgBackupError): Pick<ProblemBody, 'hint' | 'options' | 'step' | 'object'> {
+  const { text, options, step } = e.hint ?? {};
+  return {
+    ...(text ? { hint: text } : {}),
+    ...(options?.length ? { options } : {}),
+    ...(step ? { step } : {}),
+    ...(e.object ? { object: e.object } : {}),
+  };
 }
 
 function pick(extra: HttpProblem['extra']) {
@@ -103,7 +182,10 @@ function pick(extra: HttpProblem['extra']) {
 
 export function sendProblem(res: Response, problem: ProblemBody, instance?: string): void {
   const { isServerError: _ignored, ...body } = problem as ProblemBody & { isServerError?: boolean };
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify({ ...body, ...(instance ? { instance } : {}) }));
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ ...body, ...(instance ? { instance } : {}) }));
 }
 
 export interface ErrorLogger {

@@ -37,14 +37,25 @@ export interface Standalone {
 
 /** The bearer-token check for writes; reads pass. */
 export function bearerAuthorizer(env: Record<string, string | undefined>, reviewer: TokenReviewer | undefined, logger: Logger) {
-  const staticTokens = (env.PGBACKUP_API_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => Buffer.from(t));
+  const staticTokens = (env.PGBACKUP_API_TOKEN ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => Buffer.from(t));
   const review = env.PGBACKUP_TOKEN_REVIEW === 'true' ? reviewer : undefined;
-  const allowed = (env.PGBACKUP_ALLOWED_SUBJECTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = (env.PGBACKUP_ALLOWED_SUBJECTS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const insecure = env.PGBACKUP_INSECURE_WRITES === 'true';
   if (insecure) logger.warn('PGBACKUP_INSECURE_WRITES=true: anyone who reaches the server can create and delete backups');
-  else if (staticTokens.length === 0 && !review) logger.warn('no PGBACKUP_API_TOKEN and no PGBACKUP_TOKEN_REVIEW=true: every write will be refused (401)');
+  else if (staticTokens.length === 0 && !review)
+    logger.warn('no PGBACKUP_API_TOKEN and no PGBACKUP_TOKEN_REVIEW=true: every write will be refused (401)');
   const unauthorized = (detail: string) =>
-    new HttpProblem(401, 'Unauthorized', detail, { code: 'Unauthorized', hint: 'send Authorization: Bearer <token> (the server\'s PGBACKUP_API_TOKEN, or a ServiceAccount token when TokenReview is on)' });
+    new HttpProblem(401, 'Unauthorized', detail, {
+      code: 'Unauthorized',
+      hint: "send Authorization: Bearer <token> (the server's PGBACKUP_API_TOKEN, or a ServiceAccount token when TokenReview is on)",
+    });
 
   return async (req: Request, access: AccessRequest): Promise<string> => {
     if (access.action === 'read' || insecure) return 'anonymous';
@@ -55,10 +66,14 @@ export function bearerAuthorizer(env: Record<string, string | undefined>, review
     if (staticTokens.some((t) => t.length === token.length && timingSafeEqual(t, token))) return 'token';
     if (!review) throw unauthorized('the bearer token is not accepted');
     const identity = await review.review(match[1]!);
-    if (!identity.authenticated) throw unauthorized(`the API server did not authenticate the token${identity.error ? `: ${identity.error}` : ''}`);
+    if (!identity.authenticated)
+      throw unauthorized(`the API server did not authenticate the token${identity.error ? `: ${identity.error}` : ''}`);
     const subjects = [identity.username ?? '', ...(identity.groups ?? [])];
     if (allowed.length > 0 && !subjects.some((s) => allowed.includes(s)))
-      throw new HttpProblem(403, 'Forbidden', `${identity.username} may not ${access.action} backups`, { code: 'Forbidden', hint: 'add it (or one of its groups) to PGBACKUP_ALLOWED_SUBJECTS' });
+      throw new HttpProblem(403, 'Forbidden', `${identity.username} may not ${access.action} backups`, {
+        code: 'Forbidden',
+        hint: 'add it (or one of its groups) to PGBACKUP_ALLOWED_SUBJECTS',
+      });
     return identity.username ?? 'serviceaccount';
   };
 }
@@ -70,11 +85,15 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   let reviewer = options.tokenReviewer;
   if (!cluster) {
     const loaded = loadKubeConfig({ context: env.PGBACKUP_CONTEXT, namespace: env.PGBACKUP_NAMESPACE, env });
-    const namespaces = env.PGBACKUP_WATCH_NAMESPACES?.split(',').map((n) => n.trim()).filter(Boolean);
+    const namespaces = env.PGBACKUP_WATCH_NAMESPACES?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     const { deps, direct, cache } = cachedKubernetesDeps(loaded, { namespaces });
     cluster = { name: loaded.contextName ?? 'in-cluster', deps, writeDeps: direct, cache, defaultNamespace: loaded.namespace };
     reviewer ??= new KubernetesTokenReviewer(loaded.kubeConfig);
-    logger.info(`cluster ${cluster.name}: ${loaded.kubeConfig.getCurrentCluster()?.server ?? '?'}; caching ${namespaces?.join(', ') || 'every namespace'}`);
+    logger.info(
+      `cluster ${cluster.name}: ${loaded.kubeConfig.getCurrentCluster()?.server ?? '?'}; caching ${namespaces?.join(', ') || 'every namespace'}`,
+    );
   }
   const runner = new BackupRunner(logger);
   let shuttingDown = false;
@@ -109,7 +128,10 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   );
 
   cluster.cache?.start().then(
-    () => logger.info(cluster.cache?.synced() ? 'cache synced' : 'cache not synced yet (see /health/ready)', { informers: cluster.cache?.status() ?? [] } as Record<string, unknown>),
+    () =>
+      logger.info(cluster.cache?.synced() ? 'cache synced' : 'cache not synced yet (see /health/ready)', {
+        informers: cluster.cache?.status() ?? [],
+      } as Record<string, unknown>),
     (e: unknown) => logger.error('cache failed to start', e as Error),
   );
 
@@ -146,7 +168,14 @@ export async function main(): Promise<void> {
   try {
     standalone = await startStandalone();
   } catch (e) {
-    process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: `pgbackup-api cannot start: ${(e as Error).message}`, hint: (e as { hint?: string }).hint }) + '\n');
+    process.stderr.write(
+      JSON.stringify({
+        level: 'error',
+        time: new Date().toISOString(),
+        msg: `pgbackup-api cannot start: ${(e as Error).message}`,
+        hint: (e as { hint?: { text?: string } }).hint?.text,
+      }) + '\n',
+    );
     process.exit(1);
   }
   const stop = (signal: string) => {

@@ -148,14 +148,32 @@ export const PruneDecisionSchema = z.object({
   reasons: z.array(z.string()),
 });
 
+const HintOptionSchema = z.object({
+  option: z.string().describe('A field of the request (body or query) that would help, e.g. force, pod, method'),
+  value: z.union([z.string(), z.boolean()]).optional().describe('The value to send, when one is known'),
+  omit: z.boolean().optional().describe('Leaving the field out is what helps'),
+});
+
 /** RFC 9457 problem details, as the HTTP API returns them. */
 export const ProblemSchema = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
-  hint: z.string().optional(),
+  hint: z.string().optional().describe('What would help, in words'),
   code: z.string().optional(),
+  options: z.array(HintOptionSchema).optional().describe('Request fields that would help: alternatives, any one of them'),
+  step: z
+    .object({
+      operation: z.enum(['list', 'status', 'unpin', 'restore', 'doctor', 'schedule-set']),
+      target: z.string().optional(),
+      namespace: z.string().optional(),
+      allNamespaces: z.boolean().optional(),
+      options: z.array(HintOptionSchema).optional(),
+    })
+    .optional()
+    .describe('Another operation that would help first'),
+  object: z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() }).optional().describe('The object the problem is about'),
 });
 
 export type BackupDto = z.infer<typeof BackupSchema>;

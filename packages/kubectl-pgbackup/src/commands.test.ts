@@ -25,7 +25,10 @@ beforeEach(() => {
     ...base,
     scheduleWriter: {
       manifests: (spec) => core.scheduleManifests(spec),
-      apply: async (spec) => core.scheduleManifests(spec).map((object) => (applied.push(`${object.kind}/${object.metadata.name}`), { object, action: 'created' as const })),
+      apply: async (spec) =>
+        core
+          .scheduleManifests(spec)
+          .map((object) => (applied.push(`${object.kind}/${object.metadata.name}`), { object, action: 'created' as const })),
       remove: async () => ['cronjob/pgbackup-pg'],
     },
     access: { review: async (checks) => checks.map((check) => ({ check, allowed: check.resource !== 'leases' })) },
@@ -43,7 +46,9 @@ async function cli(verb: string, ...argv: string[]): Promise<Result> {
   const err: string[] = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
   jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  const { default: Command } = (await import(`./commands/${verb}.js`)) as { default: { run(argv: string[], root: string): Promise<unknown> } };
+  const { default: Command } = (await import(`./commands/${verb}.js`)) as {
+    default: { run(argv: string[], root: string): Promise<unknown> };
+  };
   let code = 0;
   try {
     await Command.run(argv, ROOT);
@@ -78,7 +83,9 @@ describe('create', () => {
     deps.snapshots.storage = 'cut';
     const r = await cli('create', 'pg', '--wait', '--timeout', '1s');
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/error: backup pg-\S+ is still in progress after 1s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/);
+    expect(r.stderr).toMatch(
+      /error: backup pg-\S+ is still in progress after 1s \(0\/1 snapshots ready\)\nhint: it goes on; follow it: kubectl pgbackup status pg-/,
+    );
   });
 
   it('on Ctrl-C during --wait stops waiting (exit 130) and says how to follow the backup, which goes on', async () => {
@@ -120,7 +127,10 @@ describe('create', () => {
 
 describe('list', () => {
   beforeEach(() => {
-    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z', { pinned: true }));
+    deps.snapshots.put(
+      completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'),
+      completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z', { pinned: true }),
+    );
   });
 
   it('prints a table newest first with the documented columns', async () => {
@@ -133,12 +143,17 @@ describe('list', () => {
 
   it('prints json that parses back through the schema', async () => {
     const r = await cli('list', '-o', 'json');
-    expect(BackupListSchema.parse(JSON.parse(r.stdout)).items.map((b) => b.id)).toEqual(['pg-20260601020000-aaaa', 'pg-20260531020000-bbbb']);
+    expect(BackupListSchema.parse(JSON.parse(r.stdout)).items.map((b) => b.id)).toEqual([
+      'pg-20260601020000-aaaa',
+      'pg-20260531020000-bbbb',
+    ]);
   });
 
   it('filters by --status and --pvc, and adds NAMESPACE with -A', async () => {
     expect((await cli('list', '--status', 'failed')).stderr).toBe('No backups found in db namespace.\n');
-    expect((await cli('list', '--pvc', 'data-pg-0', '-o', 'name')).stdout).toBe('backup/pg-20260601020000-aaaa\nbackup/pg-20260531020000-bbbb\n');
+    expect((await cli('list', '--pvc', 'data-pg-0', '-o', 'name')).stdout).toBe(
+      'backup/pg-20260601020000-aaaa\nbackup/pg-20260531020000-bbbb\n',
+    );
     expect((await cli('list', '-A', '--no-headers')).stdout).toMatch(/^db\s+pg-20260601020000-aaaa/);
   });
 
@@ -180,7 +195,12 @@ describe('status', () => {
 });
 
 describe('delete', () => {
-  beforeEach(() => deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z')));
+  beforeEach(() =>
+    deps.snapshots.put(
+      completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'),
+      completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z'),
+    ),
+  );
 
   it('asks for --yes when stdin is not a terminal', async () => {
     const r = await cli('delete', 'pg-20260531020000-bbbb');
@@ -191,7 +211,10 @@ describe('delete', () => {
   it('deletes with --yes, and --dry-run deletes nothing', async () => {
     expect((await cli('delete', 'pg-20260531020000-bbbb', '--dry-run')).stdout).toMatch(/deleted \(dry run/);
     expect(deps.snapshots.all()).toHaveLength(2);
-    expect(await cli('delete', 'pg-20260531020000-bbbb', '--yes')).toMatchObject({ code: 0, stdout: 'backup/pg-20260531020000-bbbb deleted\n' });
+    expect(await cli('delete', 'pg-20260531020000-bbbb', '--yes')).toMatchObject({
+      code: 0,
+      stdout: 'backup/pg-20260531020000-bbbb deleted\n',
+    });
     expect(deps.snapshots.all()).toHaveLength(1);
   });
 
@@ -205,7 +228,10 @@ describe('delete', () => {
 
 describe('prune, pin, schedule, doctor', () => {
   it('shows what --dry-run would delete and why', async () => {
-    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'), completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z'));
+    deps.snapshots.put(
+      completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z'),
+      completed('pg-20260531020000-bbbb', '2026-05-31T02:00:00Z'),
+    );
     const r = await cli('prune', 'pg', '--keep-last', '1', '--dry-run');
     expect(r.stdout).toMatch(/pg-20260531020000-bbbb\s+completed\s+\S+\s+delete \(dry run\)\s+kept by no retention rule/);
     expect(r.stderr).toBe('1 of 2 backups would be deleted (dry run)\n');
@@ -227,7 +253,14 @@ describe('prune, pin, schedule, doctor', () => {
     const r = await cli('schedule/set', 'pg', '--cron', '0 2 * * *', '--keep-daily', '7');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('cronjob.batch/pgbackup-pg created\n');
-    expect(applied).toEqual(['ServiceAccount/pgbackup-pg', 'Role/pgbackup-pg', 'RoleBinding/pgbackup-pg', 'ClusterRole/kubectl-pgbackup', 'ClusterRoleBinding/pgbackup-db-pg', 'CronJob/pgbackup-pg']);
+    expect(applied).toEqual([
+      'ServiceAccount/pgbackup-pg',
+      'Role/pgbackup-pg',
+      'RoleBinding/pgbackup-pg',
+      'ClusterRole/kubectl-pgbackup',
+      'ClusterRoleBinding/pgbackup-db-pg',
+      'CronJob/pgbackup-pg',
+    ]);
     const bad = await cli('schedule/set', 'pg', '--cron', '0 2 * *');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/a CronJob schedule has 5 fields/);
@@ -238,20 +271,46 @@ describe('prune, pin, schedule, doctor', () => {
     expect(applied).toEqual([]);
     expect(r.stdout).toMatch(/concurrencyPolicy: Forbid/);
     expect(r.stdout).toMatch(/successfulJobsHistoryLimit: 3/);
-    expect(r.stdout).toMatch(/kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/);
+    expect(r.stdout).toMatch(
+      /kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s; kubectl-pgbackup prune pg -n db --keep-last 3/,
+    );
   });
 
   it('schedule set --verify: each run verifies its backup before pruning, and only then may its Role make a scratch restore', async () => {
-    const r = await cli('schedule/set', 'pg', '--cron', '@daily', '--keep-last', '3', '--verify', '--dry-run', '-o', 'json', '--image', 'example/kubectl-pgbackup:1');
+    const r = await cli(
+      'schedule/set',
+      'pg',
+      '--cron',
+      '@daily',
+      '--keep-last',
+      '3',
+      '--verify',
+      '--dry-run',
+      '-o',
+      'json',
+      '--image',
+      'example/kubectl-pgbackup:1',
+    );
     expect(r.code).toBe(0);
-    const items = (JSON.parse(r.stdout) as { items: { kind: string; metadata: { annotations?: Record<string, string> }; rules?: { resources: string[]; verbs: string[] }[]; spec?: any }[] }).items;
+    const items = (
+      JSON.parse(r.stdout) as {
+        items: {
+          kind: string;
+          metadata: { annotations?: Record<string, string> };
+          rules?: { resources: string[]; verbs: string[] }[];
+          spec?: any;
+        }[];
+      }
+    ).items;
     const cronJob = items.find((o) => o.kind === 'CronJob')!;
     expect(cronJob.metadata.annotations).toMatchObject({ 'pgbackup.io/verify': 'true' });
     expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toBe(
       'set -e; id=$(kubectl-pgbackup create pg -n db --type scheduled --lock-wait 15m --wait --timeout 3600s -o name); kubectl-pgbackup verify "${id#backup/}" -n db; kubectl-pgbackup prune pg -n db --keep-last 3',
     );
     const rules = items.find((o) => o.kind === 'Role')!.rules!.map((x) => `${x.resources.join()} ${x.verbs.join()}`);
-    expect(rules).toEqual(expect.arrayContaining(['statefulsets create,delete', 'persistentvolumeclaims create,delete', 'services get,create,delete']));
+    expect(rules).toEqual(
+      expect.arrayContaining(['statefulsets create,delete', 'persistentvolumeclaims create,delete', 'services get,create,delete']),
+    );
     const plain = await cli('schedule/set', 'pg', '--cron', '@daily', '--dry-run', '-o', 'json', '--image', 'example/kubectl-pgbackup:1');
     expect(plain.stdout).not.toMatch(/services|verify/);
   });
@@ -283,7 +342,18 @@ describe('restore and verify', () => {
     deps.snapshots.put(completed(ID, '2026-06-01T02:00:00Z'));
     deps.workloadWriter.put(aStatefulSetManifest());
     deps.database.fallback = {
-      answer: (sql) => (sql.includes('pg_postmaster_start_time') ? [['false', '17.2', 'now']] : sql.includes('FROM pg_database') ? [['postgres']] : sql.includes('bt_index_check') ? [['150', '0', '']] : sql.includes('query_to_xml') ? [['public.t', '7']] : sql === 'SELECT false' ? [['f']] : undefined),
+      answer: (sql) =>
+        sql.includes('pg_postmaster_start_time')
+          ? [['false', '17.2', 'now']]
+          : sql.includes('FROM pg_database')
+            ? [['postgres']]
+            : sql.includes('bt_index_check')
+              ? [['150', '0', '']]
+              : sql.includes('query_to_xml')
+                ? [['public.t', '7']]
+                : sql === 'SELECT false'
+                  ? [['f']]
+                  : undefined,
     };
   });
 
@@ -292,24 +362,35 @@ describe('restore and verify', () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { dryRun: boolean; create: { kind: string; metadata: { name: string } }[] };
     expect(plan.dryRun).toBe(true);
-    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-restored-0', 'Service/pg-restored', 'StatefulSet/pg-restored']);
+    expect(plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'PersistentVolumeClaim/data-pg-restored-0',
+      'Service/pg-restored',
+      'StatefulSet/pg-restored',
+    ]);
     expect(deps.workloadWriter.objects.size).toBe(1);
   });
 
   it('restore --wait creates the objects and prints the restore time; a second one exits 6', async () => {
     const r = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db', '--wait');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/statefulset\/pg-restored created\nrestore of pg-20260601020000-abcd into statefulset\/pg-restored ready in [\d.]+s/);
+    expect(r.stdout).toMatch(
+      /statefulset\/pg-restored created\nrestore of pg-20260601020000-abcd into statefulset\/pg-restored ready in [\d.]+s/,
+    );
     const again = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db');
     expect(again.code).toBe(6);
-    expect(again.stderr).toMatch(/hint: choose another --to, or pass --replace/);
+    expect(again.stderr).toMatch(/hint: choose another target, or replace them \(their data is lost\) \(--to NAME or --replace\)/);
   });
 
   it('verify prints each check, records the result and exits 0; exit 1 when a check fails', async () => {
     const r = await cli('verify', ID, '-n', 'db');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/verification passed \(restored in [\d.]+s\)\n {2}ok {3}starts: .*\n {2}ok {3}amcheck: 150 b-tree indexes clean in 1 database\(s\)\n {2}ok {3}row-counts: 1 user tables, 7 rows/);
-    expect(JSON.parse(deps.snapshots.all()[0]!.annotations['pgbackup.io/verified']!)).toMatchObject({ result: 'passed', indexesChecked: 150 });
+    expect(r.stdout).toMatch(
+      /verification passed \(restored in [\d.]+s\)\n {2}ok {3}starts: .*\n {2}ok {3}amcheck: 150 b-tree indexes clean in 1 database\(s\)\n {2}ok {3}row-counts: 1 user tables, 7 rows/,
+    );
+    expect(JSON.parse(deps.snapshots.all()[0]!.annotations['pgbackup.io/verified']!)).toMatchObject({
+      result: 'passed',
+      indexesChecked: 150,
+    });
     const failing = await cli('verify', ID, '-n', 'db', '--sql', 'SELECT false');
     expect(failing.code).toBe(1);
     expect(failing.stderr).toMatch(/failed verification: sql: /);

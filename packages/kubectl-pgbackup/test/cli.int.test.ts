@@ -169,7 +169,7 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
       const r = await pgbackup(['create', 'pg', '-n', ns, '--snapshot-class', 'pgbackup-local-slow', '--wait', '--timeout', '5s']);
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(
-        /error: backup (pg-\S+) is still in progress after \d+(\.\d+)?s \(0\/1 snapshots ready\)\nhint: it goes on; follow it with: kubectl pgbackup status pg-/,
+        /error: backup (pg-\S+) is still in progress after \d+(\.\d+)?s \(0\/1 snapshots ready\)\nhint: it goes on; follow it: kubectl pgbackup status pg-/,
       );
       const list = BackupListSchema.parse(JSON.parse((await pgbackup(['list', '-n', ns, '-o', 'json', '--status', 'in_progress'])).stdout));
       expect(list.items).toHaveLength(1);

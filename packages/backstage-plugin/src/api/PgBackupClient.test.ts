@@ -110,6 +110,24 @@ describe('PgBackupClient', () => {
     expect(e.hint).toBe('wait for it');
   });
 
+  it("words a hint that names only request fields in the portal's words, never as CLI flags", async () => {
+    const { c } = client(() =>
+      json(
+        {
+          type: 'https://pgbackup.io/problems/unavailable',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'no primary found',
+          options: [{ option: 'pod' }, { option: 'method', omit: true }],
+        },
+        { status: 503, headers: { 'content-type': 'application/problem+json' } },
+      ),
+    );
+    const e = (await c.createBackup(entity, target).catch((x: unknown) => x)) as PgBackupApiError;
+    expect(e.hint).toBe('retry with pod or without method');
+    expect(e.hint).not.toMatch(/--/);
+  });
+
   it("reads Backstage's own error body (e.g. 401 before the router)", async () => {
     const { c } = client(() => json({ error: { name: 'AuthenticationError', message: 'Missing credentials' } }, { status: 401 }));
     await expect(c.getBackup('orders-db-1', target)).rejects.toThrow('Missing credentials');

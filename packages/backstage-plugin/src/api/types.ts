@@ -55,8 +55,16 @@ export class PgBackupApiError extends Error {
     this.name = 'PgBackupApiError';
   }
 
-  /** What to do next, when the server said. */
+  /**
+   * What to do next, when the server said, in the portal's words: the server's hint text, else the
+   * request fields it names (the portal has no flags; its one write is "Back up now").
+   */
   get hint(): string | undefined {
-    return this.problem?.hint;
+    const p = this.problem;
+    if (p?.hint) return p.hint;
+    const fields = p?.options?.map((o) =>
+      o.omit ? `without ${o.option}` : `with ${o.option}${typeof o.value === 'string' ? ` "${o.value}"` : ''}`,
+    );
+    return fields?.length ? `retry ${fields.join(' or ')}` : undefined;
   }
 }

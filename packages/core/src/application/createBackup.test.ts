@@ -170,7 +170,7 @@ describe('createBackup: failures leave nothing open', () => {
     const deps = setup({ storage: 'never' });
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', consistencyTimeoutSeconds: 0.05 }), 'Timeout');
     expect(e.message).toBe('the storage did not cut 1 of 1 snapshots within 0.05s');
-    expect(e.hint).toMatch(/kubectl describe volumesnapshot/);
+    expect(e.hint?.text).toMatch(/kubectl describe volumesnapshot/);
     const [snapshot] = deps.snapshots.all();
     expect(snapshot!.annotations[Annotations.phase]).toBe('failed');
     expect(snapshot!.annotations[Annotations.error]).toBe(e.message);
@@ -256,8 +256,8 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     expect(e.message).toBe(
       'pod pg-0 of StatefulSet pg keeps PostgreSQL on 2 volumes (data-pg-0, wal-pg-0), which separate snapshots cannot cut at one instant, and the API server does not serve VolumeGroupSnapshots',
     );
-    expect(e.hint).toMatch(/VolumeGroupSnapshot/);
-    expect(e.hint).toMatch(/one volume/);
+    expect(e.hint?.text).toMatch(/VolumeGroupSnapshot/);
+    expect(e.hint?.text).toMatch(/one volume/);
     expect(deps.snapshots.all()).toEqual([]);
     expect(deps.lock.grants).toEqual([]);
     expectCleanedUp(deps);
@@ -268,7 +268,7 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     single(deps);
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg', method: 'checkpoint-snapshot' }), 'Inconsistent');
     expect(e.message).toMatch(/cut at different instants/);
-    expect(e.hint).toMatch(/group-snapshot/);
+    expect(e.hint?.options).toEqual([{ option: 'method', value: 'group-snapshot' }]);
     expect(deps.snapshots.all()).toEqual([]);
   });
 
@@ -284,7 +284,14 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     groupsServed(deps);
     const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
     expect(backup).toMatchObject({ method: 'group-snapshot', status: 'completed', phase: 'cut', volumes: 2 });
-    expect(backup.snapshots.map((s) => [s.pvc, s.annotations[Annotations.claimTemplate], s.annotations[Annotations.groupSnapshot], s.labels[Labels.backup]])).toEqual([
+    expect(
+      backup.snapshots.map((s) => [
+        s.pvc,
+        s.annotations[Annotations.claimTemplate],
+        s.annotations[Annotations.groupSnapshot],
+        s.labels[Labels.backup],
+      ]),
+    ).toEqual([
       ['data-pg-0', 'data', backup.id, backup.id],
       ['wal-pg-0', 'wal', backup.id, backup.id],
     ]);
@@ -305,7 +312,12 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
     const recorded = JSON.parse(backup.snapshots[0]!.annotations[Annotations.statefulSetSpec]!) as Record<string, any>;
     expect(recorded.spec).toEqual(manifest.spec);
-    expect(recorded.metadata).toEqual({ name: 'pg', namespace: 'db', labels: { app: 'pg', tier: 'db' }, annotations: { team: 'payments' } });
+    expect(recorded.metadata).toEqual({
+      name: 'pg',
+      namespace: 'db',
+      labels: { app: 'pg', tier: 'db' },
+      annotations: { team: 'payments' },
+    });
     expect(recorded).not.toHaveProperty('status');
   });
 
@@ -323,10 +335,14 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
 
   it('when recording the outcome is forbidden too, it says the status follows the storage instead of claiming failed', async () => {
     const deps = setup();
-    deps.snapshots.failures.annotate = forbidden('volumesnapshots.snapshot.storage.k8s.io "x" is forbidden: cannot patch resource "volumesnapshots"');
+    deps.snapshots.failures.annotate = forbidden(
+      'volumesnapshots.snapshot.storage.k8s.io "x" is forbidden: cannot patch resource "volumesnapshots"',
+    );
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Forbidden');
-    expect(e.message).toMatch(/cannot patch resource "volumesnapshots"; backup pg-\S+ could not be marked failed either, so its status follows the storage \(it may complete\)/);
-    expect(e.hint).toMatch(/kubectl pgbackup status pg-\S+ -n db/);
+    expect(e.message).toMatch(
+      /cannot patch resource "volumesnapshots"; backup pg-\S+ could not be marked failed either, so its status follows the storage \(it may complete\)/,
+    );
+    expect(e.hint?.step).toMatchObject({ operation: 'status', target: expect.stringMatching(/^pg-/), namespace: 'db' });
     // And indeed: the storage cut it, so it reads completed.
     const [snapshot] = deps.snapshots.all();
     expect(snapshot!.annotations[Annotations.phase]).toBe('consistency');
@@ -354,7 +370,9 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     // Planned afresh after the wait: its start (and so its deadlines) count from when it got the lock.
     expect(backup.startedAt).toBe('2026-06-01T12:10:00.000Z');
     expect(progress.filter((p) => p.stage === 'planned')).toHaveLength(1);
-    expect(progress.filter((p) => p.stage === 'waiting-for-lock')).toEqual([{ stage: 'waiting-for-lock', reason: expect.stringMatching(/held by manual@laptop/) }]);
+    expect(progress.filter((p) => p.stage === 'waiting-for-lock')).toEqual([
+      { stage: 'waiting-for-lock', reason: expect.stringMatching(/held by manual@laptop/) },
+    ]);
     expectCleanedUp(deps);
   });
 
@@ -388,12 +406,20 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
     deps.discovery.support.groupSnapshotVersions = ['v1'];
     const e = await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'NotFound');
     expect(e.message).toBe(`no VolumeGroupSnapshotClass for CSI driver ${TEST_DRIVER}`);
-    expect(e.hint).toMatch(/--group-snapshot-class/);
+    expect(e.hint?.options).toEqual([{ option: 'groupSnapshotClass' }]);
     groupsServed(deps);
     deps.workloads.set(
-      aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal', driver: 'other.csi.io' })] })] }),
+      aStatefulSet({
+        pods: [
+          aPod(0, {
+            pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal', driver: 'other.csi.io' })],
+          }),
+        ],
+      }),
     );
-    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent')).message).toMatch(/belong to 2 CSI drivers/);
+    expect((await rejection(createBackup(deps, { namespace: 'db', statefulSet: 'pg' }), 'Inconsistent')).message).toMatch(
+      /belong to 2 CSI drivers/,
+    );
     expect(deps.snapshots.all()).toEqual([]);
   });
 

@@ -67,7 +67,10 @@ const LOCK_RETRY_MS = 2000;
 const DEFAULT_READY_TIMEOUT = 24 * 3600;
 
 /** Validates everything and decides what a backup would create, without creating anything. */
-export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'groups' | 'discovery' | 'database' | 'clock'>, options: CreateBackupOptions): Promise<BackupPlan> {
+export async function planBackup(
+  deps: Pick<Deps, 'workloads' | 'snapshots' | 'groups' | 'discovery' | 'database' | 'clock'>,
+  options: CreateBackupOptions,
+): Promise<BackupPlan> {
   assertName('namespace', options.namespace);
   assertName('StatefulSet', options.statefulSet);
   if (options.snapshotClass) assertName('VolumeSnapshotClass', options.snapshotClass, 'subdomain');
@@ -95,7 +98,9 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'g
       [Annotations.volumes]: String(pod.pvcs.length),
       [Annotations.phase]: 'consistency',
       [Annotations.startedAt]: now.toISOString(),
-      [Annotations.deadline]: new Date(now.getTime() + (options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT) * 1000).toISOString(),
+      [Annotations.deadline]: new Date(
+        now.getTime() + (options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT) * 1000,
+      ).toISOString(),
       [Annotations.pod]: pod.name,
       [Annotations.ordinal]: String(pod.ordinal),
       ...(pvc.template ? { [Annotations.claimTemplate]: pvc.template } : {}),
@@ -104,27 +109,48 @@ export async function planBackup(deps: Pick<Deps, 'workloads' | 'snapshots' | 'g
       ...(options.pin ? { [Annotations.pinned]: 'true' } : {}),
     },
   }));
-  const group: NewGroupSnapshot | undefined = groupClass === undefined ? undefined : {
+  const group: NewGroupSnapshot | undefined =
+    groupClass === undefined
+      ? undefined
+      : {
+          namespace: sts.namespace,
+          name: id,
+          className: groupClass,
+          claims: pod.pvcs.map((p) => p.name),
+          labels,
+          annotations: {
+            [Annotations.contractVersion]: CONTRACT_VERSION,
+            [Annotations.pod]: pod.name,
+            [Annotations.startedAt]: now.toISOString(),
+          },
+        };
+  return {
+    id,
     namespace: sts.namespace,
-    name: id,
-    className: groupClass,
-    claims: pod.pvcs.map((p) => p.name),
-    labels,
-    annotations: { [Annotations.contractVersion]: CONTRACT_VERSION, [Annotations.pod]: pod.name, [Annotations.startedAt]: now.toISOString() },
+    statefulSet: sts.name,
+    pod: pod.name,
+    container: pod.container,
+    method,
+    snapshots,
+    ...(group ? { group } : {}),
   };
-  return { id, namespace: sts.namespace, statefulSet: sts.name, pod: pod.name, container: pod.container, method, snapshots, ...(group ? { group } : {}) };
 }
 
 /**
  * Several volumes can only be cut at one instant by a VolumeGroupSnapshot: the API must be served and
  * a VolumeGroupSnapshotClass must serve the volumes' one driver. Otherwise the refusal names the options.
  */
-async function groupSnapshotClass(deps: Pick<Deps, 'groups' | 'discovery'>, statefulSet: string, pod: PodInfo, options: CreateBackupOptions): Promise<string> {
+async function groupSnapshotClass(
+  deps: Pick<Deps, 'groups' | 'discovery'>,
+  statefulSet: string,
+  pod: PodInfo,
+  options: CreateBackupOptions,
+): Promise<string> {
   const volumes = `${pod.pvcs.length} volumes (${pod.pvcs.map((p) => p.name).join(', ')})`;
   if (options.method === 'checkpoint-snapshot')
     throw inconsistent(
-      `--method checkpoint-snapshot cannot make a consistent backup of ${volumes}: they would be cut at different instants`,
-      'use --method group-snapshot, or keep data and WAL on one volume',
+      `the checkpoint-snapshot method cannot make a consistent backup of ${volumes}: they would be cut at different instants`,
+      { text: 'use a group snapshot, or keep data and WAL on one volume', options: [{ option: 'method', value: 'group-snapshot' }] },
     );
   const { groupSnapshotVersions } = await deps.discovery.apiSupport();
   if (groupSnapshotVersions.length === 0)
@@ -134,7 +160,10 @@ async function groupSnapshotClass(deps: Pick<Deps, 'groups' | 'discovery'>, stat
     );
   const drivers = [...new Set(pod.pvcs.map((p) => p.driver!))];
   if (drivers.length > 1)
-    throw inconsistent(`the ${volumes} of pod ${pod.name} belong to ${drivers.length} CSI drivers (${drivers.join(', ')}): no group snapshot can cut them together`, 'keep PostgreSQL\'s volumes on one storage driver');
+    throw inconsistent(
+      `the ${volumes} of pod ${pod.name} belong to ${drivers.length} CSI drivers (${drivers.join(', ')}): no group snapshot can cut them together`,
+      "keep PostgreSQL's volumes on one storage driver",
+    );
   return selectSnapshotClass(await deps.groups.listClasses(), drivers[0]!, options.groupSnapshotClass, 'VolumeGroupSnapshotClass').name;
 }
 
@@ -179,18 +208,24 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     const cutAt = await waitForCut(deps, plan, options);
     const deadline = new Date(deps.clock.now().getTime() + (options.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000).toISOString();
     for (const name of created)
-      await deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'cut', [Annotations.cutAt]: cutAt, [Annotations.deadline]: deadline });
+      await deps.snapshots.annotate(plan.namespace, name, {
+        [Annotations.phase]: 'cut',
+        [Annotations.cutAt]: cutAt,
+        [Annotations.deadline]: deadline,
+      });
     options.onProgress?.({ stage: 'cut', cutAt });
   } catch (e) {
     const reason = options.signal?.aborted ? `interrupted before the cut was recorded: ${errorMessage(e)}` : errorMessage(e);
-    const marked = await Promise.allSettled(created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })));
+    const marked = await Promise.allSettled(
+      created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })),
+    );
     // The snapshots exist but the failure is not on them: their status follows what the storage did, so say that, not "failed".
     if (isPgBackupError(e) && marked.some((m) => m.status === 'rejected'))
       throw new PgBackupError(
         e.code,
         `${e.message}; backup ${plan.id} could not be marked failed either, so its status follows the storage (it may complete)`,
-        `see what it became: kubectl pgbackup status ${plan.id} -n ${plan.namespace}`,
-        { cause: e },
+        { text: 'see what it became', step: { operation: 'status', target: plan.id, namespace: plan.namespace } },
+        { cause: e, object: { kind: 'Backup', name: plan.id, namespace: plan.namespace } },
       );
     throw e;
   } finally {
@@ -201,11 +236,18 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
 }
 
 /** The StatefulSet's backup lock; while another backup holds it, retried until `lockWaitSeconds` have passed. */
-async function acquireLock(deps: Pick<Deps, 'lock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<{ lock: { release(): Promise<void> }; waited: boolean }> {
+async function acquireLock(
+  deps: Pick<Deps, 'lock'>,
+  plan: BackupPlan,
+  options: CreateBackupOptions,
+): Promise<{ lock: { release(): Promise<void> }; waited: boolean }> {
   const deadline = Date.now() + (options.lockWaitSeconds ?? 0) * 1000;
   for (let attempt = 0; ; attempt++) {
     try {
-      return { lock: await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS), waited: attempt > 0 };
+      return {
+        lock: await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS),
+        waited: attempt > 0,
+      };
     } catch (e) {
       if (!isPgBackupError(e, 'Conflict') || Date.now() + LOCK_RETRY_MS > deadline) throw e;
       if (attempt === 0) options.onProgress?.({ stage: 'waiting-for-lock', reason: e.message });
@@ -233,16 +275,24 @@ async function takeGroupSnapshot(
     await deps.groups.create(group);
     const members = await deps.groups.waitMembers(plan.namespace, group.name, group.claims.length, signal).catch((e: unknown) => {
       if (isPgBackupError(e) || options.signal?.aborted) throw e;
-      throw timeout(`the storage did not make the snapshots of VolumeGroupSnapshot ${group.name} within ${seconds}s`, `kubectl describe volumegroupsnapshot ${group.name} -n ${plan.namespace}`);
+      throw timeout(
+        `the storage did not make the snapshots of VolumeGroupSnapshot ${group.name} within ${seconds}s`,
+        `kubectl describe volumegroupsnapshot ${group.name} -n ${plan.namespace}`,
+      );
     });
     for (const member of members) {
       const planned = plan.snapshots.find((s) => s.pvc === member.pvc);
       if (!planned) continue;
-      await deps.snapshots.adopt(plan.namespace, member.name, planned.labels, { ...planned.annotations, [Annotations.groupSnapshot]: group.name });
+      await deps.snapshots.adopt(plan.namespace, member.name, planned.labels, {
+        ...planned.annotations,
+        [Annotations.groupSnapshot]: group.name,
+      });
       adopted.push(member.name);
     }
     if (adopted.length < group.claims.length)
-      throw inconsistent(`VolumeGroupSnapshot ${group.name} cut ${members.map((m) => m.pvc).join(', ')}, not every claim of ${group.claims.join(', ')}`);
+      throw inconsistent(
+        `VolumeGroupSnapshot ${group.name} cut ${members.map((m) => m.pvc).join(', ')}, not every claim of ${group.claims.join(', ')}`,
+      );
   } catch (e) {
     if (adopted.length === 0) await deps.groups.delete(plan.namespace, group.name).catch(() => undefined);
     throw e;
@@ -263,40 +313,60 @@ async function checkpoint(session: DatabaseSession, pod: string): Promise<{ lsn:
 /** Waits until the storage has cut every snapshot (status.creationTime), and returns the latest cut time. */
 async function waitForCut(deps: Pick<Deps, 'snapshots' | 'clock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<string> {
   const seconds = options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT;
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(Math.ceil(seconds * 1000)),
-    ...(options.signal ? [options.signal] : []),
-  ]);
+  const signal = AbortSignal.any([AbortSignal.timeout(Math.ceil(seconds * 1000)), ...(options.signal ? [options.signal] : [])]);
   let cut: SnapshotInfo[] = [];
   try {
-    await deps.snapshots.watch({ namespace: plan.namespace, labelSelector: `${Labels.backup}=${plan.id}` }, (snapshots) => {
-      const failedSnapshot = snapshots.find((s) => s.error && !s.readyToUse);
-      if (failedSnapshot) throw inconsistent(`VolumeSnapshot ${failedSnapshot.name} failed: ${failedSnapshot.error}`);
-      cut = snapshots.filter((s) => s.cutAt);
-      return cut.length >= plan.snapshots.length;
-    }, signal);
+    await deps.snapshots.watch(
+      { namespace: plan.namespace, labelSelector: `${Labels.backup}=${plan.id}` },
+      (snapshots) => {
+        const failedSnapshot = snapshots.find((s) => s.error && !s.readyToUse);
+        if (failedSnapshot) throw inconsistent(`VolumeSnapshot ${failedSnapshot.name} failed: ${failedSnapshot.error}`);
+        cut = snapshots.filter((s) => s.cutAt);
+        return cut.length >= plan.snapshots.length;
+      },
+      signal,
+    );
   } catch (e) {
     if (isPgBackupError(e) || options.signal?.aborted) throw e;
-    throw timeout(`the storage did not cut ${plan.snapshots.length - cut.length} of ${plan.snapshots.length} snapshots within ${seconds}s`, 'check the CSI driver and the snapshot controller, e.g. kubectl describe volumesnapshot');
+    throw timeout(
+      `the storage did not cut ${plan.snapshots.length - cut.length} of ${plan.snapshots.length} snapshots within ${seconds}s`,
+      'check the CSI driver and the snapshot controller, e.g. kubectl describe volumesnapshot',
+    );
   }
-  return cut.map((s) => s.cutAt!).sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1)!;
+  return cut
+    .map((s) => s.cutAt!)
+    .sort((a, b) => Date.parse(a) - Date.parse(b))
+    .at(-1)!;
 }
 
 function assertVolumesBound(statefulSet: string, pod: PodInfo): void {
   if (pod.pvcs.length === 0)
-    throw invalid(`pod ${pod.name} of StatefulSet ${statefulSet} has no PersistentVolumeClaims`, 'pgbackup backs up the volumes of volumeClaimTemplates');
+    throw invalid(
+      `pod ${pod.name} of StatefulSet ${statefulSet} has no PersistentVolumeClaims`,
+      'pgbackup backs up the volumes of volumeClaimTemplates',
+    );
   const unbound = pod.pvcs.filter((p) => p.phase !== 'Bound');
   if (unbound.length > 0)
-    throw invalid(`PersistentVolumeClaims of pod ${pod.name} are not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`, 'wait for the volumes to be provisioned');
+    throw invalid(
+      `PersistentVolumeClaims of pod ${pod.name} are not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`,
+      'wait for the volumes to be provisioned',
+    );
   const noCsi = pod.pvcs.filter((p) => !p.driver);
   if (noCsi.length > 0)
-    throw invalid(`volumes of ${noCsi.map((p) => p.name).join(', ')} are not CSI volumes, so they cannot be snapshotted`, 'use a StorageClass with a CSI provisioner that supports snapshots');
+    throw invalid(
+      `volumes of ${noCsi.map((p) => p.name).join(', ')} are not CSI volumes, so they cannot be snapshotted`,
+      'use a StorageClass with a CSI provisioner that supports snapshots',
+    );
 }
 
 /** One volume: its atomic snapshot is a crash image. Several: only a group snapshot cuts them together (checked by groupSnapshotClass). */
 function chooseMethod(pod: PodInfo, requested?: ConsistencyMethod): ConsistencyMethod {
   if (pod.pvcs.length > 1) return 'group-snapshot';
-  if (requested === 'group-snapshot') throw invalid('--method group-snapshot needs several volumes; this pod has one', 'omit --method');
+  if (requested === 'group-snapshot')
+    throw invalid('the group-snapshot method needs several volumes; this pod has one', {
+      text: 'let the method be chosen from the volumes',
+      options: [{ option: 'method', omit: true }],
+    });
   return 'checkpoint-snapshot';
 }
 

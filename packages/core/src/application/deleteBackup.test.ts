@@ -25,7 +25,15 @@ describe('deleteBackup', () => {
     });
     const e = await deleteBackup(deps, 'db', 'pinned').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(PgBackupError);
-    expect(e).toMatchObject({ code: 'Conflict', message: 'backup pinned is pinned', hint: expect.stringMatching(/unpin/) });
+    expect(e).toMatchObject({
+      code: 'Conflict',
+      message: 'backup pinned is pinned',
+      hint: {
+        text: expect.stringMatching(/unpin/),
+        step: { operation: 'unpin', target: 'pinned', namespace: 'db' },
+        options: [{ option: 'force' }],
+      },
+    });
     expect(deps.snapshots.all()).toHaveLength(2);
     await deleteBackup(deps, 'db', 'pinned', { force: true });
     expect(deps.snapshots.all().map((s) => s.name)).toEqual(['new-data-pg-0']);

@@ -12,14 +12,32 @@ export interface DeleteBackupOptions {
 }
 
 /** Deletes every VolumeSnapshot of a backup (and the VolumeGroupSnapshot that made them), refusing to drop the last good one unless forced. */
-export async function deleteBackup(deps: Pick<Deps, 'snapshots' | 'groups' | 'clock'>, namespace: string, id: string, options: DeleteBackupOptions = {}): Promise<Backup> {
+export async function deleteBackup(
+  deps: Pick<Deps, 'snapshots' | 'groups' | 'clock'>,
+  namespace: string,
+  id: string,
+  options: DeleteBackupOptions = {},
+): Promise<Backup> {
   const backup = await getBackup(deps, namespace, id);
   if (!options.force) {
-    if (backup.pinned) throw conflict(`backup ${id} is pinned`, `unpin it first (kubectl pgbackup unpin ${id}), or pass --force`);
+    if (backup.pinned)
+      throw conflict(
+        `backup ${id} is pinned`,
+        {
+          text: 'unpin it first, or delete it anyway',
+          step: { operation: 'unpin', target: id, namespace },
+          options: [{ option: 'force' }],
+        },
+        { object: { kind: 'Backup', name: id, namespace } },
+      );
     if (backup.status === 'completed') {
       const completed = (await listBackups(deps, { namespace, statefulSet: backup.statefulSet })).filter((b) => b.status === 'completed');
       if (completed.length <= 1)
-        throw conflict(`backup ${id} is the last completed backup of StatefulSet ${backup.statefulSet}`, 'take a newer backup first, or pass --force');
+        throw conflict(
+          `backup ${id} is the last completed backup of StatefulSet ${backup.statefulSet}`,
+          { text: 'take a newer backup first, or delete it anyway', options: [{ option: 'force' }] },
+          { object: { kind: 'Backup', name: id, namespace } },
+        );
     }
   }
   if (options.dryRun) return backup;

@@ -24,7 +24,8 @@ export interface DoctorReport {
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const hint = (e: unknown) => (isPgBackupError(e) ? e.hint : undefined);
+/** A failed check's fix: the error's hint in words (doctor's report is prose). */
+const hint = (e: unknown) => (isPgBackupError(e) ? e.hint?.text : undefined);
 
 /**
  * Preflight: snapshot API served, the caller's RBAC, and for a StatefulSet its volumes, their

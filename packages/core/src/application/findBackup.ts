@@ -15,8 +15,16 @@ export async function findBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, id: st
   assertName('backup', id);
   const snapshots = await deps.snapshots.list({ labelSelector: `${MANAGED_SELECTOR},${Labels.backup}=${id}` });
   const namespaces = [...new Set(snapshots.map((s) => s.namespace))].sort();
-  if (namespaces.length === 0) throw notFound(`backup "${id}" not found in any namespace`, 'list backups with: kubectl pgbackup list -A');
+  if (namespaces.length === 0)
+    throw notFound(
+      `backup "${id}" not found in any namespace`,
+      { text: 'list the backups', step: { operation: 'list', allNamespaces: true } },
+      { object: { kind: 'Backup', name: id } },
+    );
   if (namespaces.length > 1)
-    throw conflict(`backup id "${id}" exists in several namespaces (${namespaces.join(', ')})`, 'name the namespace, e.g. ?namespace=' + namespaces[0]);
+    throw conflict(`backup id "${id}" exists in several namespaces (${namespaces.join(', ')})`, {
+      text: 'name the namespace',
+      options: [{ option: 'namespace', value: namespaces[0]! }],
+    });
   return deriveBackup(id, snapshots, deps.clock.now());
 }

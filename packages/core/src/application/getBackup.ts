@@ -10,6 +10,10 @@ export async function getBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, namespa
   assertName('backup', id);
   const snapshots = await deps.snapshots.list({ namespace, labelSelector: `${MANAGED_SELECTOR},${Labels.backup}=${id}` });
   if (snapshots.length === 0)
-    throw notFound(`backup "${id}" not found in namespace "${namespace}"`, `list backups with: kubectl pgbackup list -n ${namespace}`);
+    throw notFound(
+      `backup "${id}" not found in namespace "${namespace}"`,
+      { text: 'list the backups', step: { operation: 'list', namespace } },
+      { object: { kind: 'Backup', name: id, namespace } },
+    );
   return deriveBackup(id, snapshots, deps.clock.now());
 }

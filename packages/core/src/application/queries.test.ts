@@ -57,7 +57,7 @@ describe('getBackup', () => {
     const deps = fakeDeps({ now: NOW, snapshots: seed() });
     await expect(getBackup(deps, 'db', 'd')).rejects.toMatchObject({
       code: 'NotFound',
-      hint: 'list backups with: kubectl pgbackup list -n db',
+      hint: { text: 'list the backups', step: { operation: 'list', namespace: 'db' } },
     });
     await expect(getBackup(deps, 'db', 'hand-made')).rejects.toMatchObject({ code: 'NotFound' });
   });

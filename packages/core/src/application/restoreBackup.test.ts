@@ -117,7 +117,7 @@ describe('restoreBackup', () => {
     deps.journal.length = 0;
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'orders', replace: true })).rejects.toMatchObject({
       code: 'Conflict',
-      message: '--replace only replaces objects an earlier restore created, and these were not: persistentvolumeclaim/data-orders-0',
+      message: 'a replacing restore only replaces objects an earlier restore created, and these were not: persistentvolumeclaim/data-orders-0',
     });
     expect(deps.journal.filter((j) => j.startsWith('workloads.delete'))).toEqual([]);
   });

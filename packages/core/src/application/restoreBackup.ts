@@ -17,7 +17,7 @@ export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'w
   if (options.targetNamespace !== undefined) assertName('namespace', options.targetNamespace);
   if (options.inPlace) return previewRestoreInPlace(deps, options);
   const to = options.to;
-  if (to === undefined) throw invalid('say where to restore: --to NAME (a new StatefulSet) or --in-place (the backed-up one, undoable)');
+  if (to === undefined) throw invalid('say where to restore: into a new StatefulSet, or in place into the backed-up one (undoable)', { options: [{ option: 'to' }, { option: 'inPlace' }] });
   if (to.length > 52)
     throw invalid(`StatefulSet name "${to}" is too long for a restore target (${to.length} > 52)`, 'the controller-revision-hash label of its pods must stay within 63 characters');
   const backup = await findBackup(deps, options.id, options.namespace);
@@ -29,8 +29,12 @@ export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'w
   });
   if (live && to === backup.statefulSet && targetNamespace === backup.namespace)
     throw invalid(
-      `--to ${to} is the backed-up StatefulSet itself`,
-      `to replace its data, restore with --in-place (a pre-restore backup is taken first); or restore next to it, e.g. --to ${backup.statefulSet}-restored`,
+      `the restore target ${to} is the backed-up StatefulSet itself`,
+      {
+        text: 'to replace its data, restore in place (a pre-restore backup is taken first); or restore next to it',
+        options: [{ option: 'inPlace' }, { option: 'to', value: `${backup.statefulSet}-restored` }],
+      },
+      { object: { kind: 'StatefulSet', name: to, namespace: targetNamespace } },
     );
   // The StatefulSet as it was when the backup was taken matches its data (image, PostgreSQL version, mounts); the live one is the fallback.
   const source = recordedSource(backup, live) ?? live;
@@ -54,14 +58,14 @@ export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'w
     if (!options.replace)
       throw conflict(
         `the restore target exists: ${existing.map(refText).join(', ')}`,
-        'choose another --to, or pass --replace to delete them first (their data is lost)',
+        { text: 'choose another target, or replace them (their data is lost)', options: [{ option: 'to' }, { option: 'replace' }] },
       );
     // --replace only replaces an earlier restore: anyone else's volumes are never deleted here.
     const foreign = existing.filter((r) => !r.restoredFrom);
     if (foreign.length > 0)
       throw conflict(
-        `--replace only replaces objects an earlier restore created, and these were not: ${foreign.map(refText).join(', ')}`,
-        'choose another --to; if you really mean to drop that data, back it up and delete it yourself first',
+        `a replacing restore only replaces objects an earlier restore created, and these were not: ${foreign.map(refText).join(', ')}`,
+        { text: 'choose another target; if you really mean to drop that data, back it up and delete it yourself first', options: [{ option: 'to' }] },
       );
     // The StatefulSet goes first, so its pod releases the volumes; then claims before the snapshot copies they came from.
     plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet').reverse()];

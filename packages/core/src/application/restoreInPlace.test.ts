@@ -72,7 +72,7 @@ describe('restore --in-place', () => {
     deps.database.set('db', 'pg-0', { openError: unavailable('pod pg-0 is not running') });
     const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(() => undefined, (err: unknown) => err as PgBackupError);
     expect(e?.message).toMatch(/the pre-restore backup of pg failed, so nothing was changed: .*pod pg-0 is not running/);
-    expect(e?.hint).toMatch(/--to pg-restored/);
+    expect(e?.hint?.options).toEqual([{ option: 'to', value: 'pg-restored' }]);
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
     expect(claimVolume(deps)).toBe('pv-1');
   });
@@ -101,14 +101,20 @@ describe('restore --in-place', () => {
 
   it('refuses --to together with --in-place, and an unfinished earlier in-place restore', async () => {
     const deps = await world();
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toThrow(/--to other contradicts it/);
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toMatchObject({
+      message: expect.stringMatching(/a restore to other contradicts it/),
+      hint: { options: [{ option: 'to', omit: true }, { option: 'inPlace', omit: true }] },
+    });
     await deps.workloadWriter.annotateStatefulSet('db', 'pg', { [Annotations.inPlaceRestore]: '{"backup":"x"}' });
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true })).rejects.toThrow(/did not finish/);
   });
 
   it('without --to or --in-place, asks for one of them', async () => {
     const deps = await world();
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID })).rejects.toThrow(/--to NAME .* or --in-place/);
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID })).rejects.toMatchObject({
+      message: expect.stringMatching(/into a new StatefulSet, or in place/),
+      hint: { options: [{ option: 'to' }, { option: 'inPlace' }] },
+    });
   });
 
   it('a pre-restore backup carries its type label', async () => {

@@ -1,7 +1,7 @@
 import { Annotations } from '../contract.js';
 import type { Backup } from '../domain/backup.js';
 import { type InPlaceRestorePlan, planRestoreInPlace, planRefs, rebindClaim } from '../domain/restore.js';
-import { PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
+import { type Hint, PgBackupError, invalid, isPgBackupError, notFound } from '../errors.js';
 import type { ClaimBinding, ObjectRef } from '../domain/readModels.js';
 import { createBackup } from './createBackup.js';
 import type { Deps } from './deps.js';
@@ -17,19 +17,19 @@ export async function previewRestoreInPlace(deps: Pick<Deps, 'snapshots' | 'cloc
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   if (options.targetNamespace !== undefined && options.targetNamespace !== backup.namespace)
-    throw invalid('--in-place restores into the backed-up StatefulSet itself: it cannot be combined with --target-namespace');
+    throw invalid('an in-place restore goes into the backed-up StatefulSet itself: it cannot be combined with a target namespace', { options: [{ option: 'targetNamespace', omit: true }] });
   if (options.to !== undefined && options.to !== backup.statefulSet)
-    throw invalid(`--in-place restores into StatefulSet ${backup.statefulSet} itself: --to ${options.to} contradicts it`, 'omit --to, or drop --in-place to restore into a new StatefulSet');
+    throw invalid(`an in-place restore goes into StatefulSet ${backup.statefulSet} itself: a restore to ${options.to} contradicts it`, { text: 'restore in place, or into a new StatefulSet, not both', options: [{ option: 'to', omit: true }, { option: 'inPlace', omit: true }] });
   const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
     if (isPgBackupError(e, 'NotFound'))
-      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`, `restore into a new StatefulSet instead: --to ${backup.statefulSet}`);
+      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`, { text: 'restore into a new StatefulSet instead', options: [{ option: 'to', value: backup.statefulSet }] }, { object: { kind: 'StatefulSet', name: backup.statefulSet, namespace: backup.namespace } });
     throw e;
   });
   const inProgress = (source.metadata.annotations as Record<string, string> | undefined)?.[Annotations.inPlaceRestore];
   if (inProgress)
     throw invalid(
       `an in-place restore of ${backup.statefulSet} did not finish (annotation ${Annotations.inPlaceRestore}: ${inProgress})`,
-      'kubectl pgbackup doctor shows what it left; the volumes it kept carry the annotation ' + Annotations.keptForClaim,
+      { text: `doctor shows what it left; the volumes it kept carry the annotation ${Annotations.keptForClaim}`, step: { operation: 'doctor', namespace: backup.namespace } },
     );
   // Ask for the claims the plan replaces, by name: planning twice keeps the names in one place.
   const names = planRefs(planRestoreInPlace({ backup, source, current: [] })).map((r) => r.name);
@@ -41,7 +41,10 @@ export function assertRestorable(backup: Backup): void {
   if (backup.status !== 'completed')
     throw invalid(
       `backup ${backup.id} is ${backup.status}${backup.error ? ` (${backup.error})` : ''}: only a completed backup can be restored`,
-      backup.status === 'in_progress' ? `wait for it: kubectl pgbackup status ${backup.id} -n ${backup.namespace} --watch` : 'restore another backup: kubectl pgbackup list ' + backup.statefulSet,
+      backup.status === 'in_progress'
+        ? { text: 'wait for it', step: { operation: 'status', target: backup.id, namespace: backup.namespace, options: [{ option: 'watch' }] } }
+        : { text: 'restore another backup', step: { operation: 'list', target: backup.statefulSet, namespace: backup.namespace } },
+      { object: { kind: 'Backup', name: backup.id, namespace: backup.namespace } },
     );
 }
 
@@ -79,7 +82,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
     const failures = stopped ? await putBack(deps, plan, [], []) : [];
     if (!stopped) await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }).catch(() => undefined);
     const state = !stopped ? 'nothing was changed' : failures.length === 0 ? `no volume was touched and ${statefulSet} is scaled back` : `no volume was touched, but scaling ${statefulSet} back failed (${failures.join('; ')})`;
-    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, `a database that cannot be backed up can still be restored next to it: --to ${statefulSet}-restored`);
+    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, { text: 'a database that cannot be backed up can still be restored next to it', options: [{ option: 'to', value: `${statefulSet}-restored` }] });
   }
   options.onProgress?.({ stage: 'pre-restore-backup', id: pre });
   const kept: { binding: ClaimBinding }[] = [];
@@ -108,7 +111,7 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
       failures.length === 0
         ? `in-place restore of ${backup.id} failed, and ${statefulSet} is back on its old volumes`
         : `in-place restore of ${backup.id} failed, and putting the old volumes back failed too (${failures.join('; ')}); ${where}`,
-      failures.length === 0 ? undefined : `kubectl pgbackup restore ${pre} -n ${namespace} --in-place`,
+      failures.length === 0 ? undefined : { text: 'restore the pre-restore backup in place', step: { operation: 'restore', target: pre, namespace, options: [{ option: 'inPlace' }] } },
     );
   }
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
@@ -146,7 +149,7 @@ async function putBack(deps: Pick<Deps, 'workloadWriter'>, plan: InPlaceRestoreP
   return failures;
 }
 
-function wrap(e: unknown, message: string, hint?: string): PgBackupError {
+function wrap(e: unknown, message: string, hint?: Hint): PgBackupError {
   const reason = e instanceof Error ? e.message : String(e);
   const code = isPgBackupError(e) ? e.code : 'Unavailable';
   return new PgBackupError(code, `${message}: ${reason}`, hint ?? (isPgBackupError(e) ? e.hint : undefined));

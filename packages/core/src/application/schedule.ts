@@ -37,7 +37,11 @@ export async function setSchedule(
   assertName('StatefulSet', options.statefulSet);
   const schedule = assertSchedule({ cron: options.cron, ...(options.timeZone ? { timeZone: options.timeZone } : {}) });
   if (options.retention) assertRetentionPolicy(options.retention);
-  if (!options.image.trim()) throw invalid('the image of the scheduled pod must not be empty', 'pass --image REGISTRY/kubectl-pgbackup:VERSION');
+  if (!options.image.trim())
+    throw invalid('the image of the scheduled pod must not be empty', {
+      text: 'name the kubectl-pgbackup image the scheduled pod runs',
+      options: [{ option: 'image', value: 'REGISTRY/kubectl-pgbackup:VERSION' }],
+    });
   await deps.workloads.getStatefulSet(options.namespace, options.statefulSet);
   const spec: ScheduleSpec = {
     namespace: options.namespace,
@@ -64,7 +68,14 @@ export async function getSchedule(deps: Pick<Deps, 'schedules' | 'clock'>, names
   assertName('StatefulSet', statefulSet);
   const scheduled = await deps.schedules.get(namespace, statefulSet);
   if (!scheduled)
-    throw notFound(`StatefulSet "${statefulSet}" in namespace "${namespace}" has no backup schedule`, `create one with: kubectl pgbackup schedule set ${statefulSet} --cron "0 2 * * *" -n ${namespace}`);
+    throw notFound(
+      `StatefulSet "${statefulSet}" in namespace "${namespace}" has no backup schedule`,
+      {
+        text: 'create one',
+        step: { operation: 'schedule-set', target: statefulSet, namespace, options: [{ option: 'cron', value: '0 2 * * *' }] },
+      },
+      { object: { kind: 'StatefulSet', name: statefulSet, namespace } },
+    );
   return { ...scheduled, nextRunAt: scheduled.suspended ? undefined : nextRun(scheduled.schedule, deps.clock.now()).toISOString() };
 }
 

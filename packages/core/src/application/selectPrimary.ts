@@ -9,8 +9,17 @@ import type { DatabaseConnector } from '../ports.js';
 export async function selectPrimary(database: DatabaseConnector, sts: StatefulSetInfo, requested?: string): Promise<PodInfo> {
   if (requested) {
     const pod = sts.pods.find((p) => p.name === requested);
-    if (!pod) throw notFound(`pod "${requested}" is not a pod of StatefulSet ${sts.name}`, `its pods: ${sts.pods.map((p) => p.name).join(', ') || 'none'}`);
-    if (!pod.ready) throw unavailable(`pod ${pod.name} is not ready`, 'wait until it is Ready, or choose another pod with --pod');
+    if (!pod)
+      throw notFound(
+        `pod "${requested}" is not a pod of StatefulSet ${sts.name}`,
+        `its pods: ${sts.pods.map((p) => p.name).join(', ') || 'none'}`,
+      );
+    if (!pod.ready)
+      throw unavailable(
+        `pod ${pod.name} is not ready`,
+        { text: 'wait until it is Ready, or choose another pod', options: [{ option: 'pod' }] },
+        { object: { kind: 'Pod', name: pod.name, namespace: sts.namespace } },
+      );
     return pod;
   }
   const ready = sts.pods.filter((p) => p.ready).sort((a, b) => a.ordinal - b.ordinal);
@@ -35,5 +44,8 @@ export async function selectPrimary(database: DatabaseConnector, sts: StatefulSe
   }
   // Same cause everywhere (e.g. exec forbidden): report it as it is.
   if (errors.length === ready.length && errors.every((e) => isPgBackupError(e, 'Forbidden'))) throw errors[0];
-  throw unavailable(`no primary found among the ready pods of ${sts.name}: ${problems.join('; ')}`, 'choose a pod with --pod');
+  throw unavailable(`no primary found among the ready pods of ${sts.name}: ${problems.join('; ')}`, {
+    text: 'choose the pod to back up',
+    options: [{ option: 'pod' }],
+  });
 }

@@ -40,7 +40,7 @@ describe('waitForBackup', () => {
     expect(e).toMatchObject({
       code: 'Timeout',
       message: 'backup b is still in progress after 0.05s (0/1 snapshots ready)',
-      hint: expect.stringMatching(/kubectl pgbackup status b -n db/),
+      hint: { text: expect.stringMatching(/follow it/), step: { operation: 'status', target: 'b', namespace: 'db' } },
     });
     expect(deps.snapshots.openWatches).toBe(0);
   });

@@ -14,22 +14,38 @@ export interface WaitOptions {
  * Follows a backup until it is completed or failed (returned), or the timeout passes (Timeout error).
  * The backup itself goes on either way.
  */
-export async function waitForBackup(deps: Pick<Deps, 'snapshots' | 'clock'>, namespace: string, id: string, options: WaitOptions): Promise<Backup> {
+export async function waitForBackup(
+  deps: Pick<Deps, 'snapshots' | 'clock'>,
+  namespace: string,
+  id: string,
+  options: WaitOptions,
+): Promise<Backup> {
   assertName('namespace', namespace);
   assertName('backup', id);
   let last: Backup | undefined;
-  const signal = AbortSignal.any([AbortSignal.timeout(Math.ceil(options.timeoutSeconds * 1000)), ...(options.signal ? [options.signal] : [])]);
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(Math.ceil(options.timeoutSeconds * 1000)),
+    ...(options.signal ? [options.signal] : []),
+  ]);
   try {
-    await deps.snapshots.watch({ namespace, labelSelector: `${Labels.backup}=${id}` }, (snapshots) => {
-      if (snapshots.length === 0) throw notFound(`backup "${id}" not found in namespace "${namespace}"`);
-      last = deriveBackup(id, snapshots, deps.clock.now());
-      options.onProgress?.(last);
-      return last.status !== 'in_progress';
-    }, signal);
+    await deps.snapshots.watch(
+      { namespace, labelSelector: `${Labels.backup}=${id}` },
+      (snapshots) => {
+        if (snapshots.length === 0) throw notFound(`backup "${id}" not found in namespace "${namespace}"`);
+        last = deriveBackup(id, snapshots, deps.clock.now());
+        options.onProgress?.(last);
+        return last.status !== 'in_progress';
+      },
+      signal,
+    );
   } catch (e) {
     if (options.signal?.aborted || !signal.aborted) throw e;
     const ready = last ? `${last.snapshots.filter((s) => s.readyToUse).length}/${last.volumes} snapshots ready` : 'no snapshot seen';
-    throw timeout(`backup ${id} is still in progress after ${options.timeoutSeconds}s (${ready})`, `it goes on; follow it with: kubectl pgbackup status ${id} -n ${namespace}`);
+    throw timeout(
+      `backup ${id} is still in progress after ${options.timeoutSeconds}s (${ready})`,
+      { text: 'it goes on; follow it', step: { operation: 'status', target: id, namespace } },
+      { object: { kind: 'Backup', name: id, namespace } },
+    );
   }
   return last!;
 }

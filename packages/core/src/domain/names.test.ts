@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isPgBackupError } from '../errors.js';
+import { type PgBackupError, isPgBackupError } from '../errors.js';
 import { assertLabelSelector, assertName, compactTimestamp, dns1123LabelProblem, dns1123SubdomainProblem, newBackupId } from './names.js';
 
 const catchError = (fn: () => unknown): unknown => {
@@ -56,7 +56,7 @@ describe('assertName', () => {
     expect((e as Error).message).toBe(
       `invalid StatefulSet name "PG": must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`,
     );
-    expect((e as { hint?: string }).hint).toMatch(/DNS-1123/);
+    expect((e as PgBackupError).hint?.text).toMatch(/DNS-1123/);
   });
 
   it('applies the label rule by default: a dot is not allowed in a label', () => {

@@ -32,7 +32,10 @@ export function assertRetentionPolicy(policy: RetentionPolicy): RetentionPolicy 
       );
   }
   if (rules.every((r) => !policy[r]))
-    throw invalid('the retention policy keeps nothing by rule', 'set at least one of --max-age, --keep-last, --keep-daily, --keep-weekly');
+    throw invalid('the retention policy keeps nothing by rule', {
+      text: 'set at least one rule',
+      options: [{ option: 'maxAgeDays' }, { option: 'keepLast' }, { option: 'keepDaily' }, { option: 'keepWeekly' }],
+    });
   if (policy.timeZone) dayKey(new Date(0), policy.timeZone);
   return policy;
 }
@@ -92,7 +95,9 @@ export function planPrune(backups: Backup[], policy: RetentionPolicy, now: Date)
       if (!newer && !b.pinned) why.unshift('failed, but no newer completed backup exists yet');
       else if (!b.pinned) return { backup: b, action: 'delete', reasons: ['failed, and a newer completed backup exists'] };
     }
-    return why.length > 0 ? { backup: b, action: 'keep', reasons: why } : { backup: b, action: 'delete', reasons: ['kept by no retention rule'] };
+    return why.length > 0
+      ? { backup: b, action: 'keep', reasons: why }
+      : { backup: b, action: 'delete', reasons: ['kept by no retention rule'] };
   });
 }
 

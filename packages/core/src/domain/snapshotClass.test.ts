@@ -34,7 +34,7 @@ describe('selectSnapshotClass', () => {
     it('is NotFound when no class has that name, with a hint to list them', () => {
       const e = failure(() => selectSnapshotClass([fast], TEST_DRIVER, 'nope'), 'NotFound');
       expect(e.message).toBe('VolumeSnapshotClass "nope" not found');
-      expect(e.hint).toMatch(/kubectl get volumesnapshotclasses/);
+      expect(e.hint?.text).toMatch(/kubectl get volumesnapshotclasses/);
     });
   });
 
@@ -54,7 +54,7 @@ describe('selectSnapshotClass', () => {
         'Invalid',
       );
       expect(e.message).toBe(`2 VolumeSnapshotClasses are marked default for driver ${TEST_DRIVER}: a, b`);
-      expect(e.hint).toMatch(/--snapshot-class/);
+      expect(e.hint?.options).toEqual([{ option: 'snapshotClass' }]);
     });
 
     it('takes the only class of the driver when none is marked default', () => {
@@ -64,14 +64,14 @@ describe('selectSnapshotClass', () => {
     it('is NotFound when no class serves the driver (a default of another driver does not count)', () => {
       const e = failure(() => selectSnapshotClass([otherDefault], TEST_DRIVER), 'NotFound');
       expect(e.message).toBe(`no VolumeSnapshotClass for CSI driver ${TEST_DRIVER}`);
-      expect(e.hint).toContain(`driver: ${TEST_DRIVER}`);
+      expect(e.hint?.text).toContain(`driver: ${TEST_DRIVER}`);
       failure(() => selectSnapshotClass([], TEST_DRIVER), 'NotFound');
     });
 
     it('refuses to guess among several classes of the driver with none default: Invalid listing them', () => {
       const e = failure(() => selectSnapshotClass([fast, slow, otherDefault], TEST_DRIVER), 'Invalid');
       expect(e.message).toBe(`2 VolumeSnapshotClasses serve driver ${TEST_DRIVER} and none is the default: fast, slow`);
-      expect(e.hint).toMatch(/is-default-class/);
+      expect(e.hint?.text).toMatch(/is-default-class/);
     });
   });
 });

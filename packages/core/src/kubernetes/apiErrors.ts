@@ -39,7 +39,7 @@ export function mapApiError(e: unknown, doing: string): PgBackupError {
       case 422:
         return invalid(message, undefined, { cause: e });
       case 504:
-        return timeout(message, 'retry, or raise --request-timeout', { cause: e });
+        return timeout(message, { text: 'retry, or allow each request more time', options: [{ option: 'requestTimeout' }] }, { cause: e });
       default:
         return unavailable(message, e.code >= 500 ? 'the API server had a problem; retry' : undefined, { cause: e });
     }
@@ -47,9 +47,23 @@ export function mapApiError(e: unknown, doing: string): PgBackupError {
   const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
   const code = err?.cause?.code ?? err?.code;
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT')
-    return timeout(`${doing}: the API server did not answer in time`, 'retry, or raise --request-timeout', { cause: e });
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || /fetch failed/.test(err?.message ?? ''))
-    return unavailable(`${doing}: cannot reach the Kubernetes API server (${code ?? err?.message})`, 'check the cluster is running and the kubeconfig server address', { cause: e });
+    return timeout(
+      `${doing}: the API server did not answer in time`,
+      { text: 'retry, or allow each request more time', options: [{ option: 'requestTimeout' }] },
+      { cause: e },
+    );
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ECONNRESET' ||
+    code === 'EHOSTUNREACH' ||
+    /fetch failed/.test(err?.message ?? '')
+  )
+    return unavailable(
+      `${doing}: cannot reach the Kubernetes API server (${code ?? err?.message})`,
+      'check the cluster is running and the kubeconfig server address',
+      { cause: e },
+    );
   return unavailable(`${doing}: ${err?.message ?? String(e)}`, undefined, { cause: e });
 }
 

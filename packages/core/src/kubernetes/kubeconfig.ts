@@ -37,7 +37,10 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
     if (!existsSync(options.kubeconfig)) throw notFound(`kubeconfig file "${options.kubeconfig}" does not exist`);
     loadFile(kc, options.kubeconfig);
   } else if (env.KUBECONFIG) {
-    mergeFiles(kc, env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)));
+    mergeFiles(
+      kc,
+      env.KUBECONFIG.split(delimiter).filter((f) => f && existsSync(f)),
+    );
   } else if (existsSync(join(env.HOME ?? homedir(), '.kube', 'config'))) {
     loadFile(kc, join(env.HOME ?? homedir(), '.kube', 'config'));
   } else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
@@ -46,16 +49,23 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
     return { kubeConfig: kc, namespace: options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default' };
   }
   if (kc.contexts.length === 0 && !options.cluster)
-    throw invalid('no Kubernetes configuration found', 'set --kubeconfig or KUBECONFIG, or create ~/.kube/config');
+    throw invalid('no Kubernetes configuration found', {
+      text: 'set KUBECONFIG, or create ~/.kube/config, or name the file',
+      options: [{ option: 'kubeconfig' }],
+    });
 
   if (options.context) {
-    if (!kc.getContextObject(options.context)) throw notFound(`context "${options.context}" does not exist`, `list contexts with: kubectl config get-contexts`);
+    if (!kc.getContextObject(options.context))
+      throw notFound(`context "${options.context}" does not exist`, `list contexts with: kubectl config get-contexts`);
     kc.setCurrentContext(options.context);
   }
   const contextName = kc.getCurrentContext();
   const context = kc.getContextObject(contextName);
   if (!context && !options.cluster)
-    throw invalid(contextName ? `current context "${contextName}" does not exist` : 'no current context is set', 'pass --context, or run: kubectl config use-context NAME');
+    throw invalid(contextName ? `current context "${contextName}" does not exist` : 'no current context is set', {
+      text: 'choose one with: kubectl config use-context NAME',
+      options: [{ option: 'context' }],
+    });
   if (options.cluster || options.user) {
     if (options.cluster && !kc.getCluster(options.cluster)) throw notFound(`cluster "${options.cluster}" does not exist in the kubeconfig`);
     if (options.user && !kc.getUser(options.user)) throw notFound(`user "${options.user}" does not exist in the kubeconfig`);

@@ -37,28 +37,42 @@ export class LeaseBackupLock implements BackupLock {
       if (current.spec?.holderIdentity && expiresAt > Date.now())
         throw conflict(
           `a backup of StatefulSet ${statefulSet} is already running (held by ${current.spec.holderIdentity} until ${new Date(expiresAt).toISOString()})`,
-          'wait for it to finish: kubectl pgbackup list ' + statefulSet,
+          {
+            text: 'wait for it to finish, or let this backup wait for it',
+            step: { operation: 'list', target: statefulSet, namespace },
+            options: [{ option: 'lockWaitSeconds' }],
+          },
+          { object: { kind: 'StatefulSet', name: statefulSet, namespace } },
         );
       await call(`taking over expired Lease ${namespace}/${name}`, () =>
         this.api.replaceNamespacedLease({ namespace, name, body: { ...current, spec } }),
       ).catch((err) => {
-        if (isPgBackupError(err, 'Conflict')) throw conflict(`another backup of StatefulSet ${statefulSet} started at the same moment`, 'retry later');
+        if (isPgBackupError(err, 'Conflict'))
+          throw conflict(`another backup of StatefulSet ${statefulSet} started at the same moment`, 'retry later');
         throw err;
       });
     }
     // Renewed while held, so a holder that dies (SIGKILL) blocks others for one short TTL only.
-    const renewal = setInterval(() => {
-      this.api
-        .patchNamespacedLease({ namespace, name, body: { spec: { renewTime: new V1MicroTime() } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
-        .catch(() => undefined);
-    }, (ttlSeconds * 1000) / 3);
+    const renewal = setInterval(
+      () => {
+        this.api
+          .patchNamespacedLease(
+            { namespace, name, body: { spec: { renewTime: new V1MicroTime() } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          )
+          .catch(() => undefined);
+      },
+      (ttlSeconds * 1000) / 3,
+    );
     renewal.unref();
     return {
       release: async () => {
         clearInterval(renewal);
         const current = await this.api.readNamespacedLease({ namespace, name }).catch(() => undefined);
         if (current?.spec?.holderIdentity === holder)
-          await this.api.deleteNamespacedLease({ namespace, name, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } }).catch(() => undefined);
+          await this.api
+            .deleteNamespacedLease({ namespace, name, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } })
+            .catch(() => undefined);
       },
     };
   }
