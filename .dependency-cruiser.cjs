@@ -1,6 +1,6 @@
 // The fences of the architecture, checked by `npm run lint:layers` (dependency-cruiser).
 // core: domain is pure (imports only domain, the contract and the error family); application (use cases) imports
-// domain and ports, never an adapter; only core's kubernetes/ adapters talk to @kubernetes/client-node; no cycles.
+// domain and ports, never an adapter; no cycles. (ESLint's no-restricted-imports keeps @kubernetes/client-node in core's kubernetes/.)
 const CORE = '^packages/core/src';
 const PURE = `${CORE}/(domain/|contract\\.ts$|errors\\.ts$)`;
 
@@ -27,13 +27,6 @@ module.exports = {
       comment: 'Use cases depend on ports, not on the adapters that implement them.',
       from: { path: `${CORE}/application/`, pathNot: '\\.test\\.tsx?$' },
       to: { path: `${CORE}/(kubernetes|testing)/` },
-    },
-    {
-      name: 'only-kubernetes-adapters-use-client-node',
-      severity: 'error',
-      comment: 'The Kubernetes client is an adapter detail of packages/core/src/kubernetes/.',
-      from: { path: '^packages/', pathNot: [`${CORE}/kubernetes/`] },
-      to: { path: '@kubernetes/client-node' },
     },
     {
       name: 'no-production-import-of-test-support',
