@@ -1,4 +1,4 @@
-import { Annotations, CONTRACT_VERSION, Labels, MANAGED_BY } from '../contract.js';
+import { Annotations, CONTRACT_VERSION, GroupSnapshotStorage, Labels, MANAGED_BY } from '../contract.js';
 import type { Backup, BackupType, ConsistencyMethod } from '../domain/backup.js';
 import { assertName, newBackupId } from '../domain/names.js';
 import { recordSource } from '../domain/restore.js';
@@ -155,8 +155,10 @@ async function groupSnapshotClass(
   const { groupSnapshotVersions } = await deps.discovery.apiSupport();
   if (groupSnapshotVersions.length === 0)
     throw inconsistent(
-      `pod ${pod.name} of StatefulSet ${statefulSet} keeps PostgreSQL on ${volumes}, which separate snapshots cannot cut at one instant, and the API server does not serve VolumeGroupSnapshots`,
-      'options: serve the VolumeGroupSnapshot API (groupsnapshot.storage.k8s.io, snapshot-controller with --feature-gates=CSIVolumeGroupSnapshot=true) with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume',
+      `pod ${pod.name} of StatefulSet ${statefulSet} keeps PostgreSQL on ${volumes}, which separate snapshots cannot cut at one instant, ` +
+        'and the API server does not serve VolumeGroupSnapshots',
+      `options: serve the VolumeGroupSnapshot API (${GroupSnapshotStorage.group}, snapshot-controller with --feature-gates=CSIVolumeGroupSnapshot=true) ` +
+        'with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume',
     );
   const drivers = [...new Set(pod.pvcs.map((p) => p.driver!))];
   if (drivers.length > 1)

@@ -202,7 +202,8 @@ async function orphans(
     const names = new Set(all.map((s) => s.name));
     for (const c of contents ?? []) {
       if (c.deleting || c.snapshotNamespace !== options.namespace || !c.snapshotName || names.has(c.snapshotName)) continue;
-      found.push(`VolumeSnapshotContent ${c.name} (deletionPolicy ${c.deletionPolicy ?? '?'}) belongs to VolumeSnapshot ${c.snapshotNamespace}/${c.snapshotName}, which no longer exists`);
+      const snapshot = `${c.snapshotNamespace}/${c.snapshotName}`;
+      found.push(`VolumeSnapshotContent ${c.name} (deletionPolicy ${c.deletionPolicy ?? '?'}) belongs to VolumeSnapshot ${snapshot}, which no longer exists`);
     }
     if (found.length === 0)
       return { name, ok: true, detail: `none: ${ours.length} VolumeSnapshot(s) of backups checked${contentsProblem}` };

@@ -349,7 +349,8 @@ function cloneStatefulSet(
   const selectorLabels = changed ? renamed : { ...matchLabels, [Labels.restoreOf]: target };
   if (!changed)
     notes.push(
-      `no selector label of ${sourceName} carries its name; pods of ${target} still match selector ${JSON.stringify(matchLabels)}, so Services selecting it may route to them`,
+      `no selector label of ${sourceName} carries its name; pods of ${target} still match selector ${JSON.stringify(matchLabels)}, ` +
+        'so Services selecting it may route to them',
     );
   spec.selector = { ...(spec.selector ?? {}), matchLabels: selectorLabels };
   const podMeta = spec.template?.metadata ?? {};
