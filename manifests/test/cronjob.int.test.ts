@@ -50,8 +50,12 @@ function expectSameCronJob(what: string, cj: Obj, namespace: string): void {
         failedJobsHistoryLimit: o.spec.failedJobsHistoryLimit,
       },
       backoffLimit: job.backoffLimit,
+      activeDeadlineSeconds: job.activeDeadlineSeconds,
       restartPolicy: pod.restartPolicy,
       serviceAccountName: pod.serviceAccountName,
+      podSecurityContext: pod.securityContext,
+      securityContext: pod.containers[0].securityContext,
+      mounts: [pod.containers[0].volumeMounts, pod.volumes],
       command: pod.containers[0].command,
     };
   };

@@ -99,6 +99,8 @@ export const Annotations = {
   retention: 'pgbackup.io/retention',
   /** On a backup CronJob: "true" when each scheduled backup is verified. */
   verify: 'pgbackup.io/verify',
+  /** On a StatefulSet, set by its owner: the SQL checks a verification may run (JSON `{"name": "SQL"}` or `{"name": {"sql", "database"}}`). */
+  verifyChecks: 'pgbackup.io/verify-checks',
 } as const;
 
 /** Backstage's Kubernetes plugin's entity annotations (backstage.io). */

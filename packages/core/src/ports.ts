@@ -92,10 +92,28 @@ export interface Discovery {
   apiSupport(): Promise<ApiSupport>;
 }
 
+/** How one SQL runs: every query has a deadline. */
+export interface QueryOptions {
+  /** In a read-only transaction (for SQL pgbackup did not write). */
+  readOnly?: boolean;
+  /** The server's statement_timeout, and the deadline of the exec that runs it (default DEFAULT_QUERY_TIMEOUT_SECONDS). */
+  timeoutSeconds?: number;
+  /** Aborts the query (the exec is closed); rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What a query may take unless told otherwise. */
+export const DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
+/** A query's output beyond this is refused (rows are read into memory). */
+export const MAX_QUERY_OUTPUT_BYTES = 1024 * 1024;
+
 /** A SQL session inside the database pod (opened through the Kubernetes API). Always close it. */
 export interface DatabaseSession {
-  /** Runs SQL and returns the rows as arrays of text fields. */
-  query(sql: string): Promise<string[][]>;
+  /**
+   * Runs SQL and returns the rows as arrays of text fields.
+   * @throws Timeout past its deadline, Invalid when its output exceeds MAX_QUERY_OUTPUT_BYTES.
+   */
+  query(sql: string, options?: QueryOptions): Promise<string[][]>;
   close(): Promise<void>;
 }
 
@@ -104,13 +122,20 @@ export interface DatabaseConnector {
   open(namespace: string, pod: string, container?: string, options?: { database?: string }): Promise<DatabaseSession>;
 }
 
+export interface HeldLock {
+  release(): Promise<void>;
+  lost: AbortSignal;
+}
+
 /** A per-StatefulSet mutual exclusion so two backups never run at once. */
 export interface BackupLock {
   /**
    * Held until release; the holder renews it, so a holder that dies frees it after `ttlSeconds`.
+   * `lost` aborts (its reason says why) when the hold ends without release: renewal failed until the
+   * lock was about to expire, or someone else holds it now. Work done under the lock must stop then.
    * @throws Conflict naming the current holder when held by someone else.
    */
-  acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }>;
+  acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<HeldLock>;
 }
 
 export interface ScheduleStore {

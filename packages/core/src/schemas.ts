@@ -37,6 +37,7 @@ export const VerificationSchema = z.object({
   indexesChecked: z.number().int().nonnegative().optional(),
   tables: z.number().int().nonnegative().optional(),
   rows: z.number().int().nonnegative().optional(),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean() })).optional(),
 });
 
 export const SnapshotInfoSchema = z.object({

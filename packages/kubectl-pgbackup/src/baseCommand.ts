@@ -82,7 +82,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     user: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig user to use' }),
     namespace: Flags.string({ char: 'n', helpGroup: GLOBAL, description: "Namespace (default: the context's namespace)" }),
     'all-namespaces': Flags.boolean({ char: 'A', helpGroup: GLOBAL, default: false, description: 'Across all namespaces (list, completion)' }),
-    'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '0', description: 'Timeout of each API request, e.g. 10s (0 = none)' }),
+    'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '30s', description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout' }),
     output: Flags.string({ char: 'o', helpGroup: GLOBAL, options: [...OUTPUT_FORMATS], description: 'Output format' }),
     'no-headers': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Omit table headers' }),
     'no-color': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Plain text, no ANSI colors' }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Annotations, Labels } from '../contract.js';
-import { type ErrorCode, PgBackupError, forbidden } from '../errors.js';
+import { type ErrorCode, PgBackupError, forbidden, unavailable } from '../errors.js';
+import type { QueryOptions } from '../ports.js';
 import { TEST_DRIVER, aPod, aPvc, aSnapshotClass, aStatefulSet, aStatefulSetManifest } from '../testing/builders.js';
 import { type FakeDeps, fakeDeps } from '../testing/fakes.js';
 import { type CreateProgress, createBackup, planBackup } from './createBackup.js';
@@ -211,6 +212,29 @@ describe('createBackup: failures leave nothing open', () => {
     await expect(promise).rejects.toThrow('SIGINT');
     expect(deps.snapshots.all()[0]!.annotations[Annotations.error]).toBe('interrupted before the cut was recorded: SIGINT');
     expectCleanedUp(deps);
+  });
+
+  it('losing the Lease while waiting for the cut fails the backup with that reason, and releases everything', async () => {
+    const deps = setup({ storage: 'never' });
+    const promise = createBackup(deps, {
+      namespace: 'db',
+      statefulSet: 'pg',
+      onProgress: (e) => {
+        if (e.stage === 'snapshots-created') setTimeout(() => deps.lock.lose('db', 'pg', unavailable('lost the backup Lease db/pgbackup-pg: it is held by someone-else now')), 5);
+      },
+    });
+    const e = await rejection(promise, 'Unavailable');
+    expect(e.message).toBe('lost the backup Lease db/pgbackup-pg: it is held by someone-else now');
+    expect(deps.snapshots.all()[0]!.annotations).toMatchObject({ [Annotations.phase]: 'failed', [Annotations.error]: e.message });
+    expectCleanedUp(deps);
+  });
+
+  it('gives the CHECKPOINT the consistency deadline as its timeout, and the Lease as its abort signal', async () => {
+    const deps = setup();
+    const seen: QueryOptions[] = [];
+    deps.database.set('db', 'pg-1', { inRecovery: false, observe: (sql, options) => sql.includes('CHECKPOINT') && seen.push(options ?? {}) });
+    await createBackup(deps, { namespace: 'db', statefulSet: 'pg', consistencyTimeoutSeconds: 42 });
+    expect(seen).toEqual([{ timeoutSeconds: 42, signal: expect.any(AbortSignal) }]);
   });
 
   it('refuses with Unavailable when the pod stopped being the primary before the CHECKPOINT, creating nothing', async () => {

@@ -6,7 +6,7 @@ import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { PgBackupError, inconsistent, invalid, isPgBackupError, timeout, unavailable } from '../errors.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import type { PodInfo } from '../domain/readModels.js';
-import type { DatabaseSession, NewGroupSnapshot, NewSnapshot } from '../ports.js';
+import type { DatabaseSession, HeldLock, NewGroupSnapshot, NewSnapshot, QueryOptions } from '../ports.js';
 import type { Deps } from './deps.js';
 import { sleep } from '../sleep.js';
 import { getBackup } from './getBackup.js';
@@ -185,11 +185,14 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     throw e;
   }
   options.onProgress?.({ stage: 'planned', plan });
+  // Losing the Lease stops the work like an interrupt: another backup may run now.
+  const signal = AbortSignal.any([lock.lost, ...(options.signal ? [options.signal] : [])]);
+  const work = { ...options, signal };
   let session: DatabaseSession | undefined;
   const created: string[] = [];
   try {
     session = await deps.database.open(plan.namespace, plan.pod, plan.container);
-    const facts = await checkpoint(session, plan.pod);
+    const facts = await checkpoint(session, plan.pod, { timeoutSeconds: options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT, signal });
     options.onProgress?.({ stage: 'checkpoint', pod: plan.pod, lsn: facts.lsn });
     for (const s of plan.snapshots) {
       s.annotations[Annotations.lsn] = facts.lsn;
@@ -200,14 +203,15 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
       session = undefined;
       await options.stopWrites();
     }
-    if (plan.group) await takeGroupSnapshot(deps, plan, plan.group, options, created);
+    signal.throwIfAborted();
+    if (plan.group) await takeGroupSnapshot(deps, plan, plan.group, work, created);
     else
       for (const s of plan.snapshots) {
         await deps.snapshots.create(s);
         created.push(s.name);
       }
     options.onProgress?.({ stage: 'snapshots-created', names: created });
-    const cutAt = await waitForCut(deps, plan, options);
+    const cutAt = await waitForCut(deps, plan, work);
     const deadline = new Date(deps.clock.now().getTime() + (options.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT) * 1000).toISOString();
     for (const name of created)
       await deps.snapshots.annotate(plan.namespace, name, {
@@ -216,7 +220,8 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
         [Annotations.deadline]: deadline,
       });
     options.onProgress?.({ stage: 'cut', cutAt });
-  } catch (e) {
+  } catch (caught) {
+    const e: unknown = lock.lost.aborted ? lock.lost.reason : caught;
     const reason = options.signal?.aborted ? `interrupted before the cut was recorded: ${errorMessage(e)}` : errorMessage(e);
     const marked = await Promise.allSettled(
       created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })),
@@ -238,11 +243,7 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
 }
 
 /** The StatefulSet's backup lock; while another backup holds it, retried until `lockWaitSeconds` have passed. */
-async function acquireLock(
-  deps: Pick<Deps, 'lock'>,
-  plan: BackupPlan,
-  options: CreateBackupOptions,
-): Promise<{ lock: { release(): Promise<void> }; waited: boolean }> {
+async function acquireLock(deps: Pick<Deps, 'lock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<{ lock: HeldLock; waited: boolean }> {
   const deadline = Date.now() + (options.lockWaitSeconds ?? 0) * 1000;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -303,9 +304,10 @@ async function takeGroupSnapshot(
   }
 }
 
-async function checkpoint(session: DatabaseSession, pod: string): Promise<{ lsn: string; version: string }> {
+async function checkpoint(session: DatabaseSession, pod: string, options: QueryOptions): Promise<{ lsn: string; version: string }> {
   const [row] = await session.query(
     "CHECKPOINT; SELECT pg_is_in_recovery()::text, pg_current_wal_lsn()::text, current_setting('server_version')",
+    options,
   );
   // A failover between selection and here would make us snapshot a standby: refuse rather than guess.
   if (!row || row[0] !== 'false') throw unavailable(`pod ${pod} is no longer the primary`, 'retry the backup');

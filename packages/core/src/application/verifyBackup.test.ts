@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Annotations } from '../contract.js';
 import { deriveBackup } from '../domain/backup.js';
 import { timeout } from '../errors.js';
+import type { QueryOptions } from '../ports.js';
 import { type FakeDeps, aBackupSnapshot, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
 import { verifyBackup } from './verifyBackup.js';
 
@@ -46,7 +47,10 @@ describe('verifyBackup', () => {
     const deps = world({ amcheck: ['120', '1', 'orders_pkey: index "orders_pkey" lacks a main relation tuple'] });
     const report = await verifyBackup(deps, { namespace: 'db', id: ID });
     expect(report.verification.result).toBe('failed');
-    expect(report.verification.message).toMatch(/amcheck: corrupt indexes: app: orders_pkey/);
+    expect(report.checks.find((c) => c.name === 'amcheck')!.detail).toMatch(/corrupt indexes: app: orders_pkey/);
+    // The record counts; what the index check said stays with the caller.
+    expect(report.verification.message).toMatch(/amcheck failed: 2 of 240 b-tree indexes corrupt/);
+    expect(report.verification.message).not.toMatch(/orders_pkey/);
     expect(recorded(deps)?.result).toBe('failed');
     expect(scratchLeft(deps)).toEqual([]);
   });
@@ -55,8 +59,9 @@ describe('verifyBackup', () => {
     const deps = world();
     deps.database.fallback!.answer = ((prev) => (sql: string) => (sql === 'SELECT false' ? [['f']] : prev!(sql)))(deps.database.fallback!.answer);
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, sql: 'SELECT false' });
-    expect(report.checks.find((c) => c.name === 'sql')).toEqual({ name: 'sql', passed: false, detail: 'returned "f"' });
+    expect(report.checks.find((c) => c.name === 'sql')).toEqual({ name: 'sql', passed: false, detail: 'returned "f"', summary: 'false' });
     expect(report.verification.result).toBe('failed');
+    expect(report.verification.checks).toContainEqual({ name: 'sql', passed: false });
   });
 
   it('records a failure when the restored database never becomes ready, and deletes the scratch objects', async () => {
@@ -94,5 +99,48 @@ describe('verifyBackup', () => {
     await expect(verifyBackup(deps, { namespace: 'db', id: ID, signal: interrupt.signal })).rejects.toThrow('interrupted');
     expect(scratchLeft(deps)).toEqual([]);
     expect(deps.snapshots.all()[0]!.annotations[Annotations.verified]).toBeUndefined();
+  });
+
+  it('runs the checks the StatefulSet declares, read-only with a statement timeout, and records names and results, never values', async () => {
+    const deps = world();
+    const manifest = aStatefulSetManifest();
+    (manifest.metadata as unknown as { annotations: Record<string, string> }).annotations[Annotations.verifyChecks] = JSON.stringify({
+      'orders-present': { sql: 'SELECT count(*) FROM orders', database: 'app' },
+      'no-negative': "SELECT 'secret-value-42'",
+    });
+    deps.workloadWriter.put(manifest);
+    const seen: { sql: string; options?: QueryOptions }[] = [];
+    deps.database.fallback!.observe = (sql, options) => seen.push({ sql, options });
+    const prev = deps.database.fallback!.answer!;
+    deps.database.fallback!.answer = (sql) => (sql === 'SELECT count(*) FROM orders' ? [['0']] : sql.startsWith("SELECT 'secret") ? [['secret-value-42']] : prev(sql));
+    const report = await verifyBackup(deps, { namespace: 'db', id: ID, checks: ['orders-present', 'no-negative'] });
+    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['starts', true], ['orders-present', false], ['no-negative', true]]);
+    expect(seen.find((q) => q.sql === 'SELECT count(*) FROM orders')!.options).toMatchObject({ readOnly: true, timeoutSeconds: 30 });
+    expect(deps.database.databases).toContain('app');
+    const stored = JSON.stringify(deps.snapshots.all().map((x) => x.annotations[Annotations.verified]));
+    expect(stored).not.toMatch(/secret-value-42/);
+    expect(recorded(deps)).toMatchObject({ result: 'failed', checks: [{ name: 'starts', passed: true }, { name: 'orders-present', passed: false }, { name: 'no-negative', passed: true }] });
+  });
+
+  it('refuses before creating anything: an unknown check, SQL with a psql meta-command, a malformed declaration', async () => {
+    const deps = world();
+    await expect(verifyBackup(deps, { namespace: 'db', id: ID, checks: ['amcheck', 'nope'] })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: 'unknown check "nope": the checks are starts, amcheck, row-counts',
+    });
+    await expect(verifyBackup(deps, { namespace: 'db', id: ID, sql: "SELECT 1 \\! sh -c 'id'" })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/psql meta-commands/) });
+    const manifest = aStatefulSetManifest();
+    (manifest.metadata as unknown as { annotations: Record<string, string> }).annotations[Annotations.verifyChecks] = '{"x": "\\\\! id"}';
+    deps.workloadWriter.put(manifest);
+    await expect(verifyBackup(deps, { namespace: 'db', id: ID })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/check "x" of annotation pgbackup.io\/verify-checks of StatefulSet pg contains a backslash/) });
+    expect(scratchLeft(deps)).toEqual([]);
+    expect(deps.database.sessions).toEqual([]);
+  });
+
+  it('runs only the built-ins named (starts always)', async () => {
+    const deps = world();
+    const report = await verifyBackup(deps, { namespace: 'db', id: ID, checks: ['row-counts'] });
+    expect(report.checks.map((c) => c.name)).toEqual(['starts', 'row-counts']);
+    expect(deps.database.sessions.flatMap((x) => x.queries).some((q) => q.includes('bt_index_check'))).toBe(false);
   });
 });

@@ -4,7 +4,8 @@ import type { Backup, Verification } from '../domain/backup.js';
 import { planRefs } from '../domain/restore.js';
 import { isPgBackupError } from '../errors.js';
 import type { ObjectRef } from '../domain/readModels.js';
-import type { DatabaseSession } from '../ports.js';
+import { DEFAULT_QUERY_TIMEOUT_SECONDS, type DatabaseSession } from '../ports.js';
+import { type DeclaredCheck, assertCheckSql, parseDeclaredChecks, selectChecks } from '../domain/verifyChecks.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
 import { previewRestore, restoreBackup } from './restoreBackup.js';
@@ -14,7 +15,16 @@ export interface VerifyOptions {
   /** Namespace of the backup; undefined = whichever namespace holds it. */
   namespace?: string;
   id: string;
-  /** A SQL check run in the restored database: it fails when it errors or its first value is false/f/0. */
+  /**
+   * The checks to run, by name: built-ins (BUILT_IN_CHECKS) and those the StatefulSet declares
+   * (annotation verifyChecks). Default: all of them. `starts` always runs.
+   */
+  checks?: string[];
+  /**
+   * A SQL check of the caller's own, run in the restored database (read-only, statement_timeout): it
+   * fails when it errors or its first value is false/f/0. For callers that act with their own
+   * credentials (the CLI); a service acting for others offers only named `checks`.
+   */
   sql?: string;
   /** Database the SQL check runs in (default: the pod's default database). */
   database?: string;
@@ -35,9 +45,13 @@ export type VerifyProgress =
   | { stage: 'cleaned'; failed: string[] };
 
 export interface VerifyCheck {
-  name: 'starts' | 'amcheck' | 'row-counts' | 'sql';
+  /** A built-in check, a declared one, or `sql`. */
+  name: string;
   passed: boolean;
+  /** For the caller (may quote what a query returned); never recorded on the backup. */
   detail: string;
+  /** What the record keeps: counts and names only, no query values. */
+  summary?: string;
 }
 
 export interface VerifyReport {
@@ -55,6 +69,8 @@ export interface VerifyReport {
 }
 
 const MAX_TABLES = 500;
+/** Seconds the scratch restore may take, and each built-in check. */
+const DEFAULT_TIMEOUT = 600;
 
 // Checks every valid b-tree index of every schema (catalogs included), index and heap (heapallindexed):
 // one failing index does not stop the others, its error is reported.
@@ -90,9 +106,12 @@ ORDER BY 1 LIMIT ${MAX_TABLES}`;
  */
 export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<VerifyReport> {
   const at = deps.clock.now().toISOString();
+  if (options.sql !== undefined) assertCheckSql('--sql', options.sql);
   const probe = await findScratchName(deps, options);
   const scratch = probe.scratch;
   const backup = probe.backup;
+  const selection = selectChecks(options.checks, await declaredChecks(deps, backup));
+  const statementTimeout = options.timeoutSeconds ?? DEFAULT_TIMEOUT;
   const checks: VerifyCheck[] = [];
   const rowCounts: Record<string, number> = {};
   const check = (c: VerifyCheck) => {
@@ -102,7 +121,6 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
   let created: ObjectRef[] = [];
   let restoreSeconds: number | undefined;
   let indexesChecked = 0;
-  let failure: string | undefined;
   let leftovers: string[] = [];
   try {
     try {
@@ -139,44 +157,55 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
       await session.close().catch(() => undefined);
     }
     const amcheckFailures: string[] = [];
+    let corrupt = 0;
     let tables = 0;
     let rows = 0;
-    for (const database of databases) {
+    const amcheck = selection.builtIn.includes('amcheck');
+    const counts = selection.builtIn.includes('row-counts');
+    for (const database of amcheck || counts ? databases : []) {
       await withSession(deps, backup.namespace, pod, database, async (db) => {
-        const [r] = await db.query(AMCHECK_SQL);
-        indexesChecked += Number(r?.[0] ?? 0);
-        if (Number(r?.[1] ?? 0) > 0) amcheckFailures.push(`${database}: ${r?.[2]}`);
-        for (const [table, count] of await db.query(ROW_COUNTS_SQL)) {
-          rowCounts[`${database}.${table}`] = Number(count);
-          tables++;
-          rows += Number(count);
+        if (amcheck) {
+          const [r] = await db.query(AMCHECK_SQL, { timeoutSeconds: statementTimeout, signal: options.signal });
+          indexesChecked += Number(r?.[0] ?? 0);
+          corrupt += Number(r?.[1] ?? 0);
+          if (Number(r?.[1] ?? 0) > 0) amcheckFailures.push(`${database}: ${r?.[2]}`);
         }
+        if (counts)
+          for (const [table, count] of await db.query(ROW_COUNTS_SQL, { readOnly: true, timeoutSeconds: statementTimeout, signal: options.signal })) {
+            rowCounts[`${database}.${table}`] = Number(count);
+            tables++;
+            rows += Number(count);
+          }
       });
     }
-    check({
-      name: 'amcheck',
-      passed: amcheckFailures.length === 0,
-      detail: amcheckFailures.length === 0 ? `${indexesChecked} b-tree indexes clean in ${databases.length} database(s)` : `corrupt indexes: ${amcheckFailures.join('; ')}`,
-    });
-    check({ name: 'row-counts', passed: true, detail: `${tables} user tables, ${rows} rows` });
-    if (options.sql) {
-      const sql = options.sql;
+    if (amcheck)
+      check({
+        name: 'amcheck',
+        passed: amcheckFailures.length === 0,
+        detail: amcheckFailures.length === 0 ? `${indexesChecked} b-tree indexes clean in ${databases.length} database(s)` : `corrupt indexes: ${amcheckFailures.join('; ')}`,
+        summary: `${corrupt} of ${indexesChecked} b-tree indexes corrupt`,
+      });
+    if (counts) check({ name: 'row-counts', passed: true, detail: `${tables} user tables, ${rows} rows` });
+    const sqlChecks = [...selection.declared, ...(options.sql !== undefined ? [{ name: 'sql', sql: options.sql, database: options.database }] : [])];
+    for (const { name, sql, database } of sqlChecks) {
       try {
-        await withSession(deps, backup.namespace, pod, options.database, async (db) => {
-          const [r] = await db.query(sql);
+        await withSession(deps, backup.namespace, pod, database, async (db) => {
+          const [r] = await db.query(sql, { readOnly: true, timeoutSeconds: DEFAULT_QUERY_TIMEOUT_SECONDS, signal: options.signal });
           const value = r?.[0];
           const passed = !['f', 'false', '0'].includes((value ?? '').trim().toLowerCase());
-          check({ name: 'sql', passed, detail: `returned ${value === undefined ? 'no row' : JSON.stringify(value)}` });
+          check({ name, passed, detail: `returned ${value === undefined ? 'no row' : JSON.stringify(value)}`, summary: passed ? 'true' : 'false' });
         });
       } catch (e) {
-        check({ name: 'sql', passed: false, detail: `failed: ${(e as Error).message}` });
+        if (options.signal?.aborted) throw e;
+        check({ name, passed: false, detail: `failed: ${(e as Error).message}`, summary: 'error' });
       }
     }
     return await finish();
   } catch (e) {
     if (!(e instanceof CheckFailed)) {
       if (options.signal?.aborted || !created.length) throw e;
-      failure = (e as Error).message;
+      // Said in full to the caller; the record keeps only that the checks were stopped (an error may quote data).
+      check({ name: 'error', passed: false, detail: (e as Error).message, summary: 'the checks stopped on an error' });
     }
     return await finish();
   } finally {
@@ -188,13 +217,16 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
 
   async function finish(): Promise<VerifyReport> {
     const failed = checks.filter((c) => !c.passed);
-    const passed = failed.length === 0 && failure === undefined && checks.length > 0;
+    const passed = failed.length === 0 && checks.length > 0;
     const tables = Object.keys(rowCounts).length;
+    // The record is served to whoever may read backups: names, results and counts, never what a query returned.
+    const recorded = (c: VerifyCheck) => `${c.name}${c.passed ? '' : ' failed'}: ${c.summary ?? c.detail}`;
     const verification: Verification = {
       result: passed ? 'passed' : 'failed',
       at,
       ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
-      message: passed ? checks.map((c) => c.detail).join('; ') : [...failed.map((c) => `${c.name}: ${c.detail}`), ...(failure ? [failure] : [])].join('; '),
+      message: checks.map(recorded).join('; '),
+      checks: checks.map((c) => ({ name: c.name, passed: c.passed })),
       ...(indexesChecked ? { indexesChecked } : {}),
       ...(tables ? { tables, rows: Object.values(rowCounts).reduce((a, b) => a + b, 0) } : {}),
     };
@@ -218,6 +250,15 @@ async function findScratchName(deps: Deps, options: VerifyOptions): Promise<{ sc
       if (!isPgBackupError(e, 'Conflict') || attempt >= 3) throw e;
     }
   }
+}
+
+/** The checks the StatefulSet's owner declares (none when it no longer exists). */
+async function declaredChecks(deps: Pick<Deps, 'workloadWriter'>, backup: Backup): Promise<DeclaredCheck[]> {
+  const live = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
+    if (isPgBackupError(e, 'NotFound')) return undefined;
+    throw e;
+  });
+  return parseDeclaredChecks(backup.statefulSet, (live?.metadata.annotations as Record<string, string> | undefined)?.[Annotations.verifyChecks]);
 }
 
 async function withSession<T>(deps: Pick<Deps, 'database'>, namespace: string, pod: string, database: string | undefined, fn: (s: DatabaseSession) => Promise<T>): Promise<T> {

@@ -31,6 +31,8 @@ export interface Verification {
   /** User tables counted, and their rows in total. */
   tables?: number;
   rows?: number;
+  /** Each check by name, passed or not. */
+  checks?: { name: string; passed: boolean }[];
 }
 
 /** One VolumeSnapshot as the domain sees it. */

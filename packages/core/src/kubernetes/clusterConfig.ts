@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { invalid } from '../errors.js';
-import { type LoadedKubeConfig, loadKubeConfig } from './kubeconfig.js';
+import { type LoadedKubeConfig, applyRequestTimeout, loadKubeConfig } from './kubeconfig.js';
 
 const SA_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -42,5 +42,5 @@ export function kubeConfigForCluster(cluster: ClusterConnection): LoadedKubeConf
     contexts: [{ name: cluster.name, cluster: cluster.name, user: user.name, namespace: cluster.namespace }],
     currentContext: cluster.name,
   });
-  return { kubeConfig: kc, namespace: cluster.namespace ?? 'default', contextName: cluster.name };
+  return { kubeConfig: applyRequestTimeout(kc), namespace: cluster.namespace ?? 'default', contextName: cluster.name };
 }

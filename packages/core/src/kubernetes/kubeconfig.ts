@@ -12,7 +12,7 @@ export interface KubeConfigOptions {
   namespace?: string;
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
-  /** kubectl's --request-timeout: aborts each API request (not watches) after this many ms; 0 or undefined = none. */
+  /** kubectl's --request-timeout: aborts each API request (not watches) after this many ms; 0 = none, undefined = DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
 }
 
@@ -80,14 +80,18 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
   return { kubeConfig: kc, namespace: options.namespace ?? context?.namespace ?? 'default', contextName: contextName || undefined };
 }
 
+/** Every API request has a deadline unless told otherwise (servers included): a hung API server never hangs a caller. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** Every generated API client authenticates each request through the KubeConfig: add the deadline there. */
-function applyRequestTimeout(kc: KubeConfig, ms: number | undefined): void {
-  if (!ms || ms <= 0) return;
+export function applyRequestTimeout(kc: KubeConfig, ms: number | undefined = DEFAULT_REQUEST_TIMEOUT_MS): KubeConfig {
+  if (ms <= 0) return kc;
   const authenticate = kc.applySecurityAuthentication.bind(kc);
   kc.applySecurityAuthentication = async (context) => {
     await authenticate(context);
     context.setSignal(AbortSignal.timeout(ms));
   };
+  return kc;
 }
 
 function loadFile(kc: KubeConfig, file: string): void {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, type KubeConfig, PatchStrategy, type V1Lease, V1MicroTime, setHeaderOptions } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { Labels, MANAGED_BY } from '../contract.js';
-import { conflict, isPgBackupError } from '../errors.js';
-import type { BackupLock } from '../ports.js';
+import { conflict, isPgBackupError, unavailable } from '../errors.js';
+import type { BackupLock, HeldLock } from '../ports.js';
 import { call } from './apiErrors.js';
 
 /**
@@ -17,7 +17,7 @@ export class LeaseBackupLock implements BackupLock {
     this.api = kc.makeApiClient(CoordinationV1Api);
   }
 
-  async acquire(namespace: string, statefulSet: string, holderName: string, ttlSeconds: number) {
+  async acquire(namespace: string, statefulSet: string, holderName: string, ttlSeconds: number): Promise<HeldLock> {
     const name = `pgbackup-${statefulSet}`.slice(0, 253);
     // Unique per acquisition: two CLIs on one host must not release each other's Lease.
     const holder = `${holderName}#${randomBytes(3).toString('hex')}`;
@@ -52,22 +52,47 @@ export class LeaseBackupLock implements BackupLock {
         throw err;
       });
     }
-    // Renewed while held, so a holder that dies (SIGKILL) blocks others for one short TTL only.
-    const renewal = setInterval(
-      () => {
-        this.api
-          .patchNamespacedLease(
-            { namespace, name, body: { spec: { renewTime: new V1MicroTime() } } },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          )
-          .catch(() => undefined);
-      },
-      (ttlSeconds * 1000) / 3,
-    );
+    // Renewed while held, so a holder that dies (SIGKILL) blocks others for one short TTL only. Each renewal
+    // reads the Lease and replaces it only if it is still ours (the resourceVersion guards the replace).
+    const lost = new AbortController();
+    let renewedAt = Date.now();
+    const renew = async () => {
+      try {
+        const current = await this.api.readNamespacedLease({ namespace, name });
+        if (current.spec?.holderIdentity !== holder)
+          return lost.abort(
+            unavailable(
+              `lost the backup Lease ${namespace}/${name}: it is held by ${current.spec?.holderIdentity ?? 'nobody'} now`,
+              `see who runs a backup: kubectl get lease ${name} -n ${namespace} -o yaml`,
+            ),
+          );
+        const renewed = { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } };
+        await this.api.replaceNamespacedLease({ namespace, name, body: renewed });
+        renewedAt = Date.now();
+      } catch (e) {
+        // Given up before the Lease expires, so no one else can hold it while this backup still works.
+        const since = Math.round((Date.now() - renewedAt) / 1000);
+        if (since * 1000 >= (ttlSeconds * 1000) / 2)
+          lost.abort(
+            unavailable(
+              `lost the backup Lease ${namespace}/${name}: not renewed for ${since}s (${(e as Error).message})`,
+              'check the connection to the API server, then retry the backup',
+            ),
+          );
+      }
+    };
+    let renewing: Promise<void> = Promise.resolve();
+    const renewal = setInterval(() => {
+      renewing = renewing.then(renew);
+      if (lost.signal.aborted) clearInterval(renewal);
+    }, (ttlSeconds * 1000) / 6);
     renewal.unref();
+    lost.signal.addEventListener('abort', () => clearInterval(renewal), { once: true });
     return {
+      lost: lost.signal,
       release: async () => {
         clearInterval(renewal);
+        await renewing;
         const current = await this.api.readNamespacedLease({ namespace, name }).catch(() => undefined);
         if (current?.spec?.holderIdentity === holder)
           await this.api

@@ -18,8 +18,13 @@ const clusterBindingName = (namespace: string, statefulSet: string) => `pgbackup
 /** A scheduled run that finds a manual backup running waits this long for it, rather than failing. */
 export const SCHEDULED_LOCK_WAIT = '15m';
 
+/** Seconds a scheduled run waits for its snapshots to be ready, unless the spec says otherwise. */
+const DEFAULT_WAIT_TIMEOUT = 3600;
+/** A run's deadline beyond that wait: the lock wait, the consistency step, a verification. */
+const RUN_MARGIN_SECONDS = 3600;
+
 export function scheduledCommand(spec: ScheduleSpec): string {
-  const wait = `--lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? 3600}s`;
+  const wait = `--lock-wait ${SCHEDULED_LOCK_WAIT} --wait --timeout ${spec.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT}s`;
   const base = `kubectl-pgbackup create ${spec.statefulSet} -n ${spec.namespace} --type scheduled ${wait}`;
   // Verified before pruning: a backup that fails verification fails the Job and prunes nothing.
   const create = spec.verify ? `id=$(${base} -o name); kubectl-pgbackup verify "\${id#backup/}" -n ${spec.namespace}` : base;
@@ -86,12 +91,29 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
           metadata: { labels },
           spec: {
             backoffLimit: 0,
+            // With concurrencyPolicy Forbid a hung run would block every later one: it is stopped after its waits plus an hour.
+            activeDeadlineSeconds: (spec.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT) + RUN_MARGIN_SECONDS,
             template: {
               metadata: { labels },
               spec: {
                 serviceAccountName: name,
+                automountServiceAccountToken: true,
+                enableServiceLinks: false,
                 restartPolicy: 'Never',
-                containers: [{ name: 'pgbackup', image: spec.image, command: ['sh', '-c', scheduledCommand(spec)] }],
+                // Pod Security "restricted": the image's non-root user, no privilege, the runtime's seccomp profile.
+                securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+                containers: [
+                  {
+                    name: 'pgbackup',
+                    image: spec.image,
+                    command: ['sh', '-c', scheduledCommand(spec)],
+                    env: [{ name: 'HOME', value: '/tmp' }],
+                    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                  },
+                ],
+                volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
               },
             },
           },

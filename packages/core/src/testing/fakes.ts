@@ -8,7 +8,23 @@ import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
 import type { ClaimBinding, ApiSupport, ScheduledBackup, SnapshotClassInfo, SnapshotContentInfo, KubernetesObject, ExistingObject, ObjectRef, StatefulSetInfo } from '../domain/readModels.js';
-import type { GroupSnapshotStore, NewGroupSnapshot, BackupLock, Clock, DatabaseConnector, DatabaseSession, Discovery, NewSnapshot, ScheduleStore, SnapshotQuery, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
+import type {
+  GroupSnapshotStore,
+  NewGroupSnapshot,
+  BackupLock,
+  HeldLock,
+  QueryOptions,
+  Clock,
+  DatabaseConnector,
+  DatabaseSession,
+  Discovery,
+  NewSnapshot,
+  ScheduleStore,
+  SnapshotQuery,
+  SnapshotStore,
+  WorkloadReader,
+  WorkloadWriter,
+} from '../ports.js';
 
 /** An ordered record of what the fakes were asked to do, shared to assert ordering across ports. */
 export type Journal = string[];
@@ -318,6 +334,8 @@ export interface FakePostgres {
   openError?: Error;
   /** Answers a query instead of the built-in answers; return undefined to fall back to them. */
   answer?: (sql: string) => string[][] | undefined;
+  /** Sees every query with its options. */
+  observe?: (sql: string, options: QueryOptions | undefined) => unknown;
 }
 
 /** A session that records its queries and whether it was closed. */
@@ -333,9 +351,10 @@ export class FakeSession implements DatabaseSession {
     private readonly journal: Journal,
   ) {}
 
-  async query(sql: string): Promise<string[][]> {
+  async query(sql: string, options?: QueryOptions): Promise<string[][]> {
     if (this.closed) throw new Error(`FakeSession: query on a closed session to ${this.pod}`);
     this.queries.push(sql);
+    this.postgres.observe?.(sql, options);
     this.journal.push(`db.query ${this.pod} ${sql}`);
     const custom = this.postgres.answer?.(sql);
     if (custom) return custom;
@@ -428,7 +447,14 @@ export class FakeBackupLock implements BackupLock {
     return this.holders.has(key(namespace, statefulSet));
   }
 
-  async acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<{ release(): Promise<void> }> {
+  private readonly losses = new Map<string, AbortController>();
+
+  /** The current holder loses the lock (renewal failed, or someone took it): its `lost` signal aborts with `reason`. */
+  lose(namespace: string, statefulSet: string, reason: Error): void {
+    this.losses.get(key(namespace, statefulSet))?.abort(reason);
+  }
+
+  async acquire(namespace: string, statefulSet: string, holder: string, ttlSeconds: number): Promise<HeldLock> {
     const k = key(namespace, statefulSet);
     const current = this.holders.get(k);
     if (current !== undefined)
@@ -440,7 +466,10 @@ export class FakeBackupLock implements BackupLock {
     const grant: FakeLockGrant = { namespace, statefulSet, holder, ttlSeconds, released: false };
     this.grants.push(grant);
     this.journal.push(`lock.acquire ${k}`);
+    const lost = new AbortController();
+    this.losses.set(k, lost);
     return {
+      lost: lost.signal,
       release: async () => {
         if (grant.released) return;
         grant.released = true;

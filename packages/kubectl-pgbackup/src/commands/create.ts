@@ -23,6 +23,7 @@ export default class Create extends BaseCommand<typeof Create> {
     pod: Flags.string({ description: 'back up this pod instead of the detected primary' }),
     pin: Flags.boolean({ default: false, description: 'exempt the backup from pruning' }),
     'lock-wait': Flags.string({ default: '0s', description: 'when another backup of the StatefulSet runs, wait this long for it (e.g. 15m) instead of failing' }),
+    'consistency-timeout': Flags.string({ default: '5m', description: "how long the CHECKPOINT and the storage's cut may take before the backup counts as failed" }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
     'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create' }),
@@ -32,6 +33,8 @@ export default class Create extends BaseCommand<typeof Create> {
     this.refuseAllNamespaces();
     const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
     if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
+    const consistencyTimeoutSeconds = parseDuration(this.flags['consistency-timeout'], '--consistency-timeout');
+    if (consistencyTimeoutSeconds <= 0) throw new CliError('--consistency-timeout must be greater than 0', ExitCode.usage);
     const started = Date.now();
     const { core, deps, namespace } = await this.runtime();
     const options = {
@@ -42,6 +45,7 @@ export default class Create extends BaseCommand<typeof Create> {
       snapshotClass: this.flags['snapshot-class'],
       groupSnapshotClass: this.flags['group-snapshot-class'],
       lockWaitSeconds: parseDuration(this.flags['lock-wait'], '--lock-wait'),
+      consistencyTimeoutSeconds,
       pod: this.flags.pod,
       pin: this.flags.pin,
       holder: `kubectl-pgbackup@${hostname()}`,
