@@ -133,7 +133,20 @@ describe('deadlines', () => {
 
   const lease = async () => (await kubectl(['get', 'lease', 'pgbackup-pg', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
   const waitingCheckpoints = async () =>
-    (await k(['exec', '-n', ns, 'pg-0', '--', 'psql', '-U', 'postgres', '-XAtc', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CHECKPOINT%' AND state = 'active'"])).trim();
+    (
+      await k([
+        'exec',
+        '-n',
+        ns,
+        'pg-0',
+        '--',
+        'psql',
+        '-U',
+        'postgres',
+        '-XAtc',
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CHECKPOINT%' AND state = 'active'",
+      ])
+    ).trim();
 
   it(
     'a CHECKPOINT that never returns fails the backup at its --consistency-timeout, the statement cancelled and the Lease released',
@@ -141,7 +154,10 @@ describe('deadlines', () => {
       const started = Date.now();
       const r = await pgbackup(['create', 'pg', '-n', ns, '--consistency-timeout', '8s']);
       const seconds = (Date.now() - started) / 1000;
-      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 5, stderr: expect.stringMatching(/^error: SQL in pod \S+\/pg-0 did not (finish|answer) within 8s/m) });
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({
+        code: 5,
+        stderr: expect.stringMatching(/^error: SQL in pod \S+\/pg-0 did not (finish|answer) within 8s/m),
+      });
       expect(seconds).toBeLessThan(8 + 20);
       expect(await lease()).toBe('');
       expect(await waitingCheckpoints()).toBe('0');
@@ -153,16 +169,24 @@ describe('deadlines', () => {
   it(
     'a Lease taken over while the backup waits aborts it with that reason; the Lease is left to its new holder',
     async () => {
-      const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--consistency-timeout', '5m'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(KUBECTL, ['pgbackup', 'create', 'pg', '-n', ns, '--consistency-timeout', '5m'], {
+        env: ENV,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (c) => (stderr += c));
       const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
       try {
-        await eventually('the backup holds its Lease', MIN, async () => ((await lease()).startsWith('kubectl-pgbackup@') ? true : undefined));
+        await eventually('the backup holds its Lease', MIN, async () =>
+          (await lease()).startsWith('kubectl-pgbackup@') ? true : undefined,
+        );
         const taken = Date.now();
         await k(['patch', 'lease', 'pgbackup-pg', '-n', ns, '--type', 'merge', '-p', '{"spec":{"holderIdentity":"intruder"}}']);
         const code = await exited;
-        expect({ code, stderr }).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: lost the backup Lease \S+\/pgbackup-pg: it is held by intruder now$/m) });
+        expect({ code, stderr }).toMatchObject({
+          code: 1,
+          stderr: expect.stringMatching(/^error: lost the backup Lease \S+\/pgbackup-pg: it is held by intruder now$/m),
+        });
         // Renewal reads the Lease every 10 s (a sixth of its 60 s TTL).
         expect(Date.now() - taken).toBeLessThan(25_000);
         expect(await lease()).toBe('intruder');
@@ -180,7 +204,13 @@ describe('Pod Security "restricted"', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('safety-psa');
-    await k(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+    await k([
+      'label',
+      'namespace',
+      ns,
+      'pod-security.kubernetes.io/enforce=restricted',
+      'pod-security.kubernetes.io/enforce-version=latest',
+    ]);
   }, MIN);
   afterAll(async () => {
     if (ns) await deleteNamespace(ns);
@@ -192,13 +222,22 @@ describe('Pod Security "restricted"', () => {
     return eventually(`a pod of job ${job}, or its FailedCreate`, MIN, async () => {
       const pod = await k(['get', 'pods', '-n', ns, '-l', `job-name=${job}`, '-o', 'name']);
       if (pod.trim()) return `admitted ${pod.trim()}`;
-      const events = await k(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${job},reason=FailedCreate`, '-o', 'jsonpath={.items[*].message}']);
+      const events = await k([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        `involvedObject.name=${job},reason=FailedCreate`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
       return events.trim() ? `refused: ${events}` : undefined;
     });
   }
 
   it(
-    'admits the pods of the CronJob `schedule set` writes and of the manifests\' CronJob; refuses a plain pod (the policy is enforced)',
+    "admits the pods of the CronJob `schedule set` writes and of the manifests' CronJob; refuses a plain pod (the policy is enforced)",
     async () => {
       const plain = await kubectl(['run', 'plain', '-n', ns, '--image', 'busybox', '--restart', 'Never', '--', 'true']);
       expect(plain.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
@@ -206,7 +245,9 @@ describe('Pod Security "restricted"', () => {
       // The StatefulSet object is all `schedule set` needs (its own pods are not restricted-compliant: not under test here).
       await apply(ns, postgresStatefulSet('pg'));
       await ok(['schedule', 'set', 'pg', '-n', ns, '--cron', '0 3 * * *', '--keep-last', '3']);
-      const cronJob = JSON.parse(await k(['get', 'cronjob', 'pgbackup-pg', '-n', ns, '-o', 'json'])) as { spec: { jobTemplate: { spec: { activeDeadlineSeconds?: number } } } };
+      const cronJob = JSON.parse(await k(['get', 'cronjob', 'pgbackup-pg', '-n', ns, '-o', 'json'])) as {
+        spec: { jobTemplate: { spec: { activeDeadlineSeconds?: number } } };
+      };
       expect(cronJob.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(7200);
       expect(await podOfJobFrom('pgbackup-pg', 'scheduled')).toMatch(/^admitted pod\/scheduled-/);
 

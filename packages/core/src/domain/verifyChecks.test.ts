@@ -29,6 +29,8 @@ describe('verify checks', () => {
     const declared = [{ name: 'orders', sql: 'SELECT true' }];
     expect(selectChecks(undefined, declared)).toEqual({ builtIn: ['starts', 'amcheck', 'row-counts'], declared });
     expect(selectChecks(['orders'], declared)).toEqual({ builtIn: ['starts'], declared });
-    expect(() => selectChecks(['orders', 'x', 'y'], declared)).toThrow('unknown checks "x", "y": the checks are starts, amcheck, row-counts, orders');
+    expect(() => selectChecks(['orders', 'x', 'y'], declared)).toThrow(
+      'unknown checks "x", "y": the checks are starts, amcheck, row-counts, orders',
+    );
   });
 });

@@ -27,7 +27,10 @@ export interface CheckSelection {
 export function assertCheckSql(what: string, sql: string): void {
   if (sql.trim() === '') throw invalid(`${what} is empty`, 'give a query whose first value is true when the check passes');
   if (sql.includes('\\'))
-    throw invalid(`${what} contains a backslash: psql meta-commands (\\…) are not allowed in a check`, 'write plain SQL; in a string use chr(92) for a backslash');
+    throw invalid(
+      `${what} contains a backslash: psql meta-commands (\\…) are not allowed in a check`,
+      'write plain SQL; in a string use chr(92) for a backslash',
+    );
 }
 
 /** The checks declared on a StatefulSet (its annotation value). @throws Invalid naming what is wrong. */
@@ -44,11 +47,14 @@ export function parseDeclaredChecks(statefulSet: string, raw: string | undefined
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(`${where} must be a JSON object of named checks`, hint);
   return Object.entries(parsed as Record<string, unknown>).map(([name, value]) => {
     assertName('check', name);
-    if ((BUILT_IN_CHECKS as readonly string[]).includes(name) || name === 'sql') throw invalid(`${where} declares "${name}", the name of a built-in check`, 'give it another name');
+    if ((BUILT_IN_CHECKS as readonly string[]).includes(name) || name === 'sql')
+      throw invalid(`${where} declares "${name}", the name of a built-in check`, 'give it another name');
     const spec = typeof value === 'string' ? { sql: value } : value;
-    if (!spec || typeof spec !== 'object' || typeof (spec as { sql?: unknown }).sql !== 'string') throw invalid(`${where}: check "${name}" has no SQL`, hint);
+    if (!spec || typeof spec !== 'object' || typeof (spec as { sql?: unknown }).sql !== 'string')
+      throw invalid(`${where}: check "${name}" has no SQL`, hint);
     const { sql, database } = spec as { sql: string; database?: unknown };
-    if (database !== undefined && typeof database !== 'string') throw invalid(`${where}: check "${name}" names its database with a non-string`, hint);
+    if (database !== undefined && typeof database !== 'string')
+      throw invalid(`${where}: check "${name}" names its database with a non-string`, hint);
     assertCheckSql(`check "${name}" of ${where}`, sql);
     return { name, sql, ...(database ? { database } : {}) };
   });
