@@ -3,8 +3,6 @@ module.exports = {
   // Here, not per project: jest-circus reads testTimeout from the global config only (a project's is ignored).
   testTimeout: 60_000,
   projects: ['<rootDir>/packages/*', '<rootDir>/tools/cluster', '<rootDir>/manifests', '<rootDir>/scripts'],
-  // testTimeout is a global option: the projects' own (jest.base.cjs) is ignored when jest runs from here.
-  testTimeout: 60_000,
   coverageReporters: ['text-summary', 'lcov'],
   collectCoverageFrom: ['packages/*/src/**/*.{ts,tsx}', '!**/*.test.{ts,tsx}', '!**/__fixtures__/**'],
 };
