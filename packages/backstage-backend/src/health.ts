@@ -1,5 +1,12 @@
 import { Router } from 'express';
-import type { ClusterTarget } from './router.js';
+import type { Deps, ReadCache } from '@pgbackup/core';
+
+/** What the probes read of a served cluster (a ClusterTarget of the router, which imports this module). */
+interface ProbedCluster {
+  name: string;
+  deps: Pick<Deps, 'discovery'>;
+  cache?: Pick<ReadCache, 'status'>;
+}
 
 export interface HealthOptions {
   /** How long an API-server check result is reused (probes come every few seconds). Default 10 s. */
@@ -18,12 +25,12 @@ interface Check {
  * `/live`: the process answers. `/startup`: every informer cache has synced once.
  * `/ready`: per cluster, the cache is synced and the API server serves snapshot.storage.k8s.io/v1.
  */
-export function healthRoutes(clusters: ClusterTarget[], options: HealthOptions = {}): Router {
+export function healthRoutes(clusters: ProbedCluster[], options: HealthOptions = {}): Router {
   const ttl = options.apiCheckTtlMs ?? 10_000;
   const timeoutMs = options.apiCheckTimeoutMs ?? 3_000;
   const apiChecks = new Map<string, { at: number; check: Promise<Check> }>();
 
-  const apiCheck = (c: ClusterTarget): Promise<Check> => {
+  const apiCheck = (c: ProbedCluster): Promise<Check> => {
     const cached = apiChecks.get(c.name);
     if (cached && Date.now() - cached.at < ttl) return cached.check;
     const name = `${c.name}: API server and snapshot CRDs`;
@@ -41,7 +48,7 @@ export function healthRoutes(clusters: ClusterTarget[], options: HealthOptions =
     return check;
   };
 
-  const cacheChecks = (c: ClusterTarget, requireCurrent: boolean): Check[] =>
+  const cacheChecks = (c: ProbedCluster, requireCurrent: boolean): Check[] =>
     (c.cache?.status() ?? []).map((s) => ({
       name: `${c.name}: cache ${s.resource}`,
       ok: requireCurrent ? s.synced : s.lastSyncAt !== undefined,
