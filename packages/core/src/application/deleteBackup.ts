@@ -41,9 +41,14 @@ export async function deleteBackup(
     }
   }
   if (options.dryRun) return backup;
+  await deleteBackupObjects(deps, backup);
+  return backup;
+}
+
+/** Deletes what a backup is made of: its VolumeGroupSnapshots (which own their VolumeSnapshots), then its other VolumeSnapshots. */
+export async function deleteBackupObjects(deps: Pick<Deps, 'snapshots' | 'groups'>, backup: Backup): Promise<void> {
   // A group snapshot owns its VolumeSnapshots (and holds them with a finalizer): deleting it deletes them.
   const groups = new Set(backup.snapshots.map((s) => s.annotations[Annotations.groupSnapshot]).filter((g): g is string => !!g));
-  for (const group of groups) await deps.groups.delete(namespace, group);
-  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot])) await deps.snapshots.delete(namespace, s.name);
-  return backup;
+  for (const group of groups) await deps.groups.delete(backup.namespace, group);
+  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot])) await deps.snapshots.delete(backup.namespace, s.name);
 }

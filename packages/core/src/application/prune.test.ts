@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Annotations } from '../contract.js';
 import { groupBackups } from '../domain/backup.js';
 import { planPrune } from '../domain/retention.js';
 import { aBackupSnapshot } from '../testing/builders.js';
@@ -43,6 +44,7 @@ describe('prune', () => {
 
   it('only considers the backups of that StatefulSet in that namespace', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: seed() });
+    deps.groups.groups.set('db/g3', { namespace: 'db', name: 'g3', className: 'group', claims: ['data-pg-0', 'wal-pg-0'], labels: {}, annotations: {} });
     const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 1 } });
     expect(decisions.map((d) => d.backup.id)).not.toContain('other-old');
     expect(decisions.map((d) => d.backup.id)).not.toContain('elsewhere');
@@ -65,5 +67,22 @@ describe('prune', () => {
     await expect(prune(deps, { namespace: 'db', statefulSet: 'pg', policy: {} })).rejects.toMatchObject({ code: 'Invalid' });
     await expect(prune(deps, { namespace: 'db', statefulSet: 'PG', policy: { keepLast: 1 } })).rejects.toMatchObject({ code: 'Invalid' });
     expect(deps.snapshots.all()).toHaveLength(seed().length);
+  });
+
+  it('deletes a group backup through its VolumeGroupSnapshot (which owns its VolumeSnapshots), as deleteBackup does', async () => {
+    const group = { [Annotations.groupSnapshot]: 'g3' };
+    const deps = fakeDeps({
+      now: NOW,
+      snapshots: [
+        aBackupSnapshot({ id: 'd1', startedAt: day(1) }),
+        aBackupSnapshot({ id: 'd3', startedAt: day(3), pvc: 'data-pg-0', volumes: 2, annotations: group }),
+        aBackupSnapshot({ id: 'd3', startedAt: day(3), pvc: 'wal-pg-0', volumes: 2, annotations: group }),
+      ],
+    });
+    deps.groups.groups.set('db/g3', { namespace: 'db', name: 'g3', className: 'group', claims: ['data-pg-0', 'wal-pg-0'], labels: {}, annotations: {} });
+    const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 1 } });
+    expect(decisions.map((d) => [d.backup.id, d.action])).toEqual([['d1', 'keep'], ['d3', 'delete']]);
+    expect(deps.journal).toContain('groups.delete db/g3');
+    expect(deps.journal.filter((j) => j.startsWith('snapshots.delete'))).toEqual([]);
   });
 });
