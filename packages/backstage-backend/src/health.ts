@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ClusterTarget } from './router.js';
+import type { ClusterTarget } from './routes.js';
 
 export interface HealthOptions {
   /** How long an API-server check result is reused (probes come every few seconds). Default 10 s. */

@@ -99,6 +99,11 @@ export const Annotations = {
   retention: 'pgbackup.io/retention',
   /** On a backup CronJob: "true" when each scheduled backup is verified. */
   verify: 'pgbackup.io/verify',
+  /**
+   * On a StatefulSet: the Backstage entity allowed to manage its backups (`component:default/orders`).
+   * Set by whoever may edit the StatefulSet, so a catalog entity alone cannot claim a database.
+   */
+  backstageEntity: 'pgbackup.io/backstage-entity',
 } as const;
 
 /** Backstage's Kubernetes plugin's entity annotations (backstage.io). */

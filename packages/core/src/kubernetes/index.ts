@@ -9,4 +9,5 @@ export { CLUSTER_ROLE, cronJobName, scheduleManifests, scheduledCommand } from '
 
 export { cachedKubernetesDeps, CachedSnapshotStore, CachedWorkloadReader, TtlScheduleStore, type CachedKubernetesDeps, type CacheCounters, type ReadCacheOptions } from './cache.js';
 export { KubernetesTokenReviewer } from './tokenReview.js';
+export { KubernetesSubjectAccessReviewer } from './access.js';
 export { kubeConfigForCluster, type ClusterConnection } from './clusterConfig.js';

@@ -18,7 +18,10 @@ export class KubernetesTokenReviewer implements TokenReviewer {
     return {
       authenticated: status.authenticated === true,
       username: status.user?.username,
+      uid: status.user?.uid,
       groups: status.user?.groups,
+      extra: status.user?.extra,
+      audiences: status.audiences,
       error: status.error || undefined,
     };
   }
