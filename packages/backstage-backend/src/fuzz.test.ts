@@ -13,7 +13,10 @@ import { openApiDocument } from './openapi.js';
 import { createRouter, servedRoutes } from './router.js';
 
 type JsonSchema = Record<string, unknown>;
-const doc = openApiDocument(servedRoutes({ entities: true })) as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonSchema> } };
+const doc = openApiDocument(servedRoutes({ entities: true })) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
 
 interface Parameter {
   name: string;

@@ -11,7 +11,16 @@ export {
   type PgbackupClusters,
   type PgbackupNamespace,
 } from './plugin.js';
-export { createRouter, type Access, type AuditEvent, type Caller, type ClusterTarget, type EntityTarget, type Guard, type RouterOptions } from './router.js';
+export {
+  createRouter,
+  type Access,
+  type AuditEvent,
+  type Caller,
+  type ClusterTarget,
+  type EntityTarget,
+  type Guard,
+  type RouterOptions,
+} from './router.js';
 export { ROUTES, type Route } from './routes.js';
 export { openApiDocument } from './openapi.js';
 export { BackupRunner } from './runner.js';

@@ -20,13 +20,18 @@ function expressRoutes(router: Router): string[] {
   for (const layer of stack) {
     if (layer.route) for (const m of Object.keys(layer.route.methods)) routes.push(`${m} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
     else if (layer.name === 'router' && /health/.test(String(layer.regexp)))
-      for (const inner of layer.handle.stack ?? []) if (inner.route) for (const m of Object.keys(inner.route.methods)) routes.push(`${m} /health${inner.route.path}`);
+      for (const inner of layer.handle.stack ?? [])
+        if (inner.route) for (const m of Object.keys(inner.route.methods)) routes.push(`${m} /health${inner.route.path}`);
   }
   return routes.sort();
 }
 
 describe('the OpenAPI document', () => {
-  const doc = openApiDocument(servedRoutes({ entities: true })) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+  const doc = openApiDocument(servedRoutes({ entities: true })) as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, unknown> };
+  };
 
   it('is a valid OpenAPI 3.1 document', async () => {
     const result = await new Validator().validate(structuredClone(doc) as never);
@@ -60,7 +65,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('states every constraint the server enforces on names: DNS-1123, non-empty', () => {
-    const params = Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((op) => (op as { parameters?: { name: string; schema: Record<string, unknown> }[] }).parameters ?? []));
+    const params = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) => (op as { parameters?: { name: string; schema: Record<string, unknown> }[] }).parameters ?? []),
+    );
     for (const name of ['id', 'name', 'namespace', 'pvcName']) {
       const schemas = params.filter((p) => p.name === name).map((p) => p.schema);
       expect(schemas.length).toBeGreaterThan(0);
@@ -72,9 +79,23 @@ describe('the OpenAPI document', () => {
 
   it('describes the seed body and the seed response fields from the zod schemas', () => {
     const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
-    expect(Object.keys(schemas.CreateBackupRequest!.properties)).toEqual(expect.arrayContaining(['databaseName', 'namespace', 'backupType']));
+    expect(Object.keys(schemas.CreateBackupRequest!.properties)).toEqual(
+      expect.arrayContaining(['databaseName', 'namespace', 'backupType']),
+    );
     expect(schemas.CreateBackupRequest).toMatchObject({ additionalProperties: false });
-    expect(Object.keys(schemas.Backup!.properties)).toEqual(expect.arrayContaining(['id', 'status', 'snapshotName', 'snapshotSize', 'snapshotReady', 'isCompleted', 'isFailed', 'snapshots', 'verification']));
+    expect(Object.keys(schemas.Backup!.properties)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'status',
+        'snapshotName',
+        'snapshotSize',
+        'snapshotReady',
+        'isCompleted',
+        'isFailed',
+        'snapshots',
+        'verification',
+      ]),
+    );
   });
 
   it('is served at /openapi.json', async () => {

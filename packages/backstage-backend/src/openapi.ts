@@ -19,11 +19,39 @@ type Schema = z.ZodType;
 type JsonSchema = Record<string, unknown>;
 
 /** Routes served outside the route table (probes, this document): no credentials needed. */
-export const PUBLIC_ROUTES: { method: 'get'; path: string; summary: string; tag: 'health' | 'docs'; ok: [number, string | undefined]; errors: number[] }[] = [
+export const PUBLIC_ROUTES: {
+  method: 'get';
+  path: string;
+  summary: string;
+  tag: 'health' | 'docs';
+  ok: [number, string | undefined];
+  errors: number[];
+}[] = [
   { method: 'get', path: '/health/live', summary: 'Liveness: the process answers', tag: 'health', ok: [200, 'Health'], errors: [] },
-  { method: 'get', path: '/health/ready', summary: 'Readiness: caches synced, API server reachable, snapshot CRDs served', tag: 'health', ok: [200, 'Health'], errors: [503] },
-  { method: 'get', path: '/health/startup', summary: 'Startup: every informer cache synced once', tag: 'health', ok: [200, 'Health'], errors: [503] },
-  { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1, generated from the route table and the zod schemas)', tag: 'docs', ok: [200, undefined], errors: [] },
+  {
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness: caches synced, API server reachable, snapshot CRDs served',
+    tag: 'health',
+    ok: [200, 'Health'],
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/health/startup',
+    summary: 'Startup: every informer cache synced once',
+    tag: 'health',
+    ok: [200, 'Health'],
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document (OpenAPI 3.1, generated from the route table and the zod schemas)',
+    tag: 'docs',
+    ok: [200, undefined],
+    errors: [],
+  },
 ];
 
 /** Named bodies, rendered once under components.schemas. */
@@ -87,16 +115,20 @@ const BY_SCHEMA = new Map<Schema, string>(Object.entries(COMPONENTS).map(([name,
 /** The OpenAPI 3.1 document of the routes a server serves, generated from the route table and core's zod schemas. */
 export function openApiDocument(routes: Route[]): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
-  const operationId = (method: string, path: string) => `${method}${path.replace(/[{}]/g, '').replace(/[/.-](\w)/g, (_m, c: string) => c.toUpperCase())}`;
+  const operationId = (method: string, path: string) =>
+    `${method}${path.replace(/[{}]/g, '').replace(/[/.-](\w)/g, (_m, c: string) => c.toUpperCase())}`;
   const problems = (statuses: number[], component = 'Problem', type = 'application/problem+json') =>
-    Object.fromEntries(statuses.map((s) => [String(s), { description: REASONS[s] ?? 'Error', content: { [type]: { schema: ref(component) } } }]));
+    Object.fromEntries(
+      statuses.map((s) => [String(s), { description: REASONS[s] ?? 'Error', content: { [type]: { schema: ref(component) } } }]),
+    );
   for (const r of routes) {
     const query = r.entity ? r.query : r.query instanceof z.ZodObject ? r.query.extend(clusterQuery.shape) : clusterQuery;
     const body = r.body && BY_SCHEMA.get(r.body);
     (paths[r.path] ??= {})[r.method] = {
       operationId: operationId(r.method, r.path),
       summary: r.summary,
-      description: `Needs ${r.access({ query: {}, body: {}, namespace: '' } as never)
+      description: `Needs ${r
+        .access({ query: {}, body: {}, namespace: '' } as never)
         .map((a) => `${a.verb} on backups${a.subresource ? `/${a.subresource}` : ''}.pgbackup.io`)
         .filter((v, i, all) => all.indexOf(v) === i)
         .join(' and ')} in the namespace`,
@@ -105,7 +137,15 @@ export function openApiDocument(routes: Route[]): JsonSchema {
         ...parameters('path', r.params),
         ...parameters('query', query),
         ...(r.idempotent
-          ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retrying with the same key returns the same backup', schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } }]
+          ? [
+              {
+                name: 'Idempotency-Key',
+                in: 'header',
+                required: false,
+                description: 'Retrying with the same key returns the same backup',
+                schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+              },
+            ]
           : []),
       ],
       ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(body) } } } } : {}),
@@ -115,7 +155,14 @@ export function openApiDocument(routes: Route[]): JsonSchema {
           ...(r.ok[0] === 202 ? { headers: { Location: { description: 'URL of the backup', schema: { type: 'string' } } } } : {}),
           content: { 'application/json': { schema: ref(r.ok[1]) } },
         },
-        ...(r.path.endsWith('/restore') ? { '200': { description: 'dryRun: the plan, nothing written', content: { 'application/json': { schema: ref('RestoreResult') } } } } : {}),
+        ...(r.path.endsWith('/restore')
+          ? {
+              '200': {
+                description: 'dryRun: the plan, nothing written',
+                content: { 'application/json': { schema: ref('RestoreResult') } },
+              },
+            }
+          : {}),
         ...problems([...new Set([...r.errors, 401, 403, 405])].sort()),
       },
     };
@@ -148,9 +195,16 @@ export function openApiDocument(routes: Route[]): JsonSchema {
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'Standalone: a Kubernetes token for audience pgbackup (kubectl create token SA --audience pgbackup). Backstage: a Backstage token' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'Standalone: a Kubernetes token for audience pgbackup (kubectl create token SA --audience pgbackup). Backstage: a Backstage token',
+        },
       },
-      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, s]) => [name, jsonSchema(s, name.endsWith('Request') ? 'input' : 'output')])),
+      schemas: Object.fromEntries(
+        Object.entries(COMPONENTS).map(([name, s]) => [name, jsonSchema(s, name.endsWith('Request') ? 'input' : 'output')]),
+      ),
     },
   };
 }

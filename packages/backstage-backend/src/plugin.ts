@@ -9,7 +9,12 @@ import {
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { AuthorizeResult, type ResourcePermission } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer, createConditionExports, createPermissionResourceRef, createPermissionRule } from '@backstage/plugin-permission-node';
+import {
+  createConditionAuthorizer,
+  createConditionExports,
+  createPermissionResourceRef,
+  createPermissionRule,
+} from '@backstage/plugin-permission-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { EntityAnnotations, dns1123LabelProblem, notFound } from '@pgbackup/core';
 import { NAMESPACE_RESOURCE_TYPE, entityPermissions, namespacePermissions, parseNamespaceResourceRef } from '@pgbackup/core/permissions';
@@ -108,7 +113,9 @@ export function permissionGuard(httpAuth: HttpAuthService, permissions: Permissi
       let permission: ResourcePermission<string>;
       if (access.entityRef) {
         permission = entityPermissions[action];
-        const [decision] = await permissions.authorize([{ permission: entityPermissions[action], resourceRef: access.entityRef }], { credentials });
+        const [decision] = await permissions.authorize([{ permission: entityPermissions[action], resourceRef: access.entityRef }], {
+          credentials,
+        });
         allowed = decision?.result === AuthorizeResult.ALLOW;
       } else {
         permission = namespacePermissions[action];
@@ -117,7 +124,9 @@ export function permissionGuard(httpAuth: HttpAuthService, permissions: Permissi
         allowed = decision !== undefined && applyConditions(decision, { cluster: access.cluster, namespace: access.namespace || '*' });
       }
       if (!allowed) {
-        const what = access.entityRef ? `backups of ${access.entityRef}` : `backups in ${access.namespace ? `namespace ${access.namespace}` : 'every namespace'} of cluster ${access.cluster}`;
+        const what = access.entityRef
+          ? `backups of ${access.entityRef}`
+          : `backups in ${access.namespace ? `namespace ${access.namespace}` : 'every namespace'} of cluster ${access.cluster}`;
         throw new HttpProblem(403, 'Forbidden', `you are not allowed to ${action} ${what} (permission ${permission.name} denied)`, {
           code: 'Forbidden',
           hint: `ask a Backstage admin to allow ${permission.name}${access.entityRef ? ' for this entity' : ' in this namespace'}`,
@@ -151,7 +160,8 @@ export const pgbackupPlugin = createBackendPlugin({
           rules: pgbackupNamespaceRules,
           getResources: async (refs) => refs.map(parseNamespaceResourceRef),
         });
-        if (pgbackup.clusters.length === 0) logger.error('pgbackup: no usable cluster; every route answers 503 until the configuration is fixed');
+        if (pgbackup.clusters.length === 0)
+          logger.error('pgbackup: no usable cluster; every route answers 503 until the configuration is fixed');
         const router = createRouter({
           clusters: pgbackup.clusters.length > 0 ? pgbackup.clusters : [unavailableCluster()],
           logger,
@@ -161,7 +171,8 @@ export const pgbackupPlugin = createBackendPlugin({
             const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
             const entityRef = stringifyEntityRef(ref);
             const entity = await catalog.getEntityByRef(entityRef, { credentials });
-            if (!entity) throw notFound(`entity ${entityRef} not found in the catalog`, 'check the kind, namespace and name, and that you may see it');
+            if (!entity)
+              throw notFound(`entity ${entityRef} not found in the catalog`, 'check the kind, namespace and name, and that you may see it');
             const annotations = entity.metadata.annotations ?? {};
             const statefulSet = annotations[EntityAnnotations.statefulSet];
             if (!statefulSet)
@@ -170,15 +181,28 @@ export const pgbackupPlugin = createBackendPlugin({
                 hint: `add metadata.annotations["${EntityAnnotations.statefulSet}"]: <StatefulSet name> (and "${EntityAnnotations.kubernetesNamespace}") to its catalog-info.yaml`,
               });
             const namespace = annotations[EntityAnnotations.kubernetesNamespace];
-            for (const [key, value] of [[EntityAnnotations.statefulSet, statefulSet], [EntityAnnotations.kubernetesNamespace, namespace]] as const) {
+            for (const [key, value] of [
+              [EntityAnnotations.statefulSet, statefulSet],
+              [EntityAnnotations.kubernetesNamespace, namespace],
+            ] as const) {
               const problem = value === undefined ? undefined : dns1123LabelProblem(value);
               if (problem)
-                throw new HttpProblem(422, 'Unprocessable Content', `annotation ${key} of ${entityRef} is not a valid name ("${value}"): ${problem}`, { code: 'InvalidAnnotation' });
+                throw new HttpProblem(
+                  422,
+                  'Unprocessable Content',
+                  `annotation ${key} of ${entityRef} is not a valid name ("${value}"): ${problem}`,
+                  { code: 'InvalidAnnotation' },
+                );
             }
             return { entityRef, statefulSet, namespace, cluster: annotations[EntityAnnotations.cluster] };
           },
           audit: async (req, eventId, meta) => {
-            const event = await auditor.createEvent({ eventId, severityLevel: eventId === 'backup-delete' ? 'high' : 'medium', request: req, meta });
+            const event = await auditor.createEvent({
+              eventId,
+              severityLevel: eventId === 'backup-delete' ? 'high' : 'medium',
+              request: req,
+              meta,
+            });
             return { success: (more) => event.success(more ? { meta: more } : undefined), fail: (error) => event.fail({ error }) };
           },
         });
@@ -193,7 +217,10 @@ export const pgbackupPlugin = createBackendPlugin({
 /** Stands in when no cluster could be configured, so the API explains instead of crashing the backend. */
 function unavailableCluster(): ClusterTarget {
   const fail = async (): Promise<never> => {
-    throw new HttpProblem(503, 'Service Unavailable', 'pgbackup has no usable Kubernetes cluster', { code: 'Unavailable', hint: 'check pgbackup.clusters in app-config and the backend log' });
+    throw new HttpProblem(503, 'Service Unavailable', 'pgbackup has no usable Kubernetes cluster', {
+      code: 'Unavailable',
+      hint: 'check pgbackup.clusters in app-config and the backend log',
+    });
   };
   const port = new Proxy({}, { get: () => fail });
   return { name: 'unavailable', deps: new Proxy({}, { get: () => port }) as ClusterTarget['deps'] };

@@ -433,9 +433,16 @@ describe('the route table', () => {
     const auth = { authorization: 'Bearer x' };
     await request(server).get(`/api/pgbackup/backup/${id}`).set(auth).expect(200);
     await request(server).get('/api/pgbackup/backups').set(auth).expect(200);
-    await request(server).post(`/api/pgbackup/backup/${id}/verify`).set(auth).send({ checks: ['amcheck'] }).expect(202);
+    await request(server)
+      .post(`/api/pgbackup/backup/${id}/verify`)
+      .set(auth)
+      .send({ checks: ['amcheck'] })
+      .expect(202);
     // A restore into another namespace is authorized there too, and refused there before anything is written.
-    expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/restore`).set(auth).send({ to: 'copy', targetNamespace: 'other' }), 403);
+    expectProblem(
+      await request(server).post(`/api/pgbackup/backup/${id}/restore`).set(auth).send({ to: 'copy', targetNamespace: 'other' }),
+      403,
+    );
     expect([...deps.workloadWriter.objects.keys()].filter((k) => k.includes('other') || k.includes('copy'))).toEqual([]);
     expect(asked).toEqual(['get db', 'list ', 'create verify db', 'create restore db', 'create restore other']);
     // Verify takes named checks, never SQL.
@@ -445,12 +452,27 @@ describe('the route table', () => {
   it('returns an allowlist: no snapshot labels or annotations (the recorded StatefulSet), no StatefulSet manifest', async () => {
     const deps = world();
     const secret = 'inline-secret-value';
-    deps.snapshots.put(aBackupSnapshot({ id: 'pg-20260501020000-aaaa', annotations: { 'pgbackup.io/statefulset-spec': JSON.stringify({ env: [{ name: 'POSTGRES_PASSWORD', value: secret }] }) } }));
+    deps.snapshots.put(
+      aBackupSnapshot({
+        id: 'pg-20260501020000-aaaa',
+        annotations: { 'pgbackup.io/statefulset-spec': JSON.stringify({ env: [{ name: 'POSTGRES_PASSWORD', value: secret }] }) },
+      }),
+    );
     const sts = await deps.workloads.getStatefulSet('db', 'pg');
-    deps.workloads.set({ ...sts, manifest: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'pg', namespace: 'db' }, spec: { env: [{ name: 'POSTGRES_PASSWORD', value: secret }] } } });
+    deps.workloads.set({
+      ...sts,
+      manifest: {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'pg', namespace: 'db' },
+        spec: { env: [{ name: 'POSTGRES_PASSWORD', value: secret }] },
+      },
+    });
     const { app: server } = app(deps);
     const bodies = await Promise.all(
-      ['/backup/pg-20260501020000-aaaa', '/backups', '/backup/statefulset/pg/status', '/backup/snapshots/data-pg-0'].map(async (p) => (await request(server).get(`/api/pgbackup${p}`).expect(200)).text),
+      ['/backup/pg-20260501020000-aaaa', '/backups', '/backup/statefulset/pg/status', '/backup/snapshots/data-pg-0'].map(
+        async (p) => (await request(server).get(`/api/pgbackup${p}`).expect(200)).text,
+      ),
     );
     for (const body of bodies) {
       expect(body).not.toContain(secret);

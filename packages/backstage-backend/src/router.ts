@@ -149,7 +149,13 @@ export function createRouter(options: RouterOptions): Router {
     const locate = (ref: BackupRef) =>
       `${req.baseUrl}/backup/${ref.id}?namespace=${ref.namespace}${c === options.clusters[0] ? '' : `&cluster=${encodeURIComponent(c.name)}`}`;
     /** Runs a write under an audit event that names the principal. */
-    const audited = async <T>(ctx: RequestContext, eventId: string, meta: AuditMeta, work: () => Promise<T>, more?: (t: T) => AuditMeta) => {
+    const audited = async <T>(
+      ctx: RequestContext,
+      eventId: string,
+      meta: AuditMeta,
+      work: () => Promise<T>,
+      more?: (t: T) => AuditMeta,
+    ) => {
       const event = await audit(ctx.req, eventId, { cluster: c.name, principal: ctx.principal, ...meta });
       let result: T;
       try {
@@ -189,8 +195,11 @@ export function createRouter(options: RouterOptions): Router {
         ctx.res.status(202).location(locate(ref)).json(toBackupResource(backup));
       },
       deleteBackup: async (ctx, namespace, id, q, meta) => {
-        const deleted = await audited(ctx, 'backup-delete', { namespace, backup: id, force: q.force ?? false, dryRun: q.dryRun ?? false, ...meta }, () =>
-          deleteBackup(writes, namespace, id, { force: q.force, dryRun: q.dryRun }),
+        const deleted = await audited(
+          ctx,
+          'backup-delete',
+          { namespace, backup: id, force: q.force ?? false, dryRun: q.dryRun ?? false, ...meta },
+          () => deleteBackup(writes, namespace, id, { force: q.force, dryRun: q.dryRun }),
         );
         ctx.res.json(toBackupResource(deleted));
       },
@@ -199,11 +208,33 @@ export function createRouter(options: RouterOptions): Router {
         const result = await audited(
           ctx,
           'backup-restore',
-          { namespace, backup: id, to: body.to ?? '', targetNamespace: body.targetNamespace ?? namespace, inPlace: body.inPlace, replace: body.replace, dryRun: body.dryRun, ...meta },
-          () => restoreBackup(writes, { namespace, id, to: body.to, inPlace: body.inPlace, targetNamespace: body.targetNamespace, replace: body.replace, dryRun: body.dryRun }),
+          {
+            namespace,
+            backup: id,
+            to: body.to ?? '',
+            targetNamespace: body.targetNamespace ?? namespace,
+            inPlace: body.inPlace,
+            replace: body.replace,
+            dryRun: body.dryRun,
+            ...meta,
+          },
+          () =>
+            restoreBackup(writes, {
+              namespace,
+              id,
+              to: body.to,
+              inPlace: body.inPlace,
+              targetNamespace: body.targetNamespace,
+              replace: body.replace,
+              dryRun: body.dryRun,
+            }),
         );
         const { plan } = result;
-        const ref = (o: { kind: string; namespace?: string; name: string }) => ({ kind: o.kind, namespace: o.namespace ?? '', name: o.name });
+        const ref = (o: { kind: string; namespace?: string; name: string }) => ({
+          kind: o.kind,
+          namespace: o.namespace ?? '',
+          name: o.name,
+        });
         ctx.res.status(result.dryRun ? 200 : 201).json({
           backupId: plan.backupId,
           dryRun: result.dryRun,
@@ -222,13 +253,19 @@ export function createRouter(options: RouterOptions): Router {
       verify: async (ctx, namespace, id, _body, meta) => {
         const backup = await getBackup(writes, namespace, id);
         if (backup.status !== 'completed')
-          throw new HttpProblem(409, 'Conflict', `backup ${id} is ${backup.status}: only a completed backup can be verified`, { code: 'Conflict' });
+          throw new HttpProblem(409, 'Conflict', `backup ${id} is ${backup.status}: only a completed backup can be verified`, {
+            code: 'Conflict',
+          });
         const event = await audit(ctx.req, 'backup-verify', { cluster: c.name, principal: ctx.principal, namespace, backup: id, ...meta });
         runner.track(`verification of ${namespace}/${id}`, async (signal) => {
           try {
             const report = await verifyBackup(writes, { namespace, id, signal });
             await event.success({ result: report.verification.result, restoreSeconds: report.verification.restoreSeconds ?? -1 });
-            logger.info(`verification of ${namespace}/${id} ${report.verification.result}`, { backup: id, namespace, result: report.verification.result });
+            logger.info(`verification of ${namespace}/${id} ${report.verification.result}`, {
+              backup: id,
+              namespace,
+              result: report.verification.result,
+            });
           } catch (e) {
             await event.fail(e as Error);
             throw e;
@@ -266,7 +303,13 @@ export function createRouter(options: RouterOptions): Router {
           namespace = route.namespace?.({ query, body }) ?? c.defaultNamespace ?? 'default';
         }
         for (const need of route.access({ query, body, namespace }))
-          await guard.authorize(req, caller, { verb: need.verb, subresource: need.subresource, namespace: need.namespace ?? namespace, cluster: c.name, entityRef: need.namespace === undefined ? entity?.entityRef : undefined });
+          await guard.authorize(req, caller, {
+            verb: need.verb,
+            subresource: need.subresource,
+            namespace: need.namespace ?? namespace,
+            cluster: c.name,
+            entityRef: need.namespace === undefined ? entity?.entityRef : undefined,
+          });
         if (entity) await confirmEntityLink(c.deps, entity.namespace, entity.statefulSet, entity.entityRef);
         await route.handle({ req, res, params, query, body, namespace, principal: caller.name, entity, services: services(req, c) });
       }),
@@ -275,14 +318,21 @@ export function createRouter(options: RouterOptions): Router {
 
   // A known path with a method it does not serve: 405 with the methods it does.
   const methods = new Map<string, string[]>();
-  for (const r of [...routes, ...PUBLIC_ROUTES]) methods.set(expressPath(r.path), [...(methods.get(expressPath(r.path)) ?? []), r.method.toUpperCase()]);
+  for (const r of [...routes, ...PUBLIC_ROUTES])
+    methods.set(expressPath(r.path), [...(methods.get(expressPath(r.path)) ?? []), r.method.toUpperCase()]);
   for (const [path, allowed] of methods) {
     const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
     router.all(path, (req, res) => {
       res.setHeader('Allow', allow);
       sendProblem(
         res,
-        { type: 'https://pgbackup.io/problems/method-not-allowed', title: 'Method Not Allowed', status: 405, detail: `${req.method} is not served on ${req.path}; allowed: ${allow}`, code: 'MethodNotAllowed' },
+        {
+          type: 'https://pgbackup.io/problems/method-not-allowed',
+          title: 'Method Not Allowed',
+          status: 405,
+          detail: `${req.method} is not served on ${req.path}; allowed: ${allow}`,
+          code: 'MethodNotAllowed',
+        },
         req.originalUrl,
       );
     });

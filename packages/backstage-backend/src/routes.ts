@@ -71,9 +71,25 @@ export interface ClusterTarget {
 export interface RouteServices {
   cluster: ClusterTarget;
   logger: Logger;
-  startBackup(ctx: RequestContext, input: { namespace: string; statefulSet: string; type: Backup['type']; snapshotClass?: string; pin: boolean }, meta: AuditMeta): Promise<void>;
-  deleteBackup(ctx: RequestContext, namespace: string, id: string, options: { force?: boolean; dryRun?: boolean }, meta: AuditMeta): Promise<void>;
-  restore(ctx: RequestContext, namespace: string, id: string, body: z.output<typeof RestoreBackupBodySchema>, meta: AuditMeta): Promise<void>;
+  startBackup(
+    ctx: RequestContext,
+    input: { namespace: string; statefulSet: string; type: Backup['type']; snapshotClass?: string; pin: boolean },
+    meta: AuditMeta,
+  ): Promise<void>;
+  deleteBackup(
+    ctx: RequestContext,
+    namespace: string,
+    id: string,
+    options: { force?: boolean; dryRun?: boolean },
+    meta: AuditMeta,
+  ): Promise<void>;
+  restore(
+    ctx: RequestContext,
+    namespace: string,
+    id: string,
+    body: z.output<typeof RestoreBackupBodySchema>,
+    meta: AuditMeta,
+  ): Promise<void>;
   verify(ctx: RequestContext, namespace: string, id: string, body: z.output<typeof VerifyBackupBodySchema>, meta: AuditMeta): Promise<void>;
 }
 
@@ -153,7 +169,11 @@ export const ROUTES: Route[] = [
     ok: [202, 'Backup'],
     errors: [400, 404, 409, 413, 415, 422, 503],
     handle: async ({ body, namespace, services, ...ctx }) =>
-      services.startBackup(ctx, { namespace, statefulSet: body.databaseName, type: body.backupType, snapshotClass: body.snapshotClass, pin: body.pin }, {}),
+      services.startBackup(
+        ctx,
+        { namespace, statefulSet: body.databaseName, type: body.backupType, snapshotClass: body.snapshotClass, pin: body.pin },
+        {},
+      ),
   }),
   route({
     method: 'get',
@@ -212,7 +232,11 @@ export const ROUTES: Route[] = [
     ok: [200, 'BackupPage'],
     errors: [400, 404],
     handle: async ({ res, query, namespace, services }) => {
-      const backups = await listBackups(services.cluster.deps, { namespace: namespace || undefined, statefulSet: query.statefulset, status: query.status });
+      const backups = await listBackups(services.cluster.deps, {
+        namespace: namespace || undefined,
+        statefulSet: query.statefulset,
+        status: query.status,
+      });
       // Only the page is rendered: a namespace with thousands of backups costs one page per request.
       const page = paginate(backups, query.limit, query.continue);
       res.json({ ...page, items: page.items.map(toBackupResource) });
@@ -235,7 +259,7 @@ export const ROUTES: Route[] = [
     method: 'post',
     path: '/backup/{id}/restore',
     summary:
-      'Restore a completed backup into a new StatefulSet (PVCs from its snapshots + the cloned StatefulSet); 200 with the plan for dryRun. Needs backups/restore in the backup\'s namespace and in targetNamespace',
+      "Restore a completed backup into a new StatefulSet (PVCs from its snapshots + the cloned StatefulSet); 200 with the plan for dryRun. Needs backups/restore in the backup's namespace and in targetNamespace",
     tag: 'backups',
     params: BackupIdParamsSchema,
     query: NamespaceQuerySchema,
@@ -249,7 +273,8 @@ export const ROUTES: Route[] = [
   route({
     method: 'post',
     path: '/backup/{id}/verify',
-    summary: "Verify a backup: restore it aside and run the named checks; runs in the background, the result appears as the backup's verification",
+    summary:
+      "Verify a backup: restore it aside and run the named checks; runs in the background, the result appears as the backup's verification",
     tag: 'backups',
     params: BackupIdParamsSchema,
     query: NamespaceQuerySchema,
@@ -317,7 +342,13 @@ export const ROUTES: Route[] = [
     handle: async ({ body, entity, services, ...ctx }) =>
       services.startBackup(
         ctx,
-        { namespace: entity!.namespace, statefulSet: entity!.statefulSet, type: 'manual', snapshotClass: body.snapshotClass, pin: body.pin },
+        {
+          namespace: entity!.namespace,
+          statefulSet: entity!.statefulSet,
+          type: 'manual',
+          snapshotClass: body.snapshotClass,
+          pin: body.pin,
+        },
         { entityRef: entity!.entityRef },
       ),
   }),
@@ -376,7 +407,8 @@ export const ROUTES: Route[] = [
 /** A restore acts in the backup's namespace and, when it differs, in the target namespace: each authorized on its own. */
 function restoreAccess(targetNamespace: string | undefined, namespace: string): AccessNeed[] {
   const needs: AccessNeed[] = [{ verb: 'create', subresource: 'restore' }];
-  if (targetNamespace !== undefined && targetNamespace !== namespace) needs.push({ verb: 'create', subresource: 'restore', namespace: targetNamespace });
+  if (targetNamespace !== undefined && targetNamespace !== namespace)
+    needs.push({ verb: 'create', subresource: 'restore', namespace: targetNamespace });
   return needs;
 }
 
@@ -387,4 +419,3 @@ async function entityBackup(services: RouteServices, target: EntityTarget & { na
     throw notFound(`backup "${id}" is not a backup of ${target.entityRef} (StatefulSet ${target.namespace}/${target.statefulSet})`);
   return backup;
 }
-

@@ -18,7 +18,11 @@ const reviewer: TokenReviewer = {
 /** RBAC stand-in: backup-client may get, list and create backups in db, nothing else. */
 const access: SubjectAccessReviewer = {
   review: async (user, check) => ({
-    allowed: user.username === 'system:serviceaccount:db:backup-client' && check.namespace === 'db' && ['get', 'list', 'create'].includes(check.verb) && !check.subresource,
+    allowed:
+      user.username === 'system:serviceaccount:db:backup-client' &&
+      check.namespace === 'db' &&
+      ['get', 'list', 'create'].includes(check.verb) &&
+      !check.subresource,
   }),
 };
 
@@ -36,7 +40,11 @@ async function start(env: Record<string, string>) {
 }
 
 const post = (s: Standalone, token?: string) =>
-  fetch(`${s.url}/backup`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(seedBody) });
+  fetch(`${s.url}/backup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(seedBody),
+  });
 
 describe('standalone server', () => {
   it('authenticates every request but the probes and the document with TokenReview for its audience, then asks RBAC', async () => {
@@ -56,7 +64,9 @@ describe('standalone server', () => {
       expect((await get('/backups?namespace=db')).status).toBe(200);
       const elsewhere = await get('/backups?namespace=web');
       expect(elsewhere.status).toBe(403);
-      expect(((await elsewhere.json()) as { detail: string }).detail).toBe('system:serviceaccount:db:backup-client may not list backups.pgbackup.io in namespace web');
+      expect(((await elsewhere.json()) as { detail: string }).detail).toBe(
+        'system:serviceaccount:db:backup-client may not list backups.pgbackup.io in namespace web',
+      );
       expect((await get('/backups')).status).toBe(403); // every namespace
       expect((await post(standalone, 'sa-token')).status).toBe(202);
     } finally {

@@ -54,7 +54,8 @@ export interface Standalone {
 const REMOVED: Record<string, string> = {
   PGBACKUP_INSECURE_WRITES: 'every request is authenticated; for development set PGBACKUP_AUTH=static-token and PGBACKUP_API_TOKEN',
   PGBACKUP_TOKEN_REVIEW: 'TokenReview is the default (PGBACKUP_AUTH=token-review)',
-  PGBACKUP_ALLOWED_SUBJECTS: 'grant access with Kubernetes RBAC on backups.pgbackup.io (ClusterRoles pgbackup-viewer, pgbackup-operator, pgbackup-restorer)',
+  PGBACKUP_ALLOWED_SUBJECTS:
+    'grant access with Kubernetes RBAC on backups.pgbackup.io (ClusterRoles pgbackup-viewer, pgbackup-operator, pgbackup-restorer)',
 };
 
 const unauthorized = (detail: string, hint: string) => new HttpProblem(401, 'Unauthorized', detail, { code: 'Unauthorized', hint });
@@ -101,7 +102,11 @@ export const describeAccess = (a: Access) =>
  * Kubernetes authentication and authorization: TokenReview for the audience, then
  * SubjectAccessReview for each access a route needs. Both answers are cached briefly.
  */
-export function kubernetesGuard(tokens: TokenReviewer, access: SubjectAccessReviewer, options: { audience: string; cacheSeconds: number }): Guard<KubernetesCaller> {
+export function kubernetesGuard(
+  tokens: TokenReviewer,
+  access: SubjectAccessReviewer,
+  options: { audience: string; cacheSeconds: number },
+): Guard<KubernetesCaller> {
   const identities = new BriefCache<TokenIdentity>(options.cacheSeconds * 1000);
   const decisions = new BriefCache<{ allowed: boolean; reason?: string }>(options.cacheSeconds * 1000);
   const hint = `send a Kubernetes token for audience ${options.audience}: kubectl create token SERVICEACCOUNT --audience ${options.audience}`;
@@ -111,7 +116,8 @@ export function kubernetesGuard(tokens: TokenReviewer, access: SubjectAccessRevi
       const identity = await identities.get(sha256(token), () => tokens.review(token, [options.audience]));
       if (!identity.authenticated || !identity.username)
         throw unauthorized(`the API server did not authenticate the token${identity.error ? `: ${identity.error}` : ''}`, hint);
-      if (!(identity.audiences ?? []).includes(options.audience)) throw unauthorized(`the token is not for audience ${options.audience}`, hint);
+      if (!(identity.audiences ?? []).includes(options.audience))
+        throw unauthorized(`the token is not for audience ${options.audience}`, hint);
       const user: UserInfo = { username: identity.username, uid: identity.uid, groups: identity.groups, extra: identity.extra };
       return { name: identity.username, user };
     },
@@ -131,13 +137,18 @@ export function kubernetesGuard(tokens: TokenReviewer, access: SubjectAccessRevi
 
 /** Development only: any of the static tokens may do everything. */
 export function staticTokenGuard(env: Record<string, string | undefined>): Guard {
-  const tokens = (env.PGBACKUP_API_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => Buffer.from(t));
+  const tokens = (env.PGBACKUP_API_TOKEN ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => Buffer.from(t));
   if (tokens.length === 0) throw new Error('PGBACKUP_AUTH=static-token needs PGBACKUP_API_TOKEN (comma-separated tokens)');
   const hint = "send Authorization: Bearer <one of the server's PGBACKUP_API_TOKEN>";
   return {
     async authenticate(req) {
       const token = Buffer.from(bearer(req, hint));
-      if (!tokens.some((t) => t.length === token.length && timingSafeEqual(t, token))) throw unauthorized('the bearer token is not accepted', hint);
+      if (!tokens.some((t) => t.length === token.length && timingSafeEqual(t, token)))
+        throw unauthorized('the bearer token is not accepted', hint);
       return { name: 'static-token' };
     },
     authorize: async () => undefined,
@@ -145,19 +156,28 @@ export function staticTokenGuard(env: Record<string, string | undefined>): Guard
 }
 
 /** The guard the environment asks for; refuses to start on a setting that would guard less than it says. */
-export function guardFromEnv(env: Record<string, string | undefined>, logger: Logger, reviewers: { tokens?: TokenReviewer; access?: SubjectAccessReviewer }): Guard {
-  for (const [name, instead] of Object.entries(REMOVED)) if (env[name] !== undefined) throw new Error(`${name} is no longer supported: ${instead}`);
+export function guardFromEnv(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  reviewers: { tokens?: TokenReviewer; access?: SubjectAccessReviewer },
+): Guard {
+  for (const [name, instead] of Object.entries(REMOVED))
+    if (env[name] !== undefined) throw new Error(`${name} is no longer supported: ${instead}`);
   const mode = env.PGBACKUP_AUTH ?? 'token-review';
   if (mode === 'static-token') {
-    logger.warn('PGBACKUP_AUTH=static-token: development mode, anyone holding PGBACKUP_API_TOKEN may create, delete, restore and verify backups in every namespace');
+    logger.warn(
+      'PGBACKUP_AUTH=static-token: development mode, anyone holding PGBACKUP_API_TOKEN may create, delete, restore and verify backups in every namespace',
+    );
     return staticTokenGuard(env);
   }
   if (mode !== 'token-review') throw new Error(`PGBACKUP_AUTH must be token-review or static-token (got "${mode}")`);
-  if (!reviewers.tokens || !reviewers.access) throw new Error('PGBACKUP_AUTH=token-review needs the Kubernetes API (TokenReview and SubjectAccessReview)');
+  if (!reviewers.tokens || !reviewers.access)
+    throw new Error('PGBACKUP_AUTH=token-review needs the Kubernetes API (TokenReview and SubjectAccessReview)');
   const audience = env.PGBACKUP_TOKEN_AUDIENCE ?? 'pgbackup';
   if (!audience.trim()) throw new Error('PGBACKUP_TOKEN_AUDIENCE must not be empty');
   const cacheSeconds = Number(env.PGBACKUP_AUTH_CACHE_SECONDS ?? 10);
-  if (!Number.isFinite(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 300) throw new Error(`PGBACKUP_AUTH_CACHE_SECONDS must be 0..300 (got "${env.PGBACKUP_AUTH_CACHE_SECONDS}")`);
+  if (!Number.isFinite(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 300)
+    throw new Error(`PGBACKUP_AUTH_CACHE_SECONDS must be 0..300 (got "${env.PGBACKUP_AUTH_CACHE_SECONDS}")`);
   return kubernetesGuard(reviewers.tokens, reviewers.access, { audience, cacheSeconds });
 }
 
@@ -169,12 +189,16 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   let accessReviewer = options.accessReviewer;
   if (!cluster) {
     const loaded = loadKubeConfig({ context: env.PGBACKUP_CONTEXT, namespace: env.PGBACKUP_NAMESPACE, env });
-    const namespaces = env.PGBACKUP_WATCH_NAMESPACES?.split(',').map((n) => n.trim()).filter(Boolean);
+    const namespaces = env.PGBACKUP_WATCH_NAMESPACES?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     const { deps, direct, cache } = cachedKubernetesDeps(loaded, { namespaces });
     cluster = { name: loaded.contextName ?? 'in-cluster', deps, writeDeps: direct, cache, defaultNamespace: loaded.namespace };
     reviewer ??= new KubernetesTokenReviewer(loaded.kubeConfig);
     accessReviewer ??= new KubernetesSubjectAccessReviewer(loaded.kubeConfig);
-    logger.info(`cluster ${cluster.name}: ${loaded.kubeConfig.getCurrentCluster()?.server ?? '?'}; caching ${namespaces?.join(', ') || 'every namespace'}`);
+    logger.info(
+      `cluster ${cluster.name}: ${loaded.kubeConfig.getCurrentCluster()?.server ?? '?'}; caching ${namespaces?.join(', ') || 'every namespace'}`,
+    );
   }
   const guard = guardFromEnv(env, logger, { tokens: reviewer, access: accessReviewer });
   const principals = new WeakMap<Request, string>();
@@ -198,7 +222,13 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     const path = req.path; // before routers strip their mount path
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const line = { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100, principal: principals.get(req) ?? '' };
+      const line = {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: Math.round(ms * 100) / 100,
+        principal: principals.get(req) ?? '',
+      };
       if (res.statusCode >= 500) logger.warn('request', line);
       else logger.debug('request', line);
     });
@@ -220,7 +250,10 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   );
 
   cluster.cache?.start().then(
-    () => logger.info(cluster.cache?.synced() ? 'cache synced' : 'cache not synced yet (see /health/ready)', { informers: cluster.cache?.status() ?? [] } as Record<string, unknown>),
+    () =>
+      logger.info(cluster.cache?.synced() ? 'cache synced' : 'cache not synced yet (see /health/ready)', {
+        informers: cluster.cache?.status() ?? [],
+      } as Record<string, unknown>),
     (e: unknown) => logger.error('cache failed to start', e as Error),
   );
 
@@ -233,7 +266,10 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
-  if (!tls) logger.warn('serving plain HTTP: bearer tokens cross the network in clear; mount a certificate (PGBACKUP_TLS_CERT_FILE, PGBACKUP_TLS_KEY_FILE) or terminate TLS in front');
+  if (!tls)
+    logger.warn(
+      'serving plain HTTP: bearer tokens cross the network in clear; mount a certificate (PGBACKUP_TLS_CERT_FILE, PGBACKUP_TLS_KEY_FILE) or terminate TLS in front',
+    );
   const url = `${tls ? 'https' : 'http'}://${address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address}:${address.port}`;
   logger.info(`listening on ${url}`, { port: address.port });
 
@@ -268,7 +304,14 @@ export async function main(): Promise<void> {
   try {
     standalone = await startStandalone();
   } catch (e) {
-    process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: `pgbackup-api cannot start: ${(e as Error).message}`, hint: (e as { hint?: { text?: string } }).hint?.text }) + '\n');
+    process.stderr.write(
+      JSON.stringify({
+        level: 'error',
+        time: new Date().toISOString(),
+        msg: `pgbackup-api cannot start: ${(e as Error).message}`,
+        hint: (e as { hint?: { text?: string } }).hint?.text,
+      }) + '\n',
+    );
     process.exit(1);
   }
   const stop = (signal: string) => {

@@ -42,8 +42,12 @@ export const RestoreBackupBodySchema = z.strictObject({
   inPlace: z
     .boolean()
     .default(false)
-    .describe('Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready'),
-  targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there with Retain contents on the same storage snapshots"),
+    .describe(
+      'Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready',
+    ),
+  targetNamespace: NamespaceName.optional().describe(
+    "Namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there with Retain contents on the same storage snapshots",
+  ),
   replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
   dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
 });
@@ -73,7 +77,10 @@ export const RestoreResultSchema = z.object({
   delete: z.array(ObjectRefSchema),
   create: z.array(ObjectRefSchema).describe('The objects created (never their spec: the recorded StatefulSet stays in the cluster)'),
   notes: z.array(z.string()),
-  preRestoreBackup: z.string().optional().describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
+  preRestoreBackup: z
+    .string()
+    .optional()
+    .describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
 });
 
 /**
@@ -135,7 +142,8 @@ export const BackupResourceSchema = z.object({
 });
 export type BackupResource = z.infer<typeof BackupResourceSchema>;
 
-const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+const defined = <T extends Record<string, unknown>>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export function toBackupResource(b: Backup): BackupResource {
   return defined({
@@ -190,8 +198,14 @@ export const PvcParamsSchema = z.strictObject({ pvcName: PvcName });
 
 export const DeleteBackupQuerySchema = z.strictObject({
   namespace: NamespaceName.optional(),
-  force: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  dryRun: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  force: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  dryRun: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export const StatefulSetStatusResponseSchema = StatefulSetStatusSchema.extend({
@@ -201,7 +215,15 @@ export const StatefulSetStatusResponseSchema = StatefulSetStatusSchema.extend({
 export type StatefulSetStatusResource = z.infer<typeof StatefulSetStatusResponseSchema>;
 
 const toPvcResource = (c: PvcInfo) =>
-  defined({ name: c.name, template: c.template, phase: c.phase, storageClassName: c.storageClassName, driver: c.driver, volumeName: c.volumeName, capacityBytes: c.capacityBytes });
+  defined({
+    name: c.name,
+    template: c.template,
+    phase: c.phase,
+    storageClassName: c.storageClassName,
+    driver: c.driver,
+    volumeName: c.volumeName,
+    capacityBytes: c.capacityBytes,
+  });
 
 /** The status as the API returns it: an allowlist (the StatefulSet manifest, env included, stays in the cluster). */
 export function toStatefulSetStatusResource(s: StatefulSetStatus): StatefulSetStatusResource {
@@ -212,7 +234,16 @@ export function toStatefulSetStatusResource(s: StatefulSetStatus): StatefulSetSt
     readyReplicas: s.readyReplicas,
     currentReplicas: s.currentReplicas,
     updatedReplicas: s.updatedReplicas,
-    pods: s.pods.map((p) => defined({ name: p.name, ordinal: p.ordinal, phase: p.phase, ready: p.ready, container: p.container, pvcs: p.pvcs.map(toPvcResource) })),
+    pods: s.pods.map((p) =>
+      defined({
+        name: p.name,
+        ordinal: p.ordinal,
+        phase: p.phase,
+        ready: p.ready,
+        container: p.container,
+        pvcs: p.pvcs.map(toPvcResource),
+      }),
+    ),
     newestBackup: s.newestBackup && toBackupResource(s.newestBackup),
     newestCompletedBackup: s.newestCompletedBackup && toBackupResource(s.newestCompletedBackup),
     schedule: s.schedule,
@@ -227,9 +258,21 @@ export const SnapshotListResponseSchema = z.object({
 });
 
 export const EntityParamsSchema = z.strictObject({
-  kind: z.string().min(1).max(63).regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be a catalog kind such as component or resource'),
-  namespace: z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a catalog namespace'),
-  name: z.string().min(1).max(253).regex(/^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$/, 'must be a catalog entity name'),
+  kind: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be a catalog kind such as component or resource'),
+  namespace: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a catalog namespace'),
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$/, 'must be a catalog entity name'),
 });
 
 export const EntityBackupsResponseSchema = z.object({

@@ -25,7 +25,10 @@ const BASIC_ACTION = { read: 'read', create: 'create', delete: 'delete', restore
 
 const permissionsOf = <T extends string>(prefix: string, resourceType: T) =>
   Object.fromEntries(
-    BACKUP_ACTIONS.map((action) => [action, createPermission({ name: `${prefix}.${action}`, attributes: { action: BASIC_ACTION[action] }, resourceType })]),
+    BACKUP_ACTIONS.map((action) => [
+      action,
+      createPermission({ name: `${prefix}.${action}`, attributes: { action: BASIC_ACTION[action] }, resourceType }),
+    ]),
   ) as Record<BackupAction, ResourcePermission<T>>;
 
 /** On the catalog entity whose database it is (entity routes). */

@@ -89,15 +89,13 @@ export const BackupListSchema = z.object({
   continue: z.string().optional(),
 });
 
-export const ScheduleSchema = z
-  .object({ cron: z.string().min(1), timeZone: z.string().optional() })
-  .superRefine((s, ctx) => {
-    try {
-      assertSchedule(s);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    }
-  });
+export const ScheduleSchema = z.object({ cron: z.string().min(1), timeZone: z.string().optional() }).superRefine((s, ctx) => {
+  try {
+    assertSchedule(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 
 export const RetentionPolicySchema = z.object({
   maxAgeDays: z.number().nonnegative().optional(),

@@ -43,6 +43,10 @@ export async function linkEntity(deps: FakeDeps, entityRef: string): Promise<voi
   const sts = await deps.workloads.getStatefulSet(TEST_NAMESPACE, 'pg');
   deps.workloads.set({
     ...sts,
-    manifest: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'pg', namespace: TEST_NAMESPACE, annotations: { [Annotations.backstageEntity]: entityRef } } },
+    manifest: {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'pg', namespace: TEST_NAMESPACE, annotations: { [Annotations.backstageEntity]: entityRef } },
+    },
   });
 }

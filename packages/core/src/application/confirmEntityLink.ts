@@ -12,7 +12,12 @@ const sameEntity = (a: string, b: string) => a.trim().toLowerCase() === b.trim()
  * StatefulSet, not by whoever registered the entity.
  * @throws Forbidden when the StatefulSet names another entity or none; NotFound when it does not exist.
  */
-export async function confirmEntityLink(deps: Pick<Deps, 'workloads'>, namespace: string, statefulSet: string, entityRef: string): Promise<void> {
+export async function confirmEntityLink(
+  deps: Pick<Deps, 'workloads'>,
+  namespace: string,
+  statefulSet: string,
+  entityRef: string,
+): Promise<void> {
   assertName('namespace', namespace);
   assertName('StatefulSet', statefulSet);
   const sts = await deps.workloads.getStatefulSet(namespace, statefulSet);

@@ -19,7 +19,15 @@ export class KubernetesAccessReviewer implements AccessReviewer {
             body: {
               apiVersion: 'authorization.k8s.io/v1',
               kind: 'SelfSubjectAccessReview',
-              spec: { resourceAttributes: { namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource } },
+              spec: {
+                resourceAttributes: {
+                  namespace: check.namespace,
+                  verb: check.verb,
+                  group: check.group,
+                  resource: check.resource,
+                  subresource: check.subresource,
+                },
+              },
             },
           }),
         );
@@ -48,7 +56,13 @@ export class KubernetesSubjectAccessReviewer implements SubjectAccessReviewer {
             uid: user.uid,
             groups: user.groups,
             extra: user.extra,
-            resourceAttributes: { namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource },
+            resourceAttributes: {
+              namespace: check.namespace,
+              verb: check.verb,
+              group: check.group,
+              resource: check.resource,
+              subresource: check.subresource,
+            },
           },
         },
       }),

@@ -12,7 +12,9 @@ export class KubernetesTokenReviewer implements TokenReviewer {
 
   async review(token: string, audiences?: string[]): Promise<TokenIdentity> {
     const review = await call('reviewing a bearer token', () =>
-      this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } } }),
+      this.api.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } },
+      }),
     );
     const status = review.status ?? {};
     return {
