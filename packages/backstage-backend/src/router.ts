@@ -355,5 +355,3 @@ export function createRouter(options: RouterOptions): Router {
   router.use(problemHandler(logger));
   return router;
 }
-
-export { paginate } from './paginate.js';
