@@ -8,10 +8,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Only core's adapters may talk to Kubernetes directly.
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: '@kubernetes/client-node', message: 'import it only in packages/core/src/kubernetes' }] },
-      ],
+      'no-restricted-imports': ['error', { paths: [{ name: '@kubernetes/client-node', message: 'import it only in packages/core/src/kubernetes' }] }],
     },
   },
   { files: ['packages/core/src/kubernetes/**'], rules: { 'no-restricted-imports': 'off' } },

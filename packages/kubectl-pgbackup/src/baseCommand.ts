@@ -58,14 +58,7 @@ export function setRuntimeFactory(factory?: RuntimeFactory): void {
 
 /** The runtime for code outside a BaseCommand (completion). */
 export function buildRuntime(flags: Partial<GlobalFlags>): Promise<Runtime> {
-  return runtimeFactory({
-    'all-namespaces': false,
-    'request-timeout': '0',
-    'no-headers': false,
-    'no-color': false,
-    debug: false,
-    ...flags,
-  });
+  return runtimeFactory({ 'all-namespaces': false, 'request-timeout': '0', 'no-headers': false, 'no-color': false, debug: false, ...flags });
 }
 
 /** kubectl durations: "0", "30", "30s", "5m", "1h30m", "500ms" → seconds. */
@@ -88,17 +81,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     cluster: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig cluster to use' }),
     user: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig user to use' }),
     namespace: Flags.string({ char: 'n', helpGroup: GLOBAL, description: "Namespace (default: the context's namespace)" }),
-    'all-namespaces': Flags.boolean({
-      char: 'A',
-      helpGroup: GLOBAL,
-      default: false,
-      description: 'Across all namespaces (list, completion)',
-    }),
-    'request-timeout': Flags.string({
-      helpGroup: GLOBAL,
-      default: '30s',
-      description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout',
-    }),
+    'all-namespaces': Flags.boolean({ char: 'A', helpGroup: GLOBAL, default: false, description: 'Across all namespaces (list, completion)' }),
+    'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '30s', description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout' }),
     output: Flags.string({ char: 'o', helpGroup: GLOBAL, options: [...OUTPUT_FORMATS], description: 'Output format' }),
     'no-headers': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Omit table headers' }),
     'no-color': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Plain text, no ANSI colors' }),
@@ -154,8 +138,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** For verbs that act in one namespace. */
   protected refuseAllNamespaces(): void {
-    if (this.flags['all-namespaces'])
-      throw new CliError(`--all-namespaces is not supported by "${this.id}"`, ExitCode.usage, 'pass -n NAMESPACE');
+    if (this.flags['all-namespaces']) throw new CliError(`--all-namespaces is not supported by "${this.id}"`, ExitCode.usage, 'pass -n NAMESPACE');
   }
 
   public override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {

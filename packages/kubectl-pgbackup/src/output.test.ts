@@ -6,10 +6,7 @@ import { age, humanBytes, render, serialize, table } from './output.js';
 import { backupListView } from './views.js';
 
 describe('table', () => {
-  const rows = [
-    { a: 'x', b: 'long value' },
-    { a: 'longer', b: 'y' },
-  ];
+  const rows = [{ a: 'x', b: 'long value' }, { a: 'longer', b: 'y' }];
   const columns = [
     { header: 'a', value: (r: (typeof rows)[number]) => r.a },
     { header: 'bee', value: (r: (typeof rows)[number]) => r.b },
@@ -47,10 +44,7 @@ describe('formats', () => {
   });
 
   it('says so on stderr when a table has no rows', async () => {
-    expect(await render(backupListView([], { namespace: 'db' }), { format: 'table' })).toEqual({
-      stdout: '',
-      stderr: 'No backups found in db namespace.\n',
-    });
+    expect(await render(backupListView([], { namespace: 'db' }), { format: 'table' })).toEqual({ stdout: '', stderr: 'No backups found in db namespace.\n' });
   });
 
   it('refuses to print data that does not match its schema', async () => {

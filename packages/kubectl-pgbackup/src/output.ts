@@ -25,16 +25,7 @@ export function table<T>(rows: T[], columns: Column<T>[], options: { wide?: bool
   if (!options.noHeaders) cells.unshift(shown.map((c) => c.header.toUpperCase()));
   if (cells.length === 0) return '';
   const widths = shown.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return (
-    cells
-      .map((row) =>
-        row
-          .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
-          .join('')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
 /** Names of the core schemas that json/yaml output is validated against. */
@@ -62,9 +53,7 @@ export async function serialize(schema: SchemaName, value: unknown, format: 'jso
   } as const;
   const parsed = schemas[schema].safeParse(value);
   if (!parsed.success)
-    throw new Error(
-      `internal error: the ${schema} to print does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`internal error: the ${schema} to print does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const doc = { kind: KINDS[schema], ...(parsed.data as object) };
   if (format === 'json') return JSON.stringify(doc, null, 2) + '\n';
   const { stringify } = await import('yaml');

@@ -22,8 +22,7 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
     suspend: Flags.boolean({ default: false, description: 'create the CronJob suspended' }),
     verify: Flags.boolean({
       default: false,
-      description:
-        'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
+      description: 'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
     }),
     'dry-run': Flags.boolean({ default: false, description: 'print the objects instead of writing them' }),
   };
@@ -33,13 +32,7 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
     const f = this.flags;
     const waitTimeoutSeconds = Math.round(parseDuration(f['wait-timeout'], '--wait-timeout'));
     const retention = [f['keep-last'], f['keep-daily'], f['keep-weekly'], f['max-age']].some((v) => v !== undefined)
-      ? {
-          keepLast: f['keep-last'],
-          keepDaily: f['keep-daily'],
-          keepWeekly: f['keep-weekly'],
-          maxAgeDays: f['max-age'] === undefined ? undefined : Number(f['max-age']),
-          timeZone: f['time-zone'],
-        }
+      ? { keepLast: f['keep-last'], keepDaily: f['keep-daily'], keepWeekly: f['keep-weekly'], maxAgeDays: f['max-age'] === undefined ? undefined : Number(f['max-age']), timeZone: f['time-zone'] }
       : undefined;
     const { core, deps, namespace } = await this.runtime();
     const result = await core.setSchedule(deps, {
@@ -55,8 +48,7 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
       dryRun: f['dry-run'],
     });
     if (f['dry-run'] || this.format === 'json' || this.format === 'yaml') {
-      if (this.format === 'json')
-        return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: result.objects }, null, 2) + '\n');
+      if (this.format === 'json') return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: result.objects }, null, 2) + '\n');
       const { stringify } = await import('yaml');
       return this.out(result.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
     }
