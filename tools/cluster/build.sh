@@ -132,6 +132,16 @@ build_helm() {
   stamp helm "$HELM_VERSION"; done_in "helm $HELM_VERSION"
 }
 
+build_registry() {
+  built registry "$REGISTRY_VERSION" registry && { log "registry (distribution) $REGISTRY_VERSION: cached"; return; }
+  begin "registry (distribution) $REGISTRY_VERSION: building"
+  wrapper registry
+  quiet go get "github.com/distribution/distribution/v3@$REGISTRY_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
+    -o "$BIN/registry" github.com/distribution/distribution/v3/cmd/registry
+  stamp registry "$REGISTRY_VERSION"; done_in "registry (distribution) $REGISTRY_VERSION"
+}
+
 build_ours() {
   # Our own CSI driver and pod runner (tools/cluster/go); cheap, so always rebuilt by go's cache.
   if [ -f "$ROOT/tools/cluster/go/go.mod" ]; then
@@ -140,7 +150,7 @@ build_ours() {
   fi
 }
 
-targets=${*:-"etcd kwok snapshotter kubernetes provisioner helm ours"}
+targets=${*:-"etcd kwok snapshotter kubernetes provisioner helm registry ours"}
 # One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
 exec 9>"$ROOT/.tools/build.lock"
 flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }

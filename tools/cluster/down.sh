@@ -29,7 +29,8 @@ stop() {
 }
 
 stop pod-runner 60
-for c in csi-snapshotter csi-provisioner snapshot-controller pgbackup-csi; do stop "$c" 15; done
+for c in csi-snapshotter csi-provisioner snapshot-controller pgbackup-csi "$REGISTRY_COMPONENT"; do stop "$c" 15; done
+rm -f "$REGISTRY_ADDR_FILE"
 
 if [ -f "$KWOK_DIR/kwok.yaml" ]; then
   # Stop kwok-controller first and drop its node Lease: the next kwok-controller (new identity) can take the node at once.

@@ -1,6 +1,7 @@
 # Shared by up.sh, down.sh and status.sh (sourced, not run).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/tools/cluster"
+. "$HERE/versions.env"
 BIN="$ROOT/.tools/bin"
 C="$ROOT/.cluster"                      # all state, git-ignored
 NAME=pgbackup                           # kwok cluster name
@@ -20,12 +21,16 @@ NODE=kwok-node-0
 SOCK_DIR="/tmp/pgbackup-$(printf %s "$ROOT" | sha256sum | cut -c1-10)"
 CSI_SOCK="$SOCK_DIR/csi.sock"
 PG_BIN=/usr/lib/postgresql/15/bin
+REGISTRY_STATE="$C/registry"            # the local image registry's blobs and manifests
+REGISTRY_ADDR_FILE="$C/registry.addr"   # host:port of that registry, for `npm run images` and the node
 # kwok-controller runs `kubectl exec` commands on the host and resolves them with its own PATH
 export PATH="$BIN:$PG_BIN:$PATH"
 
 # Components we start ourselves (kwokctl starts etcd, apiserver, controller-manager, scheduler, kwok-controller).
 OUR_COMPONENTS="pgbackup-csi snapshot-controller csi-provisioner csi-snapshotter pod-runner"
 KWOK_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller"
+# The image registry stands apart: up.sh starts it on its own, so that adding it never restarts a running cluster.
+REGISTRY_COMPONENT=registry
 
 say() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
@@ -48,6 +53,7 @@ pid_of() {
 }
 alive() { pid_of "$1" >/dev/null; }
 
+registry_ready() { curl -fsS --max-time 3 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
 api_ready() { [ -f "$KUBECONFIG_FILE" ] && kc get --raw /readyz --request-timeout=3s >/dev/null 2>&1; }
 
 # wait_for DESCRIPTION SECONDS CMD... : polls CMD every 0.5s.

