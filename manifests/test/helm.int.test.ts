@@ -4,7 +4,7 @@ import { assertSchedule } from '../../packages/core/src/domain/schedule.js';
 import { expectApi, expectHardenedPods, expectNetworkPoliciesAndPdbs, expectPostgresql } from './checks.js';
 import { CHART, all, find, helm, helmTemplate, helmTogglesOn } from './helpers.js';
 
-const ALL_ON = [...helmTogglesOn('ebs.csi.aws.com'), '--set', 'api.existingTokenSecret=pgbackup-api-tokens'];
+const ALL_ON = [...helmTogglesOn('ebs.csi.aws.com'), '--set', 'api.tls.existingSecret=pgbackup-api-tls'];
 
 describe('helm chart', () => {
   it('lints clean (--strict), with the defaults and with every toggle on', async () => {
@@ -56,10 +56,10 @@ describe('helm chart', () => {
     const objects = await helmTemplate(ALL_ON);
     expectNetworkPoliciesAndPdbs(objects);
     expectHardenedPods(objects);
-    expect(find(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({
-      name: 'PGBACKUP_API_TOKEN',
-      valueFrom: { secretKeyRef: { name: 'pgbackup-api-tokens', key: 'api-token' } },
-    });
+    const api = find(objects, 'Deployment').spec.template.spec;
+    expect(api.containers[0].env).toContainEqual({ name: 'PGBACKUP_TLS_CERT_FILE', value: '/etc/pgbackup/tls/tls.crt' });
+    expect(api.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(api.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'pgbackup-api-tls' } });
   });
 
   it.each([

@@ -35,7 +35,7 @@ describe('kustomize', () => {
   it.each(OVERLAYS)('overlay %s puts everything namespaced in its namespace and binds the ServiceAccounts there', (overlay) => {
     const objects = built[`overlays/${overlay}`]!;
     const ns = { local: 'pgbackup-local', development: 'pgbackup-dev', production: 'pgbackup' }[overlay];
-    const clusterScoped = new Set(['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'VolumeSnapshotClass']);
+    const clusterScoped = new Set(['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'VolumeSnapshotClass', 'CustomResourceDefinition']);
     for (const o of objects)
       if (!clusterScoped.has(o.kind))
         expect(`${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name} in ${ns}`);

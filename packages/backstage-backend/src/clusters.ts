@@ -1,7 +1,7 @@
 import type { RootConfigService as Config } from '@backstage/backend-plugin-api';
 import { type ClusterConnection, cachedKubernetesDeps, kubeConfigForCluster } from '@pgbackup/core';
 import type { Logger } from './logger.js';
-import type { ClusterTarget } from './router.js';
+import type { ClusterTarget } from './routes.js';
 
 export interface ClusterSettings extends ClusterConnection {
   /** Namespace of requests and entities that name none. */

@@ -8,12 +8,15 @@ import { aBackupSnapshot } from '@pgbackup/core/testing';
 import express from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
-import { captureLogger, seedBackups, world } from './__fixtures__/world.js';
+import { captureLogger, linkEntity, seedBackups, world } from './__fixtures__/world.js';
 import { openApiDocument } from './openapi.js';
-import { createRouter } from './router.js';
+import { createRouter, servedRoutes } from './router.js';
 
 type JsonSchema = Record<string, unknown>;
-const doc = openApiDocument() as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonSchema> } };
+const doc = openApiDocument(servedRoutes({ entities: true })) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
 
 interface Parameter {
   name: string;
@@ -199,8 +202,9 @@ const requestArb: fc.Arbitrary<Generated> = fc.oneof(
   }),
 );
 
-function app() {
+async function app() {
   const deps = world({ storage: 'ready' });
+  await linkEntity(deps, 'component:default/pg');
   seedBackups(deps, 3);
   deps.snapshots.put(aBackupSnapshot({ id: 'pg-20260601020000-aaaa', startedAt: '2026-06-01T02:00:00Z' }));
   const logger = captureLogger();
@@ -213,7 +217,7 @@ function app() {
           name: 'NotFoundError',
           code: 'NotFound',
         });
-      return { cluster: 'local', namespace: 'db', statefulSet: 'pg' } as never;
+      return { entityRef: `component:default/${ref.name}`, cluster: 'local', namespace: 'db', statefulSet: 'pg' };
     },
   });
   return { server: express().use('/api/pgbackup', router), logger, deps };
@@ -223,7 +227,7 @@ const RUNS = 400;
 
 describe('HTTP API fuzzed from its OpenAPI document', () => {
   it(`${RUNS} generated requests over ${operations.length} operations: no 5xx, only documented statuses, 4xx as problem+json`, async () => {
-    const { server, logger } = app();
+    const { server, logger } = await app();
     const seen = new Map<string, number>();
     const started = Date.now();
     await fc.assert(

@@ -42,7 +42,9 @@ export function healthRoutes(clusters: ProbedCluster[], options: HealthOptions =
             : { name, ok: false, detail: 'snapshot.storage.k8s.io/v1 is not served: install the external-snapshotter CRDs and controller' },
         (e: unknown): Check => ({ name, ok: false, detail: (e as Error)?.message ?? String(e) }),
       ),
-      new Promise<Check>((resolve) => setTimeout(() => resolve({ name, ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs).unref()),
+      new Promise<Check>((resolve) =>
+        setTimeout(() => resolve({ name, ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs).unref(),
+      ),
     ]);
     apiChecks.set(c.name, { at: Date.now(), check });
     return check;

@@ -7,7 +7,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { notFound } from '@pgbackup/core';
 import type { FakeDeps } from '@pgbackup/core/testing';
 import request from 'supertest';
-import { seedBackups, world } from './__fixtures__/world.js';
+import { linkEntity, seedBackups, world } from './__fixtures__/world.js';
 import { pgbackupClustersServiceRef, pgbackupPlugin } from './plugin.js';
 
 const entity = (name: string, annotations: Record<string, string>): Entity => ({
@@ -24,12 +24,17 @@ const entities = [
 ];
 
 async function backend(deps: FakeDeps, permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY) {
+  await linkEntity(deps, 'component:default/orders-db');
   const { server } = await startTestBackend({
     features: [
       pgbackupPlugin,
       mockServices.rootConfig.factory({ data: {} }),
       catalogServiceMock.factory({ entities }),
-      createServiceFactory({ service: pgbackupClustersServiceRef, deps: {}, factory: () => ({ clusters: [{ name: 'local', deps, defaultNamespace: 'db' }] }) }),
+      createServiceFactory({
+        service: pgbackupClustersServiceRef,
+        deps: {},
+        factory: () => ({ clusters: [{ name: 'local', deps, defaultNamespace: 'db' }] }),
+      }),
       ...(permission ? [mockServices.permissions.factory({ result: permission })] : []),
     ],
   });
@@ -53,10 +58,32 @@ describe('pgbackup backend plugin', () => {
 
   it('registers its permissions with the permission system', async () => {
     const server = await backend(world());
-    const res = await request(server).get('/api/pgbackup/.well-known/backstage/permissions/metadata').set('authorization', mockCredentials.service.header()).expect(200);
+    const res = await request(server)
+      .get('/api/pgbackup/.well-known/backstage/permissions/metadata')
+      .set('authorization', mockCredentials.service.header())
+      .expect(200);
     const names = (res.body.permissions as { name: string }[]).map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['pgbackup.backup.read', 'pgbackup.backup.create', 'pgbackup.backup.delete', 'pgbackup.backup.restore', 'pgbackup.backup.direct.create']));
-    expect(res.body.permissions.find((p: { name: string }) => p.name === 'pgbackup.backup.create')).toMatchObject({ type: 'resource', resourceType: 'catalog-entity' });
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'pgbackup.backup.read',
+        'pgbackup.backup.create',
+        'pgbackup.backup.delete',
+        'pgbackup.backup.restore',
+        'pgbackup.backup.verify',
+        'pgbackup.namespace.backup.create',
+      ]),
+    );
+    expect(res.body.permissions.find((p: { name: string }) => p.name === 'pgbackup.backup.create')).toMatchObject({
+      type: 'resource',
+      resourceType: 'catalog-entity',
+    });
+    expect(res.body.permissions.find((p: { name: string }) => p.name === 'pgbackup.namespace.backup.verify')).toMatchObject({
+      type: 'resource',
+      resourceType: 'pgbackup-namespace',
+    });
+    expect((res.body.rules as { name: string; resourceType: string }[]).map((r) => `${r.resourceType} ${r.name}`)).toEqual(
+      expect.arrayContaining(['pgbackup-namespace IS_IN_NAMESPACE', 'pgbackup-namespace IS_IN_CLUSTER']),
+    );
   });
 
   it('shows the backups of an entity, resolved from its annotations', async () => {
@@ -64,7 +91,13 @@ describe('pgbackup backend plugin', () => {
     const ids = seedBackups(deps, 2);
     const server = await backend(deps, AuthorizeResult.ALLOW);
     const res = await request(server).get('/api/pgbackup/entity/component/default/orders-db').set('authorization', user()).expect(200);
-    expect(res.body).toMatchObject({ entityRef: 'component:default/orders-db', cluster: 'local', namespace: 'db', statefulSet: 'pg', errors: [] });
+    expect(res.body).toMatchObject({
+      entityRef: 'component:default/orders-db',
+      cluster: 'local',
+      namespace: 'db',
+      statefulSet: 'pg',
+      errors: [],
+    });
     expect(res.body.backups.map((b: { id: string }) => b.id)).toEqual([...ids].reverse());
     expect(res.body.status).toMatchObject({ replicas: 1, readyReplicas: 1 });
   });
@@ -72,7 +105,11 @@ describe('pgbackup backend plugin', () => {
   it('creates a backup of an entity when the create permission allows it', async () => {
     const deps = world();
     const server = await backend(deps, AuthorizeResult.ALLOW);
-    const res = await request(server).post('/api/pgbackup/entity/component/default/orders-db/backups').set('authorization', user()).send({}).expect(202);
+    const res = await request(server)
+      .post('/api/pgbackup/entity/component/default/orders-db/backups')
+      .set('authorization', user())
+      .send({})
+      .expect(202);
     expect(res.body).toMatchObject({ databaseName: 'pg', namespace: 'db', status: 'in_progress', backupType: 'manual' });
     expect(res.headers.location).toBe(`/api/pgbackup/backup/${res.body.id}?namespace=db`);
     expect(deps.snapshots.all()).toHaveLength(1);
@@ -81,14 +118,20 @@ describe('pgbackup backend plugin', () => {
   it('answers 403 with the permission name when create is denied, and creates nothing', async () => {
     const deps = world();
     const server = await backend(deps, AuthorizeResult.DENY);
-    const entityRes = await request(server).post('/api/pgbackup/entity/component/default/orders-db/backups').set('authorization', user()).send({});
+    const entityRes = await request(server)
+      .post('/api/pgbackup/entity/component/default/orders-db/backups')
+      .set('authorization', user())
+      .send({});
     expect(entityRes.status).toBe(403);
     expect(entityRes.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(entityRes.body).toMatchObject({ status: 403, code: 'Forbidden' });
     expect(entityRes.body.detail).toMatch(/pgbackup\.backup\.create denied/);
-    const direct = await request(server).post('/api/pgbackup/backup').set('authorization', user()).send({ databaseName: 'pg', namespace: 'db', backupType: 'manual' });
+    const direct = await request(server)
+      .post('/api/pgbackup/backup')
+      .set('authorization', user())
+      .send({ databaseName: 'pg', namespace: 'db', backupType: 'manual' });
     expect(direct.status).toBe(403);
-    expect(direct.body.detail).toMatch(/pgbackup\.backup\.direct\.create denied/);
+    expect(direct.body.detail).toMatch(/pgbackup\.namespace\.backup\.create denied/);
     expect(deps.snapshots.all()).toHaveLength(0);
   });
 
@@ -110,15 +153,18 @@ describe('pgbackup backend plugin', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('keeps the backups when the StatefulSet of an entity is gone', async () => {
+  it('answers 403 when the StatefulSet does not name the entity back, 404 when it is gone', async () => {
     const deps = world();
     seedBackups(deps, 1);
     const server = await backend(deps, AuthorizeResult.ALLOW);
+    await linkEntity(deps, 'component:default/someone-else');
+    const res = await request(server).get('/api/pgbackup/entity/component/default/orders-db').set('authorization', user());
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toMatch(/names another Backstage entity \(component:default\/someone-else\), not component:default\/orders-db/);
+    expect(res.body.hint).toMatch(/kubectl annotate statefulset pg -n db pgbackup\.io\/backstage-entity=component:default\/orders-db/);
     deps.workloads.getStatefulSet = async () => {
       throw notFound('StatefulSet "pg" not found in namespace "db"');
     };
-    const res = await request(server).get('/api/pgbackup/entity/component/default/orders-db').set('authorization', user()).expect(200);
-    expect(res.body.backups).toHaveLength(1);
-    expect(res.body.errors).toEqual([{ part: 'statefulset', status: 404, detail: 'StatefulSet "pg" not found in namespace "db"' }]);
+    expect((await request(server).get('/api/pgbackup/entity/component/default/orders-db').set('authorization', user())).status).toBe(404);
   });
 });

@@ -322,7 +322,9 @@ describe('restore and verify', () => {
       target: { namespace: 'db', statefulSet: 'pg-restored' },
       delete: [],
     });
-    expect(res.body.create.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`)).toEqual([
+    // References only: the cloned StatefulSet (its env among it) is never sent back.
+    expect(JSON.stringify(res.body)).not.toMatch(/"spec"|"env"|"containers"/);
+    expect(res.body.create.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`)).toEqual([
       'PersistentVolumeClaim/data-pg-restored-0',
       'Service/pg-restored',
       'StatefulSet/pg-restored',
@@ -390,9 +392,91 @@ describe('health', () => {
 });
 
 describe('entity routes without the catalog', () => {
-  it('answer 501 in the standalone server', async () => {
+  it('are neither served nor documented by a router that cannot resolve entities', async () => {
     const { app: server } = app(world());
-    const problem = expectProblem(await request(server).get('/api/pgbackup/entity/component/default/db'), 501);
-    expect(problem.hint).toMatch(/statefulset/);
+    expectProblem(await request(server).get('/api/pgbackup/entity/component/default/db'), 404);
+    const doc = (await request(server).get('/api/pgbackup/openapi.json').expect(200)).body as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/entity'))).toEqual([]);
+  });
+});
+
+describe('the route table', () => {
+  it('answers a known path with another method 405 and Allow', async () => {
+    const { app: server } = app(world());
+    const put = await request(server).put('/api/pgbackup/backup/pg-20260501020000-aaaa').send({});
+    expectProblem(put, 405);
+    expect(put.headers.allow).toBe('GET, DELETE, HEAD');
+    expect((await request(server).get('/api/pgbackup/backup')).headers.allow).toBe('POST');
+    expect((await request(server).post('/api/pgbackup/health/live')).status).toBe(405);
+    expect((await request(server).delete('/api/pgbackup/openapi.json')).headers.allow).toBe('GET, HEAD');
+  });
+
+  it('authenticates before it parses, and authorizes each access the route declares, in its namespace', async () => {
+    const deps = world();
+    const [id] = seedBackups(deps, 1);
+    deps.workloadWriter.put(aStatefulSetManifest());
+    const asked: string[] = [];
+    const guard = {
+      authenticate: async (req: express.Request) => {
+        if (!req.get('authorization')) throw Object.assign(new Error('no token'), { name: 'AuthenticationError' });
+        return { name: 'alice' };
+      },
+      authorize: async (_req: express.Request, _caller: { name: string }, a: { verb: string; subresource?: string; namespace: string }) => {
+        asked.push(`${a.verb} ${a.subresource ?? ''} ${a.namespace}`.replace('  ', ' '));
+        if (a.namespace === 'other') throw Object.assign(new Error('denied'), { name: 'NotAllowedError' });
+      },
+    };
+    const { app: server } = app(deps, { guard });
+    // No credentials: 401 whatever the input, before validation.
+    expectProblem(await request(server).get('/api/pgbackup/backup/NOT_A_NAME'), 401);
+    expect(asked).toEqual([]);
+    const auth = { authorization: 'Bearer x' };
+    await request(server).get(`/api/pgbackup/backup/${id}`).set(auth).expect(200);
+    await request(server).get('/api/pgbackup/backups').set(auth).expect(200);
+    await request(server)
+      .post(`/api/pgbackup/backup/${id}/verify`)
+      .set(auth)
+      .send({ checks: ['amcheck'] })
+      .expect(202);
+    // A restore into another namespace is authorized there too, and refused there before anything is written.
+    expectProblem(
+      await request(server).post(`/api/pgbackup/backup/${id}/restore`).set(auth).send({ to: 'copy', targetNamespace: 'other' }),
+      403,
+    );
+    expect([...deps.workloadWriter.objects.keys()].filter((k) => k.includes('other') || k.includes('copy'))).toEqual([]);
+    expect(asked).toEqual(['get db', 'list ', 'create verify db', 'create restore db', 'create restore other']);
+    // Verify takes named checks, never SQL.
+    expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/verify`).set(auth).send({ sql: 'select 1' }), 422);
+  });
+
+  it('returns an allowlist: no snapshot labels or annotations (the recorded StatefulSet), no StatefulSet manifest', async () => {
+    const deps = world();
+    const secret = 'inline-secret-value';
+    deps.snapshots.put(
+      aBackupSnapshot({
+        id: 'pg-20260501020000-aaaa',
+        annotations: { 'pgbackup.io/statefulset-spec': JSON.stringify({ env: [{ name: 'POSTGRES_PASSWORD', value: secret }] }) },
+      }),
+    );
+    const sts = await deps.workloads.getStatefulSet('db', 'pg');
+    deps.workloads.set({
+      ...sts,
+      manifest: {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'pg', namespace: 'db' },
+        spec: { env: [{ name: 'POSTGRES_PASSWORD', value: secret }] },
+      },
+    });
+    const { app: server } = app(deps);
+    const bodies = await Promise.all(
+      ['/backup/pg-20260501020000-aaaa', '/backups', '/backup/statefulset/pg/status', '/backup/snapshots/data-pg-0'].map(
+        async (p) => (await request(server).get(`/api/pgbackup${p}`).expect(200)).text,
+      ),
+    );
+    for (const body of bodies) {
+      expect(body).not.toContain(secret);
+      expect(body).not.toMatch(/"annotations"|"labels"|"manifest"/);
+    }
   });
 });

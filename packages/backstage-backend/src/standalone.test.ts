@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TokenReviewer } from '@pgbackup/core';
+import type { SubjectAccessReviewer, TokenReviewer } from '@pgbackup/core';
 import { world } from './__fixtures__/world.js';
 import { jsonLogger } from './logger.js';
 import { type Standalone, startStandalone } from './standalone.js';
@@ -7,12 +7,23 @@ import { type Standalone, startStandalone } from './standalone.js';
 const seedBody = { databaseName: 'pg', namespace: 'db', backupType: 'manual' };
 
 const reviewer: TokenReviewer = {
-  review: async (token) =>
+  review: async (token, audiences) =>
     token === 'sa-token'
-      ? { authenticated: true, username: 'system:serviceaccount:db:backup-client', groups: ['system:serviceaccounts'] }
-      : token === 'other-sa'
-        ? { authenticated: true, username: 'system:serviceaccount:web:frontend', groups: ['system:serviceaccounts'] }
+      ? { authenticated: true, username: 'system:serviceaccount:db:backup-client', groups: ['system:serviceaccounts'], audiences }
+      : token === 'other-audience'
+        ? { authenticated: true, username: 'system:serviceaccount:db:backup-client', groups: ['system:serviceaccounts'], audiences: [] }
         : { authenticated: false, error: 'invalid bearer token' },
+};
+
+/** RBAC stand-in: backup-client may get, list and create backups in db, nothing else. */
+const access: SubjectAccessReviewer = {
+  review: async (user, check) => ({
+    allowed:
+      user.username === 'system:serviceaccount:db:backup-client' &&
+      check.namespace === 'db' &&
+      ['get', 'list', 'create'].includes(check.verb) &&
+      !check.subresource,
+  }),
 };
 
 async function start(env: Record<string, string>) {
@@ -23,23 +34,58 @@ async function start(env: Record<string, string>) {
     logger: jsonLogger('debug', (l) => lines.push(l)),
     cluster: { name: 'fake', deps, defaultNamespace: 'db' },
     tokenReviewer: reviewer,
+    accessReviewer: access,
   });
   return { standalone, deps, lines };
 }
 
 const post = (s: Standalone, token?: string) =>
-  fetch(`${s.url}/backup`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(seedBody) });
+  fetch(`${s.url}/backup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(seedBody),
+  });
 
 describe('standalone server', () => {
-  it('needs the static bearer token for writes, not for reads', async () => {
-    const { standalone, deps } = await start({ PGBACKUP_API_TOKEN: 's3cret' });
+  it('authenticates every request but the probes and the document with TokenReview for its audience, then asks RBAC', async () => {
+    const { standalone, lines } = await start({});
     try {
-      expect((await fetch(`${standalone.url}/backups`)).status).toBe(200);
-      const missing = await post(standalone);
-      expect(missing.status).toBe(401);
-      expect(missing.headers.get('content-type')).toMatch(/problem\+json/);
+      expect((await fetch(`${standalone.url}/health/live`)).status).toBe(200);
+      expect((await fetch(`${standalone.url}/openapi.json`)).status).toBe(200);
+      const anonymous = await fetch(`${standalone.url}/backups?namespace=db`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(((await anonymous.json()) as { hint: string }).hint).toMatch(/kubectl create token SERVICEACCOUNT --audience pgbackup/);
+      expect((await post(standalone, 'garbage')).status).toBe(401);
+      const wrongAudience = await post(standalone, 'other-audience');
+      expect(wrongAudience.status).toBe(401);
+      expect(((await wrongAudience.json()) as { detail: string }).detail).toMatch(/not for audience pgbackup/);
+      const get = (path: string) => fetch(`${standalone.url}${path}`, { headers: { authorization: 'Bearer sa-token' } });
+      expect((await get('/backups?namespace=db')).status).toBe(200);
+      const elsewhere = await get('/backups?namespace=web');
+      expect(elsewhere.status).toBe(403);
+      expect(((await elsewhere.json()) as { detail: string }).detail).toBe(
+        'system:serviceaccount:db:backup-client may not list backups.pgbackup.io in namespace web',
+      );
+      expect((await get('/backups')).status).toBe(403); // every namespace
+      expect((await post(standalone, 'sa-token')).status).toBe(202);
+    } finally {
+      await standalone.close();
+    }
+    const parsed = lines.map((l) => JSON.parse(l) as { msg: string; principal?: string; audit?: string });
+    expect(parsed.find((l) => l.audit === 'backup-create')?.principal).toBe('system:serviceaccount:db:backup-client');
+    expect(parsed.some((l) => /serving plain HTTP/.test(l.msg))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/sa-token|garbage/);
+  });
+
+  it('accepts static tokens only in the explicit development mode, with a warning', async () => {
+    await expect(start({ PGBACKUP_AUTH: 'static-token' })).rejects.toThrow(/needs PGBACKUP_API_TOKEN/);
+    const { standalone, deps, lines } = await start({ PGBACKUP_AUTH: 'static-token', PGBACKUP_API_TOKEN: 's3cret' });
+    try {
+      expect((await fetch(`${standalone.url}/backups`)).status).toBe(401);
       expect((await post(standalone, 'wrong')).status).toBe(401);
       expect((await post(standalone, 's3cret')).status).toBe(202);
+      expect(lines.some((l) => JSON.parse(l).level === 'warn' && /development mode/.test(JSON.parse(l).msg))).toBe(true);
     } finally {
       await standalone.close();
     }
@@ -49,31 +95,15 @@ describe('standalone server', () => {
     expect(deps.database.openSessions).toHaveLength(0);
   });
 
-  it('accepts ServiceAccount tokens through TokenReview, limited to the allowed subjects', async () => {
-    const { standalone } = await start({ PGBACKUP_TOKEN_REVIEW: 'true', PGBACKUP_ALLOWED_SUBJECTS: 'system:serviceaccount:db:backup-client' });
-    try {
-      expect((await post(standalone, 'garbage')).status).toBe(401);
-      const denied = await post(standalone, 'other-sa');
-      expect(denied.status).toBe(403);
-      expect(((await denied.json()) as { detail: string }).detail).toMatch(/system:serviceaccount:web:frontend may not create/);
-      expect((await post(standalone, 'sa-token')).status).toBe(202);
-    } finally {
-      await standalone.close();
-    }
-  });
-
-  it('refuses every write when no token mechanism is configured', async () => {
-    const { standalone, lines } = await start({});
-    try {
-      expect((await post(standalone, 'anything')).status).toBe(401);
-      expect(lines.some((l) => JSON.parse(l).level === 'warn' && /every write will be refused/.test(JSON.parse(l).msg))).toBe(true);
-    } finally {
-      await standalone.close();
-    }
+  it('refuses to start on settings that would guard differently than they say', async () => {
+    await expect(start({ PGBACKUP_INSECURE_WRITES: 'true' })).rejects.toThrow(/no longer supported/);
+    await expect(start({ PGBACKUP_ALLOWED_SUBJECTS: 'x' })).rejects.toThrow(/RBAC/);
+    await expect(start({ PGBACKUP_AUTH: 'none' })).rejects.toThrow(/token-review or static-token/);
+    await expect(start({ PGBACKUP_TLS_CERT_FILE: '/nonexistent' })).rejects.toThrow(/go together/);
   });
 
   it('logs one JSON object per line and fails readiness while shutting down', async () => {
-    const { standalone, lines } = await start({ PGBACKUP_INSECURE_WRITES: 'true' });
+    const { standalone, lines } = await start({});
     await fetch(`${standalone.url}/health/live`);
     const closing = standalone.close();
     await closing;

@@ -1,11 +1,23 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Server, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { KubernetesTokenReviewer, type TokenReviewer, cachedKubernetesDeps, loadKubeConfig } from '@pgbackup/core';
+import {
+  KubernetesSubjectAccessReviewer,
+  KubernetesTokenReviewer,
+  type SubjectAccessReviewer,
+  type TokenIdentity,
+  type TokenReviewer,
+  type UserInfo,
+  cachedKubernetesDeps,
+  loadKubeConfig,
+} from '@pgbackup/core';
 import express, { type Request } from 'express';
 import { type Logger, jsonLogger, parseLevel } from './logger.js';
 import { HttpProblem } from './problem.js';
-import { type AccessRequest, type ClusterTarget, createRouter } from './router.js';
+import { type Access, type Caller, type Guard, createRouter } from './router.js';
+import { ACCESS_GROUP, ACCESS_RESOURCE, type ClusterTarget } from './routes.js';
 import { BackupRunner } from './runner.js';
 
 /**
@@ -14,10 +26,12 @@ import { BackupRunner } from './runner.js';
  * - KUBECONFIG / ~/.kube/config / in-cluster ServiceAccount (kubectl's order), PGBACKUP_CONTEXT
  * - PGBACKUP_NAMESPACE: namespace of requests that name none (default: the kubeconfig's, or the pod's)
  * - PGBACKUP_WATCH_NAMESPACES: comma-separated namespaces to cache (default: the whole cluster)
- * - Writes need a bearer token: PGBACKUP_API_TOKEN (comma-separated static tokens) and/or
- *   PGBACKUP_TOKEN_REVIEW=true (any token the API server authenticates; restrict with
- *   PGBACKUP_ALLOWED_SUBJECTS, comma-separated usernames or groups). PGBACKUP_INSECURE_WRITES=true
- *   disables the check (development only). Reads need no token.
+ * - PGBACKUP_AUTH: `token-review` (default): every request but the probes and the documentation needs
+ *   a Kubernetes bearer token for PGBACKUP_TOKEN_AUDIENCE (default `pgbackup`), and the API server's
+ *   RBAC decides (SubjectAccessReview on backups.pgbackup.io in the namespace). `static-token`:
+ *   development only, any of PGBACKUP_API_TOKEN (comma-separated) may do everything.
+ * - PGBACKUP_AUTH_CACHE_SECONDS (10): how long a TokenReview or SubjectAccessReview answer is reused.
+ * - PGBACKUP_TLS_CERT_FILE / PGBACKUP_TLS_KEY_FILE: serve HTTPS with this certificate (PEM).
  * - PGBACKUP_SHUTDOWN_GRACE_SECONDS (25): how long SIGTERM waits for running backups.
  */
 export interface StandaloneOptions {
@@ -26,6 +40,7 @@ export interface StandaloneOptions {
   /** Use these ports instead of connecting to a cluster (tests). */
   cluster?: ClusterTarget;
   tokenReviewer?: TokenReviewer;
+  accessReviewer?: SubjectAccessReviewer;
 }
 
 export interface Standalone {
@@ -35,47 +50,135 @@ export interface Standalone {
   close(): Promise<void>;
 }
 
-/** The bearer-token check for writes; reads pass. */
-export function bearerAuthorizer(env: Record<string, string | undefined>, reviewer: TokenReviewer | undefined, logger: Logger) {
-  const staticTokens = (env.PGBACKUP_API_TOKEN ?? '')
+/** Settings that no longer exist: refusing to start beats silently guarding less (or more) than the operator meant. */
+const REMOVED: Record<string, string> = {
+  PGBACKUP_INSECURE_WRITES: 'every request is authenticated; for development set PGBACKUP_AUTH=static-token and PGBACKUP_API_TOKEN',
+  PGBACKUP_TOKEN_REVIEW: 'TokenReview is the default (PGBACKUP_AUTH=token-review)',
+  PGBACKUP_ALLOWED_SUBJECTS:
+    'grant access with Kubernetes RBAC on backups.pgbackup.io (ClusterRoles pgbackup-viewer, pgbackup-operator, pgbackup-restorer)',
+};
+
+const unauthorized = (detail: string, hint: string) => new HttpProblem(401, 'Unauthorized', detail, { code: 'Unauthorized', hint });
+
+function bearer(req: Request, hint: string): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  if (!match) throw unauthorized('this request needs Authorization: Bearer <token>', hint);
+  return match[1]!;
+}
+
+/** The caller on the standalone server: the user TokenReview named (what SubjectAccessReview asks about). */
+interface KubernetesCaller extends Caller {
+  user?: UserInfo;
+}
+
+/** Answers reused for `ttlMs`, at most `max` of them (the oldest evicted first). */
+class BriefCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 1000,
+  ) {}
+
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    this.entries.delete(key);
+    const value = load();
+    value.catch(() => this.entries.delete(key));
+    this.entries.set(key, { at: Date.now(), value });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** `verb resource/subresource.group in namespace`, as kubectl auth can-i spells it. */
+export const describeAccess = (a: Access) =>
+  `${a.verb} ${ACCESS_RESOURCE}${a.subresource ? `/${a.subresource}` : ''}.${ACCESS_GROUP} ${a.namespace ? `in namespace ${a.namespace}` : 'in every namespace'}`;
+
+/**
+ * Kubernetes authentication and authorization: TokenReview for the audience, then
+ * SubjectAccessReview for each access a route needs. Both answers are cached briefly.
+ */
+export function kubernetesGuard(
+  tokens: TokenReviewer,
+  access: SubjectAccessReviewer,
+  options: { audience: string; cacheSeconds: number },
+): Guard<KubernetesCaller> {
+  const identities = new BriefCache<TokenIdentity>(options.cacheSeconds * 1000);
+  const decisions = new BriefCache<{ allowed: boolean; reason?: string }>(options.cacheSeconds * 1000);
+  const hint = `send a Kubernetes token for audience ${options.audience}: kubectl create token SERVICEACCOUNT --audience ${options.audience}`;
+  return {
+    async authenticate(req) {
+      const token = bearer(req, hint);
+      const identity = await identities.get(sha256(token), () => tokens.review(token, [options.audience]));
+      if (!identity.authenticated || !identity.username)
+        throw unauthorized(`the API server did not authenticate the token${identity.error ? `: ${identity.error}` : ''}`, hint);
+      if (!(identity.audiences ?? []).includes(options.audience))
+        throw unauthorized(`the token is not for audience ${options.audience}`, hint);
+      const user: UserInfo = { username: identity.username, uid: identity.uid, groups: identity.groups, extra: identity.extra };
+      return { name: identity.username, user };
+    },
+    async authorize(_req, caller, a) {
+      const check = { group: ACCESS_GROUP, resource: ACCESS_RESOURCE, subresource: a.subresource, verb: a.verb, namespace: a.namespace };
+      const user = caller.user!;
+      const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, check]);
+      const decision = await decisions.get(key, () => access.review(user, check));
+      if (!decision.allowed)
+        throw new HttpProblem(403, 'Forbidden', `${user.username} may not ${describeAccess(a)}`, {
+          code: 'Forbidden',
+          hint: `a cluster admin grants it with a RoleBinding to ClusterRole ${a.subresource === 'restore' ? 'pgbackup-restorer' : a.verb === 'get' || a.verb === 'list' ? 'pgbackup-viewer' : 'pgbackup-operator'}; check with: kubectl auth can-i ${a.verb} ${ACCESS_RESOURCE}${a.subresource ? `/${a.subresource}` : ''}.${ACCESS_GROUP} ${a.namespace ? `-n ${a.namespace}` : '-A'} --as ${user.username}`,
+        });
+    },
+  };
+}
+
+/** Development only: any of the static tokens may do everything. */
+export function staticTokenGuard(env: Record<string, string | undefined>): Guard {
+  const tokens = (env.PGBACKUP_API_TOKEN ?? '')
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean)
     .map((t) => Buffer.from(t));
-  const review = env.PGBACKUP_TOKEN_REVIEW === 'true' ? reviewer : undefined;
-  const allowed = (env.PGBACKUP_ALLOWED_SUBJECTS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const insecure = env.PGBACKUP_INSECURE_WRITES === 'true';
-  if (insecure) logger.warn('PGBACKUP_INSECURE_WRITES=true: anyone who reaches the server can create and delete backups');
-  else if (staticTokens.length === 0 && !review)
-    logger.warn('no PGBACKUP_API_TOKEN and no PGBACKUP_TOKEN_REVIEW=true: every write will be refused (401)');
-  const unauthorized = (detail: string) =>
-    new HttpProblem(401, 'Unauthorized', detail, {
-      code: 'Unauthorized',
-      hint: "send Authorization: Bearer <token> (the server's PGBACKUP_API_TOKEN, or a ServiceAccount token when TokenReview is on)",
-    });
-
-  return async (req: Request, access: AccessRequest): Promise<string> => {
-    if (access.action === 'read' || insecure) return 'anonymous';
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw unauthorized(`${access.action} needs a bearer token`);
-    const token = Buffer.from(match[1]!);
-    if (staticTokens.some((t) => t.length === token.length && timingSafeEqual(t, token))) return 'token';
-    if (!review) throw unauthorized('the bearer token is not accepted');
-    const identity = await review.review(match[1]!);
-    if (!identity.authenticated)
-      throw unauthorized(`the API server did not authenticate the token${identity.error ? `: ${identity.error}` : ''}`);
-    const subjects = [identity.username ?? '', ...(identity.groups ?? [])];
-    if (allowed.length > 0 && !subjects.some((s) => allowed.includes(s)))
-      throw new HttpProblem(403, 'Forbidden', `${identity.username} may not ${access.action} backups`, {
-        code: 'Forbidden',
-        hint: 'add it (or one of its groups) to PGBACKUP_ALLOWED_SUBJECTS',
-      });
-    return identity.username ?? 'serviceaccount';
+  if (tokens.length === 0) throw new Error('PGBACKUP_AUTH=static-token needs PGBACKUP_API_TOKEN (comma-separated tokens)');
+  const hint = "send Authorization: Bearer <one of the server's PGBACKUP_API_TOKEN>";
+  return {
+    async authenticate(req) {
+      const token = Buffer.from(bearer(req, hint));
+      if (!tokens.some((t) => t.length === token.length && timingSafeEqual(t, token)))
+        throw unauthorized('the bearer token is not accepted', hint);
+      return { name: 'static-token' };
+    },
+    authorize: async () => undefined,
   };
+}
+
+/** The guard the environment asks for; refuses to start on a setting that would guard less than it says. */
+export function guardFromEnv(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  reviewers: { tokens?: TokenReviewer; access?: SubjectAccessReviewer },
+): Guard {
+  for (const [name, instead] of Object.entries(REMOVED))
+    if (env[name] !== undefined) throw new Error(`${name} is no longer supported: ${instead}`);
+  const mode = env.PGBACKUP_AUTH ?? 'token-review';
+  if (mode === 'static-token') {
+    logger.warn(
+      'PGBACKUP_AUTH=static-token: development mode, anyone holding PGBACKUP_API_TOKEN may create, delete, restore and verify backups in every namespace',
+    );
+    return staticTokenGuard(env);
+  }
+  if (mode !== 'token-review') throw new Error(`PGBACKUP_AUTH must be token-review or static-token (got "${mode}")`);
+  if (!reviewers.tokens || !reviewers.access)
+    throw new Error('PGBACKUP_AUTH=token-review needs the Kubernetes API (TokenReview and SubjectAccessReview)');
+  const audience = env.PGBACKUP_TOKEN_AUDIENCE ?? 'pgbackup';
+  if (!audience.trim()) throw new Error('PGBACKUP_TOKEN_AUDIENCE must not be empty');
+  const cacheSeconds = Number(env.PGBACKUP_AUTH_CACHE_SECONDS ?? 10);
+  if (!Number.isFinite(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 300)
+    throw new Error(`PGBACKUP_AUTH_CACHE_SECONDS must be 0..300 (got "${env.PGBACKUP_AUTH_CACHE_SECONDS}")`);
+  return kubernetesGuard(reviewers.tokens, reviewers.access, { audience, cacheSeconds });
 }
 
 export async function startStandalone(options: StandaloneOptions = {}): Promise<Standalone> {
@@ -83,6 +186,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const logger = options.logger ?? jsonLogger(parseLevel(env.LOG_LEVEL), undefined, { service: 'pgbackup-api' });
   let cluster = options.cluster;
   let reviewer = options.tokenReviewer;
+  let accessReviewer = options.accessReviewer;
   if (!cluster) {
     const loaded = loadKubeConfig({ context: env.PGBACKUP_CONTEXT, namespace: env.PGBACKUP_NAMESPACE, env });
     const namespaces = env.PGBACKUP_WATCH_NAMESPACES?.split(',')
@@ -91,10 +195,22 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     const { deps, direct, cache } = cachedKubernetesDeps(loaded, { namespaces });
     cluster = { name: loaded.contextName ?? 'in-cluster', deps, writeDeps: direct, cache, defaultNamespace: loaded.namespace };
     reviewer ??= new KubernetesTokenReviewer(loaded.kubeConfig);
+    accessReviewer ??= new KubernetesSubjectAccessReviewer(loaded.kubeConfig);
     logger.info(
       `cluster ${cluster.name}: ${loaded.kubeConfig.getCurrentCluster()?.server ?? '?'}; caching ${namespaces?.join(', ') || 'every namespace'}`,
     );
   }
+  const guard = guardFromEnv(env, logger, { tokens: reviewer, access: accessReviewer });
+  const principals = new WeakMap<Request, string>();
+  const guardAndRemember: Guard = {
+    authenticate: async (req) => {
+      const caller = await guard.authenticate(req);
+      principals.set(req, caller.name);
+      return caller;
+    },
+    authorize: (req, caller, access) => guard.authorize(req, caller, access),
+  };
+  const tls = tlsOptions(env);
   const runner = new BackupRunner(logger);
   let shuttingDown = false;
 
@@ -106,7 +222,13 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     const path = req.path; // before routers strip their mount path
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const line = { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 100) / 100 };
+      const line = {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: Math.round(ms * 100) / 100,
+        principal: principals.get(req) ?? '',
+      };
       if (res.statusCode >= 500) logger.warn('request', line);
       else logger.debug('request', line);
     });
@@ -122,7 +244,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       clusters: [cluster],
       logger,
       runner,
-      authorize: bearerAuthorizer(env, reviewer, logger),
+      guard: guardAndRemember,
       holder: 'pgbackup-api',
     }),
   );
@@ -138,12 +260,17 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}")`);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, env.HOST ?? '0.0.0.0', () => resolve(s));
+    const s = tls ? createHttpsServer(tls, app) : createHttpServer(app);
+    s.listen(port, env.HOST ?? '0.0.0.0', () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
-  const url = `http://${address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address}:${address.port}`;
+  if (!tls)
+    logger.warn(
+      'serving plain HTTP: bearer tokens cross the network in clear; mount a certificate (PGBACKUP_TLS_CERT_FILE, PGBACKUP_TLS_KEY_FILE) or terminate TLS in front',
+    );
+  const url = `${tls ? 'https' : 'http'}://${address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address}:${address.port}`;
   logger.info(`listening on ${url}`, { port: address.port });
 
   const graceMs = Number(env.PGBACKUP_SHUTDOWN_GRACE_SECONDS ?? 25) * 1000;
@@ -160,6 +287,15 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       logger.info('stopped');
     })());
   return { server, url, close };
+}
+
+/** The certificate to serve HTTPS with, when both files are named. */
+function tlsOptions(env: Record<string, string | undefined>): { cert: Buffer; key: Buffer } | undefined {
+  const certFile = env.PGBACKUP_TLS_CERT_FILE;
+  const keyFile = env.PGBACKUP_TLS_KEY_FILE;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('PGBACKUP_TLS_CERT_FILE and PGBACKUP_TLS_KEY_FILE go together');
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
 }
 
 /** The `pgbackup-api` program: start, and stop gracefully on SIGTERM/SIGINT. */

@@ -77,7 +77,7 @@ describe('the dev page in Chromium against the local cluster', () => {
     api = startProcess(
       'pgbackup-api',
       [path.join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')],
-      { KUBECONFIG, PORT: String(apiPort), HOST: '127.0.0.1', PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_SHUTDOWN_GRACE_SECONDS: '2' },
+      { KUBECONFIG, PORT: String(apiPort), HOST: '127.0.0.1', PGBACKUP_AUTH: 'static-token', PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_SHUTDOWN_GRACE_SECONDS: '2' },
       log,
     );
     const devPort = await freePort();

@@ -1,4 +1,5 @@
-/** The ports only the HTTP API server needs: its read cache (informers) and bearer-token review. */
+/** The ports only the HTTP API server needs: its read cache (informers), bearer-token and access review. */
+import type { AccessCheck } from './ports.js';
 
 /** The state of one watched resource of a read cache (an informer), as health checks show it. */
 export interface InformerStatus {
@@ -27,8 +28,25 @@ export interface ReadCache {
 export interface TokenIdentity {
   authenticated: boolean;
   username?: string;
+  uid?: string;
   groups?: string[];
+  extra?: Record<string, string[]>;
+  /** The audiences the token is valid for, of those asked (TokenReview status.audiences). */
+  audiences?: string[];
   error?: string;
+}
+
+/** A user as TokenReview authenticated it: what a SubjectAccessReview asks about. */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface SubjectAccessReviewer {
+  /** Whether `user` may do `check` (SubjectAccessReview: the API server's authorizer, RBAC included). */
+  review(user: UserInfo, check: AccessCheck): Promise<{ allowed: boolean; reason?: string }>;
 }
 
 export interface TokenReviewer {

@@ -101,6 +101,11 @@ export const Annotations = {
   verify: 'pgbackup.io/verify',
   /** On a StatefulSet, set by its owner: the SQL checks a verification may run (JSON `{"name": "SQL"}` or `{"name": {"sql", "database"}}`). */
   verifyChecks: 'pgbackup.io/verify-checks',
+  /**
+   * On a StatefulSet: the Backstage entity allowed to manage its backups (`component:default/orders`).
+   * Set by whoever may edit the StatefulSet, so a catalog entity alone cannot claim a database.
+   */
+  backstageEntity: 'pgbackup.io/backstage-entity',
 } as const;
 
 /** Backstage's Kubernetes plugin's entity annotations (backstage.io). */

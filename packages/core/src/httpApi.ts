@@ -4,7 +4,9 @@
  * `backupType`, `isCompleted`, …) are kept next to the domain's.
  */
 import { z } from 'zod';
-import type { Backup } from './domain/backup.js';
+import type { StatefulSetStatus } from './application/getStatefulSetStatus.js';
+import type { Backup, SnapshotInfo } from './domain/backup.js';
+import type { PvcInfo } from './domain/readModels.js';
 import {
   BackupSchema,
   BackupId,
@@ -16,6 +18,7 @@ import {
   SnapshotInfoSchema,
   StatefulSetName,
   StatefulSetStatusSchema,
+  VerificationSchema,
 } from './schemas.js';
 
 /** `POST /backup`: the seed's body. `databaseName` is the StatefulSet. */
@@ -39,31 +42,96 @@ export const RestoreBackupBodySchema = z.strictObject({
   inPlace: z
     .boolean()
     .default(false)
-    .describe('Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready'),
-  targetNamespace: NamespaceName.optional().describe("Namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there with Retain contents on the same storage snapshots"),
+    .describe(
+      'Restore into the backed-up StatefulSet itself: a pinned pre-restore backup first, the old volumes put back if the restored database does not come up. Answers once PostgreSQL is ready',
+    ),
+  targetNamespace: NamespaceName.optional().describe(
+    "Namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there with Retain contents on the same storage snapshots",
+  ),
   replace: z.boolean().default(false).describe('Delete target objects that already exist first (their data is lost)'),
   dryRun: z.boolean().default(false).describe('Only answer the plan: the objects it would create and delete'),
 });
 
-/** `POST /backup/:id/verify`: restore aside, check, record the result on the backup. */
+/** The checks a verification over the API may run: named, never SQL from the request. */
+export const VERIFY_CHECKS = ['starts', 'amcheck', 'row-counts'] as const;
+export type VerifyCheckName = (typeof VERIFY_CHECKS)[number];
+
+/** `POST /backup/:id/verify`: restore aside, run the named checks, record pass/fail on the backup. */
 export const VerifyBackupBodySchema = z.strictObject({
-  sql: z.string().min(1).max(8192).optional().describe('A SQL check: fails when it errors or its first value is false'),
-  database: z.string().min(1).max(63).optional().describe("Database of the SQL check (default: the pod's default)"),
+  checks: z
+    .array(z.enum(VERIFY_CHECKS))
+    .min(1)
+    .max(VERIFY_CHECKS.length)
+    .optional()
+    .describe('Checks to run (default: all). `starts` (PostgreSQL recovers and runs as a primary) always runs'),
 });
 
-/** The answer to a restore: what was (or, with dryRun, would be) created and deleted. */
+const ObjectRefSchema = z.object({ kind: z.string(), namespace: z.string(), name: z.string() });
+
+/** The answer to a restore: what was (or, with dryRun, would be) created and deleted, by reference only. */
 export const RestoreResultSchema = z.object({
   backupId: z.string(),
   dryRun: z.boolean(),
   source: z.object({ namespace: z.string(), statefulSet: z.string() }),
   target: z.object({ namespace: z.string(), statefulSet: z.string() }),
-  delete: z.array(z.object({ kind: z.string(), namespace: z.string(), name: z.string() })),
-  create: z.array(z.record(z.string(), z.unknown())).describe('The objects, as sent to the API server'),
+  delete: z.array(ObjectRefSchema),
+  create: z.array(ObjectRefSchema).describe('The objects created (never their spec: the recorded StatefulSet stays in the cluster)'),
   notes: z.array(z.string()),
-  preRestoreBackup: z.string().optional().describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
+  preRestoreBackup: z
+    .string()
+    .optional()
+    .describe('In place: the backup of the data before the restore; restoring it in place undoes the restore'),
 });
 
-export const BackupResourceSchema = BackupSchema.extend({
+/**
+ * A VolumeSnapshot of a backup as the API returns it: an allowlist. Labels and annotations (the
+ * recorded StatefulSet among them) and storage handles stay in the cluster.
+ */
+export const SnapshotResourceSchema = SnapshotInfoSchema.pick({
+  name: true,
+  namespace: true,
+  pvc: true,
+  createdAt: true,
+  readyToUse: true,
+  cutAt: true,
+  restoreSize: true,
+  error: true,
+  className: true,
+});
+export type SnapshotResource = z.infer<typeof SnapshotResourceSchema>;
+
+export const toSnapshotResource = (s: SnapshotInfo): SnapshotResource => ({
+  name: s.name,
+  namespace: s.namespace,
+  pvc: s.pvc,
+  createdAt: s.createdAt,
+  readyToUse: s.readyToUse,
+  ...(s.cutAt !== undefined ? { cutAt: s.cutAt } : {}),
+  ...(s.restoreSize !== undefined ? { restoreSize: s.restoreSize } : {}),
+  ...(s.error !== undefined ? { error: s.error } : {}),
+  ...(s.className !== undefined ? { className: s.className } : {}),
+});
+
+/** A backup as the API returns it: an allowlist of the domain's fields plus the seed's names. */
+export const BackupResourceSchema = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  statefulSet: z.string(),
+  type: BackupTypeSchema,
+  method: BackupSchema.shape.method,
+  status: BackupStatusSchema,
+  phase: BackupSchema.shape.phase,
+  error: z.string().optional(),
+  volumes: z.number().int().positive(),
+  snapshots: z.array(SnapshotResourceSchema),
+  startedAt: z.string(),
+  cutAt: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+  pod: z.string().optional(),
+  lsn: z.string().optional(),
+  pgVersion: z.string().optional(),
+  pinned: z.boolean(),
+  verification: VerificationSchema.optional(),
   databaseName: z.string().describe('Seed name of statefulSet'),
   backupType: BackupTypeSchema.describe('Seed name of type'),
   isCompleted: z.boolean(),
@@ -74,9 +142,29 @@ export const BackupResourceSchema = BackupSchema.extend({
 });
 export type BackupResource = z.infer<typeof BackupResourceSchema>;
 
+const defined = <T extends Record<string, unknown>>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
 export function toBackupResource(b: Backup): BackupResource {
-  return {
-    ...b,
+  return defined({
+    id: b.id,
+    namespace: b.namespace,
+    statefulSet: b.statefulSet,
+    type: b.type,
+    method: b.method,
+    status: b.status,
+    phase: b.phase,
+    error: b.error,
+    volumes: b.volumes,
+    snapshots: b.snapshots.map(toSnapshotResource),
+    startedAt: b.startedAt,
+    cutAt: b.cutAt,
+    size: b.size,
+    pod: b.pod,
+    lsn: b.lsn,
+    pgVersion: b.pgVersion,
+    pinned: b.pinned,
+    verification: b.verification,
     databaseName: b.statefulSet,
     backupType: b.type,
     isCompleted: b.status === 'completed',
@@ -84,7 +172,7 @@ export function toBackupResource(b: Backup): BackupResource {
     snapshotName: b.snapshots[0]?.name,
     snapshotSize: b.size,
     snapshotReady: b.snapshots.length >= b.volumes && b.snapshots.every((s) => s.readyToUse),
-  };
+  });
 }
 
 export const BackupPageSchema = z.object({
@@ -110,25 +198,81 @@ export const PvcParamsSchema = z.strictObject({ pvcName: PvcName });
 
 export const DeleteBackupQuerySchema = z.strictObject({
   namespace: NamespaceName.optional(),
-  force: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  dryRun: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  force: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  dryRun: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export const StatefulSetStatusResponseSchema = StatefulSetStatusSchema.extend({
   newestBackup: BackupResourceSchema.optional(),
   newestCompletedBackup: BackupResourceSchema.optional(),
 });
+export type StatefulSetStatusResource = z.infer<typeof StatefulSetStatusResponseSchema>;
+
+const toPvcResource = (c: PvcInfo) =>
+  defined({
+    name: c.name,
+    template: c.template,
+    phase: c.phase,
+    storageClassName: c.storageClassName,
+    driver: c.driver,
+    volumeName: c.volumeName,
+    capacityBytes: c.capacityBytes,
+  });
+
+/** The status as the API returns it: an allowlist (the StatefulSet manifest, env included, stays in the cluster). */
+export function toStatefulSetStatusResource(s: StatefulSetStatus): StatefulSetStatusResource {
+  return defined({
+    name: s.name,
+    namespace: s.namespace,
+    replicas: s.replicas,
+    readyReplicas: s.readyReplicas,
+    currentReplicas: s.currentReplicas,
+    updatedReplicas: s.updatedReplicas,
+    pods: s.pods.map((p) =>
+      defined({
+        name: p.name,
+        ordinal: p.ordinal,
+        phase: p.phase,
+        ready: p.ready,
+        container: p.container,
+        pvcs: p.pvcs.map(toPvcResource),
+      }),
+    ),
+    newestBackup: s.newestBackup && toBackupResource(s.newestBackup),
+    newestCompletedBackup: s.newestCompletedBackup && toBackupResource(s.newestCompletedBackup),
+    schedule: s.schedule,
+    freshness: s.freshness,
+  });
+}
 
 export const SnapshotListResponseSchema = z.object({
   namespace: z.string(),
   pvc: z.string(),
-  items: z.array(SnapshotInfoSchema),
+  items: z.array(SnapshotResourceSchema),
 });
 
 export const EntityParamsSchema = z.strictObject({
-  kind: z.string().min(1).max(63).regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be a catalog kind such as component or resource'),
-  namespace: z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a catalog namespace'),
-  name: z.string().min(1).max(253).regex(/^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$/, 'must be a catalog entity name'),
+  kind: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be a catalog kind such as component or resource'),
+  namespace: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a catalog namespace'),
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$/, 'must be a catalog entity name'),
 });
 
 export const EntityBackupsResponseSchema = z.object({

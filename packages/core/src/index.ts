@@ -18,6 +18,7 @@ export * from './application/schedule.js';
 export * from './application/doctor.js';
 export * from './application/complete.js';
 export * from './application/findBackup.js';
+export * from './application/confirmEntityLink.js';
 export * from './application/restoreBackup.js';
 export * from './application/restoreInPlace.js';
 export * from './application/restoreObjects.js';

@@ -1,69 +1,50 @@
 /**
  * Backstage permissions of pgbackup, shared by the backend plugin (enforces) and the frontend
- * plugin (hides buttons). Resource permissions on `catalog-entity` let an admin write owner-only
- * policies with the catalog's conditions (e.g. isEntityOwner). A separate entry
- * (`@pgbackup/core/permissions`) so the CLI does not load @backstage/plugin-permission-common.
+ * plugin (hides buttons). A separate entry (`@pgbackup/core/permissions`) so the CLI does not load
+ * @backstage/plugin-permission-common.
+ *
+ * Two resource types, one set of actions each:
+ * - `catalog-entity` (entity routes): policies use the catalog's conditions (e.g. isEntityOwner);
+ * - `pgbackup-namespace` (routes that name a namespace): policies use pgbackup's conditions
+ *   isInNamespace / isInCluster, so "team X may back up in namespace X" is one rule.
  */
-import { createPermission } from '@backstage/plugin-permission-common';
+import { type ResourcePermission, createPermission } from '@backstage/plugin-permission-common';
 
 /** The catalog's resource type (RESOURCE_TYPE_CATALOG_ENTITY of @backstage/plugin-catalog-common). */
 export const CATALOG_ENTITY_RESOURCE_TYPE = 'catalog-entity';
 
-export const pgbackupReadPermission = createPermission({
-  name: 'pgbackup.backup.read',
-  attributes: { action: 'read' },
-  resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
-});
+/** A Kubernetes namespace of a configured cluster; its resourceRef is `<cluster>/<namespace>`. */
+export const NAMESPACE_RESOURCE_TYPE = 'pgbackup-namespace';
 
-export const pgbackupCreatePermission = createPermission({
-  name: 'pgbackup.backup.create',
-  attributes: { action: 'create' },
-  resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
-});
+/** What a caller does with backups; each maps to one Kubernetes verb on `backups.pgbackup.io` (see docs/security.md). */
+export const BACKUP_ACTIONS = ['read', 'create', 'delete', 'restore', 'verify'] as const;
+export type BackupAction = (typeof BACKUP_ACTIONS)[number];
 
-export const pgbackupDeletePermission = createPermission({
-  name: 'pgbackup.backup.delete',
-  attributes: { action: 'delete' },
-  resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
-});
+/** The Backstage permission framework's basic action of each of ours. */
+const BASIC_ACTION = { read: 'read', create: 'create', delete: 'delete', restore: 'update', verify: 'update' } as const;
 
-export const pgbackupRestorePermission = createPermission({
-  name: 'pgbackup.backup.restore',
-  attributes: { action: 'update' },
-  resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
-});
+const permissionsOf = <T extends string>(prefix: string, resourceType: T) =>
+  Object.fromEntries(
+    BACKUP_ACTIONS.map((action) => [
+      action,
+      createPermission({ name: `${prefix}.${action}`, attributes: { action: BASIC_ACTION[action] }, resourceType }),
+    ]),
+  ) as Record<BackupAction, ResourcePermission<T>>;
 
-/**
- * The API's body-addressed routes (`POST /backup`, `GET /backups`, …) name a namespace and a
- * StatefulSet, not an entity: they are guarded by these basic permissions, allow or deny only.
- */
-export const pgbackupDirectCreatePermission = createPermission({
-  name: 'pgbackup.backup.direct.create',
-  attributes: { action: 'create' },
-});
+/** On the catalog entity whose database it is (entity routes). */
+export const entityPermissions = permissionsOf('pgbackup.backup', CATALOG_ENTITY_RESOURCE_TYPE);
+/** On the namespace the request names (StatefulSet and backup routes). */
+export const namespacePermissions = permissionsOf('pgbackup.namespace.backup', NAMESPACE_RESOURCE_TYPE);
 
-export const pgbackupDirectReadPermission = createPermission({
-  name: 'pgbackup.backup.direct.read',
-  attributes: { action: 'read' },
-});
+export const pgbackupReadPermission = entityPermissions.read;
+export const pgbackupCreatePermission = entityPermissions.create;
 
-export const pgbackupDirectDeletePermission = createPermission({
-  name: 'pgbackup.backup.direct.delete',
-  attributes: { action: 'delete' },
-});
+export const pgbackupPermissions = [...Object.values(entityPermissions), ...Object.values(namespacePermissions)];
 
-export const pgbackupDirectRestorePermission = createPermission({
-  name: 'pgbackup.backup.direct.restore',
-  attributes: { action: 'update' },
-});
+/** `<cluster>/<namespace>`: the resourceRef of a `pgbackup-namespace` permission request. */
+export const namespaceResourceRef = (cluster: string, namespace: string): string => `${cluster}/${namespace}`;
 
-export const pgbackupPermissions = [
-  pgbackupReadPermission,
-  pgbackupCreatePermission,
-  pgbackupDeletePermission,
-  pgbackupRestorePermission,
-  pgbackupDirectCreatePermission,
-  pgbackupDirectReadPermission,
-  pgbackupDirectDeletePermission,
-  pgbackupDirectRestorePermission,
-];
+export function parseNamespaceResourceRef(ref: string): { cluster: string; namespace: string } | undefined {
+  const at = ref.lastIndexOf('/');
+  return at > 0 && at < ref.length - 1 ? { cluster: ref.slice(0, at), namespace: ref.slice(at + 1) } : undefined;
+}

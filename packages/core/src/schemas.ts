@@ -4,19 +4,26 @@
  */
 import { z } from 'zod';
 import { BACKUP_STATUSES, BACKUP_TYPES, CONSISTENCY_METHODS, RECORDED_PHASES } from './domain/backup.js';
-import { dns1123LabelProblem, dns1123SubdomainProblem } from './domain/names.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, dns1123LabelProblem, dns1123SubdomainProblem } from './domain/names.js';
 import { assertSchedule } from './domain/schedule.js';
 
+// The rule is checked by the domain (precise messages); `meta` states it in JSON Schema (the OpenAPI document).
 const label = (kind: string) =>
-  z.string().superRefine((v, ctx) => {
-    const problem = dns1123LabelProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
-  });
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = dns1123LabelProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
+    })
+    .meta({ minLength: 1, maxLength: 63, pattern: DNS1123_LABEL.source, description: `${kind} name (DNS-1123 label)` });
 const subdomain = (kind: string) =>
-  z.string().superRefine((v, ctx) => {
-    const problem = dns1123SubdomainProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
-  });
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = dns1123SubdomainProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
+    })
+    .meta({ minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN.source, description: `${kind} name (DNS-1123 subdomain)` });
 
 export const NamespaceName = label('namespace');
 export const StatefulSetName = label('StatefulSet');
@@ -83,15 +90,13 @@ export const BackupListSchema = z.object({
   continue: z.string().optional(),
 });
 
-export const ScheduleSchema = z
-  .object({ cron: z.string().min(1), timeZone: z.string().optional() })
-  .superRefine((s, ctx) => {
-    try {
-      assertSchedule(s);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    }
-  });
+export const ScheduleSchema = z.object({ cron: z.string().min(1), timeZone: z.string().optional() }).superRefine((s, ctx) => {
+  try {
+    assertSchedule(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 
 export const RetentionPolicySchema = z.object({
   maxAgeDays: z.number().nonnegative().optional(),

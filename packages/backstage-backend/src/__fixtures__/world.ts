@@ -1,3 +1,4 @@
+import { Annotations } from '@pgbackup/core';
 import { type FakeDeps, TEST_NAMESPACE, aBackupSnapshot, aSnapshotClass, aStatefulSet, fakeDeps } from '@pgbackup/core/testing';
 import type { Logger } from '../logger.js';
 
@@ -35,4 +36,17 @@ export function captureLogger(): CapturedLogger {
     lines.push({ level, message, meta });
   };
   return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+/** The StatefulSet db/pg names `entityRef` back (annotation pgbackup.io/backstage-entity), as its owner would set it. */
+export async function linkEntity(deps: FakeDeps, entityRef: string): Promise<void> {
+  const sts = await deps.workloads.getStatefulSet(TEST_NAMESPACE, 'pg');
+  deps.workloads.set({
+    ...sts,
+    manifest: {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'pg', namespace: TEST_NAMESPACE, annotations: { [Annotations.backstageEntity]: entityRef } },
+    },
+  });
 }

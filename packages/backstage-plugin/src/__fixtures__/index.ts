@@ -1,6 +1,6 @@
 /** Sample entities, backups and statuses for tests and the dev page's fixture pages. */
 import type { Entity } from '@backstage/catalog-model';
-import { type BackupDto, EntityAnnotations, type Problem, type StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
+import { type BackupResource, EntityAnnotations, type Problem, type StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
 import {
   PgBackupApiError,
   type EntityBackups,
@@ -33,10 +33,10 @@ export const entityWithoutAnnotations: Entity = {
   metadata: { name: 'billing', namespace: 'default', annotations: { [EntityAnnotations.kubernetesId]: 'billing' } },
 };
 
-export function backup(overrides: Partial<BackupDto> & { id: string }, now = Date.now()): BackupDto {
+export function backup(overrides: Partial<BackupResource> & { id: string }, now = Date.now()): BackupResource {
   const startedAt = overrides.startedAt ?? iso(2 * HOUR, now);
   const status = overrides.status ?? 'completed';
-  const base: BackupDto = {
+  const base: BackupResource = {
     namespace: 'shop',
     statefulSet: 'orders-db',
     type: 'scheduled',
@@ -54,8 +54,6 @@ export function backup(overrides: Partial<BackupDto> & { id: string }, now = Dat
         cutAt: startedAt,
         restoreSize: 1_610_612_736,
         className: 'pgbackup-csi',
-        labels: {},
-        annotations: {},
       },
     ],
     startedAt,
@@ -70,7 +68,7 @@ export function backup(overrides: Partial<BackupDto> & { id: string }, now = Dat
   return base;
 }
 
-export const healthyBackups = (now = Date.now()): BackupDto[] => [
+export const healthyBackups = (now = Date.now()): BackupResource[] => [
   backup(
     {
       id: 'orders-db-20261125t020000z',
@@ -100,15 +98,13 @@ export const failedBackup = (now = Date.now()) =>
           createdAt: iso(HOUR / 2, now),
           readyToUse: false,
           error: 'Failed to check and update snapshot content: storage is full',
-          labels: {},
-          annotations: {},
         },
       ],
     },
     now,
   );
 
-export function status(overrides: Partial<StatefulSetStatusDto> = {}, now = Date.now()): StatefulSetStatusDto {
+export function status(overrides: Partial<StatefulSetStatusResource> = {}, now = Date.now()): StatefulSetStatusResource {
   const newest = healthyBackups(now)[0];
   return {
     name: 'orders-db',
@@ -168,9 +164,9 @@ export const problem = (status: number, title: string, detail: string, hint?: st
 
 /** An in-memory PgBackupApi; "Back up now" completes (or fails) after `completeAfterPolls` polls. */
 export class FakePgBackupApi implements PgBackupApi {
-  backups: BackupDto[];
+  backups: BackupResource[];
   /** The StatefulSet part: a value, a part error, or never answering. */
-  statusValue: StatefulSetStatusDto | Error | 'pending';
+  statusValue: StatefulSetStatusResource | Error | 'pending';
   /** The backups part fails alone. */
   listError?: Error;
   /** The whole request fails (e.g. 403 or the API unreachable). */
@@ -183,8 +179,8 @@ export class FakePgBackupApi implements PgBackupApi {
 
   constructor(
     options: {
-      backups?: BackupDto[];
-      status?: StatefulSetStatusDto | Error | 'pending';
+      backups?: BackupResource[];
+      status?: StatefulSetStatusResource | Error | 'pending';
       listError?: Error;
       error?: Error;
       createError?: Error;
@@ -219,13 +215,13 @@ export class FakePgBackupApi implements PgBackupApi {
     };
   }
 
-  async getBackup(id: string, _target: StatefulSetRef): Promise<BackupDto> {
+  async getBackup(id: string, _target: StatefulSetRef): Promise<BackupResource> {
     this.calls.push(`get ${id}`);
     const i = this.backups.findIndex((b) => b.id === id);
     if (i < 0) throw problem(404, 'Not Found', `backup ${id} not found in namespace shop`);
     const b = this.backups[i]!;
     if (b.status === 'in_progress' && ++this.polls >= this.completeAfterPolls) {
-      const done: BackupDto =
+      const done: BackupResource =
         this.createdStatus === 'completed'
           ? {
               ...b,
@@ -241,7 +237,7 @@ export class FakePgBackupApi implements PgBackupApi {
     return b;
   }
 
-  async createBackup(_e: EntityKey, _t: StatefulSetRef): Promise<BackupDto> {
+  async createBackup(_e: EntityKey, _t: StatefulSetRef): Promise<BackupResource> {
     this.calls.push('create');
     if (this.createError) throw this.createError;
     const now = Date.now();

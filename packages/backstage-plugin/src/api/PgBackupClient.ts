@@ -5,7 +5,7 @@ import {
   EntityBackupsResponseSchema,
   ProblemSchema,
   StatefulSetStatusResponseSchema,
-  type BackupDto,
+  type BackupResource,
 } from '@pgbackup/core/isomorphic';
 import { PgBackupApiError, type EntityBackups, type EntityKey, type PartError, type PgBackupApi, type StatefulSetRef } from './types.js';
 
@@ -92,7 +92,7 @@ export class PgBackupClient implements PgBackupApi {
     return { namespace: target.namespace, statefulSet: target.name, cluster: target.cluster, status, backups: page?.items ?? [], errors };
   }
 
-  async getBackup(id: string, target: StatefulSetRef): Promise<BackupDto> {
+  async getBackup(id: string, target: StatefulSetRef): Promise<BackupResource> {
     const body = await this.request(
       'GET',
       `/backup/${encodeURIComponent(id)}?${query({ namespace: target.namespace, cluster: target.cluster })}`,
@@ -100,7 +100,7 @@ export class PgBackupClient implements PgBackupApi {
     return this.parse(BackupResourceSchema, body, 'backup');
   }
 
-  async createBackup(entity: EntityKey, target: StatefulSetRef): Promise<BackupDto> {
+  async createBackup(entity: EntityKey, target: StatefulSetRef): Promise<BackupResource> {
     const body =
       this.addressing === 'entity'
         ? await this.request('POST', `${entityPath(entity)}/backups`, {})

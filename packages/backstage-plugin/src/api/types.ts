@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { BackupDto, Problem, StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource, Problem, StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
 
 /** A catalog entity, as the API addresses it: `/entity/:kind/:namespace/:name`. */
 export interface EntityKey {
@@ -27,9 +27,9 @@ export interface EntityBackups {
   namespace: string;
   statefulSet: string;
   cluster?: string;
-  status?: StatefulSetStatusDto;
+  status?: StatefulSetStatusResource;
   /** Newest first. */
-  backups: BackupDto[];
+  backups: BackupResource[];
   errors: PartError[];
 }
 
@@ -37,9 +37,9 @@ export interface PgBackupApi {
   /** The StatefulSet status and the backups of the StatefulSet the entity's annotations name. */
   getEntityBackups(entity: EntityKey, target: StatefulSetRef): Promise<EntityBackups>;
   /** One backup with its snapshots. */
-  getBackup(id: string, target: StatefulSetRef): Promise<BackupDto>;
+  getBackup(id: string, target: StatefulSetRef): Promise<BackupResource>;
   /** Starts a manual backup of the entity's StatefulSet; resolves once it is accepted (202, in progress). */
-  createBackup(entity: EntityKey, target: StatefulSetRef): Promise<BackupDto>;
+  createBackup(entity: EntityKey, target: StatefulSetRef): Promise<BackupResource>;
 }
 
 export const pgBackupApiRef = createApiRef<PgBackupApi>({ id: 'plugin.pgbackup.client' });

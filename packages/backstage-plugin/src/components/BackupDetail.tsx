@@ -1,13 +1,13 @@
 import { InfoCard, Link, Progress, StructuredMetadataTable, Table, WarningPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import type { BackupDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource } from '@pgbackup/core/isomorphic';
 import { pgBackupApiRef, type StatefulSetRef } from '../api/types.js';
 import { formatBytes, formatDuration, formatTime, METHOD_LABELS } from './format.js';
 import { useLoad } from './hooks.js';
 import { ApiErrorPanel } from './States.js';
 import { BackupStatus, Status, Verified } from './StatusText.js';
 
-type Snapshot = BackupDto['snapshots'][number];
+type Snapshot = BackupResource['snapshots'][number];
 
 /** One backup: its facts, each VolumeSnapshot, and what went wrong. */
 export function BackupDetail({
@@ -19,7 +19,7 @@ export function BackupDetail({
   id: string;
   target: StatefulSetRef;
   closeHref: string;
-  fallback?: BackupDto;
+  fallback?: BackupResource;
 }) {
   const api = useApi(pgBackupApiRef);
   const { value, error, loading, retry } = useLoad(() => api.getBackup(id, target), [api, id, target.name, target.namespace]);

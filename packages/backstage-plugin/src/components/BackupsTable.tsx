@@ -1,5 +1,5 @@
 import { Link, Table, type TableColumn } from '@backstage/core-components';
-import type { BackupDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource } from '@pgbackup/core/isomorphic';
 import { ageSeconds, formatAge, formatBytes, formatTime, METHOD_LABELS, STATUS_LABELS } from './format.js';
 import { BackupStatus, Verified } from './StatusText.js';
 
@@ -13,10 +13,10 @@ export interface BackupRow {
   startedAt: string;
   pinned: string;
   verified: string;
-  backup: BackupDto;
+  backup: BackupResource;
 }
 
-export const toRow = (b: BackupDto): BackupRow => ({
+export const toRow = (b: BackupResource): BackupRow => ({
   id: b.id,
   type: b.type,
   status: STATUS_LABELS[b.status] ?? b.status,
@@ -33,7 +33,7 @@ export function BackupsTable({
   loading,
   detailHref,
 }: {
-  backups: BackupDto[];
+  backups: BackupResource[];
   loading: boolean;
   detailHref: (id: string) => string;
 }) {

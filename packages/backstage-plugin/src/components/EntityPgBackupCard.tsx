@@ -1,5 +1,5 @@
 import { InfoCard, Progress, StructuredMetadataTable } from '@backstage/core-components';
-import type { BackupDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource } from '@pgbackup/core/isomorphic';
 import { Typography } from '@material-ui/core';
 import { partError, useEntityBackups, usePgBackupEntity } from './hooks.js';
 import { formatBytes, formatDuration, formatRelative, formatTime } from './format.js';
@@ -7,7 +7,7 @@ import { ApiErrorPanel, MissingAnnotationState } from './States.js';
 import { BackupStatus, Freshness, Status } from './StatusText.js';
 
 /** The newest verification among the backups, if any backup was ever verified. */
-export function lastVerified(backups: BackupDto[] | undefined): BackupDto | undefined {
+export function lastVerified(backups: BackupResource[] | undefined): BackupResource | undefined {
   return backups?.filter((b) => b.verification).sort((a, b) => Date.parse(b.verification!.at) - Date.parse(a.verification!.at))[0];
 }
 

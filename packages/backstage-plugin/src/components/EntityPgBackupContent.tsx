@@ -1,5 +1,5 @@
 import { InfoCard, Progress, StructuredMetadataTable } from '@backstage/core-components';
-import type { StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
+import type { StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
 import { Grid } from '@material-ui/core';
 import { useSearchParams } from 'react-router-dom';
 import { BackupDetail } from './BackupDetail.js';
@@ -15,7 +15,7 @@ export interface EntityPgBackupContentProps {
   pollIntervalMs?: number;
 }
 
-function StatefulSetCard({ status }: { status: StatefulSetStatusDto }) {
+function StatefulSetCard({ status }: { status: StatefulSetStatusResource }) {
   const next = status.freshness?.nextRunAt;
   return (
     <InfoCard title={`StatefulSet ${status.namespace}/${status.name}`}>

@@ -1,5 +1,5 @@
 import { StatusError, StatusOK, StatusPending, StatusRunning, StatusWarning } from '@backstage/core-components';
-import type { BackupDto, StatefulSetStatusDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource, StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
 import type { ReactNode } from 'react';
 import { formatDuration, STATUS_LABELS } from './format.js';
 
@@ -25,19 +25,19 @@ export function Status({ tone, children }: { tone: Tone; children: ReactNode }) 
   }
 }
 
-export function BackupStatus({ backup }: { backup: Pick<BackupDto, 'status'> }) {
+export function BackupStatus({ backup }: { backup: Pick<BackupResource, 'status'> }) {
   const tone: Tone = backup.status === 'completed' ? 'ok' : backup.status === 'failed' ? 'error' : 'running';
   return <Status tone={tone}>{STATUS_LABELS[backup.status] ?? backup.status}</Status>;
 }
 
-export function Verified({ backup }: { backup: Pick<BackupDto, 'verification'> }) {
+export function Verified({ backup }: { backup: Pick<BackupResource, 'verification'> }) {
   const v = backup.verification;
   if (!v) return <Status tone="pending">Not verified</Status>;
   return v.result === 'passed' ? <Status tone="ok">Verified</Status> : <Status tone="error">Verification failed</Status>;
 }
 
 /** Freshness against the schedule: ok / late / missing, or no schedule at all. */
-export function Freshness({ status }: { status: Pick<StatefulSetStatusDto, 'freshness' | 'schedule'> }) {
+export function Freshness({ status }: { status: Pick<StatefulSetStatusResource, 'freshness' | 'schedule'> }) {
   const f = status.freshness;
   if (!f) return <Status tone="warning">No schedule: backups are manual only</Status>;
   switch (f.state) {

@@ -1,7 +1,7 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import type { BackupDto } from '@pgbackup/core/isomorphic';
+import type { BackupResource } from '@pgbackup/core/isomorphic';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { entityKeyOf, entityRefOf, isPgBackupAvailable, statefulSetOf } from '../annotations.js';
 import { PgBackupApiError, pgBackupApiRef, type EntityBackups, type EntityKey, type StatefulSetRef } from '../api/types.js';
@@ -81,9 +81,9 @@ export function useCanCreateBackup(entityRef: string) {
 export type BackupNowState =
   | { phase: 'idle' }
   | { phase: 'starting' }
-  | { phase: 'running'; backup: BackupDto }
-  | { phase: 'done'; backup: BackupDto }
-  | { phase: 'error'; error: Error; backup?: BackupDto };
+  | { phase: 'running'; backup: BackupResource }
+  | { phase: 'done'; backup: BackupResource }
+  | { phase: 'error'; error: Error; backup?: BackupResource };
 
 /** "Back up now": start a backup, then follow it until it completes or fails. */
 export function useBackupNow(
@@ -106,7 +106,7 @@ export function useBackupNow(
   const start = useCallback(async () => {
     if (!target) return;
     setState({ phase: 'starting' });
-    let backup: BackupDto;
+    let backup: BackupResource;
     try {
       backup = await api.createBackup(key, target);
     } catch (error) {

@@ -1,8 +1,8 @@
 import { parseRequirement, splitRequirements } from './labelSelector.js';
 import { invalid } from '../errors.js';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why `value` is not a name of at most `max` characters matching `pattern` (made of `allowed`), or undefined when it is one. */
 const nameProblem =
@@ -22,7 +22,8 @@ export const dns1123SubdomainProblem = nameProblem(253, DNS1123_SUBDOMAIN, "lowe
 
 export function assertName(kind: string, value: string, rule: 'label' | 'subdomain' = 'label'): string {
   const problem = rule === 'label' ? dns1123LabelProblem(value) : dns1123SubdomainProblem(value);
-  if (problem) throw invalid(`invalid ${kind} name "${value}": ${problem}`, `${kind} names follow the Kubernetes DNS-1123 rules, e.g. "pg-main"`);
+  if (problem)
+    throw invalid(`invalid ${kind} name "${value}": ${problem}`, `${kind} names follow the Kubernetes DNS-1123 rules, e.g. "pg-main"`);
   return value;
 }
 

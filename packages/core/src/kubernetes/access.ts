@@ -1,4 +1,5 @@
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { SubjectAccessReviewer, UserInfo } from '../backendPorts.js';
 import type { AccessCheck, AccessReviewer } from '../ports.js';
 import { call } from './apiErrors.js';
 
@@ -18,12 +19,54 @@ export class KubernetesAccessReviewer implements AccessReviewer {
             body: {
               apiVersion: 'authorization.k8s.io/v1',
               kind: 'SelfSubjectAccessReview',
-              spec: { resourceAttributes: { namespace: check.namespace, verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource } },
+              spec: {
+                resourceAttributes: {
+                  namespace: check.namespace,
+                  verb: check.verb,
+                  group: check.group,
+                  resource: check.resource,
+                  subresource: check.subresource,
+                },
+              },
             },
           }),
         );
         return { check, allowed: review.status?.allowed === true, reason: review.status?.reason || undefined };
       }),
     );
+  }
+}
+
+/** Asks the API server whether another user may do something (SubjectAccessReview; needs `create subjectaccessreviews`). */
+export class KubernetesSubjectAccessReviewer implements SubjectAccessReviewer {
+  private readonly api: AuthorizationV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(AuthorizationV1Api);
+  }
+
+  async review(user: UserInfo, check: AccessCheck): Promise<{ allowed: boolean; reason?: string }> {
+    const review = await call('reviewing access (SubjectAccessReview)', () =>
+      this.api.createSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: user.username,
+            uid: user.uid,
+            groups: user.groups,
+            extra: user.extra,
+            resourceAttributes: {
+              namespace: check.namespace,
+              verb: check.verb,
+              group: check.group,
+              resource: check.resource,
+              subresource: check.subresource,
+            },
+          },
+        },
+      }),
+    );
+    return { allowed: review.status?.allowed === true && review.status?.denied !== true, reason: review.status?.reason || undefined };
   }
 }

@@ -7,6 +7,15 @@ export { volumeSnapshotManifest } from './snapshots.js';
 export { volumeGroupSnapshotManifest } from './groupSnapshots.js';
 export { CLUSTER_ROLE, cronJobName, scheduleManifests, scheduledCommand } from './scheduleWriter.js';
 
-export { cachedKubernetesDeps, CachedSnapshotStore, CachedWorkloadReader, TtlScheduleStore, type CachedKubernetesDeps, type CacheCounters, type ReadCacheOptions } from './cache.js';
+export {
+  cachedKubernetesDeps,
+  CachedSnapshotStore,
+  CachedWorkloadReader,
+  TtlScheduleStore,
+  type CachedKubernetesDeps,
+  type CacheCounters,
+  type ReadCacheOptions,
+} from './cache.js';
 export { KubernetesTokenReviewer } from './tokenReview.js';
+export { KubernetesSubjectAccessReviewer } from './access.js';
 export { kubeConfigForCluster, type ClusterConnection } from './clusterConfig.js';

@@ -12,13 +12,18 @@ export class KubernetesTokenReviewer implements TokenReviewer {
 
   async review(token: string, audiences?: string[]): Promise<TokenIdentity> {
     const review = await call('reviewing a bearer token', () =>
-      this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } } }),
+      this.api.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } },
+      }),
     );
     const status = review.status ?? {};
     return {
       authenticated: status.authenticated === true,
       username: status.user?.username,
+      uid: status.user?.uid,
       groups: status.user?.groups,
+      extra: status.user?.extra,
+      audiences: status.audiences,
       error: status.error || undefined,
     };
   }
