@@ -33,6 +33,16 @@ const expectedYaml = (rules: Rule[]) =>
 
 let renders: Record<string, Obj[]>;
 
+const AGGREGATE = /^rbac\.authorization\.k8s\.io\/aggregate-to-/;
+/** The backup's ClusterRole: not the API's TokenReview/SubjectAccessReview role, not one of the shared access roles. */
+const backupClusterRole = (objects: Obj[]): Obj => {
+  const roles = all(objects, 'ClusterRole').filter(
+    (r) => !r.metadata.name.endsWith('-api-auth') && !Object.keys(r.metadata.labels ?? {}).some((l) => AGGREGATE.test(l)),
+  );
+  expect(roles.map((r) => r.metadata.name)).toHaveLength(1);
+  return roles[0]!;
+};
+
 beforeAll(async () => {
   renders = {};
   for (const o of OVERLAYS) renders[`kustomize ${o}`] = await kustomizeBuild(path.join(KUSTOMIZE, 'overlays', o));
@@ -72,13 +82,31 @@ describe('RBAC == core PERMISSIONS', () => {
 
   it('the ClusterRole has exactly the cluster-scoped PERMISSIONS, bound to the backup and API ServiceAccounts', () => {
     for (const [what, objects] of Object.entries(renders)) {
-      const role = find(objects, 'ClusterRole');
+      const role = backupClusterRole(objects);
       expect({ what, rules: triples(role.rules) }).toEqual({ what, rules: CLUSTER });
       const subjects = all(objects, 'ClusterRoleBinding')
         .filter((b) => b.roleRef.name === role.metadata.name)
         .flatMap((b) => b.subjects.map((s: Obj) => s.name));
       const accounts = all(objects, 'ServiceAccount').map((s) => s.metadata.name);
       expect({ what, subjects: subjects.sort() }).toEqual({ what, subjects: accounts.sort() });
+    }
+  });
+
+  it('the API may ask who is calling and whether they may (TokenReview, SubjectAccessReview), bound to its ServiceAccount only', () => {
+    for (const [what, objects] of Object.entries(renders)) {
+      const auth = all(objects, 'ClusterRole').filter((r) => r.metadata.name.endsWith('-api-auth'));
+      if (what === 'helm backup only') {
+        expect(auth).toEqual([]);
+        continue;
+      }
+      expect({ what, rules: triples(auth[0]!.rules) }).toEqual({
+        what,
+        rules: ['authentication.k8s.io/tokenreviews create', 'authorization.k8s.io/subjectaccessreviews create'],
+      });
+      const subjects = all(objects, 'ClusterRoleBinding')
+        .filter((b) => b.roleRef.name === auth[0]!.metadata.name)
+        .flatMap((b) => b.subjects.map((s: Obj) => s.name));
+      expect({ what, subjects }).toEqual({ what, subjects: all(objects, 'ServiceAccount').map((a) => a.metadata.name).filter((n) => n.endsWith('-api')) });
     }
   });
 
@@ -99,8 +127,8 @@ describe('RBAC == core PERMISSIONS', () => {
     });
     const objects = renders['kustomize local']!;
     expect(find(objects, 'Role', 'pgbackup-postgresql').rules).toEqual(find(written as Obj[], 'Role').rules);
-    expect(find(objects, 'ClusterRole').rules).toEqual(find(written as Obj[], 'ClusterRole').rules);
-    expect(find(objects, 'ClusterRole').metadata.name).toBe(find(written as Obj[], 'ClusterRole').metadata.name);
+    expect(backupClusterRole(objects).rules).toEqual(find(written as Obj[], 'ClusterRole').rules);
+    expect(backupClusterRole(objects).metadata.name).toBe(find(written as Obj[], 'ClusterRole').metadata.name);
     for (const kind of ['ServiceAccount', 'Role', 'RoleBinding'])
       expect(find(objects, kind, 'pgbackup-postgresql').metadata.name).toBe(find(written as Obj[], kind).metadata.name);
   });

@@ -25,7 +25,7 @@ import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluste
 import { jsonLogger } from '../src/logger.js';
 import { type Standalone, startStandalone } from '../src/standalone.js';
 
-const ACCESS = path.join(ROOT, 'manifests/kustomize/base/api-access.yaml');
+const ACCESS = path.join(ROOT, 'manifests/helm/pgbackup/crds');
 const PASSWORD = `inline-pw-${Date.now().toString(36)}`;
 const MISSING_ID = 'pg-20000101000000-zzzz';
 
@@ -130,7 +130,7 @@ function expected(principal: Principal, route: RouteCase, ns: string): number {
 describe('the standalone API guards each namespace as Kubernetes RBAC does', () => {
   beforeAll(async () => {
     await requireClusterUp();
-    await k(['apply', '-f', ACCESS]);
+    await k(['apply', '-k', ACCESS]);
     A = await createNamespace('sec-a');
     B = await createNamespace('sec-b');
     await apply(A, postgresStatefulSet('pg', { password: PASSWORD }));
