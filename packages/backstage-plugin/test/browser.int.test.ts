@@ -97,7 +97,8 @@ describe('the dev page in Chromium against the local cluster', () => {
     await eventually('pgbackup-api ready', 2 * MIN, async () => ((await fetch(`${apiUrl}/health/ready`)).ok ? true : undefined));
     await eventually('the dev page', 2 * MIN, async () => ((await fetch(`${devUrl}/live`)).ok ? true : undefined));
     await eventually(`StatefulSet ${NS}/pg ready`, 3 * MIN, async () => {
-      const s = (await (await fetch(`${apiUrl}/backup/statefulset/pg/status?namespace=${NS}`)).json()) as { readyReplicas?: number };
+      const status = await fetch(`${apiUrl}/backup/statefulset/pg/status?namespace=${NS}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const s = (await status.json()) as { readyReplicas?: number };
       return s.readyReplicas === 1 ? true : undefined;
     });
 
