@@ -19,15 +19,7 @@ export class KubernetesAccessReviewer implements AccessReviewer {
             body: {
               apiVersion: 'authorization.k8s.io/v1',
               kind: 'SelfSubjectAccessReview',
-              spec: {
-                resourceAttributes: {
-                  namespace: check.namespace,
-                  verb: check.verb,
-                  group: check.group,
-                  resource: check.resource,
-                  subresource: check.subresource,
-                },
-              },
+              spec: { resourceAttributes: resourceAttributes(check) },
             },
           }),
         );
@@ -36,6 +28,14 @@ export class KubernetesAccessReviewer implements AccessReviewer {
     );
   }
 }
+
+const resourceAttributes = (check: AccessCheck) => ({
+  namespace: check.namespace,
+  verb: check.verb,
+  group: check.group,
+  resource: check.resource,
+  subresource: check.subresource,
+});
 
 /** Asks the API server whether another user may do something (SubjectAccessReview; needs `create subjectaccessreviews`). */
 export class KubernetesSubjectAccessReviewer implements SubjectAccessReviewer {
@@ -56,13 +56,7 @@ export class KubernetesSubjectAccessReviewer implements SubjectAccessReviewer {
             uid: user.uid,
             groups: user.groups,
             extra: user.extra,
-            resourceAttributes: {
-              namespace: check.namespace,
-              verb: check.verb,
-              group: check.group,
-              resource: check.resource,
-              subresource: check.subresource,
-            },
+            resourceAttributes: resourceAttributes(check),
           },
         },
       }),
