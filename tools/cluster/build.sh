@@ -61,6 +61,31 @@ build_kubernetes() {
   stamp kubernetes "$v"; done_in "kubernetes v$K8S_VERSION"
 }
 
+# The real node's kubelet: same version and staging replaces as the control plane, so go's build cache shares the packages.
+build_kubelet() {
+  local v="k8s-$K8S_VERSION"
+  built kubelet "$v" kubelet && { log "kubelet v$K8S_VERSION: cached"; return; }
+  begin "kubelet v$K8S_VERSION: building"
+  wrapper kubelet
+  staging_replaces "$K8S_VERSION"
+  quiet go get "k8s.io/kubernetes/cmd/kubelet@v$K8S_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "$(k8s_ldflags "$K8S_VERSION")" -o "$BIN/" k8s.io/kubernetes/cmd/kubelet
+  stamp kubelet "$v"; done_in "kubelet v$K8S_VERSION"
+}
+
+# CNI plugins for the real node's pod network (installed into .tools/cni/bin, where containerd's CRI looks).
+build_cni() {
+  built cni "$CNI_PLUGINS_VERSION" && [ -x "$ROOT/.tools/cni/bin/bridge" ] && { log "CNI plugins $CNI_PLUGINS_VERSION: cached"; return; }
+  begin "CNI plugins $CNI_PLUGINS_VERSION: building"
+  wrapper cni
+  quiet go get "github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" >/dev/null
+  mkdir -p "$ROOT/.tools/cni/bin"
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$ROOT/.tools/cni/bin/" \
+    github.com/containernetworking/plugins/plugins/main/bridge github.com/containernetworking/plugins/plugins/ipam/host-local \
+    github.com/containernetworking/plugins/plugins/main/loopback github.com/containernetworking/plugins/plugins/meta/portmap
+  stamp cni "$CNI_PLUGINS_VERSION"; done_in "CNI plugins $CNI_PLUGINS_VERSION"
+}
+
 build_etcd() {
   built etcd "$ETCD_VERSION" etcd && { log "etcd $ETCD_VERSION: cached"; return; }
   begin "etcd $ETCD_VERSION: building"
@@ -142,6 +167,37 @@ build_registry() {
   stamp registry "$REGISTRY_VERSION"; done_in "registry (distribution) $REGISTRY_VERSION"
 }
 
+# The real node's images, as OCI archives in .tools/images that up.sh imports into containerd: the pod sandbox
+# (`pause`, from go/cmd/pause) and a small test image (Debian's static busybox). buildah works on vfs storage here.
+NODE_IMAGES_REV=1
+build_nodeimages() {
+  local out="$ROOT/.tools/images"
+  built nodeimages "$NODE_IMAGES_REV" && [ -f "$out/pause.oci.tar" ] && [ -f "$out/busybox.oci.tar" ] \
+    && { log "node images: cached"; return; }
+  command -v buildah >/dev/null || { log "buildah is missing (Debian package buildah)"; return 1; }
+  [ -x /bin/busybox ] || { log "/bin/busybox is missing (Debian package busybox-static)"; return 1; }
+  begin "node images: building"
+  local work="$WORK/nodeimages" bh id
+  rm -rf "$work" && mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$out" && chmod 1777 "$work/rootfs/tmp"
+  (cd "$ROOT/tools/cluster/go" && quiet go build -trimpath -ldflags "-s -w" -o "$work/pause" ./cmd/pause)
+  bh() { buildah --storage-driver vfs --root "$work/storage" --runroot "$work/run" "$@"; }
+  id=$(bh from --quiet scratch)
+  bh copy --quiet "$id" "$work/pause" /pause
+  bh config --entrypoint '["/pause"]' --user 65535:65535 "$id"
+  bh commit --quiet --rm "$id" localhost/pause:3.10 >/dev/null
+  rm -f "$out/pause.oci.tar" && bh push --quiet localhost/pause:3.10 "oci-archive:$out/pause.oci.tar:localhost/pause:3.10"
+  # busybox with its applets as links, and /tmp: enough for commands, exec probes and an HTTP server in tests.
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$work/rootfs/bin/$a"; done
+  id=$(bh from --quiet scratch)
+  bh copy --quiet "$id" "$work/rootfs" /
+  bh config --cmd '["/bin/sh"]' --env PATH=/bin "$id"
+  bh commit --quiet --rm "$id" localhost/busybox:local >/dev/null
+  rm -f "$out/busybox.oci.tar" && bh push --quiet localhost/busybox:local "oci-archive:$out/busybox.oci.tar:localhost/busybox:local"
+  rm -rf "$work"
+  stamp nodeimages "$NODE_IMAGES_REV"; done_in "node images"
+}
+
 build_ours() {
   # Our own CSI driver and pod runner (tools/cluster/go); cheap, so always rebuilt by go's cache.
   if [ -f "$ROOT/tools/cluster/go/go.mod" ]; then
@@ -150,7 +206,7 @@ build_ours() {
   fi
 }
 
-targets=${*:-"etcd kwok snapshotter kubernetes provisioner helm registry ours"}
+targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm registry ours"}
 # One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
 exec 9>"$ROOT/.tools/build.lock"
 flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }
