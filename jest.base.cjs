@@ -17,6 +17,7 @@ const workspaceSources = {
   '^@pgbackup/core$': path.join(__dirname, 'packages/core/src/index.ts'),
   '^@pgbackup/core/isomorphic$': path.join(__dirname, 'packages/core/src/isomorphic.ts'),
   '^@pgbackup/core/permissions$': path.join(__dirname, 'packages/core/src/permissions.ts'),
+  '^@pgbackup/core/format$': path.join(__dirname, 'packages/core/src/format.ts'),
 };
 
 module.exports = (name, extra = {}) => ({

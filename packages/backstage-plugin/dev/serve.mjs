@@ -61,7 +61,7 @@ export async function bundle() {
         // The workspace's core, from source (its browser-safe entries only).
         name: 'pgbackup-core',
         setup(b) {
-          b.onResolve({ filter: /^@pgbackup\/core\/(isomorphic|permissions)$/ }, (args) => ({
+          b.onResolve({ filter: /^@pgbackup\/core\/(isomorphic|permissions|format)$/ }, (args) => ({
             path: path.join(here, `../../core/src/${args.path.split('/').pop()}.ts`),
           }));
         },

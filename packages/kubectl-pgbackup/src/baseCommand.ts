@@ -6,7 +6,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { AccessReviewer, Deps, ScheduleWriter } from '@pgbackup/core';
 import { CliError, ExitCode, describeError, formatError } from './errors.js';
-import { OUTPUT_FORMATS, type OutputFormat, type View, render } from './output.js';
+import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions, type View, parseOutput, render } from './output.js';
 
 export type Core = typeof import('@pgbackup/core');
 
@@ -28,6 +28,12 @@ export interface GlobalFlags {
   namespace?: string;
   'all-namespaces': boolean;
   'request-timeout': string;
+  server?: string;
+  'certificate-authority'?: string;
+  'insecure-skip-tls-verify': boolean;
+  token?: string;
+  as?: string;
+  'as-group'?: string[];
   output?: string;
   'no-headers': boolean;
   'no-color': boolean;
@@ -45,6 +51,12 @@ const clusterRuntime: RuntimeFactory = async (flags) => {
     user: flags.user,
     namespace: flags.namespace,
     requestTimeoutMs: parseDuration(flags['request-timeout'], '--request-timeout') * 1000,
+    server: flags.server,
+    certificateAuthority: flags['certificate-authority'],
+    insecureSkipTlsVerify: flags['insecure-skip-tls-verify'] || undefined,
+    token: flags.token,
+    as: flags.as,
+    asGroups: flags['as-group'],
   });
   return { core, deps: { ...core.kubernetesDeps(loaded), ...core.kubernetesToolDeps(loaded) }, namespace: loaded.namespace };
 };
@@ -58,7 +70,7 @@ export function setRuntimeFactory(factory?: RuntimeFactory): void {
 
 /** The runtime for code outside a BaseCommand (completion). */
 export function buildRuntime(flags: Partial<GlobalFlags>): Promise<Runtime> {
-  return runtimeFactory({ 'all-namespaces': false, 'request-timeout': '0', 'no-headers': false, 'no-color': false, debug: false, ...flags });
+  return runtimeFactory({ 'all-namespaces': false, 'request-timeout': '0', 'insecure-skip-tls-verify': false, 'no-headers': false, 'no-color': false, debug: false, ...flags });
 }
 
 /** kubectl durations: "0", "30", "30s", "5m", "1h30m", "500ms" → seconds. */
@@ -74,6 +86,15 @@ export function parseDuration(text: string, flag: string): number {
 
 const GLOBAL = 'GLOBAL';
 
+export const DRY_RUN_MODES = ['none', 'client', 'server'] as const;
+
+/**
+ * kubectl's --dry-run=none|client|server; a bare --dry-run means client (see init). Both client
+ * and server plan against the live cluster's objects and write nothing.
+ */
+export const dryRunFlag = (description: string) =>
+  Flags.string({ options: [...DRY_RUN_MODES], default: 'none', description: `${description} (client or server: plan against the live objects, write nothing)` });
+
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     kubeconfig: Flags.string({ helpGroup: GLOBAL, description: 'Path to the kubeconfig file (else $KUBECONFIG, else ~/.kube/config)' }),
@@ -83,7 +104,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     namespace: Flags.string({ char: 'n', helpGroup: GLOBAL, description: "Namespace (default: the context's namespace)" }),
     'all-namespaces': Flags.boolean({ char: 'A', helpGroup: GLOBAL, default: false, description: 'Across all namespaces (list, completion)' }),
     'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '30s', description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout' }),
-    output: Flags.string({ char: 'o', helpGroup: GLOBAL, options: [...OUTPUT_FORMATS], description: 'Output format' }),
+    server: Flags.string({ char: 's', helpGroup: GLOBAL, description: 'The address and port of the Kubernetes API server' }),
+    'certificate-authority': Flags.string({ helpGroup: GLOBAL, description: 'Path to a cert file for the certificate authority' }),
+    'insecure-skip-tls-verify': Flags.boolean({ helpGroup: GLOBAL, default: false, description: "Do not check the server's certificate (insecure)" }),
+    token: Flags.string({ helpGroup: GLOBAL, description: 'Bearer token for authentication to the API server' }),
+    as: Flags.string({ helpGroup: GLOBAL, description: 'Username to impersonate for the operation' }),
+    'as-group': Flags.string({ helpGroup: GLOBAL, multiple: true, description: 'Group to impersonate for the operation (with --as)' }),
+    output: Flags.string({ char: 'o', helpGroup: GLOBAL, description: `Output format: ${OUTPUT_FORMATS.join('|')}` }),
     'no-headers': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Omit table headers' }),
     'no-color': Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Plain text, no ANSI colors' }),
     debug: Flags.boolean({ helpGroup: GLOBAL, default: false, description: 'Print stack traces of errors' }),
@@ -94,6 +121,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    // kubectl once spelled --dry-run without a value; it means client.
+    this.argv = this.argv.map((a) => (a === '--dry-run' ? '--dry-run=client' : a));
     const { args, flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
@@ -101,6 +130,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     });
     this.flags = flags as typeof this.flags;
+    this.outputCache = parseOutput(this.flags.output);
     this.args = args as typeof this.args;
   }
 
@@ -112,8 +142,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.runtimeCache;
   }
 
+  private outputCache?: Omit<OutputOptions, 'noHeaders'>;
+
+  /** -o, parsed once (a bad one is a usage error before anything is done). */
+  protected get outputOptions(): OutputOptions {
+    this.outputCache ??= parseOutput(this.flags.output);
+    return { ...this.outputCache, noHeaders: this.flags['no-headers'] };
+  }
+
+  /** --dry-run=client|server (or a bare --dry-run): plan, write nothing. */
+  protected get dryRun(): boolean {
+    const mode = (this.flags as { 'dry-run'?: string })['dry-run'];
+    return mode !== undefined && mode !== 'none';
+  }
+
   protected get format(): OutputFormat {
-    return (this.flags.output as OutputFormat | undefined) ?? 'table';
+    return this.outputOptions.format;
   }
 
   /** True when colors may be used on this stream. */
@@ -131,7 +175,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected async print<R>(view: View<R>): Promise<void> {
-    const { stdout, stderr } = await render(view, { format: this.format, noHeaders: this.flags['no-headers'] });
+    const { stdout, stderr } = await render(view, this.outputOptions);
     if (stdout) this.out(stdout);
     if (stderr) this.note(stderr);
   }

@@ -107,6 +107,28 @@ describe('create', () => {
     expect(deps.snapshots.all()).toHaveLength(0);
   });
 
+  it('takes --dry-run as kubectl spells it: =client, =server, =none; anything else is a usage error', async () => {
+    for (const mode of ['client', 'server']) {
+      const r = await cli('create', 'pg', `--dry-run=${mode}`);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/kind: VolumeSnapshot\n/);
+    }
+    const names = await cli('create', 'pg', '--dry-run=server', '-o', 'jsonpath={.items[*].kind}');
+    expect(names.stdout).toBe('VolumeSnapshot');
+    expect(deps.snapshots.all()).toHaveLength(0);
+    const bad = await cli('create', 'pg', '--dry-run=maybe');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: Expected --dry-run=maybe to be one of: none, client, server/);
+    expect((await cli('create', 'pg', '--dry-run=none')).code).toBe(0);
+    expect(deps.snapshots.all().length).toBeGreaterThan(0);
+  });
+
+  it('refuses an unknown -o before doing anything', async () => {
+    const r = await cli('create', 'pg', '-o', 'xml');
+    expect(r).toMatchObject({ code: 2, stderr: 'error: unknown output format "xml"\nhint: use one of: table, wide, json, yaml, name, jsonpath=, custom-columns=\n' });
+    expect(deps.snapshots.all()).toHaveLength(0);
+  });
+
   it('exits 2 with a precise message for an invalid name', async () => {
     const r = await cli('create', 'Bad_Name');
     expect(r.code).toBe(2);
@@ -331,7 +353,7 @@ describe('__complete (cobra protocol)', () => {
     expect((await cli('__complete', 'schedule', '')).stdout).toBe('remove\nset\nshow\n:4\n');
     expect((await cli('__complete', 'create', '-n', 'db', '')).stdout).toBe('pg\n:4\n');
     expect((await cli('__complete', 'delete', '')).stdout).toBe('pg-20260601020000-aaaa\n:4\n');
-    expect((await cli('__complete', 'list', '-o', '')).stdout).toBe('table\nwide\njson\nyaml\nname\n:4\n');
+    expect((await cli('__complete', 'list', '-o', '')).stdout).toBe('table\nwide\njson\nyaml\nname\njsonpath=\ncustom-columns=\n:4\n');
     expect((await cli('__complete', 'delete', '--f')).stdout).toBe('--force\n:4\n');
   });
 });

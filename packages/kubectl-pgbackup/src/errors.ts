@@ -69,6 +69,8 @@ const FLAGS: Record<string, { flag: string; placeholder?: string }> = {
   keepWeekly: { flag: '--keep-weekly', placeholder: 'N' },
   kubeconfig: { flag: '--kubeconfig', placeholder: 'FILE' },
   context: { flag: '--context', placeholder: 'NAME' },
+  as: { flag: '--as', placeholder: 'USER' },
+  server: { flag: '--server', placeholder: 'URL' },
 };
 
 const quote = (v: string) => (/^[\w./:@=-]+$/.test(v) ? v : `"${v}"`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { BackupListSchema } from '@pgbackup/core/isomorphic';
 import { aBackup } from '@pgbackup/core/testing';
 import { parse as parseYaml } from 'yaml';
-import { age, humanBytes, render, serialize, table } from './output.js';
+import { renderTemplate } from './jsonpath.js';
+import { age, humanBytes, parseOutput, render, resourceName, serialize, table } from './output.js';
 import { backupListView } from './views.js';
 
 describe('table', () => {
@@ -70,5 +71,62 @@ describe('humanBytes and age', () => {
       '3d',
       '40d',
     ]);
+  });
+});
+
+describe('-o as kubectl spells it', () => {
+  const backups = [
+    aBackup('pg-20260601020000-abcd', '2026-06-01T02:00:00Z', { size: 1024 ** 3 }),
+    aBackup('pg-20260602020000-efgh', '2026-06-02T02:00:00Z', { pinned: true }),
+  ];
+
+  it('parses the formats and refuses unknown ones with a usage error', () => {
+    expect(parseOutput(undefined)).toEqual({ format: 'table' });
+    expect(parseOutput('wide')).toEqual({ format: 'wide' });
+    expect(parseOutput('jsonpath={.items[*].id}')).toEqual({ format: 'jsonpath', template: '{.items[*].id}' });
+    expect(parseOutput('custom-columns=ID:.id,PINNED:{.pinned}')).toEqual({
+      format: 'custom-columns',
+      customColumns: [
+        { header: 'ID', path: '.id' },
+        { header: 'PINNED', path: '.pinned' },
+      ],
+    });
+    expect(() => parseOutput('xml')).toThrow(expect.objectContaining({ message: 'unknown output format "xml"', exitCode: 2 }));
+    expect(() => parseOutput('jsonpath=')).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => parseOutput('custom-columns=ID')).toThrow(expect.objectContaining({ message: expect.stringMatching(/"ID" is not NAME:PATH/), exitCode: 2 }));
+  });
+
+  it('jsonpath reads the same document as json: a wildcard, a range, quoted text, a filter', async () => {
+    const out = (template: string) => render(backupListView(backups), { format: 'jsonpath', template }).then((r) => r.stdout);
+    expect(await out('{.items[*].id}')).toBe('pg-20260601020000-abcd pg-20260602020000-efgh');
+    expect(await out('{range .items[*]}{.id}{"\\t"}{.pinned}{"\\n"}{end}')).toBe('pg-20260601020000-abcd\tfalse\npg-20260602020000-efgh\ttrue\n');
+    expect(await out('{.kind}: {.items[0].size}')).toBe('BackupList: 1073741824');
+    expect(await out('{.items[?(@.pinned==true)].id}')).toBe('pg-20260602020000-efgh');
+    expect(await out('{.items[0].nothing}')).toBe('');
+  });
+
+  it('refuses a template that does not parse', () => {
+    expect(() => renderTemplate('{range .items[*]}{.id}', {})).toThrow(/\{range\} without \{end\}/);
+    expect(() => renderTemplate('{.id', {})).toThrow(/unclosed/);
+  });
+
+  it('custom-columns prints a kubectl table of the paths, <none> for missing ones, honouring --no-headers', async () => {
+    const customColumns = parseOutput('custom-columns=ID:.id,PINNED:.pinned,POD:.pod').customColumns!;
+    const { stdout } = await render(backupListView(backups), { format: 'custom-columns', customColumns });
+    expect(stdout).toBe('ID                       PINNED   POD\npg-20260601020000-abcd   false    <none>\npg-20260602020000-efgh   true     <none>\n');
+    const bare = await render(backupListView(backups), { format: 'custom-columns', customColumns, noHeaders: true });
+    expect(bare.stdout.split('\n')[0]).toMatch(/^pg-20260601020000-abcd/);
+  });
+
+  it('prints Kubernetes objects as a kubectl List in json, one yaml document each, kind.group/name for -o name', async () => {
+    const objects = [
+      { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: 'a' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'b' } },
+    ];
+    const view = { objects, rows: objects, columns: [], name: resourceName };
+    expect(JSON.parse((await render(view, { format: 'json' })).stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: objects });
+    expect((await render(view, { format: 'yaml' })).stdout.split('---\n').map((d) => parseYaml(d))).toEqual(objects);
+    expect((await render(view, { format: 'name' })).stdout).toBe('volumesnapshot.snapshot.storage.k8s.io/a\nserviceaccount/b\n');
+    expect((await render(view, { format: 'jsonpath', template: '{.items[*].metadata.name}' })).stdout).toBe('a b');
   });
 });

@@ -1,14 +1,47 @@
 /**
- * The one output module (Velero's `output` package): `-o table|wide|json|yaml|name` and
- * `--no-headers`. json/yaml go through core's zod schemas first, so what a script reads is exactly
- * the documented shape, the same as the HTTP API's.
+ * The one output module (Velero's `output` package): every verb's `-o` goes through `render`:
+ * `table|wide|json|yaml|name|jsonpath=…|custom-columns=…` and `--no-headers`. json/yaml go through
+ * core's zod schemas first, so what a script reads is exactly the documented shape, the same as
+ * the HTTP API's; jsonpath and custom-columns read that same document.
  */
-export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import { bytesQuantity, humanDuration } from '@pgbackup/core/format';
+import { CliError, ExitCode } from './errors.js';
+
+/** What -o accepts (and completes): jsonpath= and custom-columns= take their argument after the =. */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name', 'jsonpath=', 'custom-columns='] as const;
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name' | 'jsonpath' | 'custom-columns';
 
 export interface OutputOptions {
   format: OutputFormat;
   noHeaders?: boolean;
+  /** -o jsonpath=TEMPLATE */
+  template?: string;
+  /** -o custom-columns=NAME:PATH,… */
+  customColumns?: { header: string; path: string }[];
+}
+
+/** `-o` as kubectl spells it; anything else is a usage error listing the formats. */
+export function parseOutput(text: string | undefined): Omit<OutputOptions, 'noHeaders'> {
+  if (text === undefined || text === '') return { format: 'table' };
+  if (['table', 'wide', 'json', 'yaml', 'name'].includes(text)) return { format: text as OutputFormat };
+  const eq = text.indexOf('=');
+  const kind = eq < 0 ? text : text.slice(0, eq);
+  const arg = eq < 0 ? '' : text.slice(eq + 1);
+  if (kind === 'jsonpath') {
+    if (!arg) throw new CliError('-o jsonpath needs a template, e.g. -o jsonpath=\'{.items[*].id}\'', ExitCode.usage);
+    return { format: 'jsonpath', template: arg };
+  }
+  if (kind === 'custom-columns') {
+    const customColumns = arg.split(',').map((spec) => {
+      const colon = spec.indexOf(':');
+      if (colon <= 0 || colon === spec.length - 1)
+        throw new CliError(`-o custom-columns: "${spec}" is not NAME:PATH, e.g. -o custom-columns=ID:.id,STATUS:.status`, ExitCode.usage);
+      const path = spec.slice(colon + 1).trim();
+      return { header: spec.slice(0, colon), path: path.startsWith('{') && path.endsWith('}') ? path.slice(1, -1) : path };
+    });
+    return { format: 'custom-columns', customColumns };
+  }
+  throw new CliError(`unknown output format "${text}"`, ExitCode.usage, `use one of: ${OUTPUT_FORMATS.join(', ')}`);
 }
 
 export interface Column<T> {
@@ -40,8 +73,24 @@ const KINDS: Record<SchemaName, string> = {
   DoctorReport: 'DoctorReport',
 };
 
-/** Validates `value` through core's schema and returns it as JSON text (2-space indent) or YAML. */
-export async function serialize(schema: SchemaName, value: unknown, format: 'json' | 'yaml'): Promise<string> {
+/** Reports of this tool that have no core schema, printed under their kind as they are. */
+export type ReportKind = 'Restore' | 'VerifyReport' | 'Version';
+
+/** A Kubernetes object as printed by a dry run. */
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+}
+
+/** kubectl's `kind.group/name` spelling (`-o name`). */
+export function resourceName(o: ManifestObject): string {
+  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+  return `${o.kind.toLowerCase()}${group ? `.${group}` : ''}/${o.metadata.name}`;
+}
+
+/** Validates `value` through core's schema and returns the document scripts read (`kind` first). */
+async function validated(schema: SchemaName, value: unknown): Promise<object> {
   const core = await import('@pgbackup/core/isomorphic');
   const schemas = {
     Backup: core.BackupSchema,
@@ -54,33 +103,78 @@ export async function serialize(schema: SchemaName, value: unknown, format: 'jso
   const parsed = schemas[schema].safeParse(value);
   if (!parsed.success)
     throw new Error(`internal error: the ${schema} to print does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const doc = { kind: KINDS[schema], ...(parsed.data as object) };
+  return { kind: KINDS[schema], ...(parsed.data as object) };
+}
+
+/** Validates `value` through core's schema and returns it as JSON text (2-space indent) or YAML. */
+export async function serialize(schema: SchemaName, value: unknown, format: 'json' | 'yaml'): Promise<string> {
+  return text(await validated(schema, value), format);
+}
+
+async function text(doc: object, format: 'json' | 'yaml'): Promise<string> {
   if (format === 'json') return JSON.stringify(doc, null, 2) + '\n';
   const { stringify } = await import('yaml');
   return stringify(doc, { lineWidth: 0 });
 }
 
 export interface View<T> {
-  schema: SchemaName;
-  /** What json/yaml print (validated against the schema). */
-  data: unknown;
+  /**
+   * What json/yaml/jsonpath/custom-columns print: `data` validated through core's `schema`; else
+   * Kubernetes `objects` (json: a kubectl `List`; yaml: one document each, ready for kubectl apply);
+   * else `data` under a report `kind`.
+   */
+  schema?: SchemaName;
+  kind?: ReportKind;
+  objects?: ManifestObject[];
+  data?: unknown;
   rows: T[];
   columns: Column<T>[];
   /** `-o name`: `backup/<id>` per row. */
   name: (row: T) => string;
   /** Printed on stderr when a table has no rows (kubectl's "No resources found"). */
   empty?: string;
+  /** table/wide: this text instead of the table (a description, a summary of what was done). */
+  text?: (wide: boolean) => string;
+}
+
+/** The document of a view, as json prints it. */
+export async function documentOf(view: View<unknown>): Promise<object> {
+  if (view.schema) return validated(view.schema, view.data);
+  if (view.objects) return { apiVersion: 'v1', kind: 'List', items: view.objects };
+  return { kind: view.kind, ...(view.data as object) };
+}
+
+async function customColumns(doc: object, columns: NonNullable<OutputOptions['customColumns']>, noHeaders?: boolean): Promise<string> {
+  const { select, valueText } = await import('./jsonpath.js');
+  const items = Array.isArray((doc as { items?: unknown }).items) ? ((doc as { items: unknown[] }).items) : [doc];
+  return table(
+    items,
+    columns.map((c) => ({ header: c.header, value: (item: unknown) => select(c.path, item).map(valueText).join(',') || '<none>' })),
+    { noHeaders },
+  );
 }
 
 /** Renders a view in the chosen format; returns stdout text and, for an empty table, a stderr note. */
 export async function render<T>(view: View<T>, options: OutputOptions): Promise<{ stdout: string; stderr?: string }> {
   switch (options.format) {
     case 'json':
+      return { stdout: await text(await documentOf(view as View<unknown>), 'json') };
     case 'yaml':
-      return { stdout: await serialize(view.schema, view.data, options.format) };
+      if (view.objects && !view.schema) {
+        const { stringify } = await import('yaml');
+        return { stdout: view.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n') };
+      }
+      return { stdout: await text(await documentOf(view as View<unknown>), 'yaml') };
+    case 'jsonpath': {
+      const { renderTemplate } = await import('./jsonpath.js');
+      return { stdout: renderTemplate(options.template ?? '', await documentOf(view as View<unknown>)) };
+    }
+    case 'custom-columns':
+      return { stdout: await customColumns(await documentOf(view as View<unknown>), options.customColumns ?? [], options.noHeaders) };
     case 'name':
       return { stdout: view.rows.map((r) => view.name(r) + '\n').join('') };
     default:
+      if (view.text) return { stdout: view.text(options.format === 'wide') };
       if (view.rows.length === 0 && view.empty) return { stdout: '', stderr: view.empty + '\n' };
       return { stdout: table(view.rows, view.columns, { wide: options.format === 'wide', noHeaders: options.noHeaders }) };
   }
@@ -88,16 +182,7 @@ export async function render<T>(view: View<T>, options: OutputOptions): Promise<
 
 /** Bytes as Kubernetes quantities with binary suffixes: 1Gi, 512Mi, 1.5Gi. */
 export function humanBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '<none>';
-  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = value >= 10 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '');
-  return `${text}${units[unit]}`;
+  return bytes === undefined ? '<none>' : bytesQuantity(bytes);
 }
 
 /** kubectl's age format (apimachinery duration.HumanDuration): 45s, 3m12s, 2h, 5d, 1y30d. */
@@ -105,25 +190,10 @@ export function age(since: string | Date | undefined, now: Date = new Date()): s
   if (!since) return '<unknown>';
   const seconds = Math.floor((now.getTime() - new Date(since).getTime()) / 1000);
   if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60 * 2) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const days = Math.floor(hours / 24);
-    return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
-  }
-  return `${Math.floor(hours / 24 / 365)}y`;
+  return humanDuration(seconds);
 }
 
-/** Seconds as a short duration: 90 → 1m30s, 7200 → 2h. */
+/** Seconds as a short duration: 90 → 90s, 7200 → 120m. */
 export function duration(seconds: number | undefined): string {
-  if (seconds === undefined) return '<none>';
-  return age(new Date(0), new Date(seconds * 1000));
+  return seconds === undefined ? '<none>' : humanDuration(seconds);
 }

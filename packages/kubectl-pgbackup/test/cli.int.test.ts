@@ -100,6 +100,35 @@ subjects: [{kind: ServiceAccount, name: reader}]
     expect(r.stderr).toMatch(/^error: listing VolumeSnapshots: .*forbidden.*system:serviceaccount:.*:reader/);
     expect(r.stderr).toMatch(/\nhint: /);
   });
+
+  it('--as/--as-group impersonate for the admin, and are refused to a user without impersonate rights', async () => {
+    const asReader = await pgbackup(['list', '-n', ns, '--as', `system:serviceaccount:${ns}:reader`]);
+    expect(asReader.code).toBe(4);
+    expect(asReader.stderr).toMatch(/^error: listing VolumeSnapshots: .*forbidden.*"system:serviceaccount:.*:reader"/);
+    const asMasters = await pgbackup(['list', '-n', ns, '--as', 'someone', '--as-group', 'system:masters']);
+    expect(asMasters).toMatchObject({ code: 0, stdout: '' });
+    const file = await serviceAccountKubeconfig(ns, 'reader');
+    const refused = await pgbackup(['list', '-n', ns, '--kubeconfig', file, '--as', 'admin']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/forbidden: User "system:serviceaccount:.*:reader" cannot impersonate/);
+    const groupOnly = await pgbackup(['list', '-n', ns, '--as-group', 'system:masters']);
+    expect(groupOnly).toMatchObject({ code: 2, stderr: 'error: impersonating a group needs a user to impersonate\nhint: pass --as USER\n' });
+  });
+
+  it('--token, --server, --insecure-skip-tls-verify and --certificate-authority replace the kubeconfig\'s', async () => {
+    const file = await serviceAccountKubeconfig(ns, 'reader');
+    const badToken = await pgbackup(['list', '-n', ns, '--kubeconfig', file, '--token', 'not-a-token']);
+    expect(badToken.code).not.toBe(0);
+    expect(badToken.stderr).toMatch(/^error: listing VolumeSnapshots: .*Unauthorized/i);
+    const nowhere = await pgbackup(['list', '-n', ns, '--server', 'https://127.0.0.1:1']);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/cannot reach the Kubernetes API server/);
+    const server = await k(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+    const insecure = await pgbackup(['list', '-n', ns, '--server', server, '--insecure-skip-tls-verify']);
+    expect(insecure.code).toBe(0);
+    const noCa = await pgbackup(['list', '-n', ns, '--certificate-authority', '/nonexistent/ca.crt']);
+    expect(noCa).toMatchObject({ code: 3, stderr: 'error: certificate authority file "/nonexistent/ca.crt" does not exist\n' });
+  });
 });
 
 describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
@@ -156,10 +185,29 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
     expect(sts.stdout).toMatch(new RegExp(`Newest completed:\\s+${first}`));
   });
 
+  it('-o jsonpath and -o custom-columns read the same document as -o json', async () => {
+    expect(await pgbackup(['list', '-n', ns, '-o', 'jsonpath={.items[*].id}'])).toMatchObject({ code: 0, stdout: first });
+    const range = await pgbackup(['list', '-n', ns, '-o', 'jsonpath={range .items[*]}{.id}{" "}{.status}{"\\n"}{end}']);
+    expect(range.stdout).toBe(`${first} completed\n`);
+    const columns = await pgbackup(['list', '-n', ns, '-o', 'custom-columns=ID:.id,POD:.pod,READY:.snapshots[*].readyToUse']);
+    expect(columns.stdout).toBe(`ID${' '.repeat(first.length + 1)}POD    READY\n${first}   pg-0   true\n`);
+    expect((await pgbackup(['status', first, '-n', ns, '-o', 'jsonpath={.status}'])).stdout).toBe('completed');
+    expect((await pgbackup(['status', 'pg', '-n', ns, '-o', 'jsonpath={.newestCompletedBackup.id}'])).stdout).toBe(first);
+  });
+
+  it('create --dry-run=server plans against the cluster and creates nothing', async () => {
+    const before = await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name']);
+    const r = await pgbackup(['create', 'pg', '-n', ns, '--dry-run=server', '-o', 'name']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^volumesnapshot\.snapshot\.storage\.k8s\.io\/pg-\S+\n$/);
+    expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toBe(before);
+  });
+
   it('delete refuses the last completed backup (exit 6)', async () => {
     const r = await pgbackup(['delete', first, '-n', ns, '--yes']);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/is the last completed backup of StatefulSet pg/);
+    expect(r.stderr).toMatch(/\nhint: take a newer backup first, or delete it anyway \(--force\)\n$/);
     expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toContain(first);
   });
 

@@ -1,29 +1,13 @@
 /** Display helpers. Pure, so tests and the dev page show the same text. */
+import { bytesIec, humanDuration } from '@pgbackup/core/format';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** Bytes in IEC units, as kubectl shows quantities (`1.5 GiB`). */
+/** Bytes in IEC units (`1.5 GiB`): core's one algorithm, shared with the CLI's quantities. */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '—';
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${UNITS[u]}`;
+  return bytes === undefined ? '—' : bytesIec(bytes);
 }
 
-/** A duration as kubectl's AGE column writes it: `45s`, `12m`, `5h`, `3d`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 120) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
-}
+/** A duration as kubectl's AGE column writes it (`45s`, `12m`, `5h`, `3d`): core's one algorithm, shared with the CLI. */
+export const formatDuration = humanDuration;
 
 export function ageSeconds(iso: string, now: number = Date.now()): number {
   return (now - Date.parse(iso)) / 1000;

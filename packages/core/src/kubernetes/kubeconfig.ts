@@ -14,6 +14,18 @@ export interface KubeConfigOptions {
   env?: Record<string, string | undefined>;
   /** kubectl's --request-timeout: aborts each API request (not watches) after this many ms; 0 = none, undefined = DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
+  /** kubectl's --server: the API server's address instead of the cluster's. */
+  server?: string;
+  /** kubectl's --certificate-authority: a CA file instead of the cluster's. */
+  certificateAuthority?: string;
+  /** kubectl's --insecure-skip-tls-verify. */
+  insecureSkipTlsVerify?: boolean;
+  /** kubectl's --token: a bearer token instead of the user's credentials. */
+  token?: string;
+  /** kubectl's --as: the user to impersonate. */
+  as?: string;
+  /** kubectl's --as-group (client-node sends one Impersonate-Group header, so one group). */
+  asGroups?: string[];
 }
 
 export interface LoadedKubeConfig {
@@ -76,12 +88,51 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
     ];
     kc.setCurrentContext(name);
   }
+  applyClientOverrides(kc, options);
   applyRequestTimeout(kc, options.requestTimeoutMs);
   return { kubeConfig: kc, namespace: options.namespace ?? context?.namespace ?? 'default', contextName: contextName || undefined };
 }
 
 /** Every API request has a deadline unless told otherwise (servers included): a hung API server never hangs a caller. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * kubectl's --server, --certificate-authority, --insecure-skip-tls-verify, --token, --as and
+ * --as-group: the current context gets a copy of its cluster and user with them applied.
+ */
+function applyClientOverrides(kc: KubeConfig, o: KubeConfigOptions): void {
+  const groups = o.asGroups ?? [];
+  if (groups.length > 0 && !o.as) throw invalid('impersonating a group needs a user to impersonate', { options: [{ option: 'as' }] });
+  if (groups.length > 1) throw invalid(`only one group can be impersonated (got ${groups.join(', ')})`);
+  if (o.certificateAuthority && !existsSync(o.certificateAuthority)) throw notFound(`certificate authority file "${o.certificateAuthority}" does not exist`);
+  const clusterChanged = o.server !== undefined || o.certificateAuthority !== undefined || o.insecureSkipTlsVerify !== undefined;
+  const userChanged = o.token !== undefined || o.as !== undefined;
+  if (!clusterChanged && !userChanged) return;
+  const context = kc.getContextObject(kc.getCurrentContext());
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  const name = `${context?.name ?? 'pgbackup'}-flags`;
+  if (clusterChanged) {
+    const server = o.server ?? cluster?.server;
+    if (!server) throw invalid('no API server address: the kubeconfig names none', { options: [{ option: 'server' }] });
+    const ca = o.certificateAuthority ? { caFile: o.certificateAuthority, caData: undefined } : {};
+    kc.clusters = [...kc.clusters, { ...cluster, name, server, skipTLSVerify: o.insecureSkipTlsVerify ?? cluster?.skipTLSVerify ?? false, ...ca }];
+  }
+  if (userChanged)
+    kc.users = [...kc.users, { ...user, name, ...(o.token !== undefined ? { token: o.token, exec: undefined, authProvider: undefined } : {}), ...(o.as ? { impersonateUser: o.as } : {}) }];
+  kc.contexts = [...kc.contexts, { name, cluster: clusterChanged ? name : (context?.cluster ?? ''), user: userChanged ? name : (context?.user ?? ''), namespace: context?.namespace }];
+  kc.setCurrentContext(name);
+  const group = groups[0];
+  if (group) {
+    // client-node knows Impersonate-User only; both its fetch and its WebSocket (exec) paths take headers from applyOptions.
+    const target = kc as unknown as { applyOptions(opts: { headers?: Record<string, string> }): Promise<void> };
+    const applyOptions = target.applyOptions.bind(kc);
+    target.applyOptions = async (opts) => {
+      await applyOptions(opts);
+      opts.headers = { ...opts.headers, 'Impersonate-Group': group };
+    };
+  }
+}
 
 /** Every generated API client authenticates each request through the KubeConfig: add the deadline there. */
 export function applyRequestTimeout(kc: KubeConfig, ms: number | undefined = DEFAULT_REQUEST_TIMEOUT_MS): KubeConfig {

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import type { Backup, BackupType, ConsistencyMethod, CreateProgress } from '@pgbackup/core';
-import { BaseCommand, parseDuration } from '../baseCommand.js';
+import { BaseCommand, dryRunFlag, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
-import { humanBytes } from '../output.js';
+import { humanBytes, resourceName } from '../output.js';
 import { backupView } from '../views.js';
 
 export default class Create extends BaseCommand<typeof Create> {
@@ -26,7 +26,7 @@ export default class Create extends BaseCommand<typeof Create> {
     'consistency-timeout': Flags.string({ default: '5m', description: "how long the CHECKPOINT and the storage's cut may take before the backup counts as failed" }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
-    'dry-run': Flags.boolean({ default: false, description: 'print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create' }),
+    'dry-run': dryRunFlag('print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create'),
   };
 
   async run(): Promise<void> {
@@ -51,16 +51,16 @@ export default class Create extends BaseCommand<typeof Create> {
       holder: `kubectl-pgbackup@${hostname()}`,
     };
 
-    if (this.flags['dry-run']) {
+    if (this.dryRun) {
       const plan = await core.planBackup(deps, options);
       const objects = plan.group ? [core.volumeGroupSnapshotManifest(plan.group)] : plan.snapshots.map(core.volumeSnapshotManifest);
-      if (this.format === 'json') return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2) + '\n');
-      if (this.format === 'name') return this.out(objects.map((o) => `${o.kind.toLowerCase()}.${o.apiVersion.split('/')[0]}/${o.metadata.name}\n`).join(''));
+      if (this.format === 'table' || this.format === 'wide' || this.format === 'yaml')
+        this.note(
+          `backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${plan.group ? `one VolumeGroupSnapshot of ${plan.group.claims.join(', ')}` : `${objects.length} VolumeSnapshot(s)`}`,
+        );
+      // The table of a dry run is the manifests themselves, as kubectl's --dry-run prints them.
       const { stringify } = await import('yaml');
-      this.note(
-        `backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${plan.group ? `one VolumeGroupSnapshot of ${plan.group.claims.join(', ')}` : `${objects.length} VolumeSnapshot(s)`}`,
-      );
-      return this.out(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+      return this.print({ objects, rows: objects, columns: [], name: resourceName, text: () => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n') });
     }
 
     // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.

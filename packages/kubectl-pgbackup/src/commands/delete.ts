@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../baseCommand.js';
+import { BaseCommand, dryRunFlag } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
 export default class Delete extends BaseCommand<typeof Delete> {
@@ -13,7 +13,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
   static override flags = {
     yes: Flags.boolean({ char: 'y', default: false, description: 'do not ask for confirmation' }),
     force: Flags.boolean({ default: false, description: 'also delete a pinned backup or the last completed one' }),
-    'dry-run': Flags.boolean({ default: false, description: 'check and show what would be deleted' }),
+    'dry-run': dryRunFlag('check and show what would be deleted'),
   };
 
   async run(): Promise<void> {
@@ -23,7 +23,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const options = { force: this.flags.force };
     // Refusals (pinned, last completed) come before any question.
     const backup = await core.deleteBackup(deps, namespace, id, { ...options, dryRun: true });
-    if (this.flags['dry-run']) return this.out(`backup/${id} deleted (dry run: ${backup.snapshots.map((s) => s.name).join(', ')})\n`);
+    if (this.dryRun) return this.out(`backup/${id} deleted (dry run: ${backup.snapshots.map((s) => s.name).join(', ')})\n`);
     if (!this.flags.yes) await this.confirm(`Delete backup ${id} of ${backup.statefulSet} (${backup.status}, ${backup.snapshots.length} VolumeSnapshots) in namespace ${namespace}?`);
     await core.deleteBackup(deps, namespace, id, options);
     this.out(`backup/${id} deleted\n`);

@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
-import { serialize } from '../output.js';
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Check that backups can work here: snapshot API, RBAC, volumes, snapshot classes, PostgreSQL';
@@ -12,15 +11,16 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     this.refuseAllNamespaces();
     const { core, deps, namespace } = await this.runtime();
     const report = await core.doctor(deps, { namespace, statefulSet: this.args.statefulset });
-    if (this.format === 'json' || this.format === 'yaml') this.out(await serialize('DoctorReport', report, this.format));
-    else {
-      const color = this.color();
-      const mark = (ok: boolean) => (ok ? (color ? '\x1b[32m✓\x1b[0m' : '✓') : color ? '\x1b[31m✗\x1b[0m' : '✗');
-      for (const c of report.checks) {
-        this.out(`${mark(c.ok)} ${c.name}: ${c.detail}\n`);
-        if (!c.ok && c.fix) this.out(`    fix: ${c.fix}\n`);
-      }
-    }
+    const color = this.color();
+    const mark = (ok: boolean) => (ok ? (color ? '\x1b[32m✓\x1b[0m' : '✓') : color ? '\x1b[31m✗\x1b[0m' : '✗');
+    await this.print({
+      schema: 'DoctorReport',
+      data: report,
+      rows: report.checks,
+      columns: [],
+      name: (c) => `check/${c.name}`,
+      text: () => report.checks.map((c) => `${mark(c.ok)} ${c.name}: ${c.detail}\n${!c.ok && c.fix ? `    fix: ${c.fix}\n` : ''}`).join(''),
+    });
     const failed = report.checks.filter((c) => !c.ok).length;
     if (failed) throw new CliError(`${failed} of ${report.checks.length} checks failed`, ExitCode.failure);
   }

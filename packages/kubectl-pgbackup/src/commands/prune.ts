@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../baseCommand.js';
+import { BaseCommand, dryRunFlag } from '../baseCommand.js';
 import { pruneView } from '../views.js';
 
 export default class Prune extends BaseCommand<typeof Prune> {
@@ -14,7 +14,7 @@ export default class Prune extends BaseCommand<typeof Prune> {
     'keep-weekly': Flags.integer({ min: 0, description: 'keep the newest backup of each of the last N ISO weeks' }),
     'max-age': Flags.string({ description: 'keep backups younger than N days (decimals allowed)' }),
     'time-zone': Flags.string({ description: 'IANA time zone of days and weeks (default UTC)' }),
-    'dry-run': Flags.boolean({ default: false, description: 'show what would be deleted and why, delete nothing' }),
+    'dry-run': dryRunFlag('show what would be deleted and why, delete nothing'),
   };
 
   async run(): Promise<void> {
@@ -22,7 +22,7 @@ export default class Prune extends BaseCommand<typeof Prune> {
     const maxAge = this.flags['max-age'];
     const maxAgeDays = maxAge === undefined ? undefined : Number(maxAge.replace(/d$/, ''));
     const { core, deps, namespace } = await this.runtime();
-    const dryRun = this.flags['dry-run'];
+    const dryRun = this.dryRun;
     const decisions = await core.prune(deps, {
       namespace,
       statefulSet: this.args.statefulset,

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import type { KubernetesObject, RestoreProgress, RestoreResult } from '@pgbackup/core';
 import { Labels } from '@pgbackup/core/isomorphic';
-import { BaseCommand, parseDuration } from '../baseCommand.js';
+import { BaseCommand, dryRunFlag, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
@@ -26,7 +26,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
-    'dry-run': Flags.boolean({ default: false, description: 'print the objects it would create and delete' }),
+    'dry-run': dryRunFlag('print the objects it would create and delete'),
   };
 
   async run(): Promise<void> {
@@ -44,7 +44,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       wait: this.flags.wait,
       timeoutSeconds,
     };
-    if (this.flags['dry-run']) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
+    if (this.dryRun) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
     if ((this.flags.replace || options.inPlace) && !this.flags.yes) {
       const { plan } = await core.previewRestore(deps, options);
       if (options.inPlace)
@@ -89,7 +89,6 @@ export default class Restore extends BaseCommand<typeof Restore> {
     const { plan } = result;
     const objects: KubernetesObject[] = plan.create;
     const summary = {
-      kind: 'Restore',
       backupId: plan.backupId,
       source: plan.source,
       target: plan.target,
@@ -101,9 +100,6 @@ export default class Restore extends BaseCommand<typeof Restore> {
       create: objects,
       notes: plan.notes,
     };
-    if (this.format === 'json') return this.out(JSON.stringify(summary, null, 2) + '\n');
-    if (this.format === 'yaml') return this.out((await import('yaml')).stringify(summary, { lineWidth: 0 }));
-    if (this.format === 'name') return this.out(objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}\n`).join(''));
     const lines = [
       ...plan.delete.map((r) => `${r.kind.toLowerCase()}/${r.name} deleted${result.dryRun ? ' (dry run)' : ''}`),
       ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ' (dry run)' : ''}`),
@@ -111,7 +107,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     if (result.ready) lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);
     if (result.preRestoreBackup) lines.push(`the data from before is in backup ${result.preRestoreBackup} (pinned); to undo: ${undoCommand(result)}`);
     else if (!result.dryRun) lines.push(`follow it with: kubectl get statefulset ${plan.target.statefulSet} -n ${plan.target.namespace} -w`);
-    this.out(lines.join('\n') + '\n');
+    await this.print({ kind: 'Restore', data: summary, rows: objects, columns: [], name: (o) => `${o.kind.toLowerCase()}/${o.metadata.name}`, text: () => lines.join('\n') + '\n' });
   }
 
   private async confirm(question: string): Promise<void> {

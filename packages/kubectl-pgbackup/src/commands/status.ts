@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
-import { serialize } from '../output.js';
 import { describeBackup, describeStatefulSet } from '../views.js';
 
 export default class Status extends BaseCommand<typeof Status> {
@@ -18,18 +17,12 @@ export default class Status extends BaseCommand<typeof Status> {
       if (core.isPgBackupError(e, 'NotFound')) return undefined;
       throw e;
     });
-    if (backup) return this.show('Backup', backup, () => describeBackup(backup), `backup/${backup.id}`);
+    if (backup) return this.print({ schema: 'Backup', data: backup, rows: [backup], columns: [], name: () => `backup/${backup.id}`, text: () => describeBackup(backup) });
     const sts = await core.getStatefulSetStatus(deps, namespace, target).catch((e: unknown) => {
       if (core.isPgBackupError(e, 'NotFound') && /StatefulSet/.test((e as Error).message))
         throw new CliError(`no backup and no StatefulSet named "${target}" in namespace "${namespace}"`, ExitCode.notFound, `list backups with: kubectl pgbackup list -n ${namespace}`);
       throw e;
     });
-    return this.show('StatefulSetStatus', sts, () => describeStatefulSet(sts), `statefulset.apps/${sts.name}`);
-  }
-
-  private async show(schema: 'Backup' | 'StatefulSetStatus', value: unknown, text: () => string, name: string): Promise<void> {
-    if (this.format === 'json' || this.format === 'yaml') return this.out(await serialize(schema, value, this.format));
-    if (this.format === 'name') return this.out(name + '\n');
-    this.out(text());
+    return this.print({ schema: 'StatefulSetStatus', data: sts, rows: [sts], columns: [], name: () => `statefulset.apps/${sts.name}`, text: () => describeStatefulSet(sts) });
   }
 }

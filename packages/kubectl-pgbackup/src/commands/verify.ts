@@ -64,16 +64,21 @@ export default class Verify extends BaseCommand<typeof Verify> {
       process.off('SIGINT', onSigint);
     }
     const v = report.verification;
-    if (this.format === 'json') this.out(JSON.stringify({ kind: 'VerifyReport', ...report }, null, 2) + '\n');
-    else if (this.format === 'yaml') this.out((await import('yaml')).stringify({ kind: 'VerifyReport', ...report }, { lineWidth: 0 }));
-    else if (this.format === 'name') this.out(`backup/${report.backupId}\n`);
-    else {
-      const lines = report.checks.map((c) => `  ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
-      if (this.format === 'wide') lines.push(...Object.entries(report.rowCounts).map(([t, n]) => `       ${t}: ${n} rows`));
-      const restored = v.restoreSeconds !== undefined ? ` (restored in ${v.restoreSeconds}s)` : '';
-      this.out(`backup/${report.backupId} verification ${v.result}${restored}\n${lines.join('\n')}\n`);
-      if (report.leftovers.length > 0) this.note(`left in namespace ${report.namespace}: ${report.leftovers.join(', ')}`);
-    }
+    await this.print({
+      kind: 'VerifyReport',
+      data: report,
+      rows: [report],
+      columns: [],
+      name: () => `backup/${report.backupId}`,
+      text: (wide) => {
+        const lines = report.checks.map((c) => `  ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+        if (wide) lines.push(...Object.entries(report.rowCounts).map(([t, n]) => `       ${t}: ${n} rows`));
+        const restored = v.restoreSeconds !== undefined ? ` (restored in ${v.restoreSeconds}s)` : '';
+        return `backup/${report.backupId} verification ${v.result}${restored}\n${lines.join('\n')}\n`;
+      },
+    });
+    if ((this.format === 'table' || this.format === 'wide') && report.leftovers.length > 0)
+      this.note(`left in namespace ${report.namespace}: ${report.leftovers.join(', ')}`);
     // The caller's own run: the failed checks in full (the record on the backup keeps only names and counts).
     const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
     if (v.result === 'failed') throw new CliError(`backup/${report.backupId} failed verification: ${failed.join('; ')}`, ExitCode.failure);

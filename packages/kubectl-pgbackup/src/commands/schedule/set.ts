@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, parseDuration } from '../../baseCommand.js';
+import { BaseCommand, dryRunFlag, parseDuration } from '../../baseCommand.js';
+import { resourceName } from '../../output.js';
 
 export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
   static override summary = 'Create or update the CronJob that backs up a StatefulSet, then prunes its backups';
@@ -24,7 +25,7 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
       default: false,
       description: 'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
     }),
-    'dry-run': Flags.boolean({ default: false, description: 'print the objects instead of writing them' }),
+    'dry-run': dryRunFlag('print the objects instead of writing them'),
   };
 
   async run(): Promise<void> {
@@ -45,19 +46,17 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
       suspend: f.suspend,
       waitTimeoutSeconds,
       verify: f.verify,
-      dryRun: f['dry-run'],
+      dryRun: this.dryRun,
     });
-    if (f['dry-run'] || this.format === 'json' || this.format === 'yaml') {
-      if (this.format === 'json') return this.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: result.objects }, null, 2) + '\n');
-      const { stringify } = await import('yaml');
-      return this.out(result.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
-    }
-    for (const { object, action } of result.applied) this.out(`${resourceName(object)} ${action}\n`);
+    const { stringify } = await import('yaml');
+    await this.print({
+      objects: result.objects,
+      rows: result.objects,
+      columns: [],
+      name: resourceName,
+      text: this.dryRun
+        ? () => result.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n')
+        : () => result.applied.map(({ object, action }) => `${resourceName(object)} ${action}\n`).join(''),
+    });
   }
-}
-
-/** kubectl's `kind.group/name` spelling. */
-export function resourceName(o: { apiVersion: string; kind: string; metadata: { name: string } }): string {
-  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
-  return `${o.kind.toLowerCase()}${group ? `.${group}` : ''}/${o.metadata.name}`;
 }
