@@ -70,7 +70,15 @@ export function setRuntimeFactory(factory?: RuntimeFactory): void {
 
 /** The runtime for code outside a BaseCommand (completion). */
 export function buildRuntime(flags: Partial<GlobalFlags>): Promise<Runtime> {
-  return runtimeFactory({ 'all-namespaces': false, 'request-timeout': '0', 'insecure-skip-tls-verify': false, 'no-headers': false, 'no-color': false, debug: false, ...flags });
+  return runtimeFactory({
+    'all-namespaces': false,
+    'request-timeout': '0',
+    'insecure-skip-tls-verify': false,
+    'no-headers': false,
+    'no-color': false,
+    debug: false,
+    ...flags,
+  });
 }
 
 /** kubectl durations: "0", "30", "30s", "5m", "1h30m", "500ms" → seconds. */
@@ -93,7 +101,11 @@ export const DRY_RUN_MODES = ['none', 'client', 'server'] as const;
  * and server plan against the live cluster's objects and write nothing.
  */
 export const dryRunFlag = (description: string) =>
-  Flags.string({ options: [...DRY_RUN_MODES], default: 'none', description: `${description} (client or server: plan against the live objects, write nothing)` });
+  Flags.string({
+    options: [...DRY_RUN_MODES],
+    default: 'none',
+    description: `${description} (client or server: plan against the live objects, write nothing)`,
+  });
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
@@ -102,11 +114,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     cluster: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig cluster to use' }),
     user: Flags.string({ helpGroup: GLOBAL, description: 'The kubeconfig user to use' }),
     namespace: Flags.string({ char: 'n', helpGroup: GLOBAL, description: "Namespace (default: the context's namespace)" }),
-    'all-namespaces': Flags.boolean({ char: 'A', helpGroup: GLOBAL, default: false, description: 'Across all namespaces (list, completion)' }),
-    'request-timeout': Flags.string({ helpGroup: GLOBAL, default: '30s', description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout' }),
+    'all-namespaces': Flags.boolean({
+      char: 'A',
+      helpGroup: GLOBAL,
+      default: false,
+      description: 'Across all namespaces (list, completion)',
+    }),
+    'request-timeout': Flags.string({
+      helpGroup: GLOBAL,
+      default: '30s',
+      description: 'Timeout of each API request, e.g. 10s (0 = none); watches and waits have their own --timeout',
+    }),
     server: Flags.string({ char: 's', helpGroup: GLOBAL, description: 'The address and port of the Kubernetes API server' }),
     'certificate-authority': Flags.string({ helpGroup: GLOBAL, description: 'Path to a cert file for the certificate authority' }),
-    'insecure-skip-tls-verify': Flags.boolean({ helpGroup: GLOBAL, default: false, description: "Do not check the server's certificate (insecure)" }),
+    'insecure-skip-tls-verify': Flags.boolean({
+      helpGroup: GLOBAL,
+      default: false,
+      description: "Do not check the server's certificate (insecure)",
+    }),
     token: Flags.string({ helpGroup: GLOBAL, description: 'Bearer token for authentication to the API server' }),
     as: Flags.string({ helpGroup: GLOBAL, description: 'Username to impersonate for the operation' }),
     'as-group': Flags.string({ helpGroup: GLOBAL, multiple: true, description: 'Group to impersonate for the operation (with --as)' }),
@@ -182,7 +207,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** For verbs that act in one namespace. */
   protected refuseAllNamespaces(): void {
-    if (this.flags['all-namespaces']) throw new CliError(`--all-namespaces is not supported by "${this.id}"`, ExitCode.usage, 'pass -n NAMESPACE');
+    if (this.flags['all-namespaces'])
+      throw new CliError(`--all-namespaces is not supported by "${this.id}"`, ExitCode.usage, 'pass -n NAMESPACE');
   }
 
   public override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {

@@ -125,7 +125,10 @@ describe('create', () => {
 
   it('refuses an unknown -o before doing anything', async () => {
     const r = await cli('create', 'pg', '-o', 'xml');
-    expect(r).toMatchObject({ code: 2, stderr: 'error: unknown output format "xml"\nhint: use one of: table, wide, json, yaml, name, jsonpath=, custom-columns=\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'error: unknown output format "xml"\nhint: use one of: table, wide, json, yaml, name, jsonpath=, custom-columns=\n',
+    });
     expect(deps.snapshots.all()).toHaveLength(0);
   });
 

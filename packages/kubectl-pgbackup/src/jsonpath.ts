@@ -58,7 +58,14 @@ export function parseTemplate(template: string): Node[] {
 /** The values an expression selects from `data`: `.items[*].id`, `@`, `$.kind`, `['key']`. */
 export function select(expression: string, data: unknown): unknown[] {
   const e = expression.trim();
-  const path = e === '@' || e === '$' ? '$' : e.startsWith('$') ? e : e.startsWith('@') ? `$${e.slice(1)}` : `$${e.startsWith('[') || e.startsWith('.') ? '' : '.'}${e}`;
+  const path =
+    e === '@' || e === '$'
+      ? '$'
+      : e.startsWith('$')
+        ? e
+        : e.startsWith('@')
+          ? `$${e.slice(1)}`
+          : `$${e.startsWith('[') || e.startsWith('.') ? '' : '.'}${e}`;
   try {
     return JSONPath({ path, json: data as object, wrap: true, eval: 'safe' }) as unknown[];
   } catch (err) {

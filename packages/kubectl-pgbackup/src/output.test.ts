@@ -7,7 +7,10 @@ import { age, humanBytes, parseOutput, render, resourceName, serialize, table } 
 import { backupListView } from './views.js';
 
 describe('table', () => {
-  const rows = [{ a: 'x', b: 'long value' }, { a: 'longer', b: 'y' }];
+  const rows = [
+    { a: 'x', b: 'long value' },
+    { a: 'longer', b: 'y' },
+  ];
   const columns = [
     { header: 'a', value: (r: (typeof rows)[number]) => r.a },
     { header: 'bee', value: (r: (typeof rows)[number]) => r.b },
@@ -45,7 +48,10 @@ describe('formats', () => {
   });
 
   it('says so on stderr when a table has no rows', async () => {
-    expect(await render(backupListView([], { namespace: 'db' }), { format: 'table' })).toEqual({ stdout: '', stderr: 'No backups found in db namespace.\n' });
+    expect(await render(backupListView([], { namespace: 'db' }), { format: 'table' })).toEqual({
+      stdout: '',
+      stderr: 'No backups found in db namespace.\n',
+    });
   });
 
   it('refuses to print data that does not match its schema', async () => {
@@ -93,13 +99,17 @@ describe('-o as kubectl spells it', () => {
     });
     expect(() => parseOutput('xml')).toThrow(expect.objectContaining({ message: 'unknown output format "xml"', exitCode: 2 }));
     expect(() => parseOutput('jsonpath=')).toThrow(expect.objectContaining({ exitCode: 2 }));
-    expect(() => parseOutput('custom-columns=ID')).toThrow(expect.objectContaining({ message: expect.stringMatching(/"ID" is not NAME:PATH/), exitCode: 2 }));
+    expect(() => parseOutput('custom-columns=ID')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/"ID" is not NAME:PATH/), exitCode: 2 }),
+    );
   });
 
   it('jsonpath reads the same document as json: a wildcard, a range, quoted text, a filter', async () => {
     const out = (template: string) => render(backupListView(backups), { format: 'jsonpath', template }).then((r) => r.stdout);
     expect(await out('{.items[*].id}')).toBe('pg-20260601020000-abcd pg-20260602020000-efgh');
-    expect(await out('{range .items[*]}{.id}{"\\t"}{.pinned}{"\\n"}{end}')).toBe('pg-20260601020000-abcd\tfalse\npg-20260602020000-efgh\ttrue\n');
+    expect(await out('{range .items[*]}{.id}{"\\t"}{.pinned}{"\\n"}{end}')).toBe(
+      'pg-20260601020000-abcd\tfalse\npg-20260602020000-efgh\ttrue\n',
+    );
     expect(await out('{.kind}: {.items[0].size}')).toBe('BackupList: 1073741824');
     expect(await out('{.items[?(@.pinned==true)].id}')).toBe('pg-20260602020000-efgh');
     expect(await out('{.items[0].nothing}')).toBe('');
@@ -113,7 +123,9 @@ describe('-o as kubectl spells it', () => {
   it('custom-columns prints a kubectl table of the paths, <none> for missing ones, honouring --no-headers', async () => {
     const customColumns = parseOutput('custom-columns=ID:.id,PINNED:.pinned,POD:.pod').customColumns!;
     const { stdout } = await render(backupListView(backups), { format: 'custom-columns', customColumns });
-    expect(stdout).toBe('ID                       PINNED   POD\npg-20260601020000-abcd   false    <none>\npg-20260602020000-efgh   true     <none>\n');
+    expect(stdout).toBe(
+      'ID                       PINNED   POD\npg-20260601020000-abcd   false    <none>\npg-20260602020000-efgh   true     <none>\n',
+    );
     const bare = await render(backupListView(backups), { format: 'custom-columns', customColumns, noHeaders: true });
     expect(bare.stdout.split('\n')[0]).toMatch(/^pg-20260601020000-abcd/);
   });

@@ -28,7 +28,7 @@ export function parseOutput(text: string | undefined): Omit<OutputOptions, 'noHe
   const kind = eq < 0 ? text : text.slice(0, eq);
   const arg = eq < 0 ? '' : text.slice(eq + 1);
   if (kind === 'jsonpath') {
-    if (!arg) throw new CliError('-o jsonpath needs a template, e.g. -o jsonpath=\'{.items[*].id}\'', ExitCode.usage);
+    if (!arg) throw new CliError("-o jsonpath needs a template, e.g. -o jsonpath='{.items[*].id}'", ExitCode.usage);
     return { format: 'jsonpath', template: arg };
   }
   if (kind === 'custom-columns') {
@@ -58,7 +58,16 @@ export function table<T>(rows: T[], columns: Column<T>[], options: { wide?: bool
   if (!options.noHeaders) cells.unshift(shown.map((c) => c.header.toUpperCase()));
   if (cells.length === 0) return '';
   const widths = shown.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Names of the core schemas that json/yaml output is validated against. */
@@ -102,7 +111,9 @@ async function validated(schema: SchemaName, value: unknown): Promise<object> {
   } as const;
   const parsed = schemas[schema].safeParse(value);
   if (!parsed.success)
-    throw new Error(`internal error: the ${schema} to print does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `internal error: the ${schema} to print does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return { kind: KINDS[schema], ...(parsed.data as object) };
 }
 
@@ -146,7 +157,7 @@ export async function documentOf(view: View<unknown>): Promise<object> {
 
 async function customColumns(doc: object, columns: NonNullable<OutputOptions['customColumns']>, noHeaders?: boolean): Promise<string> {
   const { select, valueText } = await import('./jsonpath.js');
-  const items = Array.isArray((doc as { items?: unknown }).items) ? ((doc as { items: unknown[] }).items) : [doc];
+  const items = Array.isArray((doc as { items?: unknown }).items) ? (doc as { items: unknown[] }).items : [doc];
   return table(
     items,
     columns.map((c) => ({ header: c.header, value: (item: unknown) => select(c.path, item).map(valueText).join(',') || '<none>' })),

@@ -112,10 +112,13 @@ subjects: [{kind: ServiceAccount, name: reader}]
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/forbidden: User "system:serviceaccount:.*:reader" cannot impersonate/);
     const groupOnly = await pgbackup(['list', '-n', ns, '--as-group', 'system:masters']);
-    expect(groupOnly).toMatchObject({ code: 2, stderr: 'error: impersonating a group needs a user to impersonate\nhint: pass --as USER\n' });
+    expect(groupOnly).toMatchObject({
+      code: 2,
+      stderr: 'error: impersonating a group needs a user to impersonate\nhint: pass --as USER\n',
+    });
   });
 
-  it('--token, --server, --insecure-skip-tls-verify and --certificate-authority replace the kubeconfig\'s', async () => {
+  it("--token, --server, --insecure-skip-tls-verify and --certificate-authority replace the kubeconfig's", async () => {
     const file = await serviceAccountKubeconfig(ns, 'reader');
     const badToken = await pgbackup(['list', '-n', ns, '--kubeconfig', file, '--token', 'not-a-token']);
     expect(badToken.code).not.toBe(0);

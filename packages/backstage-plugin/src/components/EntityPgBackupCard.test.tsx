@@ -35,7 +35,7 @@ describe('EntityPgBackupCard', () => {
 
   it('says late, with words and an icon, when the scheduled backup did not complete', async () => {
     await renderCard(new FakePgBackupApi({ status: lateStatus() }));
-    const late = await screen.findByText(/Late by 2h/);
+    const late = await screen.findByText(/Late by 120m/);
     expect(late).toBeInTheDocument();
     expect(late.closest('span')?.querySelector('svg')).not.toBeNull();
   });

@@ -34,7 +34,7 @@ describe('EntityPgBackupContent', () => {
     expect(cells.getByText('Completed')).toBeInTheDocument();
     expect(cells.getByText('CHECKPOINT + snapshot')).toBeInTheDocument();
     expect(cells.getByText('1.5 GiB')).toBeInTheDocument();
-    expect(cells.getByText('2h')).toBeInTheDocument();
+    expect(cells.getByText('120m')).toBeInTheDocument();
     expect(cells.getByText('Verified')).toBeInTheDocument();
     const pinnedRow = screen.getByRole('link', { name: 'Details of backup orders-db-20261124t020000z' }).closest('tr')!;
     expect(within(pinnedRow).getByText('pinned')).toBeInTheDocument();

@@ -104,7 +104,8 @@ function applyClientOverrides(kc: KubeConfig, o: KubeConfigOptions): void {
   const groups = o.asGroups ?? [];
   if (groups.length > 0 && !o.as) throw invalid('impersonating a group needs a user to impersonate', { options: [{ option: 'as' }] });
   if (groups.length > 1) throw invalid(`only one group can be impersonated (got ${groups.join(', ')})`);
-  if (o.certificateAuthority && !existsSync(o.certificateAuthority)) throw notFound(`certificate authority file "${o.certificateAuthority}" does not exist`);
+  if (o.certificateAuthority && !existsSync(o.certificateAuthority))
+    throw notFound(`certificate authority file "${o.certificateAuthority}" does not exist`);
   const clusterChanged = o.server !== undefined || o.certificateAuthority !== undefined || o.insecureSkipTlsVerify !== undefined;
   const userChanged = o.token !== undefined || o.as !== undefined;
   if (!clusterChanged && !userChanged) return;
@@ -116,11 +117,30 @@ function applyClientOverrides(kc: KubeConfig, o: KubeConfigOptions): void {
     const server = o.server ?? cluster?.server;
     if (!server) throw invalid('no API server address: the kubeconfig names none', { options: [{ option: 'server' }] });
     const ca = o.certificateAuthority ? { caFile: o.certificateAuthority, caData: undefined } : {};
-    kc.clusters = [...kc.clusters, { ...cluster, name, server, skipTLSVerify: o.insecureSkipTlsVerify ?? cluster?.skipTLSVerify ?? false, ...ca }];
+    kc.clusters = [
+      ...kc.clusters,
+      { ...cluster, name, server, skipTLSVerify: o.insecureSkipTlsVerify ?? cluster?.skipTLSVerify ?? false, ...ca },
+    ];
   }
   if (userChanged)
-    kc.users = [...kc.users, { ...user, name, ...(o.token !== undefined ? { token: o.token, exec: undefined, authProvider: undefined } : {}), ...(o.as ? { impersonateUser: o.as } : {}) }];
-  kc.contexts = [...kc.contexts, { name, cluster: clusterChanged ? name : (context?.cluster ?? ''), user: userChanged ? name : (context?.user ?? ''), namespace: context?.namespace }];
+    kc.users = [
+      ...kc.users,
+      {
+        ...user,
+        name,
+        ...(o.token !== undefined ? { token: o.token, exec: undefined, authProvider: undefined } : {}),
+        ...(o.as ? { impersonateUser: o.as } : {}),
+      },
+    ];
+  kc.contexts = [
+    ...kc.contexts,
+    {
+      name,
+      cluster: clusterChanged ? name : (context?.cluster ?? ''),
+      user: userChanged ? name : (context?.user ?? ''),
+      namespace: context?.namespace,
+    },
+  ];
   kc.setCurrentContext(name);
   const group = groups[0];
   if (group) {

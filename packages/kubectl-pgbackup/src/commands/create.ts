@@ -7,7 +7,8 @@ import { humanBytes, resourceName } from '../output.js';
 import { backupView } from '../views.js';
 
 export default class Create extends BaseCommand<typeof Create> {
-  static override summary = 'Back up a StatefulSet: CHECKPOINT in the primary, then an atomic VolumeSnapshot of its volume (a VolumeGroupSnapshot of several)';
+  static override summary =
+    'Back up a StatefulSet: CHECKPOINT in the primary, then an atomic VolumeSnapshot of its volume (a VolumeGroupSnapshot of several)';
   static override examples = [
     '<%= config.bin %> create pg -n db',
     '<%= config.bin %> create pg -n db --wait --timeout 15m',
@@ -17,13 +18,24 @@ export default class Create extends BaseCommand<typeof Create> {
   static override args = { statefulset: Args.string({ required: true, description: 'the StatefulSet to back up' }) };
   static override flags = {
     type: Flags.string({ options: ['manual', 'scheduled'], default: 'manual', description: 'recorded on the backup' }),
-    method: Flags.string({ options: ['checkpoint-snapshot', 'group-snapshot'], description: 'how consistency is reached (default: chosen from the volumes)' }),
-    'snapshot-class': Flags.string({ description: 'VolumeSnapshotClass (default: the default class of each volume\'s CSI driver)' }),
-    'group-snapshot-class': Flags.string({ description: "VolumeGroupSnapshotClass of a pod with several volumes (default: the default class of the volumes' CSI driver)" }),
+    method: Flags.string({
+      options: ['checkpoint-snapshot', 'group-snapshot'],
+      description: 'how consistency is reached (default: chosen from the volumes)',
+    }),
+    'snapshot-class': Flags.string({ description: "VolumeSnapshotClass (default: the default class of each volume's CSI driver)" }),
+    'group-snapshot-class': Flags.string({
+      description: "VolumeGroupSnapshotClass of a pod with several volumes (default: the default class of the volumes' CSI driver)",
+    }),
     pod: Flags.string({ description: 'back up this pod instead of the detected primary' }),
     pin: Flags.boolean({ default: false, description: 'exempt the backup from pruning' }),
-    'lock-wait': Flags.string({ default: '0s', description: 'when another backup of the StatefulSet runs, wait this long for it (e.g. 15m) instead of failing' }),
-    'consistency-timeout': Flags.string({ default: '5m', description: "how long the CHECKPOINT and the storage's cut may take before the backup counts as failed" }),
+    'lock-wait': Flags.string({
+      default: '0s',
+      description: 'when another backup of the StatefulSet runs, wait this long for it (e.g. 15m) instead of failing',
+    }),
+    'consistency-timeout': Flags.string({
+      default: '5m',
+      description: "how long the CHECKPOINT and the storage's cut may take before the backup counts as failed",
+    }),
     wait: Flags.boolean({ char: 'w', default: false, description: 'wait until every snapshot is readyToUse' }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
     'dry-run': dryRunFlag('print the VolumeSnapshots (or the VolumeGroupSnapshot) it would create'),
@@ -60,7 +72,13 @@ export default class Create extends BaseCommand<typeof Create> {
         );
       // The table of a dry run is the manifests themselves, as kubectl's --dry-run prints them.
       const { stringify } = await import('yaml');
-      return this.print({ objects, rows: objects, columns: [], name: resourceName, text: () => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n') });
+      return this.print({
+        objects,
+        rows: objects,
+        columns: [],
+        name: resourceName,
+        text: () => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'),
+      });
     }
 
     // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.
@@ -69,11 +87,17 @@ export default class Create extends BaseCommand<typeof Create> {
     const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
     process.on('SIGINT', onSigint);
     try {
-      const created = await core.createBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p, (x) => (id = x)) }).catch((e: unknown) => {
-        if (interrupt.signal.aborted)
-          throw new CliError(`interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`, 130, 'nothing was left half-done; run the command again');
-        throw e;
-      });
+      const created = await core
+        .createBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p, (x) => (id = x)) })
+        .catch((e: unknown) => {
+          if (interrupt.signal.aborted)
+            throw new CliError(
+              `interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`,
+              130,
+              'nothing was left half-done; run the command again',
+            );
+          throw e;
+        });
       if (!this.flags.wait) {
         await this.done(created, 'created');
         if (this.format === 'table' || this.format === 'wide')
@@ -94,11 +118,19 @@ export default class Create extends BaseCommand<typeof Create> {
         })
         .catch((e: unknown) => {
           if (interrupt.signal.aborted)
-            throw new CliError(`stopped waiting; backup/${created.id} goes on`, 130, `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`);
+            throw new CliError(
+              `stopped waiting; backup/${created.id} goes on`,
+              130,
+              `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`,
+            );
           throw e;
         });
       if (final.status === 'failed')
-        throw new CliError(`backup/${final.id} failed: ${final.error ?? 'unknown reason'}`, ExitCode.failure, `details: kubectl pgbackup status ${final.id} -n ${namespace}`);
+        throw new CliError(
+          `backup/${final.id} failed: ${final.error ?? 'unknown reason'}`,
+          ExitCode.failure,
+          `details: kubectl pgbackup status ${final.id} -n ${namespace}`,
+        );
       await this.done(final, 'completed');
     } finally {
       process.off('SIGINT', onSigint);
@@ -108,7 +140,9 @@ export default class Create extends BaseCommand<typeof Create> {
   private async done(backup: Backup, verb: string): Promise<void> {
     if (this.format === 'table' || this.format === 'wide') {
       const size = backup.size === undefined ? '' : `, ${humanBytes(backup.size)}`;
-      return this.out(`backup/${backup.id} ${verb} (${backup.snapshots.length} VolumeSnapshot${backup.snapshots.length === 1 ? '' : 's'}${size})\n`);
+      return this.out(
+        `backup/${backup.id} ${verb} (${backup.snapshots.length} VolumeSnapshot${backup.snapshots.length === 1 ? '' : 's'}${size})\n`,
+      );
     }
     await this.print(backupView(backup));
   }
@@ -131,7 +165,9 @@ export default class Create extends BaseCommand<typeof Create> {
 
   private progressLine(b: Backup, started: number): string {
     const elapsed = Math.round((Date.now() - started) / 1000);
-    const volumes = b.snapshots.map((s) => `${s.pvc}: ${s.readyToUse ? 'ready' : s.error ? `error (${s.error})` : s.cutAt ? 'cut, not ready' : 'pending'}`).join(', ');
+    const volumes = b.snapshots
+      .map((s) => `${s.pvc}: ${s.readyToUse ? 'ready' : s.error ? `error (${s.error})` : s.cutAt ? 'cut, not ready' : 'pending'}`)
+      .join(', ');
     return `  [${elapsed}s] ${b.status} ${b.snapshots.filter((s) => s.readyToUse).length}/${b.volumes} ready: ${volumes}`;
   }
 }

@@ -8,7 +8,11 @@ export default class Delete extends BaseCommand<typeof Delete> {
   static override description =
     'Refuses to delete a pinned backup or the last completed backup of its StatefulSet unless --force. Asks for confirmation on a terminal; elsewhere pass --yes.';
   static override hiddenAliases = ['rm'];
-  static override examples = ['<%= config.bin %> delete pg-20261125020000-x7k2 -n db', '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --yes', '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --dry-run'];
+  static override examples = [
+    '<%= config.bin %> delete pg-20261125020000-x7k2 -n db',
+    '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --yes',
+    '<%= config.bin %> delete pg-20261125020000-x7k2 -n db --dry-run',
+  ];
   static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
   static override flags = {
     yes: Flags.boolean({ char: 'y', default: false, description: 'do not ask for confirmation' }),
@@ -24,7 +28,10 @@ export default class Delete extends BaseCommand<typeof Delete> {
     // Refusals (pinned, last completed) come before any question.
     const backup = await core.deleteBackup(deps, namespace, id, { ...options, dryRun: true });
     if (this.dryRun) return this.out(`backup/${id} deleted (dry run: ${backup.snapshots.map((s) => s.name).join(', ')})\n`);
-    if (!this.flags.yes) await this.confirm(`Delete backup ${id} of ${backup.statefulSet} (${backup.status}, ${backup.snapshots.length} VolumeSnapshots) in namespace ${namespace}?`);
+    if (!this.flags.yes)
+      await this.confirm(
+        `Delete backup ${id} of ${backup.statefulSet} (${backup.status}, ${backup.snapshots.length} VolumeSnapshots) in namespace ${namespace}?`,
+      );
     await core.deleteBackup(deps, namespace, id, options);
     this.out(`backup/${id} deleted\n`);
   }

@@ -6,7 +6,10 @@ export default class Prune extends BaseCommand<typeof Prune> {
   static override summary = "Delete a StatefulSet's backups that no retention rule keeps";
   static override description =
     'A backup is kept when ANY rule keeps it. Whatever the rules, the newest completed backup, pinned backups and backups in progress are kept.';
-  static override examples = ['<%= config.bin %> prune pg -n db --keep-last 7 --keep-daily 14 --dry-run', '<%= config.bin %> prune pg -n db --max-age 30'];
+  static override examples = [
+    '<%= config.bin %> prune pg -n db --keep-last 7 --keep-daily 14 --dry-run',
+    '<%= config.bin %> prune pg -n db --max-age 30',
+  ];
   static override args = { statefulset: Args.string({ required: true, description: 'the StatefulSet whose backups to prune' }) };
   static override flags = {
     'keep-last': Flags.integer({ min: 0, description: 'keep the N newest completed backups' }),

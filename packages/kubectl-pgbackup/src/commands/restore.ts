@@ -18,13 +18,24 @@ export default class Restore extends BaseCommand<typeof Restore> {
   static override args = { id: Args.string({ required: true, description: 'the backup id' }) };
   static override flags = {
     to: Flags.string({ description: 'name of the new StatefulSet', exactlyOne: ['to', 'in-place'] }),
-    'in-place': Flags.boolean({ description: 'restore into the backed-up StatefulSet itself, after a pre-restore backup (undo: restore that backup in place)', exactlyOne: ['to', 'in-place'] }),
-    'target-namespace': Flags.string({
-      description: "namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there (a Retain VolumeSnapshotContent on the same storage snapshot), and with --wait those copies are deleted once the claims are bound",
+    'in-place': Flags.boolean({
+      description: 'restore into the backed-up StatefulSet itself, after a pre-restore backup (undo: restore that backup in place)',
+      exactlyOne: ['to', 'in-place'],
     }),
-    replace: Flags.boolean({ default: false, description: `replace the objects of an earlier restore to that name (labelled ${Labels.restoredFrom}); never anything else` }),
+    'target-namespace': Flags.string({
+      description:
+        "namespace of the new StatefulSet (default: the backup's); the snapshots are re-bound there (a Retain VolumeSnapshotContent on the same storage snapshot), and with --wait those copies are deleted once the claims are bound",
+    }),
+    replace: Flags.boolean({
+      default: false,
+      description: `replace the objects of an earlier restore to that name (labelled ${Labels.restoredFrom}); never anything else`,
+    }),
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
-    wait: Flags.boolean({ char: 'w', default: false, description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)' }),
+    wait: Flags.boolean({
+      char: 'w',
+      default: false,
+      description: 'wait until PostgreSQL answers in the restored pod (--in-place always waits)',
+    }),
     timeout: Flags.string({ default: '10m', description: 'with --wait: how long to wait, e.g. 90s, 10m' }),
     'dry-run': dryRunFlag('print the objects it would create and delete'),
   };
@@ -51,7 +62,10 @@ export default class Restore extends BaseCommand<typeof Restore> {
         await this.confirm(
           `Replace the data of statefulset/${plan.target.statefulSet} in namespace ${plan.target.namespace} with backup ${plan.backupId}? It is stopped meanwhile; a pre-restore backup is taken first.`,
         );
-      else if (plan.delete.length > 0) await this.confirm(`Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`);
+      else if (plan.delete.length > 0)
+        await this.confirm(
+          `Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`,
+        );
     }
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
@@ -75,9 +89,15 @@ export default class Restore extends BaseCommand<typeof Restore> {
       case 'scaled':
         return this.note(`  scaled to ${p.replicas}`);
       case 'put-back':
-        return this.note(p.failures.length === 0 ? '  restore failed: the old volumes are back in place' : `  restore failed, and putting the old volumes back failed: ${p.failures.join('; ')}`);
+        return this.note(
+          p.failures.length === 0
+            ? '  restore failed: the old volumes are back in place'
+            : `  restore failed, and putting the old volumes back failed: ${p.failures.join('; ')}`,
+        );
       case 'deleted':
-        return this.note(`  deleted ${p.ref.kind.toLowerCase()}/${p.ref.name}${this.flags['in-place'] ? ' (its volume kept until the restore is ready)' : ''}`);
+        return this.note(
+          `  deleted ${p.ref.kind.toLowerCase()}/${p.ref.name}${this.flags['in-place'] ? ' (its volume kept until the restore is ready)' : ''}`,
+        );
       case 'created':
         return this.note(`  created ${p.ref.kind.toLowerCase()}/${p.ref.name}`);
       case 'ready':
@@ -104,14 +124,25 @@ export default class Restore extends BaseCommand<typeof Restore> {
       ...plan.delete.map((r) => `${r.kind.toLowerCase()}/${r.name} deleted${result.dryRun ? ' (dry run)' : ''}`),
       ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ' (dry run)' : ''}`),
     ];
-    if (result.ready) lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);
-    if (result.preRestoreBackup) lines.push(`the data from before is in backup ${result.preRestoreBackup} (pinned); to undo: ${undoCommand(result)}`);
-    else if (!result.dryRun) lines.push(`follow it with: kubectl get statefulset ${plan.target.statefulSet} -n ${plan.target.namespace} -w`);
-    await this.print({ kind: 'Restore', data: summary, rows: objects, columns: [], name: (o) => `${o.kind.toLowerCase()}/${o.metadata.name}`, text: () => lines.join('\n') + '\n' });
+    if (result.ready)
+      lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);
+    if (result.preRestoreBackup)
+      lines.push(`the data from before is in backup ${result.preRestoreBackup} (pinned); to undo: ${undoCommand(result)}`);
+    else if (!result.dryRun)
+      lines.push(`follow it with: kubectl get statefulset ${plan.target.statefulSet} -n ${plan.target.namespace} -w`);
+    await this.print({
+      kind: 'Restore',
+      data: summary,
+      rows: objects,
+      columns: [],
+      name: (o) => `${o.kind.toLowerCase()}/${o.metadata.name}`,
+      text: () => lines.join('\n') + '\n',
+    });
   }
 
   private async confirm(question: string): Promise<void> {
-    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml') throw new CliError('confirmation required to replace existing objects; re-run with --yes', ExitCode.failure);
+    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')
+      throw new CliError('confirmation required to replace existing objects; re-run with --yes', ExitCode.failure);
     const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {

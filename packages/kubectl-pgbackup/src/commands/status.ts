@@ -5,7 +5,11 @@ import { describeBackup, describeStatefulSet } from '../views.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show one backup in detail, or a StatefulSet with its newest backups, schedule and freshness';
-  static override examples = ['<%= config.bin %> status pg-20261125020000-x7k2 -n db', '<%= config.bin %> status pg -n db', '<%= config.bin %> status pg -n db -o json'];
+  static override examples = [
+    '<%= config.bin %> status pg-20261125020000-x7k2 -n db',
+    '<%= config.bin %> status pg -n db',
+    '<%= config.bin %> status pg -n db -o json',
+  ];
   static override args = { target: Args.string({ required: true, description: 'a backup id, or a StatefulSet name' }) };
 
   async run(): Promise<void> {
@@ -17,12 +21,31 @@ export default class Status extends BaseCommand<typeof Status> {
       if (core.isPgBackupError(e, 'NotFound')) return undefined;
       throw e;
     });
-    if (backup) return this.print({ schema: 'Backup', data: backup, rows: [backup], columns: [], name: () => `backup/${backup.id}`, text: () => describeBackup(backup) });
+    if (backup)
+      return this.print({
+        schema: 'Backup',
+        data: backup,
+        rows: [backup],
+        columns: [],
+        name: () => `backup/${backup.id}`,
+        text: () => describeBackup(backup),
+      });
     const sts = await core.getStatefulSetStatus(deps, namespace, target).catch((e: unknown) => {
       if (core.isPgBackupError(e, 'NotFound') && /StatefulSet/.test((e as Error).message))
-        throw new CliError(`no backup and no StatefulSet named "${target}" in namespace "${namespace}"`, ExitCode.notFound, `list backups with: kubectl pgbackup list -n ${namespace}`);
+        throw new CliError(
+          `no backup and no StatefulSet named "${target}" in namespace "${namespace}"`,
+          ExitCode.notFound,
+          `list backups with: kubectl pgbackup list -n ${namespace}`,
+        );
       throw e;
     });
-    return this.print({ schema: 'StatefulSetStatus', data: sts, rows: [sts], columns: [], name: () => `statefulset.apps/${sts.name}`, text: () => describeStatefulSet(sts) });
+    return this.print({
+      schema: 'StatefulSetStatus',
+      data: sts,
+      rows: [sts],
+      columns: [],
+      name: () => `statefulset.apps/${sts.name}`,
+      text: () => describeStatefulSet(sts),
+    });
   }
 }

@@ -25,8 +25,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
       multiple: true,
       description: `run only this check (repeatable): starts, amcheck, row-counts, or one the StatefulSet declares in its annotation ${Annotations.verifyChecks} (default: all of them)`,
     }),
-    sql: Flags.string({ description: 'a SQL check of your own (read-only transaction, 30s statement_timeout, no psql meta-commands): fails when it errors or its first value is false' }),
-    database: Flags.string({ description: 'database the --sql check runs in (default: the pod\'s default)' }),
+    sql: Flags.string({
+      description:
+        'a SQL check of your own (read-only transaction, 30s statement_timeout, no psql meta-commands): fails when it errors or its first value is false',
+    }),
+    database: Flags.string({ description: "database the --sql check runs in (default: the pod's default)" }),
     timeout: Flags.string({ default: '10m', description: 'how long the scratch restore may take to be ready' }),
     keep: Flags.boolean({ default: false, description: 'keep the scratch StatefulSet and PVCs (for debugging)' }),
     'no-record': Flags.boolean({ default: false, description: 'do not record the result on the backup' }),

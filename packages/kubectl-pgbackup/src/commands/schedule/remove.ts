@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../../baseCommand.js';
 
 export default class ScheduleRemove extends BaseCommand<typeof ScheduleRemove> {

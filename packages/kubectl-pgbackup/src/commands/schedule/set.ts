@@ -23,7 +23,8 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
     suspend: Flags.boolean({ default: false, description: 'create the CronJob suspended' }),
     verify: Flags.boolean({
       default: false,
-      description: 'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
+      description:
+        'verify each backup (scratch restore, amcheck, row counts) before pruning; a failed verification fails the Job and prunes nothing. Its Role may also create and delete StatefulSets, PVCs and Services',
     }),
     'dry-run': dryRunFlag('print the objects instead of writing them'),
   };
@@ -33,7 +34,13 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
     const f = this.flags;
     const waitTimeoutSeconds = Math.round(parseDuration(f['wait-timeout'], '--wait-timeout'));
     const retention = [f['keep-last'], f['keep-daily'], f['keep-weekly'], f['max-age']].some((v) => v !== undefined)
-      ? { keepLast: f['keep-last'], keepDaily: f['keep-daily'], keepWeekly: f['keep-weekly'], maxAgeDays: f['max-age'] === undefined ? undefined : Number(f['max-age']), timeZone: f['time-zone'] }
+      ? {
+          keepLast: f['keep-last'],
+          keepDaily: f['keep-daily'],
+          keepWeekly: f['keep-weekly'],
+          maxAgeDays: f['max-age'] === undefined ? undefined : Number(f['max-age']),
+          timeZone: f['time-zone'],
+        }
       : undefined;
     const { core, deps, namespace } = await this.runtime();
     const result = await core.setSchedule(deps, {
