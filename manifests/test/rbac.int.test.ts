@@ -61,10 +61,16 @@ describe('RBAC == core PERMISSIONS', () => {
   it('helm backup.verify=true: the backup Role is PERMISSIONS plus VERIFY_PERMISSIONS, the very rules `schedule set --verify` writes', async () => {
     const objects = await helmTemplate(['--set', 'backup.verify=true', '--set', 'api.enabled=false']);
     const role = all(objects, 'Role').find((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'))!;
-    const written = find(scheduleManifests({ namespace: 'x', statefulSet: 'pg', schedule: { cron: '@daily' }, image: 'i', verify: true }) as Obj[], 'Role');
+    const written = find(
+      scheduleManifests({ namespace: 'x', statefulSet: 'pg', schedule: { cron: '@daily' }, image: 'i', verify: true }) as Obj[],
+      'Role',
+    );
     expect(triples(role.rules)).toEqual(triples(written.rules));
     expect(triples(role.rules)).toEqual(
-      [...NAMESPACED, ...triples(VERIFY_PERMISSIONS.map((p) => ({ apiGroups: [p.group], resources: [p.resource], verbs: p.verbs })))].sort(),
+      [
+        ...NAMESPACED,
+        ...triples(VERIFY_PERMISSIONS.map((p) => ({ apiGroups: [p.group], resources: [p.resource], verbs: p.verbs }))),
+      ].sort(),
     );
   });
 
@@ -106,7 +112,12 @@ describe('RBAC == core PERMISSIONS', () => {
       const subjects = all(objects, 'ClusterRoleBinding')
         .filter((b) => b.roleRef.name === auth[0]!.metadata.name)
         .flatMap((b) => b.subjects.map((s: Obj) => s.name));
-      expect({ what, subjects }).toEqual({ what, subjects: all(objects, 'ServiceAccount').map((a) => a.metadata.name).filter((n) => n.endsWith('-api')) });
+      expect({ what, subjects }).toEqual({
+        what,
+        subjects: all(objects, 'ServiceAccount')
+          .map((a) => a.metadata.name)
+          .filter((n) => n.endsWith('-api')),
+      });
     }
   });
 

@@ -9,20 +9,37 @@ describe('pgbackup.clusters config', () => {
       data: {
         pgbackup: {
           clusters: [
-            { name: 'prod', url: 'https://k8s.example.com:6443', serviceAccountToken: 't', caData: 'Y2E=', defaultNamespace: 'databases', namespaces: ['databases'] },
+            {
+              name: 'prod',
+              url: 'https://k8s.example.com:6443',
+              serviceAccountToken: 't',
+              caData: 'Y2E=',
+              defaultNamespace: 'databases',
+              namespaces: ['databases'],
+            },
             { name: 'broken', url: 'ftp://nowhere' },
           ],
         },
       },
     });
     const settings = readClusterSettings(config);
-    expect(settings[0]).toMatchObject({ name: 'prod', url: 'https://k8s.example.com:6443', serviceAccountToken: 't', namespaces: ['databases'] });
+    expect(settings[0]).toMatchObject({
+      name: 'prod',
+      url: 'https://k8s.example.com:6443',
+      serviceAccountToken: 't',
+      namespaces: ['databases'],
+    });
     const logger = captureLogger();
     const clusters = connectClusters(settings, logger);
     expect(clusters.map((c) => c.name)).toEqual(['prod']);
     expect(clusters[0]).toMatchObject({ defaultNamespace: 'databases' });
     expect(clusters[0]?.cache?.status().map((s) => s.resource)).toEqual(['volumesnapshots/databases', 'statefulsets/databases']);
-    expect(logger.lines).toEqual([expect.objectContaining({ level: 'error', message: expect.stringMatching(/cluster "broken" is not usable: .*must start with https:\/\//) })]);
+    expect(logger.lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringMatching(/cluster "broken" is not usable: .*must start with https:\/\//),
+      }),
+    ]);
   });
 
   it('falls back to one cluster from the kubeconfig or in-cluster config when none is configured', () => {

@@ -21,7 +21,9 @@ export class IdempotencyKeys {
 
   static validate(key: string): string {
     if (!/^[\x21-\x7e]{1,255}$/.test(key))
-      throw new HttpProblem(400, 'Bad Request', 'the Idempotency-Key header must be 1-255 visible ASCII characters', { code: 'InvalidIdempotencyKey' });
+      throw new HttpProblem(400, 'Bad Request', 'the Idempotency-Key header must be 1-255 visible ASCII characters', {
+        code: 'InvalidIdempotencyKey',
+      });
     return key;
   }
 

@@ -10,7 +10,11 @@ export const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type Level = (typeof LEVELS)[number];
 
 /** One JSON object per line on stdout (`level`, `time`, `msg`, fields); errors carry their stack. */
-export function jsonLogger(level: Level = 'info', write: (line: string) => void = (l) => process.stdout.write(l + '\n'), fields: Record<string, unknown> = {}): Logger {
+export function jsonLogger(
+  level: Level = 'info',
+  write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  fields: Record<string, unknown> = {},
+): Logger {
   const max = LEVELS.indexOf(level);
   const log = (lvl: Level) => (msg: string, meta?: Error | Record<string, unknown>) => {
     if (LEVELS.indexOf(lvl) > max) return;

@@ -42,11 +42,18 @@ export class BackupRunner {
       const tracked = run.then(
         (backup) => {
           answer(() => resolve(backup));
-          this.logger.info(`backup ${backup.namespace}/${backup.id} cut`, { backup: backup.id, namespace: backup.namespace, status: backup.status });
+          this.logger.info(`backup ${backup.namespace}/${backup.id} cut`, {
+            backup: backup.id,
+            namespace: backup.namespace,
+            status: backup.status,
+          });
         },
         (error: unknown) => {
           if (!answered) return answer(() => reject(error));
-          this.logger.warn(`backup ${planned?.namespace}/${planned?.id} failed after it was accepted: ${(error as Error)?.message ?? error}`, { backup: planned?.id ?? '' });
+          this.logger.warn(
+            `backup ${planned?.namespace}/${planned?.id} failed after it was accepted: ${(error as Error)?.message ?? error}`,
+            { backup: planned?.id ?? '' },
+          );
         },
       );
       this.running.add(tracked);

@@ -6,5 +6,8 @@ export { pgBackupApiRef, PgBackupApiError } from './api/types.js';
 export type { PgBackupApi, EntityKey, StatefulSetRef, EntityBackups, PartError } from './api/types.js';
 export type { Addressing, PgBackupClientOptions } from './api/PgBackupClient.js';
 /** The permissions the UI checks (declared once in core, enforced by the backend; the UI only hides what would be refused). */
-export { pgbackupCreatePermission as pgBackupCreatePermission, pgbackupReadPermission as pgBackupReadPermission } from '@pgbackup/core/permissions';
+export {
+  pgbackupCreatePermission as pgBackupCreatePermission,
+  pgbackupReadPermission as pgBackupReadPermission,
+} from '@pgbackup/core/permissions';
 export type { EntityPgBackupContentProps } from './components/EntityPgBackupContent.js';

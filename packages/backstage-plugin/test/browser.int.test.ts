@@ -77,7 +77,14 @@ describe('the dev page in Chromium against the local cluster', () => {
     api = startProcess(
       'pgbackup-api',
       [path.join(ROOT, 'packages/backstage-backend/bin/pgbackup-api.js')],
-      { KUBECONFIG, PORT: String(apiPort), HOST: '127.0.0.1', PGBACKUP_AUTH: 'static-token', PGBACKUP_API_TOKEN: TOKEN, PGBACKUP_SHUTDOWN_GRACE_SECONDS: '2' },
+      {
+        KUBECONFIG,
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        PGBACKUP_AUTH: 'static-token',
+        PGBACKUP_API_TOKEN: TOKEN,
+        PGBACKUP_SHUTDOWN_GRACE_SECONDS: '2',
+      },
       log,
     );
     const devPort = await freePort();
@@ -97,7 +104,9 @@ describe('the dev page in Chromium against the local cluster', () => {
     await eventually('pgbackup-api ready', 2 * MIN, async () => ((await fetch(`${apiUrl}/health/ready`)).ok ? true : undefined));
     await eventually('the dev page', 2 * MIN, async () => ((await fetch(`${devUrl}/live`)).ok ? true : undefined));
     await eventually(`StatefulSet ${NS}/pg ready`, 3 * MIN, async () => {
-      const status = await fetch(`${apiUrl}/backup/statefulset/pg/status?namespace=${NS}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const status = await fetch(`${apiUrl}/backup/statefulset/pg/status?namespace=${NS}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       const s = (await status.json()) as { readyReplicas?: number };
       return s.readyReplicas === 1 ? true : undefined;
     });

@@ -179,7 +179,10 @@ export const ProblemSchema = z.object({
     })
     .optional()
     .describe('Another operation that would help first'),
-  object: z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() }).optional().describe('The object the problem is about'),
+  object: z
+    .object({ kind: z.string(), name: z.string(), namespace: z.string().optional() })
+    .optional()
+    .describe('The object the problem is about'),
 });
 
 export type BackupDto = z.infer<typeof BackupSchema>;

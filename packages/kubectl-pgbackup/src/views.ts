@@ -59,22 +59,24 @@ export function describeBackup(b: Backup, now = new Date()): string {
     field('PostgreSQL', b.pgVersion) +
     field('Size', b.size === undefined ? undefined : humanBytes(b.size)) +
     field('Pinned', b.pinned ? 'yes' : 'no') +
-    field('Verified', b.verification ? `${b.verification.result} at ${b.verification.at}${b.verification.message ? `: ${b.verification.message}` : ''}` : 'never');
+    field(
+      'Verified',
+      b.verification
+        ? `${b.verification.result} at ${b.verification.at}${b.verification.message ? `: ${b.verification.message}` : ''}`
+        : 'never',
+    );
   if (b.error) text += field('Error', b.error);
   text += `Snapshots (${b.snapshots.filter((s) => s.readyToUse).length}/${b.volumes} ready):\n`;
-  const rows = table(
-    b.snapshots,
-    [
-      { header: 'name', value: (s) => s.name },
-      { header: 'pvc', value: (s) => s.pvc },
-      { header: 'ready', value: (s) => String(s.readyToUse) },
-      { header: 'size', value: (s) => (s.restoreSize === undefined ? '-' : humanBytes(s.restoreSize)) },
-      { header: 'class', value: (s) => s.className ?? '-' },
-      { header: 'content', value: (s) => s.contentName ?? '-' },
-      { header: 'cut', value: (s) => s.cutAt ?? '-' },
-      { header: 'error', value: (s) => s.error ?? '' },
-    ],
-  );
+  const rows = table(b.snapshots, [
+    { header: 'name', value: (s) => s.name },
+    { header: 'pvc', value: (s) => s.pvc },
+    { header: 'ready', value: (s) => String(s.readyToUse) },
+    { header: 'size', value: (s) => (s.restoreSize === undefined ? '-' : humanBytes(s.restoreSize)) },
+    { header: 'class', value: (s) => s.className ?? '-' },
+    { header: 'content', value: (s) => s.contentName ?? '-' },
+    { header: 'cut', value: (s) => s.cutAt ?? '-' },
+    { header: 'error', value: (s) => s.error ?? '' },
+  ]);
   return text + rows.replace(/^/gm, '  ');
 }
 
@@ -88,7 +90,11 @@ export function describeStatefulSet(s: StatefulSetStatus, now = new Date()): str
     { header: 'name', value: (p) => p.name },
     { header: 'ready', value: (p) => String(p.ready) },
     { header: 'phase', value: (p) => p.phase },
-    { header: 'volumes', value: (p) => p.pvcs.map((v) => `${v.name} (${v.phase}${v.capacityBytes ? `, ${humanBytes(v.capacityBytes)}` : ''})`).join(', ') || '-' },
+    {
+      header: 'volumes',
+      value: (p) =>
+        p.pvcs.map((v) => `${v.name} (${v.phase}${v.capacityBytes ? `, ${humanBytes(v.capacityBytes)}` : ''})`).join(', ') || '-',
+    },
   ]).replace(/^/gm, '  ');
   const b = (x: Backup | undefined) => (x ? `${x.id} (${x.status}, ${age(x.cutAt ?? x.startedAt, now)} ago)` : '<none>');
   text += field('Newest backup', b(s.newestBackup)) + field('Newest completed', b(s.newestCompletedBackup));

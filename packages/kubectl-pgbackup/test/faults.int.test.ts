@@ -370,7 +370,16 @@ describe('faults', () => {
       expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       good = manual.id;
       const exitCode = await eventually('the scheduled Job terminated', 2 * MIN, async () => {
-        const out = await k(['get', 'pods', '-n', ns, '-l', 'job-name=overlap', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}']);
+        const out = await k([
+          'get',
+          'pods',
+          '-n',
+          ns,
+          '-l',
+          'job-name=overlap',
+          '-o',
+          'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}',
+        ]);
         return out || undefined;
       });
       observed(`scheduled Job: ${waiting}; then exit ${exitCode}`);
@@ -448,7 +457,11 @@ rules:
         cli.child.kill('SIGCONT');
       }
       const r = await cli.result;
-      expectOneLineError(r, 4, /annotating VolumeSnapshot .*forbidden.*cannot patch resource "volumesnapshots".*could not be marked failed either, so its status follows the storage/);
+      expectOneLineError(
+        r,
+        4,
+        /annotating VolumeSnapshot .*forbidden.*cannot patch resource "volumesnapshots".*could not be marked failed either, so its status follows the storage/,
+      );
       expect(r.stderr).toMatch(/hint: see what it became: kubectl pgbackup status /);
       // The failure could not be recorded either (same permission): the record is what the storage did.
       const id = cli.id;
@@ -620,7 +633,11 @@ deletionPolicy: Retain
       expect((await backups(ns, 'pg')).map((b) => b.id)).not.toContain(victim.id);
       const doctor = await pgbackup(['doctor', 'pg', '-n', ns]);
       observed(`doctor: exit ${doctor.code}: ${/✗ Orphans: .*/.exec(doctor.stdout)?.[0]}`);
-      expect(doctor.stdout).toMatch(new RegExp(`✗ Orphans: .*VolumeSnapshotContent ${content} \\(deletionPolicy Retain\\) belongs to VolumeSnapshot ${ns}/${snapshot}, which no longer exists`));
+      expect(doctor.stdout).toMatch(
+        new RegExp(
+          `✗ Orphans: .*VolumeSnapshotContent ${content} \\(deletionPolicy Retain\\) belongs to VolumeSnapshot ${ns}/${snapshot}, which no longer exists`,
+        ),
+      );
       expect(doctor.code).toBe(1);
       const status = await pgbackup(['status', victim.id, '-n', ns]);
       expect(status.code).toBe(3);

@@ -7,5 +7,10 @@ export const PLUGIN_BIN = path.join(ROOT, 'packages/kubectl-pgbackup/bin');
 
 /** The environment of a `kubectl pgbackup` run against the local cluster; `extraPath` goes before the rest of PATH. */
 export function pluginEnv(extraPath: string[] = []): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: [PLUGIN_BIN, path.dirname(KUBECTL), ...extraPath, process.env.PATH].join(':'), KUBECONFIG, NODE_OPTIONS: '' };
+  return {
+    ...process.env,
+    PATH: [PLUGIN_BIN, path.dirname(KUBECTL), ...extraPath, process.env.PATH].join(':'),
+    KUBECONFIG,
+    NODE_OPTIONS: '',
+  };
 }

@@ -3,7 +3,17 @@
 // controller re-binding kept volumes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { KUBECTL, MIN, apply, createNamespace, deleteNamespace, eventually, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
+import {
+  KUBECTL,
+  MIN,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  k,
+  requireClusterUp,
+  run,
+} from '../../../tools/cluster/test/kube.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { pluginEnv } from './plugin.js';
 
@@ -11,7 +21,14 @@ const ENV = pluginEnv();
 const pgbackup = (args: string[], timeoutMs = 4 * MIN) => run(KUBECTL, ['pgbackup', ...args], { env: ENV, timeoutMs });
 
 /** What the database holds: the generations written, and a checksum of every row. */
-const contents = async (ns: string, pod = 'pg-0') => (await podSql(ns, pod, "SELECT string_agg(generation::text, ',' ORDER BY generation), md5(string_agg(payload, '' ORDER BY id)) FROM marks"))[0];
+const contents = async (ns: string, pod = 'pg-0') =>
+  (
+    await podSql(
+      ns,
+      pod,
+      "SELECT string_agg(generation::text, ',' ORDER BY generation), md5(string_agg(payload, '' ORDER BY id)) FROM marks",
+    )
+  )[0];
 
 describe('restore in place and into another namespace', () => {
   let ns = '';
@@ -30,13 +47,21 @@ describe('restore in place and into another namespace', () => {
   it(
     'replaces the data with the backup after a pinned pre-restore backup, and restoring that backup in place undoes it',
     async () => {
-      await podSql(ns, 'pg-0', "CREATE TABLE marks (id serial PRIMARY KEY, generation int, payload text); INSERT INTO marks (generation, payload) SELECT 1, md5(g::text) FROM generate_series(1, 5000) g");
+      await podSql(
+        ns,
+        'pg-0',
+        'CREATE TABLE marks (id serial PRIMARY KEY, generation int, payload text); INSERT INTO marks (generation, payload) SELECT 1, md5(g::text) FROM generate_series(1, 5000) g',
+      );
       const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '-o', 'json']);
       expect(created).toMatchObject({ code: 0 });
       const backup = (JSON.parse(created.stdout) as { id: string }).id;
       const atBackup = await contents(ns);
       // The mistake to recover from: more writes, then a dropped column's worth of damage.
-      await podSql(ns, 'pg-0', "INSERT INTO marks (generation, payload) SELECT 2, md5((-g)::text) FROM generate_series(1, 3000) g; UPDATE marks SET payload = 'lost' WHERE generation = 1 AND id % 2 = 0");
+      await podSql(
+        ns,
+        'pg-0',
+        "INSERT INTO marks (generation, payload) SELECT 2, md5((-g)::text) FROM generate_series(1, 3000) g; UPDATE marks SET payload = 'lost' WHERE generation = 1 AND id % 2 = 0",
+      );
       const beforeRestore = await contents(ns);
       expect(beforeRestore).not.toEqual(atBackup);
       const oldVolume = await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}']);
@@ -54,10 +79,18 @@ describe('restore in place and into another namespace', () => {
       expect(await contents(ns)).toEqual(atBackup);
       // Same claim name, a new volume; the old one given back to its policy (Delete) once the restore was ready.
       expect(await k(['get', 'pvc', 'data-pg-0', '-n', ns, '-o', 'jsonpath={.spec.volumeName}'])).not.toBe(oldVolume);
-      await eventually(`old volume ${oldVolume} reclaimed`, 2 * MIN, async () => ((await k(['get', 'pv', '-o', 'name'])).includes(oldVolume) ? undefined : true));
-      const status = JSON.parse((await pgbackup(['status', result.preRestoreBackup, '-n', ns, '-o', 'json'])).stdout) as { type: string; pinned: boolean; status: string };
+      await eventually(`old volume ${oldVolume} reclaimed`, 2 * MIN, async () =>
+        (await k(['get', 'pv', '-o', 'name'])).includes(oldVolume) ? undefined : true,
+      );
+      const status = JSON.parse((await pgbackup(['status', result.preRestoreBackup, '-n', ns, '-o', 'json'])).stdout) as {
+        type: string;
+        pinned: boolean;
+        status: string;
+      };
       expect(status).toMatchObject({ type: 'pre-restore', pinned: true, status: 'completed' });
-      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas} {.metadata.annotations}'])).not.toMatch(/in-place-restore/);
+      expect(await k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas} {.metadata.annotations}'])).not.toMatch(
+        /in-place-restore/,
+      );
 
       // Undo: the pre-restore backup, restored in place, brings back exactly what was there before.
       const undone = await pgbackup([...result.undo.split(' ').slice(2), '--yes', '-o', 'json']);
@@ -132,22 +165,44 @@ describe('restore in place and into another namespace', () => {
         expect(created).toMatchObject({ code: 0 });
         const backup = JSON.parse(created.stdout) as { id: string; snapshots: { contentName: string }[] };
         const atBackup = await contents(ns);
-        const restored = await pgbackup(['restore', backup.id, '-n', ns, '--to', 'pg', '--target-namespace', other, '--wait', '-o', 'json']);
+        const restored = await pgbackup([
+          'restore',
+          backup.id,
+          '-n',
+          ns,
+          '--to',
+          'pg',
+          '--target-namespace',
+          other,
+          '--wait',
+          '-o',
+          'json',
+        ]);
         expect(restored).toMatchObject({ code: 0 });
         const result = JSON.parse(restored.stdout) as { ready: boolean; create: { kind: string; spec: { deletionPolicy?: string } }[] };
         expect(result.ready).toBe(true);
-        expect(result.create.map((o) => o.kind)).toEqual(['VolumeSnapshotContent', 'VolumeSnapshot', 'PersistentVolumeClaim', 'Service', 'StatefulSet']);
+        expect(result.create.map((o) => o.kind)).toEqual([
+          'VolumeSnapshotContent',
+          'VolumeSnapshot',
+          'PersistentVolumeClaim',
+          'Service',
+          'StatefulSet',
+        ]);
         expect(result.create[0]!.spec.deletionPolicy).toBe('Retain');
         expect(await contents(other)).toEqual(atBackup);
         // Its pods have DNS names of their own: a headless Service of the restored StatefulSet.
-        expect(await k(['get', 'service', 'pg', '-n', other, '-o', 'jsonpath={.spec.clusterIP} {.spec.selector}'])).toBe('None {"app":"pg","pgbackup.io/restore-of":"pg"}');
+        expect(await k(['get', 'service', 'pg', '-n', other, '-o', 'jsonpath={.spec.clusterIP} {.spec.selector}'])).toBe(
+          'None {"app":"pg","pgbackup.io/restore-of":"pg"}',
+        );
         // The copies are gone; the backup's own snapshot and content are still there and ready.
         const selector = `pgbackup.io/restored-from=${backup.id}`;
         expect((await k(['get', 'volumesnapshots', '-n', other, '-l', selector, '-o', 'name'])).trim()).toBe('');
         expect((await k(['get', 'volumesnapshotcontents', '-l', selector, '-o', 'name'])).trim()).toBe('');
         const status = JSON.parse((await pgbackup(['status', backup.id, '-n', ns, '-o', 'json'])).stdout) as { status: string };
         expect(status.status).toBe('completed');
-        expect(await k(['get', 'volumesnapshotcontent', backup.snapshots[0]!.contentName, '-o', 'jsonpath={.status.readyToUse}'])).toBe('true');
+        expect(await k(['get', 'volumesnapshotcontent', backup.snapshots[0]!.contentName, '-o', 'jsonpath={.status.readyToUse}'])).toBe(
+          'true',
+        );
         // Restoring there again is refused: the target exists.
         const again = await pgbackup(['restore', backup.id, '-n', ns, '--to', 'pg', '--target-namespace', other]);
         expect(again.code).toBe(6);
@@ -162,7 +217,16 @@ describe('restore in place and into another namespace', () => {
   it(
     'restores a StatefulSet that was deleted, from the spec the backup recorded (its environment from a Secret: literal values are never recorded)',
     async () => {
-      await k(['create', 'secret', 'generic', 'pgref-env', '-n', ns, '--from-literal=POSTGRES_PASSWORD=test', '--from-literal=PGDATA=/var/lib/postgresql/data/pgdata']);
+      await k([
+        'create',
+        'secret',
+        'generic',
+        'pgref-env',
+        '-n',
+        ns,
+        '--from-literal=POSTGRES_PASSWORD=test',
+        '--from-literal=PGDATA=/var/lib/postgresql/data/pgdata',
+      ]);
       await apply(ns, postgresStatefulSet('pgref', { envSecret: 'pgref-env' }));
       await waitStatefulSetReady(ns, 'pgref', { timeoutMs: 2 * MIN });
       await podSql(ns, 'pgref-0', 'CREATE TABLE marks AS SELECT 1 AS id');
@@ -175,7 +239,9 @@ describe('restore in place and into another namespace', () => {
       expect(restored).toMatchObject({ code: 0 });
       expect(restored.stderr).toMatch(/no longer exists: cloned from its spec as recorded in the backup/);
       expect(await podSql(ns, 'pgref-0', 'SELECT count(*) > 0 FROM marks')).toEqual([['t']]);
-      expect(await k(['get', 'statefulset', 'pgref', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].envFrom[0].secretRef.name}'])).toBe('pgref-env');
+      expect(
+        await k(['get', 'statefulset', 'pgref', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].envFrom[0].secretRef.name}']),
+      ).toBe('pgref-env');
     },
     6 * MIN,
   );
@@ -190,7 +256,16 @@ describe('restore in place and into another namespace', () => {
         expect(shown.verify).toBe(true);
         await k(['create', 'job', 'verified', '-n', ns, '--from', 'cronjob/pgbackup-pg']);
         const exitCode = await eventually('the scheduled Job terminated', 4 * MIN, async () => {
-          const out = await k(['get', 'pods', '-n', ns, '-l', 'job-name=verified', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}']);
+          const out = await k([
+            'get',
+            'pods',
+            '-n',
+            ns,
+            '-l',
+            'job-name=verified',
+            '-o',
+            'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}',
+          ]);
           return out || undefined;
         });
         const log = (await k(['logs', '-n', ns, '-l', 'job-name=verified', '--tail', '50'])).trim();

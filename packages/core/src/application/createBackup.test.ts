@@ -220,7 +220,11 @@ describe('createBackup: failures leave nothing open', () => {
       namespace: 'db',
       statefulSet: 'pg',
       onProgress: (e) => {
-        if (e.stage === 'snapshots-created') setTimeout(() => deps.lock.lose('db', 'pg', unavailable('lost the backup Lease db/pgbackup-pg: it is held by someone-else now')), 5);
+        if (e.stage === 'snapshots-created')
+          setTimeout(
+            () => deps.lock.lose('db', 'pg', unavailable('lost the backup Lease db/pgbackup-pg: it is held by someone-else now')),
+            5,
+          );
       },
     });
     const e = await rejection(promise, 'Unavailable');
@@ -232,7 +236,10 @@ describe('createBackup: failures leave nothing open', () => {
   it('gives the CHECKPOINT the consistency deadline as its timeout, and the Lease as its abort signal', async () => {
     const deps = setup();
     const seen: QueryOptions[] = [];
-    deps.database.set('db', 'pg-1', { inRecovery: false, observe: (sql, options) => sql.includes('CHECKPOINT') && seen.push(options ?? {}) });
+    deps.database.set('db', 'pg-1', {
+      inRecovery: false,
+      observe: (sql, options) => sql.includes('CHECKPOINT') && seen.push(options ?? {}),
+    });
     await createBackup(deps, { namespace: 'db', statefulSet: 'pg', consistencyTimeoutSeconds: 42 });
     expect(seen).toEqual([{ timeoutSeconds: 42, signal: expect.any(AbortSignal) }]);
   });
@@ -348,13 +355,19 @@ describe('createBackup and planBackup: refusals before anything happens', () => 
   it('records no literal env value, only valueFrom references and the names of what it left out', async () => {
     const deps = setup();
     const manifest = aStatefulSetManifest() as { spec: any } & ReturnType<typeof aStatefulSetManifest>;
-    manifest.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'inline-s3cret' }, { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } }];
+    manifest.spec.template.spec.containers[0].env = [
+      { name: 'POSTGRES_PASSWORD', value: 'inline-s3cret' },
+      { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } },
+    ];
     deps.workloads.set({ ...aStatefulSet({ replicas: 3 }), manifest });
     const backup = await createBackup(deps, { namespace: 'db', statefulSet: 'pg' });
     expect(JSON.stringify(deps.snapshots.all())).not.toMatch(/inline-s3cret/);
     expect(JSON.parse(backup.snapshots[0]!.annotations[Annotations.redactedEnv]!)).toEqual(['postgres/POSTGRES_PASSWORD']);
     const recorded = JSON.parse(backup.snapshots[0]!.annotations[Annotations.statefulSetSpec]!) as Record<string, any>;
-    expect(recorded.spec.template.spec.containers[0].env).toEqual([{ name: 'POSTGRES_PASSWORD' }, { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } }]);
+    expect(recorded.spec.template.spec.containers[0].env).toEqual([
+      { name: 'POSTGRES_PASSWORD' },
+      { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'pg', key: 'user' } } },
+    ]);
   });
 
   it('when recording the outcome is forbidden too, it says the status follows the storage instead of claiming failed', async () => {

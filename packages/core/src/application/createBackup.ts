@@ -192,7 +192,10 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
   const created: string[] = [];
   try {
     session = await deps.database.open(plan.namespace, plan.pod, plan.container);
-    const facts = await checkpoint(session, plan.pod, { timeoutSeconds: options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT, signal });
+    const facts = await checkpoint(session, plan.pod, {
+      timeoutSeconds: options.consistencyTimeoutSeconds ?? DEFAULT_CONSISTENCY_TIMEOUT,
+      signal,
+    });
     options.onProgress?.({ stage: 'checkpoint', pod: plan.pod, lsn: facts.lsn });
     for (const s of plan.snapshots) {
       s.annotations[Annotations.lsn] = facts.lsn;
@@ -243,7 +246,11 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
 }
 
 /** The StatefulSet's backup lock; while another backup holds it, retried until `lockWaitSeconds` have passed. */
-async function acquireLock(deps: Pick<Deps, 'lock'>, plan: BackupPlan, options: CreateBackupOptions): Promise<{ lock: HeldLock; waited: boolean }> {
+async function acquireLock(
+  deps: Pick<Deps, 'lock'>,
+  plan: BackupPlan,
+  options: CreateBackupOptions,
+): Promise<{ lock: HeldLock; waited: boolean }> {
   const deadline = Date.now() + (options.lockWaitSeconds ?? 0) * 1000;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -50,5 +50,6 @@ export async function deleteBackupObjects(deps: Pick<Deps, 'snapshots' | 'groups
   // A group snapshot owns its VolumeSnapshots (and holds them with a finalizer): deleting it deletes them.
   const groups = new Set(backup.snapshots.map((s) => s.annotations[Annotations.groupSnapshot]).filter((g): g is string => !!g));
   for (const group of groups) await deps.groups.delete(backup.namespace, group);
-  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot])) await deps.snapshots.delete(backup.namespace, s.name);
+  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot]))
+    await deps.snapshots.delete(backup.namespace, s.name);
 }

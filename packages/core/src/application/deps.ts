@@ -1,4 +1,14 @@
-import type { BackupLock, Clock, DatabaseConnector, Discovery, GroupSnapshotStore, ScheduleStore, SnapshotStore, WorkloadReader, WorkloadWriter } from '../ports.js';
+import type {
+  BackupLock,
+  Clock,
+  DatabaseConnector,
+  Discovery,
+  GroupSnapshotStore,
+  ScheduleStore,
+  SnapshotStore,
+  WorkloadReader,
+  WorkloadWriter,
+} from '../ports.js';
 
 /** Everything the use cases may need; each use case takes only the part it uses. */
 export interface Deps {

@@ -37,16 +37,27 @@ describe('doctor', () => {
 
   it('several volumes per pod: consistent with a VolumeGroupSnapshotClass for the driver, a failed check without', async () => {
     const deps = fakeDeps({
-      statefulSets: [aStatefulSet({ pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })] })],
+      statefulSets: [
+        aStatefulSet({
+          pods: [aPod(0, { pvcs: [aPvc({ name: 'data-pg-0', template: 'data' }), aPvc({ name: 'wal-pg-0', template: 'wal' })] })],
+        }),
+      ],
       classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })],
     });
     deps.database.primary('db', 'pg-0');
-    const consistency = async () => (await doctor({ ...deps, access: allowAll }, { namespace: 'db', statefulSet: 'pg' })).checks.find((c) => c.name === 'Consistency');
-    expect(await consistency()).toMatchObject({ ok: false, detail: expect.stringMatching(/2 volumes per pod .* VolumeGroupSnapshots are not served/) });
+    const consistency = async () =>
+      (await doctor({ ...deps, access: allowAll }, { namespace: 'db', statefulSet: 'pg' })).checks.find((c) => c.name === 'Consistency');
+    expect(await consistency()).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/2 volumes per pod .* VolumeGroupSnapshots are not served/),
+    });
     deps.discovery.support.groupSnapshotVersions = ['v1'];
     expect(await consistency()).toMatchObject({ ok: false, detail: expect.stringMatching(/no VolumeGroupSnapshotClass for CSI driver/) });
     deps.groups.classes.push(aSnapshotClass({ name: 'fast-group' }));
-    expect(await consistency()).toMatchObject({ ok: true, detail: '2 volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (fast-group) cuts them at one instant' });
+    expect(await consistency()).toMatchObject({
+      ok: true,
+      detail: '2 volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (fast-group) cuts them at one instant',
+    });
   });
 
   it('only an old snapshot API version: says which versions are served', async () => {

@@ -32,7 +32,10 @@ const hint = (e: unknown) => (isPgBackupError(e) ? e.hint?.text : undefined);
  * VolumeSnapshotClasses and a reachable primary. Never throws for a failed check: it reports it.
  */
 export async function doctor(
-  deps: Pick<Deps, 'discovery' | 'snapshots' | 'groups' | 'workloads' | 'database'> & { access: AccessReviewer; contents?: SnapshotContentReader },
+  deps: Pick<Deps, 'discovery' | 'snapshots' | 'groups' | 'workloads' | 'database'> & {
+    access: AccessReviewer;
+    contents?: SnapshotContentReader;
+  },
   options: { namespace: string; statefulSet?: string },
 ): Promise<DoctorReport> {
   assertName('namespace', options.namespace);
@@ -50,7 +53,9 @@ export async function doctor(
         : {
             name: 'VolumeSnapshot API',
             ok: false,
-            detail: support.snapshotVersions.length ? `snapshot.storage.k8s.io/v1 not served (only ${support.snapshotVersions.join(', ')})` : 'snapshot.storage.k8s.io is not served',
+            detail: support.snapshotVersions.length
+              ? `snapshot.storage.k8s.io/v1 not served (only ${support.snapshotVersions.join(', ')})`
+              : 'snapshot.storage.k8s.io is not served',
             fix: 'install the external-snapshotter CRDs and snapshot-controller (github.com/kubernetes-csi/external-snapshotter)',
           },
     );
@@ -62,13 +67,24 @@ export async function doctor(
         : 'not served: only PostgreSQL on a single volume can be backed up consistently (several volumes need a VolumeGroupSnapshot)',
     });
   } catch (e) {
-    checks.push({ name: 'API server', ok: false, detail: message(e), fix: hint(e) ?? 'check the kubeconfig and that the cluster is reachable' });
+    checks.push({
+      name: 'API server',
+      ok: false,
+      detail: message(e),
+      fix: hint(e) ?? 'check the kubeconfig and that the cluster is reachable',
+    });
     return report();
   }
 
   try {
     const wanted = PERMISSIONS.flatMap((p) =>
-      p.verbs.map((verb) => ({ namespace: p.clusterScoped ? undefined : options.namespace, verb, group: p.group, resource: p.resource, subresource: p.subresource })),
+      p.verbs.map((verb) => ({
+        namespace: p.clusterScoped ? undefined : options.namespace,
+        verb,
+        group: p.group,
+        resource: p.resource,
+        subresource: p.subresource,
+      })),
     );
     const denied = (await deps.access.review(wanted)).filter((r) => !r.allowed);
     checks.push(
@@ -101,14 +117,28 @@ export async function doctor(
   const unbound = pvcs.filter((p) => p.phase !== 'Bound');
   checks.push(
     pvcs.length === 0
-      ? { name: 'PersistentVolumeClaims', ok: false, detail: 'the pods have no PersistentVolumeClaims', fix: 'keep PostgreSQL data on a volumeClaimTemplate' }
+      ? {
+          name: 'PersistentVolumeClaims',
+          ok: false,
+          detail: 'the pods have no PersistentVolumeClaims',
+          fix: 'keep PostgreSQL data on a volumeClaimTemplate',
+        }
       : unbound.length
-        ? { name: 'PersistentVolumeClaims', ok: false, detail: `not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`, fix: `kubectl describe pvc -n ${options.namespace} ${unbound[0]!.name}` }
+        ? {
+            name: 'PersistentVolumeClaims',
+            ok: false,
+            detail: `not Bound: ${unbound.map((p) => `${p.name} (${p.phase})`).join(', ')}`,
+            fix: `kubectl describe pvc -n ${options.namespace} ${unbound[0]!.name}`,
+          }
         : { name: 'PersistentVolumeClaims', ok: true, detail: `${pvcs.length} Bound: ${pvcs.map((p) => p.name).join(', ')}` },
   );
 
   const volumesPerPod = Math.max(0, ...sts.pods.map((p) => p.pvcs.length));
-  checks.push(volumesPerPod <= 1 ? { name: 'Consistency', ok: true, detail: 'one volume per pod: a CHECKPOINT plus one atomic snapshot is consistent' } : await groupConsistency(deps, volumesPerPod, pvcs, groupVersions));
+  checks.push(
+    volumesPerPod <= 1
+      ? { name: 'Consistency', ok: true, detail: 'one volume per pod: a CHECKPOINT plus one atomic snapshot is consistent' }
+      : await groupConsistency(deps, volumesPerPod, pvcs, groupVersions),
+  );
 
   try {
     const classes = await deps.snapshots.listClasses();
@@ -117,7 +147,12 @@ export async function doctor(
     const chosen: string[] = [];
     for (const driver of drivers) {
       if (!driver) {
-        problems.push(`volumes ${pvcs.filter((p) => !p.driver).map((p) => p.name).join(', ')} are not CSI volumes`);
+        problems.push(
+          `volumes ${pvcs
+            .filter((p) => !p.driver)
+            .map((p) => p.name)
+            .join(', ')} are not CSI volumes`,
+        );
         continue;
       }
       try {
@@ -128,7 +163,12 @@ export async function doctor(
     }
     checks.push(
       problems.length
-        ? { name: 'VolumeSnapshotClass', ok: false, detail: problems.join('; '), fix: `create a VolumeSnapshotClass for the driver and mark it default (${SnapshotStorage.isDefaultClass}=true)` }
+        ? {
+            name: 'VolumeSnapshotClass',
+            ok: false,
+            detail: problems.join('; '),
+            fix: `create a VolumeSnapshotClass for the driver and mark it default (${SnapshotStorage.isDefaultClass}=true)`,
+          }
         : { name: 'VolumeSnapshotClass', ok: true, detail: chosen.join(', ') || 'no volumes' },
     );
   } catch (e) {
@@ -145,15 +185,36 @@ export async function doctor(
 }
 
 /** Several volumes per pod are consistent only through a VolumeGroupSnapshot of a class serving their driver. */
-async function groupConsistency(deps: Pick<Deps, 'groups'>, volumes: number, pvcs: StatefulSetInfo['pods'][number]['pvcs'], groupVersions: string[]): Promise<DoctorCheck> {
+async function groupConsistency(
+  deps: Pick<Deps, 'groups'>,
+  volumes: number,
+  pvcs: StatefulSetInfo['pods'][number]['pvcs'],
+  groupVersions: string[],
+): Promise<DoctorCheck> {
   const name = 'Consistency';
   const fix = 'serve groupsnapshot.storage.k8s.io with a VolumeGroupSnapshotClass for the driver, or keep data and WAL on one volume';
-  if (groupVersions.length === 0) return { name, ok: false, detail: `${volumes} volumes per pod cannot be cut at one instant by separate snapshots, and VolumeGroupSnapshots are not served`, fix };
+  if (groupVersions.length === 0)
+    return {
+      name,
+      ok: false,
+      detail: `${volumes} volumes per pod cannot be cut at one instant by separate snapshots, and VolumeGroupSnapshots are not served`,
+      fix,
+    };
   const drivers = [...new Set(pvcs.map((p) => p.driver).filter((d): d is string => !!d))];
   try {
-    if (drivers.length !== 1) return { name, ok: false, detail: `${volumes} volumes per pod on ${drivers.length} CSI drivers: no group snapshot cuts them together`, fix };
+    if (drivers.length !== 1)
+      return {
+        name,
+        ok: false,
+        detail: `${volumes} volumes per pod on ${drivers.length} CSI drivers: no group snapshot cuts them together`,
+        fix,
+      };
     const chosen = selectSnapshotClass(await deps.groups.listClasses(), drivers[0]!, undefined, 'VolumeGroupSnapshotClass');
-    return { name, ok: true, detail: `${volumes} volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (${chosen.name}) cuts them at one instant` };
+    return {
+      name,
+      ok: true,
+      detail: `${volumes} volumes per pod: a CHECKPOINT plus one VolumeGroupSnapshot (${chosen.name}) cuts them at one instant`,
+    };
   } catch (e) {
     return { name, ok: false, detail: message(e), fix: hint(e) ?? fix };
   }
@@ -173,7 +234,10 @@ async function orphans(
   try {
     const all = await deps.snapshots.list({ namespace: options.namespace, labelSelector: '' });
     const ours = all.filter(
-      (s) => s.labels[Labels.managedBy] === MANAGED_BY && s.labels[Labels.backup] && (!options.statefulSet || s.labels[Labels.statefulSet] === options.statefulSet),
+      (s) =>
+        s.labels[Labels.managedBy] === MANAGED_BY &&
+        s.labels[Labels.backup] &&
+        (!options.statefulSet || s.labels[Labels.statefulSet] === options.statefulSet),
     );
     let contents: SnapshotContentInfo[] | undefined;
     let contentsProblem = '';
@@ -189,11 +253,7 @@ async function orphans(
     const broken = new Set<string>();
     for (const s of ours) {
       const id = s.labels[Labels.backup]!;
-      const missing = s.contentName
-        ? byName
-          ? !byName.has(s.contentName)
-          : /missing/i.test(s.error ?? '')
-        : false;
+      const missing = s.contentName ? (byName ? !byName.has(s.contentName) : /missing/i.test(s.error ?? '')) : false;
       if (missing) {
         found.push(`backup ${id}: VolumeSnapshot ${s.name} is bound to VolumeSnapshotContent ${s.contentName}, which no longer exists`);
         broken.add(id);
@@ -203,7 +263,9 @@ async function orphans(
     for (const c of contents ?? []) {
       if (c.deleting || c.snapshotNamespace !== options.namespace || !c.snapshotName || names.has(c.snapshotName)) continue;
       const snapshot = `${c.snapshotNamespace}/${c.snapshotName}`;
-      found.push(`VolumeSnapshotContent ${c.name} (deletionPolicy ${c.deletionPolicy ?? '?'}) belongs to VolumeSnapshot ${snapshot}, which no longer exists`);
+      found.push(
+        `VolumeSnapshotContent ${c.name} (deletionPolicy ${c.deletionPolicy ?? '?'}) belongs to VolumeSnapshot ${snapshot}, which no longer exists`,
+      );
     }
     if (found.length === 0)
       return { name, ok: true, detail: `none: ${ours.length} VolumeSnapshot(s) of backups checked${contentsProblem}` };

@@ -13,7 +13,11 @@ export interface StatefulSetStatus extends StatefulSetInfo {
 }
 
 /** Replicas and pods of a StatefulSet, its newest backups, and their freshness against its schedule. */
-export async function getStatefulSetStatus(deps: Pick<Deps, 'workloads' | 'snapshots' | 'schedules' | 'clock'>, namespace: string, name: string): Promise<StatefulSetStatus> {
+export async function getStatefulSetStatus(
+  deps: Pick<Deps, 'workloads' | 'snapshots' | 'schedules' | 'clock'>,
+  namespace: string,
+  name: string,
+): Promise<StatefulSetStatus> {
   assertName('namespace', namespace);
   assertName('StatefulSet', name);
   const [sts, backups, scheduled] = await Promise.all([

@@ -44,7 +44,14 @@ describe('prune', () => {
 
   it('only considers the backups of that StatefulSet in that namespace', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: seed() });
-    deps.groups.groups.set('db/g3', { namespace: 'db', name: 'g3', className: 'group', claims: ['data-pg-0', 'wal-pg-0'], labels: {}, annotations: {} });
+    deps.groups.groups.set('db/g3', {
+      namespace: 'db',
+      name: 'g3',
+      className: 'group',
+      claims: ['data-pg-0', 'wal-pg-0'],
+      labels: {},
+      annotations: {},
+    });
     const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 1 } });
     expect(decisions.map((d) => d.backup.id)).not.toContain('other-old');
     expect(decisions.map((d) => d.backup.id)).not.toContain('elsewhere');
@@ -79,9 +86,19 @@ describe('prune', () => {
         aBackupSnapshot({ id: 'd3', startedAt: day(3), pvc: 'wal-pg-0', volumes: 2, annotations: group }),
       ],
     });
-    deps.groups.groups.set('db/g3', { namespace: 'db', name: 'g3', className: 'group', claims: ['data-pg-0', 'wal-pg-0'], labels: {}, annotations: {} });
+    deps.groups.groups.set('db/g3', {
+      namespace: 'db',
+      name: 'g3',
+      className: 'group',
+      claims: ['data-pg-0', 'wal-pg-0'],
+      labels: {},
+      annotations: {},
+    });
     const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 1 } });
-    expect(decisions.map((d) => [d.backup.id, d.action])).toEqual([['d1', 'keep'], ['d3', 'delete']]);
+    expect(decisions.map((d) => [d.backup.id, d.action])).toEqual([
+      ['d1', 'keep'],
+      ['d3', 'delete'],
+    ]);
     expect(deps.journal).toContain('groups.delete db/g3');
     expect(deps.journal.filter((j) => j.startsWith('snapshots.delete'))).toEqual([]);
   });

@@ -16,7 +16,6 @@ export async function prune(deps: Pick<Deps, 'snapshots' | 'groups' | 'clock'>, 
   assertName('StatefulSet', options.statefulSet);
   const backups = await listBackups(deps, { namespace: options.namespace, statefulSet: options.statefulSet });
   const decisions = planPrune(backups, options.policy, deps.clock.now());
-  if (!options.dryRun)
-    for (const d of decisions.filter((d) => d.action === 'delete')) await deleteBackupObjects(deps, d.backup);
+  if (!options.dryRun) for (const d of decisions.filter((d) => d.action === 'delete')) await deleteBackupObjects(deps, d.backup);
   return decisions;
 }

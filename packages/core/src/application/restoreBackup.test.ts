@@ -13,7 +13,12 @@ function world(snapshot = aBackupSnapshot({ id: ID })): FakeDeps {
   return deps;
 }
 
-type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown }; spec: Record<string, any>; status?: unknown };
+type Obj = {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  spec: Record<string, any>;
+  status?: unknown;
+};
 
 describe('restoreBackup', () => {
   it('plans PVCs from the snapshots named for the new StatefulSet, and the StatefulSet cloned from the source (dry run: nothing written)', async () => {
@@ -30,7 +35,12 @@ describe('restoreBackup', () => {
     expect(pvc).toMatchObject({
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'data-pg-restored-0', namespace: 'db', labels: { app: 'pg-restored', [Labels.restoredFrom]: ID } },
-      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } }, dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${ID}-data-pg-0` } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'fast',
+        resources: { requests: { storage: '10Gi' } },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${ID}-data-pg-0` },
+      },
     });
     expect(sts!.kind).toBe('StatefulSet');
     expect(sts!.metadata).toEqual({
@@ -39,8 +49,18 @@ describe('restoreBackup', () => {
       labels: { app: 'pg-restored', tier: 'db', [Labels.restoredFrom]: ID },
       annotations: { team: 'payments', [Labels.restoredFrom]: ID, 'pgbackup.io/restored-from-statefulset': 'pg' },
     });
-    expect(sts!.spec).toMatchObject({ replicas: 1, serviceName: 'pg-restored', selector: { matchLabels: { app: 'pg-restored' } }, template: { metadata: { labels: { app: 'pg-restored', tier: 'db' } } } });
-    expect(sts!.spec.volumeClaimTemplates).toEqual([{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } } }]);
+    expect(sts!.spec).toMatchObject({
+      replicas: 1,
+      serviceName: 'pg-restored',
+      selector: { matchLabels: { app: 'pg-restored' } },
+      template: { metadata: { labels: { app: 'pg-restored', tier: 'db' } } },
+    });
+    expect(sts!.spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } },
+      },
+    ]);
     expect(JSON.stringify(result.plan.create)).not.toMatch(/uid|resourceVersion|creationTimestamp|last-applied|readyReplicas/);
   });
 
@@ -117,7 +137,8 @@ describe('restoreBackup', () => {
     deps.journal.length = 0;
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'orders', replace: true })).rejects.toMatchObject({
       code: 'Conflict',
-      message: 'a replacing restore only replaces objects an earlier restore created, and these were not: persistentvolumeclaim/data-orders-0',
+      message:
+        'a replacing restore only replaces objects an earlier restore created, and these were not: persistentvolumeclaim/data-orders-0',
     });
     expect(deps.journal.filter((j) => j.startsWith('workloads.delete'))).toEqual([]);
   });
@@ -130,13 +151,21 @@ describe('restoreBackup', () => {
   });
 
   it.each([
-    ['an in-progress backup', aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false }), 'r', /is in_progress: only a completed backup can be restored/],
+    [
+      'an in-progress backup',
+      aBackupSnapshot({ id: ID, phase: 'consistency', readyToUse: false }),
+      'r',
+      /is in_progress: only a completed backup can be restored/,
+    ],
     ['a failed backup', aBackupSnapshot({ id: ID, phase: 'failed', recordedError: 'boom' }), 'r', /is failed \(boom\)/],
     ['the source itself as target', aBackupSnapshot({ id: ID }), 'pg', /is the backed-up StatefulSet itself/],
     ['a name too long for a StatefulSet', aBackupSnapshot({ id: ID }), 'x'.repeat(53), /too long/],
   ])('refuses %s', async (_, snapshot, to, message) => {
     const deps = world(snapshot);
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(message) });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: expect.stringMatching(message),
+    });
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
   });
 
@@ -144,19 +173,39 @@ describe('restoreBackup', () => {
     const deps = world();
     const source = aStatefulSetManifest() as unknown as Obj;
     source.spec.template.spec.serviceAccountName = 'pg-sa';
-    source.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg-secret', key: 'password' } } }];
+    source.spec.template.spec.containers[0].env = [
+      { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'pg-secret', key: 'password' } } },
+    ];
     deps.workloadWriter.put(source as never);
     const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', targetNamespace: 'staging', dryRun: true });
     const [content, copy, pvc, , sts] = plan.create as unknown as Obj[];
     const copyName = `pg-${ID}-data-pg-0`;
     expect(content).toMatchObject({
       kind: 'VolumeSnapshotContent',
-      metadata: { name: `staging-${copyName}`, labels: { [Labels.restoredFrom]: ID }, annotations: { 'pgbackup.io/copy-of': `db/${ID}-data-pg-0` } },
-      spec: { deletionPolicy: 'Retain', driver: 'pd.csi.example.com', source: { snapshotHandle: `handle-${ID}-data-pg-0` }, volumeSnapshotClassName: 'fast-snap', volumeSnapshotRef: { namespace: 'staging', name: copyName } },
+      metadata: {
+        name: `staging-${copyName}`,
+        labels: { [Labels.restoredFrom]: ID },
+        annotations: { 'pgbackup.io/copy-of': `db/${ID}-data-pg-0` },
+      },
+      spec: {
+        deletionPolicy: 'Retain',
+        driver: 'pd.csi.example.com',
+        source: { snapshotHandle: `handle-${ID}-data-pg-0` },
+        volumeSnapshotClassName: 'fast-snap',
+        volumeSnapshotRef: { namespace: 'staging', name: copyName },
+      },
     });
     expect(content!.metadata).not.toHaveProperty('namespace');
-    expect(copy).toMatchObject({ kind: 'VolumeSnapshot', metadata: { name: copyName, namespace: 'staging' }, spec: { source: { volumeSnapshotContentName: `staging-${copyName}` } } });
-    expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'staging' }, spec: { dataSource: { kind: 'VolumeSnapshot', name: copyName } } });
+    expect(copy).toMatchObject({
+      kind: 'VolumeSnapshot',
+      metadata: { name: copyName, namespace: 'staging' },
+      spec: { source: { volumeSnapshotContentName: `staging-${copyName}` } },
+    });
+    expect(pvc).toMatchObject({
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-pg-0', namespace: 'staging' },
+      spec: { dataSource: { kind: 'VolumeSnapshot', name: copyName } },
+    });
     expect(sts).toMatchObject({ kind: 'StatefulSet', metadata: { name: 'pg', namespace: 'staging' } });
     expect(plan.notes.join(' ')).toMatch(/refers to secret\/pg-secret, serviceaccount\/pg-sa: they must exist in namespace staging too/);
   });
@@ -186,16 +235,26 @@ describe('restoreBackup', () => {
     expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].image).toBe('postgres:15.8');
     deps.workloadWriter.objects.clear();
     const again = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', dryRun: true });
-    expect(again.plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PersistentVolumeClaim/data-pg-0', 'Service/pg', 'StatefulSet/pg']);
+    expect(again.plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'PersistentVolumeClaim/data-pg-0',
+      'Service/pg',
+      'StatefulSet/pg',
+    ]);
     expect(again.plan.notes.join(' ')).toMatch(/no longer exists: cloned from its spec as recorded in the backup/);
   });
 
   it('refuses a snapshot without a bound content for another namespace, and a deleted source StatefulSet', async () => {
     const deps = world(aBackupSnapshot({ id: ID, annotations: {} }));
     deps.snapshots.update('db', `${ID}-data-pg-0`, { contentName: undefined });
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/no bound VolumeSnapshotContent/) });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', targetNamespace: 'other' })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: expect.stringMatching(/no bound VolumeSnapshotContent/),
+    });
     deps.workloadWriter.objects.clear();
-    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no longer exists/) });
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({
+      code: 'NotFound',
+      message: expect.stringMatching(/no longer exists/),
+    });
   });
 
   it('fills literal env values the backup left out from the live StatefulSet, and refuses when it is gone', async () => {
@@ -203,12 +262,19 @@ describe('restoreBackup', () => {
     recorded.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'at-backup' }];
     const { spec, redactedEnv } = recordSource(recorded as never)!;
     expect(spec).not.toMatch(/at-backup/);
-    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: spec, [Annotations.redactedEnv]: JSON.stringify(redactedEnv) } }));
+    const deps = world(
+      aBackupSnapshot({
+        id: ID,
+        annotations: { [Annotations.statefulSetSpec]: spec, [Annotations.redactedEnv]: JSON.stringify(redactedEnv) },
+      }),
+    );
     const live = aStatefulSetManifest() as unknown as Obj;
     live.spec.template.spec.containers[0].env = [{ name: 'POSTGRES_PASSWORD', value: 'live' }];
     deps.workloadWriter.put(live as never);
     const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true });
-    expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].env).toEqual([{ name: 'POSTGRES_PASSWORD', value: 'live' }]);
+    expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].env).toEqual([
+      { name: 'POSTGRES_PASSWORD', value: 'live' },
+    ]);
     deps.workloadWriter.objects.clear();
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true })).rejects.toMatchObject({
       code: 'Invalid',

@@ -12,14 +12,23 @@ import { waitForPostgres } from './waitForPostgres.js';
 const DEFAULT_READY_TIMEOUT = 600;
 
 /** Checks and plans a restore, without changing anything. */
-export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: RestorePlan }> {
+export async function previewRestore(
+  deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>,
+  options: RestoreOptions,
+): Promise<{ backup: Backup; plan: RestorePlan }> {
   if (options.to !== undefined) assertName('StatefulSet', options.to);
   if (options.targetNamespace !== undefined) assertName('namespace', options.targetNamespace);
   if (options.inPlace) return previewRestoreInPlace(deps, options);
   const to = options.to;
-  if (to === undefined) throw invalid('say where to restore: into a new StatefulSet, or in place into the backed-up one (undoable)', { options: [{ option: 'to' }, { option: 'inPlace' }] });
+  if (to === undefined)
+    throw invalid('say where to restore: into a new StatefulSet, or in place into the backed-up one (undoable)', {
+      options: [{ option: 'to' }, { option: 'inPlace' }],
+    });
   if (to.length > 52)
-    throw invalid(`StatefulSet name "${to}" is too long for a restore target (${to.length} > 52)`, 'the controller-revision-hash label of its pods must stay within 63 characters');
+    throw invalid(
+      `StatefulSet name "${to}" is too long for a restore target (${to.length} > 52)`,
+      'the controller-revision-hash label of its pods must stay within 63 characters',
+    );
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   const targetNamespace = options.targetNamespace ?? backup.namespace;
@@ -51,21 +60,26 @@ export async function previewRestore(deps: Pick<Deps, 'snapshots' | 'clock' | 'w
   const keptService = found.find((r) => r.kind === 'Service' && !r.restoredFrom);
   if (keptService) {
     plan.create = plan.create.filter((o) => o.kind !== 'Service');
-    plan.notes.push(`service/${keptService.name} exists and stays as the governing Service: check that its selector picks the restored pods`);
+    plan.notes.push(
+      `service/${keptService.name} exists and stays as the governing Service: check that its selector picks the restored pods`,
+    );
   }
   const existing = found.filter((r) => r !== keptService);
   if (existing.length > 0) {
     if (!options.replace)
-      throw conflict(
-        `the restore target exists: ${existing.map(refText).join(', ')}`,
-        { text: 'choose another target, or replace them (their data is lost)', options: [{ option: 'to' }, { option: 'replace' }] },
-      );
+      throw conflict(`the restore target exists: ${existing.map(refText).join(', ')}`, {
+        text: 'choose another target, or replace them (their data is lost)',
+        options: [{ option: 'to' }, { option: 'replace' }],
+      });
     // --replace only replaces an earlier restore: anyone else's volumes are never deleted here.
     const foreign = existing.filter((r) => !r.restoredFrom);
     if (foreign.length > 0)
       throw conflict(
         `a replacing restore only replaces objects an earlier restore created, and these were not: ${foreign.map(refText).join(', ')}`,
-        { text: 'choose another target; if you really mean to drop that data, back it up and delete it yourself first', options: [{ option: 'to' }] },
+        {
+          text: 'choose another target; if you really mean to drop that data, back it up and delete it yourself first',
+          options: [{ option: 'to' }],
+        },
       );
     // The StatefulSet goes first, so its pod releases the volumes; then claims before the snapshot copies they came from.
     plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet').reverse()];
@@ -110,7 +124,10 @@ export async function restoreBackup(deps: Deps, options: RestoreOptions): Promis
   }
   if (!options.wait) return { backup, plan, dryRun: false, ready: false };
   const { namespace, statefulSet } = plan.target;
-  await writer.waitReady(namespace, statefulSet, 1, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
+  await writer.waitReady(namespace, statefulSet, 1, {
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT,
+    signal: options.signal,
+  });
   const pod = `${statefulSet}-0`;
   await waitForPostgres(deps, namespace, pod, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_READY_TIMEOUT, signal: options.signal });
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;

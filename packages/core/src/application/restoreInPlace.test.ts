@@ -10,16 +10,27 @@ const CLAIM = { kind: 'PersistentVolumeClaim', namespace: 'db', name: 'data-pg-0
 
 /** StatefulSet pg (1 replica, primary pg-0) whose claim data-pg-0 is bound to volume pv-1 (content "live"), and one completed backup. */
 async function world(): Promise<FakeDeps> {
-  const deps = fakeDeps({ now: '2026-06-01T12:00:00Z', statefulSets: [aStatefulSet()], classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })], snapshots: [aBackupSnapshot({ id: ID })] });
+  const deps = fakeDeps({
+    now: '2026-06-01T12:00:00Z',
+    statefulSets: [aStatefulSet()],
+    classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })],
+    snapshots: [aBackupSnapshot({ id: ID })],
+  });
   deps.database.primary('db', 'pg-0');
   deps.workloadWriter.put(aStatefulSetManifest());
-  await deps.workloadWriter.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'db', labels: { app: 'pg' } }, spec: { storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } } });
+  await deps.workloadWriter.create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data-pg-0', namespace: 'db', labels: { app: 'pg' } },
+    spec: { storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } },
+  });
   deps.workloadWriter.volumes.get('pv-1')!.content = 'live';
   deps.journal.length = 0;
   return deps;
 }
 
-const claimVolume = (deps: FakeDeps) => (deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.spec as { volumeName: string }).volumeName;
+const claimVolume = (deps: FakeDeps) =>
+  (deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.spec as { volumeName: string }).volumeName;
 const replicas = (deps: FakeDeps) => (deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.spec as { replicas: number }).replicas;
 
 describe('restore --in-place', () => {
@@ -34,7 +45,10 @@ describe('restore --in-place', () => {
     // The claim keeps its name and now holds the snapshot's data.
     const volume = claimVolume(deps);
     expect(deps.workloadWriter.volumes.get(volume)?.content).toBe(`${ID}-data-pg-0`);
-    expect(deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.metadata.labels).toMatchObject({ app: 'pg', 'pgbackup.io/restored-from': ID });
+    expect(deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.metadata.labels).toMatchObject({
+      app: 'pg',
+      'pgbackup.io/restored-from': ID,
+    });
     // Order: CHECKPOINT, writers stopped, then the pre-restore snapshot (so it holds every write); the old volume
     // is retained before its claim goes, and released to Delete only after readiness.
     const steps = deps.journal.filter((j) => /workloads\.|snapshots\.create|CHECKPOINT/.test(j));
@@ -58,7 +72,9 @@ describe('restore --in-place', () => {
     deps.workloadWriter.failures.waitReady = unavailable('pod pg-0 CrashLoopBackOff');
     const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, wait: true }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(PgBackupError);
-    expect((e as Error).message).toMatch(/in-place restore of pg-20260601020000-abcd failed, and pg is back on its old volumes: pod pg-0 CrashLoopBackOff/);
+    expect((e as Error).message).toMatch(
+      /in-place restore of pg-20260601020000-abcd failed, and pg is back on its old volumes: pod pg-0 CrashLoopBackOff/,
+    );
     expect(claimVolume(deps)).toBe('pv-1');
     expect(deps.workloadWriter.volumes.get('pv-1')).toMatchObject({ content: 'live', reclaimPolicy: 'Delete', claim: 'db/data-pg-0' });
     // The restored claim's volume is gone, the StatefulSet has its replicas back, no restore record is left.
@@ -70,7 +86,10 @@ describe('restore --in-place', () => {
   it('changes nothing when the pre-restore backup cannot be taken', async () => {
     const deps = await world();
     deps.database.set('db', 'pg-0', { openError: unavailable('pod pg-0 is not running') });
-    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(() => undefined, (err: unknown) => err as PgBackupError);
+    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(
+      () => undefined,
+      (err: unknown) => err as PgBackupError,
+    );
     expect(e?.message).toMatch(/the pre-restore backup of pg failed, so nothing was changed: .*pod pg-0 is not running/);
     expect(e?.hint?.options).toEqual([{ option: 'to', value: 'pg-restored' }]);
     expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([]);
@@ -80,9 +99,18 @@ describe('restore --in-place', () => {
   it('a pre-restore backup that fails after the writers stopped: no volume touched, the StatefulSet scaled back', async () => {
     const deps = await world();
     deps.snapshots.failures.create = unavailable('injected: the snapshot API is down');
-    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(() => undefined, (err: unknown) => err as PgBackupError);
-    expect(e?.message).toMatch(/the pre-restore backup of pg failed, so no volume was touched and pg is scaled back: injected: the snapshot API is down/);
-    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual(['workloads.scale db/pg 0', 'workloads.scale db/pg 0', 'workloads.scale db/pg 1']);
+    const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(
+      () => undefined,
+      (err: unknown) => err as PgBackupError,
+    );
+    expect(e?.message).toMatch(
+      /the pre-restore backup of pg failed, so no volume was touched and pg is scaled back: injected: the snapshot API is down/,
+    );
+    expect(deps.journal.filter((j) => j.startsWith('workloads.'))).toEqual([
+      'workloads.scale db/pg 0',
+      'workloads.scale db/pg 0',
+      'workloads.scale db/pg 1',
+    ]);
     expect(claimVolume(deps)).toBe('pv-1');
     expect(replicas(deps)).toBe(1);
     expect(deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty(Annotations.inPlaceRestore);
@@ -103,7 +131,12 @@ describe('restore --in-place', () => {
     const deps = await world();
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toMatchObject({
       message: expect.stringMatching(/a restore to other contradicts it/),
-      hint: { options: [{ option: 'to', omit: true }, { option: 'inPlace', omit: true }] },
+      hint: {
+        options: [
+          { option: 'to', omit: true },
+          { option: 'inPlace', omit: true },
+        ],
+      },
     });
     await deps.workloadWriter.annotateStatefulSet('db', 'pg', { [Annotations.inPlaceRestore]: '{"backup":"x"}' });
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true })).rejects.toThrow(/did not finish/);

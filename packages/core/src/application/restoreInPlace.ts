@@ -13,27 +13,44 @@ import { waitForPostgres } from './waitForPostgres.js';
 const DEFAULT_TIMEOUT = 600;
 
 /** Checks and plans an in-place restore, without changing anything. */
-export async function previewRestoreInPlace(deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>, options: RestoreOptions): Promise<{ backup: Backup; plan: InPlaceRestorePlan }> {
+export async function previewRestoreInPlace(
+  deps: Pick<Deps, 'snapshots' | 'clock' | 'workloadWriter'>,
+  options: RestoreOptions,
+): Promise<{ backup: Backup; plan: InPlaceRestorePlan }> {
   const backup = await findBackup(deps, options.id, options.namespace);
   assertRestorable(backup);
   if (options.targetNamespace !== undefined && options.targetNamespace !== backup.namespace)
-    throw invalid('an in-place restore goes into the backed-up StatefulSet itself: it cannot be combined with a target namespace', { options: [{ option: 'targetNamespace', omit: true }] });
+    throw invalid('an in-place restore goes into the backed-up StatefulSet itself: it cannot be combined with a target namespace', {
+      options: [{ option: 'targetNamespace', omit: true }],
+    });
   if (options.to !== undefined && options.to !== backup.statefulSet)
-    throw invalid(`an in-place restore goes into StatefulSet ${backup.statefulSet} itself: a restore to ${options.to} contradicts it`, { text: 'restore in place, or into a new StatefulSet, not both', options: [{ option: 'to', omit: true }, { option: 'inPlace', omit: true }] });
+    throw invalid(`an in-place restore goes into StatefulSet ${backup.statefulSet} itself: a restore to ${options.to} contradicts it`, {
+      text: 'restore in place, or into a new StatefulSet, not both',
+      options: [
+        { option: 'to', omit: true },
+        { option: 'inPlace', omit: true },
+      ],
+    });
   const source = await deps.workloadWriter.readStatefulSet(backup.namespace, backup.statefulSet).catch((e: unknown) => {
     if (isPgBackupError(e, 'NotFound'))
-      throw notFound(`StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`, { text: 'restore into a new StatefulSet instead', options: [{ option: 'to', value: backup.statefulSet }] }, { object: { kind: 'StatefulSet', name: backup.statefulSet, namespace: backup.namespace } });
+      throw notFound(
+        `StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} does not exist`,
+        { text: 'restore into a new StatefulSet instead', options: [{ option: 'to', value: backup.statefulSet }] },
+        { object: { kind: 'StatefulSet', name: backup.statefulSet, namespace: backup.namespace } },
+      );
     throw e;
   });
   const inProgress = (source.metadata.annotations as Record<string, string> | undefined)?.[Annotations.inPlaceRestore];
   if (inProgress)
-    throw invalid(
-      `an in-place restore of ${backup.statefulSet} did not finish (annotation ${Annotations.inPlaceRestore}: ${inProgress})`,
-      { text: `doctor shows what it left; the volumes it kept carry the annotation ${Annotations.keptForClaim}`, step: { operation: 'doctor', namespace: backup.namespace } },
-    );
+    throw invalid(`an in-place restore of ${backup.statefulSet} did not finish (annotation ${Annotations.inPlaceRestore}: ${inProgress})`, {
+      text: `doctor shows what it left; the volumes it kept carry the annotation ${Annotations.keptForClaim}`,
+      step: { operation: 'doctor', namespace: backup.namespace },
+    });
   // Ask for the claims the plan replaces, by name: planning twice keeps the names in one place.
   const names = planRefs(planRestoreInPlace({ backup, source, current: [] })).map((r) => r.name);
-  const current = (await Promise.all(names.map((n) => deps.workloadWriter.readClaim(backup.namespace, n)))).filter((c): c is ClaimBinding => !!c);
+  const current = (await Promise.all(names.map((n) => deps.workloadWriter.readClaim(backup.namespace, n)))).filter(
+    (c): c is ClaimBinding => !!c,
+  );
   return { backup, plan: planRestoreInPlace({ backup, source, current }) };
 }
 
@@ -42,7 +59,10 @@ export function assertRestorable(backup: Backup): void {
     throw invalid(
       `backup ${backup.id} is ${backup.status}${backup.error ? ` (${backup.error})` : ''}: only a completed backup can be restored`,
       backup.status === 'in_progress'
-        ? { text: 'wait for it', step: { operation: 'status', target: backup.id, namespace: backup.namespace, options: [{ option: 'watch' }] } }
+        ? {
+            text: 'wait for it',
+            step: { operation: 'status', target: backup.id, namespace: backup.namespace, options: [{ option: 'watch' }] },
+          }
         : { text: 'restore another backup', step: { operation: 'list', target: backup.statefulSet, namespace: backup.namespace } },
       { object: { kind: 'Backup', name: backup.id, namespace: backup.namespace } },
     );
@@ -75,14 +95,32 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
   const started = Date.now();
   let pre: string;
   try {
-    pre = (await createBackup(deps, { namespace, statefulSet, type: 'pre-restore', pin: true, holder: 'kubectl-pgbackup restore --in-place', signal: options.signal, stopWrites })).id;
+    pre = (
+      await createBackup(deps, {
+        namespace,
+        statefulSet,
+        type: 'pre-restore',
+        pin: true,
+        holder: 'kubectl-pgbackup restore --in-place',
+        signal: options.signal,
+        stopWrites,
+      })
+    ).id;
     const preDone = await waitForBackup(deps, namespace, pre, { timeoutSeconds, signal: options.signal });
-    if (preDone.status !== 'completed') throw invalid(`backup ${pre} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}`);
+    if (preDone.status !== 'completed')
+      throw invalid(`backup ${pre} ${preDone.status === 'failed' ? `failed (${preDone.error})` : 'did not complete'}`);
   } catch (e) {
     const failures = stopped ? await putBack(deps, plan, [], []) : [];
     if (!stopped) await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }).catch(() => undefined);
-    const state = !stopped ? 'nothing was changed' : failures.length === 0 ? `no volume was touched and ${statefulSet} is scaled back` : `no volume was touched, but scaling ${statefulSet} back failed (${failures.join('; ')})`;
-    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, { text: 'a database that cannot be backed up can still be restored next to it', options: [{ option: 'to', value: `${statefulSet}-restored` }] });
+    const state = !stopped
+      ? 'nothing was changed'
+      : failures.length === 0
+        ? `no volume was touched and ${statefulSet} is scaled back`
+        : `no volume was touched, but scaling ${statefulSet} back failed (${failures.join('; ')})`;
+    throw wrap(e, `the pre-restore backup of ${statefulSet} failed, so ${state}`, {
+      text: 'a database that cannot be backed up can still be restored next to it',
+      options: [{ option: 'to', value: `${statefulSet}-restored` }],
+    });
   }
   options.onProgress?.({ stage: 'pre-restore-backup', id: pre });
   const kept: { binding: ClaimBinding }[] = [];
@@ -91,7 +129,11 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
     for (const ref of plan.delete) {
       const binding = await writer.readClaim(ref.namespace, ref.name);
       if (!binding) continue;
-      if (binding.volume) await writer.setReclaimPolicy(binding.volume, 'Retain', { [Annotations.keptForClaim]: `${ref.namespace}/${ref.name}`, [Annotations.keptReclaimPolicy]: binding.reclaimPolicy ?? 'Delete' });
+      if (binding.volume)
+        await writer.setReclaimPolicy(binding.volume, 'Retain', {
+          [Annotations.keptForClaim]: `${ref.namespace}/${ref.name}`,
+          [Annotations.keptReclaimPolicy]: binding.reclaimPolicy ?? 'Delete',
+        });
       kept.push({ binding });
       await writer.delete(ref, { wait: true, signal: options.signal });
       options.onProgress?.({ stage: 'deleted', ref });
@@ -111,20 +153,34 @@ export async function restoreInPlace(deps: Deps, options: RestoreOptions): Promi
       failures.length === 0
         ? `in-place restore of ${backup.id} failed, and ${statefulSet} is back on its old volumes`
         : `in-place restore of ${backup.id} failed, and putting the old volumes back failed too (${failures.join('; ')}); ${where}`,
-      failures.length === 0 ? undefined : { text: 'restore the pre-restore backup in place', step: { operation: 'restore', target: pre, namespace, options: [{ option: 'inPlace' }] } },
+      failures.length === 0
+        ? undefined
+        : {
+            text: 'restore the pre-restore backup in place',
+            step: { operation: 'restore', target: pre, namespace, options: [{ option: 'inPlace' }] },
+          },
     );
   }
   const restoreSeconds = Math.round((Date.now() - started) / 100) / 10;
   options.onProgress?.({ stage: 'ready', seconds: restoreSeconds });
   // The restored database answers: the old volumes go back to their own reclaim policy.
   for (const { binding } of kept)
-    if (binding.volume) await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', { [Annotations.keptForClaim]: null, [Annotations.keptReclaimPolicy]: null });
+    if (binding.volume)
+      await writer.setReclaimPolicy(binding.volume, binding.reclaimPolicy ?? 'Delete', {
+        [Annotations.keptForClaim]: null,
+        [Annotations.keptReclaimPolicy]: null,
+      });
   await writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null });
   return { backup, plan, dryRun: false, ready: true, restoreSeconds, pod: `${statefulSet}-0`, preRestoreBackup: pre };
 }
 
 /** Undoes the volume swap: restored claims deleted, the old claims bound to their kept volumes, the old replica count. */
-async function putBack(deps: Pick<Deps, 'workloadWriter'>, plan: InPlaceRestorePlan, kept: { binding: ClaimBinding }[], created: ObjectRef[]): Promise<string[]> {
+async function putBack(
+  deps: Pick<Deps, 'workloadWriter'>,
+  plan: InPlaceRestorePlan,
+  kept: { binding: ClaimBinding }[],
+  created: ObjectRef[],
+): Promise<string[]> {
   const writer = deps.workloadWriter;
   const { namespace, statefulSet } = plan.target;
   const failures: string[] = [];
@@ -142,10 +198,18 @@ async function putBack(deps: Pick<Deps, 'workloadWriter'>, plan: InPlaceRestoreP
     if (!volume) continue;
     await step(`releasing ${volume}`, () => writer.releaseVolume(volume));
     await step(`binding ${binding.claim.metadata.name} to ${volume}`, () => writer.create(rebindClaim(binding.claim, volume)));
-    await step(`resetting the reclaim policy of ${volume}`, () => writer.setReclaimPolicy(volume, binding.reclaimPolicy ?? 'Delete', { [Annotations.keptForClaim]: null, [Annotations.keptReclaimPolicy]: null }));
+    await step(`resetting the reclaim policy of ${volume}`, () =>
+      writer.setReclaimPolicy(volume, binding.reclaimPolicy ?? 'Delete', {
+        [Annotations.keptForClaim]: null,
+        [Annotations.keptReclaimPolicy]: null,
+      }),
+    );
   }
   await step(`scaling ${statefulSet} to ${plan.inPlace.replicas}`, () => writer.scale(namespace, statefulSet, plan.inPlace.replicas));
-  if (failures.length === 0) await step('clearing the restore record', () => writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }));
+  if (failures.length === 0)
+    await step('clearing the restore record', () =>
+      writer.annotateStatefulSet(namespace, statefulSet, { [Annotations.inPlaceRestore]: null }),
+    );
   return failures;
 }
 

@@ -32,7 +32,12 @@ describe('verifyBackup', () => {
     const deps = world({ sql: 'SELECT true' });
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, sql: 'SELECT true' });
     expect(report.scratch).toMatch(/^pg-verify-[0-9a-f]{6}$/);
-    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['starts', true], ['amcheck', true], ['row-counts', true], ['sql', true]]);
+    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([
+      ['starts', true],
+      ['amcheck', true],
+      ['row-counts', true],
+      ['sql', true],
+    ]);
     expect(report.checks[1]!.detail).toBe('240 b-tree indexes clean in 2 database(s)');
     expect(report.rowCounts).toEqual({ 'app.public.orders': 42, 'postgres.public.orders': 42 });
     expect(report.verification).toMatchObject({ result: 'passed', indexesChecked: 240, tables: 2, rows: 84 });
@@ -57,7 +62,9 @@ describe('verifyBackup', () => {
 
   it('fails the SQL check when it answers false or errors', async () => {
     const deps = world();
-    deps.database.fallback!.answer = ((prev) => (sql: string) => (sql === 'SELECT false' ? [['f']] : prev!(sql)))(deps.database.fallback!.answer);
+    deps.database.fallback!.answer = ((prev) => (sql: string) => (sql === 'SELECT false' ? [['f']] : prev!(sql)))(
+      deps.database.fallback!.answer,
+    );
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, sql: 'SELECT false' });
     expect(report.checks.find((c) => c.name === 'sql')).toEqual({ name: 'sql', passed: false, detail: 'returned "f"', summary: 'false' });
     expect(report.verification.result).toBe('failed');
@@ -68,7 +75,9 @@ describe('verifyBackup', () => {
     const deps = world();
     deps.workloadWriter.failures.waitReady = timeout('StatefulSet db/x was not ready within 600s: pod x-0 Running, not ready');
     const report = await verifyBackup(deps, { namespace: 'db', id: ID });
-    expect(report.checks).toEqual([{ name: 'starts', passed: false, detail: expect.stringMatching(/did not become ready: .*not ready within 600s/) }]);
+    expect(report.checks).toEqual([
+      { name: 'starts', passed: false, detail: expect.stringMatching(/did not become ready: .*not ready within 600s/) },
+    ]);
     expect(recorded(deps)?.result).toBe('failed');
     expect(scratchLeft(deps)).toEqual([]);
   });
@@ -76,7 +85,11 @@ describe('verifyBackup', () => {
   it('keeps the scratch objects with keep, and records nothing with record: false', async () => {
     const deps = world();
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, keep: true, record: false });
-    expect(report.leftovers).toEqual([`persistentvolumeclaim/data-${report.scratch}-0`, `service/${report.scratch}`, `statefulset/${report.scratch}`]);
+    expect(report.leftovers).toEqual([
+      `persistentvolumeclaim/data-${report.scratch}-0`,
+      `service/${report.scratch}`,
+      `statefulset/${report.scratch}`,
+    ]);
     expect(scratchLeft(deps)).toHaveLength(3);
     expect(deps.snapshots.all()[0]!.annotations[Annotations.verified]).toBeUndefined();
   });
@@ -112,14 +125,26 @@ describe('verifyBackup', () => {
     const seen: { sql: string; options?: QueryOptions }[] = [];
     deps.database.fallback!.observe = (sql, options) => seen.push({ sql, options });
     const prev = deps.database.fallback!.answer!;
-    deps.database.fallback!.answer = (sql) => (sql === 'SELECT count(*) FROM orders' ? [['0']] : sql.startsWith("SELECT 'secret") ? [['secret-value-42']] : prev(sql));
+    deps.database.fallback!.answer = (sql) =>
+      sql === 'SELECT count(*) FROM orders' ? [['0']] : sql.startsWith("SELECT 'secret") ? [['secret-value-42']] : prev(sql);
     const report = await verifyBackup(deps, { namespace: 'db', id: ID, checks: ['orders-present', 'no-negative'] });
-    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['starts', true], ['orders-present', false], ['no-negative', true]]);
+    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([
+      ['starts', true],
+      ['orders-present', false],
+      ['no-negative', true],
+    ]);
     expect(seen.find((q) => q.sql === 'SELECT count(*) FROM orders')!.options).toMatchObject({ readOnly: true, timeoutSeconds: 30 });
     expect(deps.database.databases).toContain('app');
     const stored = JSON.stringify(deps.snapshots.all().map((x) => x.annotations[Annotations.verified]));
     expect(stored).not.toMatch(/secret-value-42/);
-    expect(recorded(deps)).toMatchObject({ result: 'failed', checks: [{ name: 'starts', passed: true }, { name: 'orders-present', passed: false }, { name: 'no-negative', passed: true }] });
+    expect(recorded(deps)).toMatchObject({
+      result: 'failed',
+      checks: [
+        { name: 'starts', passed: true },
+        { name: 'orders-present', passed: false },
+        { name: 'no-negative', passed: true },
+      ],
+    });
   });
 
   it('refuses before creating anything: an unknown check, SQL with a psql meta-command, a malformed declaration', async () => {
@@ -128,11 +153,17 @@ describe('verifyBackup', () => {
       code: 'Invalid',
       message: 'unknown check "nope": the checks are starts, amcheck, row-counts',
     });
-    await expect(verifyBackup(deps, { namespace: 'db', id: ID, sql: "SELECT 1 \\! sh -c 'id'" })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/psql meta-commands/) });
+    await expect(verifyBackup(deps, { namespace: 'db', id: ID, sql: "SELECT 1 \\! sh -c 'id'" })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: expect.stringMatching(/psql meta-commands/),
+    });
     const manifest = aStatefulSetManifest();
     (manifest.metadata as unknown as { annotations: Record<string, string> }).annotations[Annotations.verifyChecks] = '{"x": "\\\\! id"}';
     deps.workloadWriter.put(manifest);
-    await expect(verifyBackup(deps, { namespace: 'db', id: ID })).rejects.toMatchObject({ code: 'Invalid', message: expect.stringMatching(/check "x" of annotation pgbackup.io\/verify-checks of StatefulSet pg contains a backslash/) });
+    await expect(verifyBackup(deps, { namespace: 'db', id: ID })).rejects.toMatchObject({
+      code: 'Invalid',
+      message: expect.stringMatching(/check "x" of annotation pgbackup.io\/verify-checks of StatefulSet pg contains a backslash/),
+    });
     expect(scratchLeft(deps)).toEqual([]);
     expect(deps.database.sessions).toEqual([]);
   });

@@ -150,9 +150,20 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
     const session = await deps.database.open(backup.namespace, pod);
     let databases: string[];
     try {
-      const [row] = await session.query("SELECT pg_is_in_recovery()::text, current_setting('server_version'), pg_postmaster_start_time()::text");
-      check({ name: 'starts', passed: row?.[0] === 'false', detail: row?.[0] === 'false' ? `PostgreSQL ${row[1]} started (crash recovery done) in ${restoreSeconds}s` : 'PostgreSQL is still in recovery' });
-      databases = (await session.query('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map((r) => r[0]!);
+      const [row] = await session.query(
+        "SELECT pg_is_in_recovery()::text, current_setting('server_version'), pg_postmaster_start_time()::text",
+      );
+      check({
+        name: 'starts',
+        passed: row?.[0] === 'false',
+        detail:
+          row?.[0] === 'false'
+            ? `PostgreSQL ${row[1]} started (crash recovery done) in ${restoreSeconds}s`
+            : 'PostgreSQL is still in recovery',
+      });
+      databases = (await session.query('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map(
+        (r) => r[0]!,
+      );
     } finally {
       await session.close().catch(() => undefined);
     }
@@ -171,7 +182,11 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
           if (Number(r?.[1] ?? 0) > 0) amcheckFailures.push(`${database}: ${r?.[2]}`);
         }
         if (counts)
-          for (const [table, count] of await db.query(ROW_COUNTS_SQL, { readOnly: true, timeoutSeconds: statementTimeout, signal: options.signal })) {
+          for (const [table, count] of await db.query(ROW_COUNTS_SQL, {
+            readOnly: true,
+            timeoutSeconds: statementTimeout,
+            signal: options.signal,
+          })) {
             rowCounts[`${database}.${table}`] = Number(count);
             tables++;
             rows += Number(count);
@@ -182,18 +197,29 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
       check({
         name: 'amcheck',
         passed: amcheckFailures.length === 0,
-        detail: amcheckFailures.length === 0 ? `${indexesChecked} b-tree indexes clean in ${databases.length} database(s)` : `corrupt indexes: ${amcheckFailures.join('; ')}`,
+        detail:
+          amcheckFailures.length === 0
+            ? `${indexesChecked} b-tree indexes clean in ${databases.length} database(s)`
+            : `corrupt indexes: ${amcheckFailures.join('; ')}`,
         summary: `${corrupt} of ${indexesChecked} b-tree indexes corrupt`,
       });
     if (counts) check({ name: 'row-counts', passed: true, detail: `${tables} user tables, ${rows} rows` });
-    const sqlChecks = [...selection.declared, ...(options.sql !== undefined ? [{ name: 'sql', sql: options.sql, database: options.database }] : [])];
+    const sqlChecks = [
+      ...selection.declared,
+      ...(options.sql !== undefined ? [{ name: 'sql', sql: options.sql, database: options.database }] : []),
+    ];
     for (const { name, sql, database } of sqlChecks) {
       try {
         await withSession(deps, backup.namespace, pod, database, async (db) => {
           const [r] = await db.query(sql, { readOnly: true, timeoutSeconds: DEFAULT_QUERY_TIMEOUT_SECONDS, signal: options.signal });
           const value = r?.[0];
           const passed = !['f', 'false', '0'].includes((value ?? '').trim().toLowerCase());
-          check({ name, passed, detail: `returned ${value === undefined ? 'no row' : JSON.stringify(value)}`, summary: passed ? 'true' : 'false' });
+          check({
+            name,
+            passed,
+            detail: `returned ${value === undefined ? 'no row' : JSON.stringify(value)}`,
+            summary: passed ? 'true' : 'false',
+          });
         });
       } catch (e) {
         if (options.signal?.aborted) throw e;
@@ -232,7 +258,16 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
     };
     if (options.record !== false) await record(deps, backup, verification);
     if (options.keep) leftovers = created.map((r) => `${r.kind.toLowerCase()}/${r.name}`);
-    return { backupId: backup.id, namespace: backup.namespace, statefulSet: backup.statefulSet, scratch, verification, checks, rowCounts, leftovers };
+    return {
+      backupId: backup.id,
+      namespace: backup.namespace,
+      statefulSet: backup.statefulSet,
+      scratch,
+      verification,
+      checks,
+      rowCounts,
+      leftovers,
+    };
   }
 }
 
@@ -258,10 +293,19 @@ async function declaredChecks(deps: Pick<Deps, 'workloadWriter'>, backup: Backup
     if (isPgBackupError(e, 'NotFound')) return undefined;
     throw e;
   });
-  return parseDeclaredChecks(backup.statefulSet, (live?.metadata.annotations as Record<string, string> | undefined)?.[Annotations.verifyChecks]);
+  return parseDeclaredChecks(
+    backup.statefulSet,
+    (live?.metadata.annotations as Record<string, string> | undefined)?.[Annotations.verifyChecks],
+  );
 }
 
-async function withSession<T>(deps: Pick<Deps, 'database'>, namespace: string, pod: string, database: string | undefined, fn: (s: DatabaseSession) => Promise<T>): Promise<T> {
+async function withSession<T>(
+  deps: Pick<Deps, 'database'>,
+  namespace: string,
+  pod: string,
+  database: string | undefined,
+  fn: (s: DatabaseSession) => Promise<T>,
+): Promise<T> {
   const session = await deps.database.open(namespace, pod, undefined, database ? { database } : undefined);
   try {
     return await fn(session);

@@ -2,7 +2,12 @@ import { timeout } from '../errors.js';
 import type { Deps } from './deps.js';
 
 /** Readiness says pg_isready; this says a query runs and recovery is over. */
-export async function waitForPostgres(deps: Pick<Deps, 'database'>, namespace: string, pod: string, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void> {
+export async function waitForPostgres(
+  deps: Pick<Deps, 'database'>,
+  namespace: string,
+  pod: string,
+  options: { timeoutSeconds: number; signal?: AbortSignal },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -16,7 +16,15 @@ describe('deriveBackup: status', () => {
 
   it('a group snapshot whose taker died before recording the cut: in progress until every volume is adopted, then completed', () => {
     const member = (pvc: string) =>
-      aBackupSnapshot({ id: ID, pvc, volumes: 2, phase: 'consistency', readyToUse: true, cutAt: '2026-06-01T02:00:01Z', annotations: { 'pgbackup.io/method': 'group-snapshot' } });
+      aBackupSnapshot({
+        id: ID,
+        pvc,
+        volumes: 2,
+        phase: 'consistency',
+        readyToUse: true,
+        cutAt: '2026-06-01T02:00:01Z',
+        annotations: { 'pgbackup.io/method': 'group-snapshot' },
+      });
     const one = deriveBackup(ID, [member('data-pg-0')], now);
     expect(one.status).toBe('in_progress');
     expect(one.phase).toBe('consistency');

@@ -193,7 +193,8 @@ export function deriveStatus(input: StatusInput): { status: BackupStatus; error?
   // snapshot is cut and ready the backup is complete even if the process that took it died before
   // recording the cut.
   const atomic = (input.method === 'checkpoint-snapshot' && input.volumes === 1) || input.method === 'group-snapshot';
-  if (input.phase === 'consistency' && atomic && input.present >= input.volumes && input.allCut && input.ready >= input.volumes) return { status: 'completed' };
+  if (input.phase === 'consistency' && atomic && input.present >= input.volumes && input.allCut && input.ready >= input.volumes)
+    return { status: 'completed' };
   if (input.deadline && Date.parse(input.deadline) < input.now.getTime())
     return {
       status: 'failed',

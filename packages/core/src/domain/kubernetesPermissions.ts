@@ -16,16 +16,48 @@ export interface Permission {
 }
 
 export const PERMISSIONS: Permission[] = [
-  { group: SnapshotStorage.group, resource: 'volumesnapshots', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'], usedFor: 'backups are VolumeSnapshots' },
-  { group: SnapshotStorage.group, resource: 'volumesnapshotclasses', verbs: ['get', 'list'], clusterScoped: true, usedFor: 'choosing the VolumeSnapshotClass of a volume' },
+  {
+    group: SnapshotStorage.group,
+    resource: 'volumesnapshots',
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    usedFor: 'backups are VolumeSnapshots',
+  },
+  {
+    group: SnapshotStorage.group,
+    resource: 'volumesnapshotclasses',
+    verbs: ['get', 'list'],
+    clusterScoped: true,
+    usedFor: 'choosing the VolumeSnapshotClass of a volume',
+  },
   { group: 'apps', resource: 'statefulsets', verbs: ['get', 'list'], usedFor: 'finding the pods and volumes to back up' },
   { group: '', resource: 'pods', verbs: ['get', 'list'], usedFor: 'finding the primary pod' },
   { group: '', resource: 'pods', subresource: 'exec', verbs: ['create', 'get'], usedFor: 'CHECKPOINT in the primary before the snapshot' },
-  { group: '', resource: 'persistentvolumeclaims', verbs: ['get', 'list', 'patch'], usedFor: 'finding the volumes of a pod; labelling them for a group snapshot' },
-  { group: GroupSnapshotStorage.group, resource: 'volumegroupsnapshots', verbs: ['get', 'create', 'delete'], usedFor: 'backups of a pod with several volumes' },
+  {
+    group: '',
+    resource: 'persistentvolumeclaims',
+    verbs: ['get', 'list', 'patch'],
+    usedFor: 'finding the volumes of a pod; labelling them for a group snapshot',
+  },
+  {
+    group: GroupSnapshotStorage.group,
+    resource: 'volumegroupsnapshots',
+    verbs: ['get', 'create', 'delete'],
+    usedFor: 'backups of a pod with several volumes',
+  },
   { group: '', resource: 'persistentvolumes', verbs: ['get'], clusterScoped: true, usedFor: "finding a volume's CSI driver" },
-  { group: GroupSnapshotStorage.group, resource: 'volumegroupsnapshotclasses', verbs: ['list'], clusterScoped: true, usedFor: 'choosing the VolumeGroupSnapshotClass of the volumes' },
-  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update', 'delete'], usedFor: 'one backup at a time per StatefulSet' },
+  {
+    group: GroupSnapshotStorage.group,
+    resource: 'volumegroupsnapshotclasses',
+    verbs: ['list'],
+    clusterScoped: true,
+    usedFor: 'choosing the VolumeGroupSnapshotClass of the volumes',
+  },
+  {
+    group: 'coordination.k8s.io',
+    resource: 'leases',
+    verbs: ['get', 'create', 'update', 'delete'],
+    usedFor: 'one backup at a time per StatefulSet',
+  },
   { group: 'batch', resource: 'cronjobs', verbs: ['get', 'list'], usedFor: 'schedule and freshness in status' },
 ];
 

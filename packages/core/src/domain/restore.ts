@@ -79,7 +79,11 @@ export function planRestoreToNewStatefulSet(input: RestorePlanInput): RestorePla
   const podLabels = (sts.spec as { selector: LabelSelectorSpec }).selector.matchLabels ?? {};
   const service = headlessService(sts, podLabels);
   const copies = ns === backup.namespace ? [] : snapshotCopies(backup, ns, target, extraLabels, input.contents ?? {});
-  const sources = new Map(copies.filter((c) => c.kind === 'VolumeSnapshot').map((c) => [(c.metadata.annotations as Record<string, string>)[Annotations.copyOf]!, c.metadata.name]));
+  const sources = new Map(
+    copies
+      .filter((c) => c.kind === 'VolumeSnapshot')
+      .map((c) => [(c.metadata.annotations as Record<string, string>)[Annotations.copyOf]!, c.metadata.name]),
+  );
   const pvcs = claimsFromSnapshots(backup, source, target, ns, { ...podLabels, ...extraLabels }, sources);
   if (copies.length > 0) notes.push(...foreignReferences(source, ns));
   const restoredTemplates = new Set(backup.snapshots.map((s) => snapshotTemplate(backup, s)));
@@ -114,7 +118,10 @@ function claimsFromSnapshots(
   return backup.snapshots.map((snapshot) => {
     const templateName = snapshotTemplate(backup, snapshot);
     if (!templateName)
-      throw invalid(`cannot tell which volumeClaimTemplate PVC ${snapshot.pvc} of backup ${backup.id} came from`, 'only volumes of volumeClaimTemplates can be restored');
+      throw invalid(
+        `cannot tell which volumeClaimTemplate PVC ${snapshot.pvc} of backup ${backup.id} came from`,
+        'only volumes of volumeClaimTemplates can be restored',
+      );
     const template = templates.get(templateName);
     if (!template)
       throw invalid(
@@ -123,7 +130,10 @@ function claimsFromSnapshots(
       );
     const requested = template.spec?.resources?.requests?.storage;
     const requestedBytes = requested ? parseQuantity(String(requested)) : 0;
-    const size = snapshot.restoreSize !== undefined && snapshot.restoreSize > requestedBytes ? String(snapshot.restoreSize) : (requested ?? String(snapshot.restoreSize ?? ''));
+    const size =
+      snapshot.restoreSize !== undefined && snapshot.restoreSize > requestedBytes
+        ? String(snapshot.restoreSize)
+        : (requested ?? String(snapshot.restoreSize ?? ''));
     if (!size) throw invalid(`snapshot ${snapshot.name} has no restoreSize and template ${templateName} no storage request`);
     return {
       apiVersion: 'v1',
@@ -139,7 +149,11 @@ function claimsFromSnapshots(
         ...(template.spec?.storageClassName !== undefined ? { storageClassName: template.spec.storageClassName } : {}),
         ...(template.spec?.volumeMode ? { volumeMode: template.spec.volumeMode } : {}),
         resources: { requests: { storage: size } },
-        dataSource: { apiGroup: SnapshotStorage.group, kind: 'VolumeSnapshot', name: sources.get(`${backup.namespace}/${snapshot.name}`) ?? snapshot.name },
+        dataSource: {
+          apiGroup: SnapshotStorage.group,
+          kind: 'VolumeSnapshot',
+          name: sources.get(`${backup.namespace}/${snapshot.name}`) ?? snapshot.name,
+        },
       },
     };
   });
@@ -151,7 +165,13 @@ function claimsFromSnapshots(
  * storage snapshot (snapshotHandle) with deletionPolicy Retain, so deleting the copy never deletes
  * the backup's data, and a VolumeSnapshot bound to it.
  */
-function snapshotCopies(backup: Backup, ns: string, target: string, labels: Record<string, string>, contents: Record<string, SnapshotContentInfo>): KubernetesObject[] {
+function snapshotCopies(
+  backup: Backup,
+  ns: string,
+  target: string,
+  labels: Record<string, string>,
+  contents: Record<string, SnapshotContentInfo>,
+): KubernetesObject[] {
   return backup.snapshots.flatMap((snapshot) => {
     const content = contents[snapshot.name];
     if (!content?.snapshotHandle || !content.driver)
@@ -196,7 +216,8 @@ function foreignReferences(source: StatefulSetObject, ns: string): string[] {
     const o = node as Record<string, unknown>;
     if ((key === 'secretKeyRef' || key === 'secretRef') && typeof o.name === 'string') found.add(`secret/${o.name}`);
     if (key === 'secret' && typeof o.secretName === 'string') found.add(`secret/${o.secretName}`);
-    if ((key === 'configMapKeyRef' || key === 'configMapRef' || key === 'configMap') && typeof o.name === 'string') found.add(`configmap/${o.name}`);
+    if ((key === 'configMapKeyRef' || key === 'configMapRef' || key === 'configMap') && typeof o.name === 'string')
+      found.add(`configmap/${o.name}`);
     if (key === 'imagePullSecrets' && typeof o.name === 'string') found.add(`secret/${o.name}`);
     for (const [k, v] of Object.entries(o)) visit(v, k);
   };
@@ -243,7 +264,9 @@ export function planRestoreInPlace(input: InPlacePlanInput): InPlaceRestorePlan 
   const replicas = source.spec?.replicas ?? 1;
   const notes = [`a pre-restore backup of ${name} is taken first: restoring it in place undoes this restore`];
   if (replicas > 1)
-    notes.push(`${name} has ${replicas} replicas; it comes back with 1 (the restored primary): re-create the standbys' volumes from it, then scale up`);
+    notes.push(
+      `${name} has ${replicas} replicas; it comes back with 1 (the restored primary): re-create the standbys' volumes from it, then scale up`,
+    );
   const delete_: ObjectRef[] = [];
   const replaced: InPlaceSteps['replaced'] = [];
   for (const claim of claims) {
@@ -266,7 +289,9 @@ export function planRestoreInPlace(input: InPlacePlanInput): InPlaceRestorePlan 
 /** A claim that binds `volume` again: the old claim's name, labels and spec, without what binding wrote. */
 export function rebindClaim(claim: KubernetesObject, volume: string): KubernetesObject {
   const { metadata, spec } = claim as unknown as { metadata: ClaimTemplate['metadata'] & { namespace?: string }; spec: Json };
-  const annotations = Object.fromEntries(Object.entries(metadata?.annotations ?? {}).filter(([k]) => !KubernetesKeys.claimBindingPrefixes.some((p) => k.startsWith(p))));
+  const annotations = Object.fromEntries(
+    Object.entries(metadata?.annotations ?? {}).filter(([k]) => !KubernetesKeys.claimBindingPrefixes.some((p) => k.startsWith(p))),
+  );
   const { dataSource: _ds, dataSourceRef: _dsr, ...rest } = spec as Json & { dataSource?: unknown; dataSourceRef?: unknown };
   return {
     apiVersion: 'v1',
@@ -285,7 +310,11 @@ const MAX_RECORDED_SPEC = 64 * 1024;
  */
 export function recordSource(manifest: KubernetesObject): { spec: string; redactedEnv: string[] } | undefined {
   const sts = manifest as unknown as StatefulSetObject;
-  const annotations = Object.fromEntries(Object.entries(sts.metadata.annotations ?? {}).filter(([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(PGBACKUP_KEY_PREFIX)));
+  const annotations = Object.fromEntries(
+    Object.entries(sts.metadata.annotations ?? {}).filter(
+      ([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(PGBACKUP_KEY_PREFIX),
+    ),
+  );
   const { redacted, names } = redactLiteralEnv({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -338,7 +367,8 @@ function cloneStatefulSet(
 ): KubernetesObject {
   const spec = structuredClone(source.spec ?? {});
   delete spec.status;
-  if ((spec.replicas ?? 1) !== 1) notes.push(`the source has ${spec.replicas} replicas; the restore runs 1 (the backed-up primary): scale it up once it is checked`);
+  if ((spec.replicas ?? 1) !== 1)
+    notes.push(`the source has ${spec.replicas} replicas; the restore runs 1 (the backed-up primary): scale it up once it is checked`);
   spec.replicas = 1;
   // Labels that name the source move to the target, so the source's selector and Services leave the restored pod alone.
   const rename = (labels: Record<string, string> | undefined) =>
@@ -362,10 +392,19 @@ function cloneStatefulSet(
   spec.serviceName = target;
   spec.volumeClaimTemplates = (spec.volumeClaimTemplates ?? []).map((t) => {
     const { metadata, spec: claimSpec } = t as ClaimTemplate & { status?: unknown };
-    return { metadata: { name: metadata?.name, ...(metadata?.labels ? { labels: metadata.labels } : {}), ...(metadata?.annotations ? { annotations: metadata.annotations } : {}) }, spec: claimSpec };
+    return {
+      metadata: {
+        name: metadata?.name,
+        ...(metadata?.labels ? { labels: metadata.labels } : {}),
+        ...(metadata?.annotations ? { annotations: metadata.annotations } : {}),
+      },
+      spec: claimSpec,
+    };
   });
   const annotations = Object.fromEntries(
-    Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(KubernetesKeys.deploymentPrefix)),
+    Object.entries(source.metadata.annotations ?? {}).filter(
+      ([k]) => k !== KubernetesKeys.lastAppliedConfiguration && !k.startsWith(KubernetesKeys.deploymentPrefix),
+    ),
   );
   return {
     apiVersion: 'apps/v1',
@@ -382,14 +421,27 @@ function cloneStatefulSet(
 
 /** The governing Service of the restored StatefulSet: headless, selecting its pods, with their container ports (5432 when none is declared). */
 function headlessService(sts: KubernetesObject, podLabels: Record<string, string>): KubernetesObject {
-  const containers = ((sts.spec as StatefulSetObject['spec'])?.template?.spec?.containers ?? []) as { ports?: { name?: string; containerPort: number; protocol?: string }[] }[];
-  const declared = containers.flatMap((c) => c.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol ?? 'TCP' }));
+  const containers = ((sts.spec as StatefulSetObject['spec'])?.template?.spec?.containers ?? []) as {
+    ports?: { name?: string; containerPort: number; protocol?: string }[];
+  }[];
+  const declared = containers
+    .flatMap((c) => c.ports ?? [])
+    .map((p) => ({
+      ...(p.name ? { name: p.name } : {}),
+      port: p.containerPort,
+      targetPort: p.containerPort,
+      protocol: p.protocol ?? 'TCP',
+    }));
   const labels = (sts.metadata as { labels?: Record<string, string> }).labels ?? {};
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: sts.metadata.name, namespace: sts.metadata.namespace, labels },
-    spec: { clusterIP: 'None', selector: podLabels, ports: declared.length > 0 ? declared : [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] },
+    spec: {
+      clusterIP: 'None',
+      selector: podLabels,
+      ports: declared.length > 0 ? declared : [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }],
+    },
   };
 }
 

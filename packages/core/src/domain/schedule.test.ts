@@ -44,12 +44,20 @@ describe('assertSchedule', () => {
     );
   });
 
-  it.each(['every day', '0 2 * *', 'foo bar baz qux quux', '61 * * * *', '0 25 * * *', '* * * * 8', '@reboot', '', 'valueOf', 'constructor'])(
-    'rejects %p',
-    (cron) => {
-      expect(invalidError(() => assertSchedule({ cron })).message).toMatch(/^invalid schedule/);
-    },
-  );
+  it.each([
+    'every day',
+    '0 2 * *',
+    'foo bar baz qux quux',
+    '61 * * * *',
+    '0 25 * * *',
+    '* * * * 8',
+    '@reboot',
+    '',
+    'valueOf',
+    'constructor',
+  ])('rejects %p', (cron) => {
+    expect(invalidError(() => assertSchedule({ cron })).message).toMatch(/^invalid schedule/);
+  });
 
   it('rejects an unknown time zone', () => {
     expect(invalidError(() => assertSchedule({ cron: '0 2 * * *', timeZone: 'Mars/Olympus' })).message).toBe(

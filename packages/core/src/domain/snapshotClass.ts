@@ -5,14 +5,23 @@ import type { SnapshotClassInfo } from './readModels.js';
 /** The kinds of class a snapshot is taken with, and the request option that names one. */
 const KINDS = {
   VolumeSnapshotClass: { plural: 'volumesnapshotclasses', option: 'snapshotClass', defaultAnnotation: SnapshotStorage.isDefaultClass },
-  VolumeGroupSnapshotClass: { plural: 'volumegroupsnapshotclasses', option: 'groupSnapshotClass', defaultAnnotation: GroupSnapshotStorage.isDefaultClass },
+  VolumeGroupSnapshotClass: {
+    plural: 'volumegroupsnapshotclasses',
+    option: 'groupSnapshotClass',
+    defaultAnnotation: GroupSnapshotStorage.isDefaultClass,
+  },
 } as const;
 
 /**
  * The VolumeSnapshotClass (or VolumeGroupSnapshotClass) for volumes of `driver`: the explicit one (it
  * must serve that driver), else the class annotated default for the driver, else the only class of the driver.
  */
-export function selectSnapshotClass(classes: SnapshotClassInfo[], driver: string, explicit?: string, kind: keyof typeof KINDS = 'VolumeSnapshotClass'): SnapshotClassInfo {
+export function selectSnapshotClass(
+  classes: SnapshotClassInfo[],
+  driver: string,
+  explicit?: string,
+  kind: keyof typeof KINDS = 'VolumeSnapshotClass',
+): SnapshotClassInfo {
   const { plural, option, defaultAnnotation } = KINDS[kind];
   const forDriver = classes.filter((c) => c.driver === driver);
   if (explicit) {
@@ -25,10 +34,16 @@ export function selectSnapshotClass(classes: SnapshotClassInfo[], driver: string
   const defaults = forDriver.filter((c) => c.isDefault);
   if (defaults.length === 1) return defaults[0]!;
   if (defaults.length > 1)
-    throw invalid(`${defaults.length} ${kind}es are marked default for driver ${driver}: ${defaults.map((c) => c.name).join(', ')}`, { text: 'choose one', options: [{ option }] });
+    throw invalid(`${defaults.length} ${kind}es are marked default for driver ${driver}: ${defaults.map((c) => c.name).join(', ')}`, {
+      text: 'choose one',
+      options: [{ option }],
+    });
   if (forDriver.length === 1) return forDriver[0]!;
   if (forDriver.length === 0)
-    throw notFound(`no ${kind} for CSI driver ${driver}`, { text: `create one with "driver: ${driver}", or choose one`, options: [{ option }] });
+    throw notFound(`no ${kind} for CSI driver ${driver}`, {
+      text: `create one with "driver: ${driver}", or choose one`,
+      options: [{ option }],
+    });
   throw invalid(
     `${forDriver.length} ${kind}es serve driver ${driver} and none is the default: ${forDriver.map((c) => c.name).join(', ')}`,
     { text: `choose one, or annotate one with ${defaultAnnotation}=true`, options: [{ option }] },

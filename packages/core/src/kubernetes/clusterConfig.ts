@@ -28,7 +28,8 @@ export interface ClusterConnection {
 export function kubeConfigForCluster(cluster: ClusterConnection): LoadedKubeConfig {
   if (!cluster.url)
     return loadKubeConfig({ kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace, env: cluster.env });
-  if (!/^https?:\/\//.test(cluster.url)) throw invalid(`cluster "${cluster.name}": url "${cluster.url}" must start with https:// or http://`);
+  if (!/^https?:\/\//.test(cluster.url))
+    throw invalid(`cluster "${cluster.name}": url "${cluster.url}" must start with https:// or http://`);
   const kc = new KubeConfig();
   // Without a token in the config, use the pod's ServiceAccount token file (re-read as kubelet rotates it).
   const user = cluster.serviceAccountToken
@@ -37,7 +38,15 @@ export function kubeConfigForCluster(cluster: ClusterConnection): LoadedKubeConf
       ? { name: `${cluster.name}-user`, authProvider: { name: 'tokenFile', config: { tokenFile: SA_TOKEN_FILE } } }
       : { name: `${cluster.name}-user` };
   kc.loadFromOptions({
-    clusters: [{ name: cluster.name, server: cluster.url, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: cluster.skipTLSVerify ?? false }],
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.url,
+        caData: cluster.caData,
+        caFile: cluster.caFile,
+        skipTLSVerify: cluster.skipTLSVerify ?? false,
+      },
+    ],
     users: [user],
     contexts: [{ name: cluster.name, cluster: cluster.name, user: user.name, namespace: cluster.namespace }],
     currentContext: cluster.name,

@@ -1,6 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { DEFAULT_QUERY_TIMEOUT_SECONDS, MAX_QUERY_OUTPUT_BYTES, type DatabaseConnector, type DatabaseSession, type QueryOptions } from '../ports.js';
+import {
+  DEFAULT_QUERY_TIMEOUT_SECONDS,
+  MAX_QUERY_OUTPUT_BYTES,
+  type DatabaseConnector,
+  type DatabaseSession,
+  type QueryOptions,
+} from '../ports.js';
 import { forbidden, invalid, notFound, timeout, unavailable } from '../errors.js';
 import { mapApiError } from './apiErrors.js';
 
@@ -23,10 +29,20 @@ export class ExecDatabaseConnector implements DatabaseConnector {
       query: async (sql: string, query: QueryOptions = {}) => {
         if (closed) throw new Error('session is closed');
         const seconds = query.timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS;
-        const settings = [`-c statement_timeout=${Math.ceil(seconds * 1000)}`, ...(query.readOnly ? ['-c default_transaction_read_only=on'] : [])].join(' ');
+        const settings = [
+          `-c statement_timeout=${Math.ceil(seconds * 1000)}`,
+          ...(query.readOnly ? ['-c default_transaction_read_only=on'] : []),
+        ].join(' ');
         // Read-only twice over: the transaction, and the session default should the SQL end that transaction itself.
         const text = query.readOnly ? `BEGIN TRANSACTION READ ONLY;\n${sql}\n;\nCOMMIT;` : sql;
-        const out = await run(exec, { namespace, pod, container, seconds, signal: query.signal }, ['sh', '-c', PSQL, text, options.database ?? '', settings]);
+        const out = await run(exec, { namespace, pod, container, seconds, signal: query.signal }, [
+          'sh',
+          '-c',
+          PSQL,
+          text,
+          options.database ?? '',
+          settings,
+        ]);
         return out
           .split('\n')
           .filter((line) => line.length > 0)
@@ -60,7 +76,13 @@ async function run(exec: Exec, target: ExecTarget, command: string[]): Promise<s
   let stop: ((e: Error) => void) | undefined;
   stdout.on('data', (c: Buffer) => {
     size += c.length;
-    if (size > MAX_QUERY_OUTPUT_BYTES) stop?.(invalid(`SQL in pod ${namespace}/${pod} returned more than ${MAX_QUERY_OUTPUT_BYTES} bytes`, 'return less: aggregate, or add a LIMIT'));
+    if (size > MAX_QUERY_OUTPUT_BYTES)
+      stop?.(
+        invalid(
+          `SQL in pod ${namespace}/${pod} returned more than ${MAX_QUERY_OUTPUT_BYTES} bytes`,
+          'return less: aggregate, or add a LIMIT',
+        ),
+      );
     else chunks.push(c);
   });
   stderr.on('data', (c: Buffer) => {
@@ -77,7 +99,10 @@ async function run(exec: Exec, target: ExecTarget, command: string[]): Promise<s
       stop!(
         target.signal?.aborted
           ? (target.signal.reason as Error)
-          : timeout(`SQL in pod ${namespace}/${pod} did not answer within ${seconds}s`, `check that PostgreSQL answers: kubectl exec ${pod} -n ${namespace} -- pg_isready`),
+          : timeout(
+              `SQL in pod ${namespace}/${pod} did not answer within ${seconds}s`,
+              `check that PostgreSQL answers: kubectl exec ${pod} -n ${namespace} -- pg_isready`,
+            ),
       );
     if (deadline.aborted) return onDeadline();
     deadline.addEventListener('abort', onDeadline, { once: true });
@@ -101,15 +126,22 @@ async function run(exec: Exec, target: ExecTarget, command: string[]): Promise<s
   if (status.status !== 'Success') {
     const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
     if (/canceling statement due to statement timeout/.test(err))
-      throw timeout(`SQL in pod ${namespace}/${pod} did not finish within ${seconds}s (statement_timeout)`, `check what holds it up: kubectl exec ${pod} -n ${namespace} -- psql -c 'SELECT * FROM pg_stat_activity'`);
-    throw unavailable(`SQL in pod ${namespace}/${pod} failed${code ? ` (exit code ${code})` : ''}: ${err || status.message || 'no output'}`, 'check that PostgreSQL runs in the pod: kubectl exec ' + pod + ' -- pg_isready');
+      throw timeout(
+        `SQL in pod ${namespace}/${pod} did not finish within ${seconds}s (statement_timeout)`,
+        `check what holds it up: kubectl exec ${pod} -n ${namespace} -- psql -c 'SELECT * FROM pg_stat_activity'`,
+      );
+    throw unavailable(
+      `SQL in pod ${namespace}/${pod} failed${code ? ` (exit code ${code})` : ''}: ${err || status.message || 'no output'}`,
+      'check that PostgreSQL runs in the pod: kubectl exec ' + pod + ' -- pg_isready',
+    );
   }
   return Buffer.concat(chunks).toString();
 }
 
 function describeExecFailure(e: unknown, namespace: string, pod: string): Error {
   const text = String((e as { message?: string })?.message ?? e);
-  if (/403/.test(text)) return forbidden(`not allowed to exec into pod ${namespace}/${pod}`, 'the backup needs "create" on pods/exec in this namespace');
+  if (/403/.test(text))
+    return forbidden(`not allowed to exec into pod ${namespace}/${pod}`, 'the backup needs "create" on pods/exec in this namespace');
   if (/404/.test(text)) return notFound(`pod ${namespace}/${pod} not found`);
   return mapApiError(e, `exec into pod ${namespace}/${pod}`);
 }

@@ -25,7 +25,10 @@ export function volumeGroupSnapshotManifest(group: NewGroupSnapshot, version = K
     apiVersion: `${API_GROUP}/${version}`,
     kind: 'VolumeGroupSnapshot',
     metadata: { name: group.name, namespace: group.namespace, labels: group.labels, annotations: group.annotations },
-    spec: { volumeGroupSnapshotClassName: group.className, source: { selector: { matchLabels: { [Labels.groupSnapshotClaim]: group.name } } } },
+    spec: {
+      volumeGroupSnapshotClassName: group.className,
+      source: { selector: { matchLabels: { [Labels.groupSnapshotClaim]: group.name } } },
+    },
   };
 }
 
@@ -53,14 +56,17 @@ export class KubernetesGroupSnapshotStore implements GroupSnapshotStore {
 
   private async required(): Promise<string> {
     const version = await this.served();
-    if (!version) throw inconsistent(`the API server does not serve ${API_GROUP} in a version pgbackup knows (${KNOWN_VERSIONS.join(', ')})`);
+    if (!version)
+      throw inconsistent(`the API server does not serve ${API_GROUP} in a version pgbackup knows (${KNOWN_VERSIONS.join(', ')})`);
     return version;
   }
 
   async listClasses(): Promise<SnapshotClassInfo[]> {
     const version = await this.served();
     if (!version) return [];
-    const list = await call('listing VolumeGroupSnapshotClasses', () => this.api.listClusterCustomObject({ group: API_GROUP, version, plural: 'volumegroupsnapshotclasses' }));
+    const list = await call('listing VolumeGroupSnapshotClasses', () =>
+      this.api.listClusterCustomObject({ group: API_GROUP, version, plural: 'volumegroupsnapshotclasses' }),
+    );
     return (list.items as SnapshotClass[]).map(toGroupSnapshotClassInfo);
   }
 
@@ -68,10 +74,19 @@ export class KubernetesGroupSnapshotStore implements GroupSnapshotStore {
     const version = await this.required();
     for (const claim of group.claims)
       await call(`labelling PersistentVolumeClaim ${group.namespace}/${claim}`, () =>
-        this.core.patchNamespacedPersistentVolumeClaim({ namespace: group.namespace, name: claim, body: { metadata: { labels: { [Labels.groupSnapshotClaim]: group.name } } } }, mergePatch),
+        this.core.patchNamespacedPersistentVolumeClaim(
+          { namespace: group.namespace, name: claim, body: { metadata: { labels: { [Labels.groupSnapshotClaim]: group.name } } } },
+          mergePatch,
+        ),
       );
     await call(`creating VolumeGroupSnapshot ${group.namespace}/${group.name}`, () =>
-      this.api.createNamespacedCustomObject({ group: API_GROUP, version, namespace: group.namespace, plural: 'volumegroupsnapshots', body: volumeGroupSnapshotManifest(group, version) }),
+      this.api.createNamespacedCustomObject({
+        group: API_GROUP,
+        version,
+        namespace: group.namespace,
+        plural: 'volumegroupsnapshots',
+        body: volumeGroupSnapshotManifest(group, version),
+      }),
     );
   }
 
@@ -82,9 +97,15 @@ export class KubernetesGroupSnapshotStore implements GroupSnapshotStore {
       const group = (await call(`getting VolumeGroupSnapshot ${namespace}/${name}`, () =>
         this.api.getNamespacedCustomObject({ group: API_GROUP, version, namespace, plural: 'volumegroupsnapshots', name }),
       )) as VolumeGroupSnapshot;
-      if (group.status?.error?.message && !group.status.readyToUse) throw inconsistent(`VolumeGroupSnapshot ${name} failed: ${group.status.error.message}`);
+      if (group.status?.error?.message && !group.status.readyToUse)
+        throw inconsistent(`VolumeGroupSnapshot ${name} failed: ${group.status.error.message}`);
       const snapshots = (await call(`listing VolumeSnapshots in ${namespace}`, () =>
-        this.api.listNamespacedCustomObject({ group: SnapshotStorage.group, version: SnapshotStorage.version, namespace, plural: 'volumesnapshots' }),
+        this.api.listNamespacedCustomObject({
+          group: SnapshotStorage.group,
+          version: SnapshotStorage.version,
+          namespace,
+          plural: 'volumesnapshots',
+        }),
       )) as { items: (VolumeSnapshot & { metadata: { ownerReferences?: { uid: string }[] } })[] };
       const members = snapshots.items.filter((s) => s.metadata.ownerReferences?.some((o) => o.uid === group.metadata.uid));
       if (members.length >= count) return members.map(toSnapshotInfo);
@@ -95,7 +116,10 @@ export class KubernetesGroupSnapshotStore implements GroupSnapshotStore {
   async releaseClaims(namespace: string, claims: string[]): Promise<void> {
     for (const claim of claims)
       await call(`unlabelling PersistentVolumeClaim ${namespace}/${claim}`, () =>
-        this.core.patchNamespacedPersistentVolumeClaim({ namespace, name: claim, body: { metadata: { labels: { [Labels.groupSnapshotClaim]: null } } } }, mergePatch),
+        this.core.patchNamespacedPersistentVolumeClaim(
+          { namespace, name: claim, body: { metadata: { labels: { [Labels.groupSnapshotClaim]: null } } } },
+          mergePatch,
+        ),
       ).catch((e: unknown) => {
         if (!isPgBackupError(e, 'NotFound')) throw e;
       });
@@ -103,10 +127,10 @@ export class KubernetesGroupSnapshotStore implements GroupSnapshotStore {
 
   async delete(namespace: string, name: string): Promise<void> {
     const version = await this.required();
-    await call(`deleting VolumeGroupSnapshot ${namespace}/${name}`, () => this.api.deleteNamespacedCustomObject({ group: API_GROUP, version, namespace, plural: 'volumegroupsnapshots', name })).catch(
-      (e: unknown) => {
-        if (!isPgBackupError(e, 'NotFound')) throw e;
-      },
-    );
+    await call(`deleting VolumeGroupSnapshot ${namespace}/${name}`, () =>
+      this.api.deleteNamespacedCustomObject({ group: API_GROUP, version, namespace, plural: 'volumegroupsnapshots', name }),
+    ).catch((e: unknown) => {
+      if (!isPgBackupError(e, 'NotFound')) throw e;
+    });
   }
 }

@@ -82,10 +82,13 @@ export class LeaseBackupLock implements BackupLock {
       }
     };
     let renewing: Promise<void> = Promise.resolve();
-    const renewal = setInterval(() => {
-      renewing = renewing.then(renew);
-      if (lost.signal.aborted) clearInterval(renewal);
-    }, (ttlSeconds * 1000) / 6);
+    const renewal = setInterval(
+      () => {
+        renewing = renewing.then(renew);
+        if (lost.signal.aborted) clearInterval(renewal);
+      },
+      (ttlSeconds * 1000) / 6,
+    );
     renewal.unref();
     lost.signal.addEventListener('abort', () => clearInterval(renewal), { once: true });
     return {

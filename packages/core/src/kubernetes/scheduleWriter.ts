@@ -51,7 +51,12 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
   });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta, rules: [...PERMISSIONS.filter((p) => !p.clusterScoped), ...(spec.verify ? VERIFY_PERMISSIONS : [])].map(rule) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta,
+      rules: [...PERMISSIONS.filter((p) => !p.clusterScoped), ...(spec.verify ? VERIFY_PERMISSIONS : [])].map(rule),
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -77,7 +82,10 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
       kind: 'CronJob',
       metadata: {
         ...meta,
-        annotations: { ...(spec.retention ? { [Annotations.retention]: JSON.stringify(spec.retention) } : {}), ...(spec.verify ? { [Annotations.verify]: 'true' } : {}) },
+        annotations: {
+          ...(spec.retention ? { [Annotations.retention]: JSON.stringify(spec.retention) } : {}),
+          ...(spec.verify ? { [Annotations.verify]: 'true' } : {}),
+        },
       },
       spec: {
         schedule: spec.schedule.cron,
@@ -146,18 +154,24 @@ export class KubernetesScheduleWriter implements ScheduleWriter {
           throw e;
         },
       );
-      await call(`applying ${what}`, () => this.api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+      await call(`applying ${what}`, () =>
+        this.api.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      );
       results.push({ object, action: exists ? 'configured' : 'created' });
     }
     return results;
   }
 
   async remove(namespace: string, statefulSet: string, options: { dryRun?: boolean } = {}): Promise<string[]> {
-    const objects = scheduleManifests({ namespace, statefulSet, schedule: { cron: '@daily' }, image: 'unused' }).filter((o) => o.kind !== 'ClusterRole');
+    const objects = scheduleManifests({ namespace, statefulSet, schedule: { cron: '@daily' }, image: 'unused' }).filter(
+      (o) => o.kind !== 'ClusterRole',
+    );
     const removed: string[] = [];
     for (const object of objects.reverse()) {
       const what = `${object.kind.toLowerCase()}/${object.metadata.name}`;
-      const deleted = await call(`deleting ${what}`, () => this.api.delete(object as never, undefined, options.dryRun ? 'All' : undefined)).then(
+      const deleted = await call(`deleting ${what}`, () =>
+        this.api.delete(object as never, undefined, options.dryRun ? 'All' : undefined),
+      ).then(
         () => true,
         (e) => {
           if (isPgBackupError(e, 'NotFound')) return false;

@@ -14,7 +14,14 @@ const PAGE = 500;
 
 /** The parts of a snapshot.storage.k8s.io/v1 VolumeSnapshot that pgbackup reads. */
 export interface VolumeSnapshot {
-  metadata: { name: string; namespace: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
   spec: { source: { persistentVolumeClaimName?: string }; volumeSnapshotClassName?: string };
   status?: {
     readyToUse?: boolean;
@@ -100,7 +107,9 @@ export class KubernetesSnapshotStore implements SnapshotStore {
     do {
       const common = { ...API, plural: 'volumesnapshots', labelSelector: query.labelSelector, limit: PAGE, _continue: cont };
       const page = await call('listing VolumeSnapshots', () =>
-        query.namespace ? this.api.listNamespacedCustomObject({ ...common, namespace: query.namespace }) : this.api.listClusterCustomObject(common),
+        query.namespace
+          ? this.api.listNamespacedCustomObject({ ...common, namespace: query.namespace })
+          : this.api.listClusterCustomObject(common),
       );
       items.push(...(page.items as VolumeSnapshot[]));
       cont = page.metadata?.continue || undefined;
@@ -165,10 +174,14 @@ export class KubernetesSnapshotStore implements SnapshotStore {
       const outcome = await new Promise<'done' | 'restart'>((resolve, reject) => {
         let request: AbortController | undefined;
         const stop = () => request?.abort();
-        signal.addEventListener('abort', () => {
-          stop();
-          reject(signal.reason);
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            stop();
+            reject(signal.reason);
+          },
+          { once: true },
+        );
         watcher
           .watch(
             path,
@@ -189,10 +202,13 @@ export class KubernetesSnapshotStore implements SnapshotStore {
             },
             () => resolve('restart'),
           )
-          .then((controller) => {
-            request = controller;
-            if (signal.aborted) controller.abort();
-          }, () => resolve('restart'));
+          .then(
+            (controller) => {
+              request = controller;
+              if (signal.aborted) controller.abort();
+            },
+            () => resolve('restart'),
+          );
       });
       if (outcome === 'done') return;
       await sleep(200, signal);
@@ -201,7 +217,9 @@ export class KubernetesSnapshotStore implements SnapshotStore {
 
   async readContent(name: string): Promise<SnapshotContentInfo | undefined> {
     try {
-      const c = await call(`getting VolumeSnapshotContent ${name}`, () => this.api.getClusterCustomObject({ ...API, plural: 'volumesnapshotcontents', name }));
+      const c = await call(`getting VolumeSnapshotContent ${name}`, () =>
+        this.api.getClusterCustomObject({ ...API, plural: 'volumesnapshotcontents', name }),
+      );
       return toContentInfo(c as VolumeSnapshotContent);
     } catch (e) {
       if (isPgBackupError(e, 'NotFound')) return undefined;
@@ -226,7 +244,12 @@ export interface SnapshotClass {
 
 /** A (group) snapshot class as the domain sees it; `defaultAnnotation` is its API's is-default-class key. */
 export function toSnapshotClassInfo(c: SnapshotClass, defaultAnnotation: string): SnapshotClassInfo {
-  return { name: c.metadata.name, driver: c.driver, deletionPolicy: c.deletionPolicy, isDefault: c.metadata.annotations?.[defaultAnnotation] === 'true' };
+  return {
+    name: c.metadata.name,
+    driver: c.driver,
+    deletionPolicy: c.deletionPolicy,
+    isDefault: c.metadata.annotations?.[defaultAnnotation] === 'true',
+  };
 }
 
 /** VolumeSnapshotContents, cluster-wide (read by doctor to find orphans). */

@@ -1,4 +1,14 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, type V1PersistentVolumeClaim, type V1Service, type V1StatefulSet, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  type V1PersistentVolumeClaim,
+  type V1Service,
+  type V1StatefulSet,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { Labels, SnapshotStorage } from '../contract.js';
 import { isPgBackupError, timeout } from '../errors.js';
 import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef } from '../domain/readModels.js';
@@ -48,7 +58,9 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
         await call(what, () => this.apps.createNamespacedStatefulSet({ namespace, body: object as unknown as V1StatefulSet }));
         return;
       case 'PersistentVolumeClaim':
-        await call(what, () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: object as unknown as V1PersistentVolumeClaim }));
+        await call(what, () =>
+          this.core.createNamespacedPersistentVolumeClaim({ namespace, body: object as unknown as V1PersistentVolumeClaim }),
+        );
         return;
       case 'Service':
         await call(what, () => this.core.createNamespacedService({ namespace, body: object as unknown as V1Service }));
@@ -57,7 +69,9 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
         await call(what, () => this.custom.createNamespacedCustomObject({ ...SNAPSHOTS, namespace, body: object }));
         return;
       case 'VolumeSnapshotContent':
-        await call(`creating VolumeSnapshotContent ${object.metadata.name}`, () => this.custom.createClusterCustomObject({ ...CONTENTS, body: object }));
+        await call(`creating VolumeSnapshotContent ${object.metadata.name}`, () =>
+          this.custom.createClusterCustomObject({ ...CONTENTS, body: object }),
+        );
         return;
       default:
         throw new Error(`cannot create ${object.kind}`);
@@ -71,8 +85,10 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       if (ref.kind === 'StatefulSet')
         // Foreground: the StatefulSet stays until the garbage collector has deleted its pods.
         await call(what, () => this.apps.deleteNamespacedStatefulSet({ namespace, name, propagationPolicy: 'Foreground' }));
-      else if (ref.kind === 'PersistentVolumeClaim') await call(what, () => this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name }));
-      else if (ref.kind === 'VolumeSnapshot') await call(what, () => this.custom.deleteNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }));
+      else if (ref.kind === 'PersistentVolumeClaim')
+        await call(what, () => this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name }));
+      else if (ref.kind === 'VolumeSnapshot')
+        await call(what, () => this.custom.deleteNamespacedCustomObject({ ...SNAPSHOTS, namespace, name }));
       else if (ref.kind === 'VolumeSnapshotContent') await call(what, () => this.custom.deleteClusterCustomObject({ ...CONTENTS, name }));
       else await call(what, () => this.core.deleteNamespacedService({ namespace, name }));
     } catch (e) {
@@ -82,22 +98,38 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     if (!options.wait) return;
     const deadline = Date.now() + 300_000;
     while (await this.read(ref)) {
-      if (Date.now() > deadline) throw timeout(`${ref.kind} ${namespace}/${name} was not gone 300s after its deletion`, `check its finalizers: kubectl get ${ref.kind.toLowerCase()} ${name} -n ${namespace} -o yaml`);
+      if (Date.now() > deadline)
+        throw timeout(
+          `${ref.kind} ${namespace}/${name} was not gone 300s after its deletion`,
+          `check its finalizers: kubectl get ${ref.kind.toLowerCase()} ${name} -n ${namespace} -o yaml`,
+        );
       await sleep(POLL_MS, options.signal);
     }
     // Foreground deletion may finish before pod-level finalization: wait for the pods too.
     if (ref.kind === 'StatefulSet') await this.waitPodsGone(namespace, name, deadline, options.signal);
   }
 
-  async waitReady(namespace: string, statefulSet: string, replicas: number, options: { timeoutSeconds: number; signal?: AbortSignal }): Promise<void> {
+  async waitReady(
+    namespace: string,
+    statefulSet: string,
+    replicas: number,
+    options: { timeoutSeconds: number; signal?: AbortSignal },
+  ): Promise<void> {
     const deadline = Date.now() + options.timeoutSeconds * 1000;
     while (true) {
       const pods = await call(`listing pods of ${statefulSet}`, () => this.core.listNamespacedPod({ namespace }));
       const ready = pods.items.filter(
-        (p) => isPodOf(p.metadata?.name ?? '', statefulSet) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        (p) =>
+          isPodOf(p.metadata?.name ?? '', statefulSet) &&
+          !p.metadata?.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       );
       if (ready.length >= replicas) return;
-      if (Date.now() > deadline) throw timeout(`StatefulSet ${namespace}/${statefulSet} was not ready within ${options.timeoutSeconds}s: ${await this.explain(namespace, statefulSet)}`, `kubectl describe statefulset,pod,pvc -n ${namespace}`);
+      if (Date.now() > deadline)
+        throw timeout(
+          `StatefulSet ${namespace}/${statefulSet} was not ready within ${options.timeoutSeconds}s: ${await this.explain(namespace, statefulSet)}`,
+          `kubectl describe statefulset,pod,pvc -n ${namespace}`,
+        );
       await sleep(POLL_MS, options.signal);
     }
   }
@@ -105,13 +137,17 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
   async readClaim(namespace: string, name: string): Promise<ClaimBinding | undefined> {
     let claim: V1PersistentVolumeClaim;
     try {
-      claim = await call(`getting PersistentVolumeClaim ${namespace}/${name}`, () => this.core.readNamespacedPersistentVolumeClaim({ namespace, name }));
+      claim = await call(`getting PersistentVolumeClaim ${namespace}/${name}`, () =>
+        this.core.readNamespacedPersistentVolumeClaim({ namespace, name }),
+      );
     } catch (e) {
       if (isPgBackupError(e, 'NotFound')) return undefined;
       throw e;
     }
     const volume = claim.spec?.volumeName || undefined;
-    const pv = volume ? await call(`getting PersistentVolume ${volume}`, () => this.core.readPersistentVolume({ name: volume })) : undefined;
+    const pv = volume
+      ? await call(`getting PersistentVolume ${volume}`, () => this.core.readPersistentVolume({ name: volume }))
+      : undefined;
     return {
       claim: plain({ ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' }) as unknown as KubernetesObject,
       volume,
@@ -122,28 +158,42 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
   async scale(namespace: string, statefulSet: string, replicas: number, options: { signal?: AbortSignal } = {}): Promise<number> {
     const what = `scaling StatefulSet ${namespace}/${statefulSet} to ${replicas}`;
     const before = await call(what, () => this.apps.readNamespacedStatefulSet({ namespace, name: statefulSet }));
-    await call(what, () => this.apps.patchNamespacedStatefulSet({ namespace, name: statefulSet, body: { spec: { replicas } } }, mergePatch));
+    await call(what, () =>
+      this.apps.patchNamespacedStatefulSet({ namespace, name: statefulSet, body: { spec: { replicas } } }, mergePatch),
+    );
     if (replicas === 0) await this.waitPodsGone(namespace, statefulSet, Date.now() + 300_000, options.signal);
     return before.spec?.replicas ?? 1;
   }
 
   async annotateStatefulSet(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
-    await call(`annotating StatefulSet ${namespace}/${name}`, () => this.apps.patchNamespacedStatefulSet({ namespace, name, body: { metadata: { annotations } } }, mergePatch));
+    await call(`annotating StatefulSet ${namespace}/${name}`, () =>
+      this.apps.patchNamespacedStatefulSet({ namespace, name, body: { metadata: { annotations } } }, mergePatch),
+    );
   }
 
   async setReclaimPolicy(volume: string, policy: string, annotations: Record<string, string | null> = {}): Promise<void> {
     await call(`setting the reclaim policy of PersistentVolume ${volume} to ${policy}`, () =>
-      this.core.patchPersistentVolume({ name: volume, body: { metadata: { annotations }, spec: { persistentVolumeReclaimPolicy: policy } } }, mergePatch),
+      this.core.patchPersistentVolume(
+        { name: volume, body: { metadata: { annotations }, spec: { persistentVolumeReclaimPolicy: policy } } },
+        mergePatch,
+      ),
     );
   }
 
   async releaseVolume(volume: string): Promise<void> {
-    await call(`releasing PersistentVolume ${volume}`, () => this.core.patchPersistentVolume({ name: volume, body: { spec: { claimRef: null } } }, mergePatch));
+    await call(`releasing PersistentVolume ${volume}`, () =>
+      this.core.patchPersistentVolume({ name: volume, body: { spec: { claimRef: null } } }, mergePatch),
+    );
   }
 
   private async waitPodsGone(namespace: string, statefulSet: string, deadline: number, signal?: AbortSignal): Promise<void> {
-    while ((await call(`listing pods of ${statefulSet}`, () => this.core.listNamespacedPod({ namespace }))).items.some((p) => isPodOf(p.metadata?.name ?? '', statefulSet))) {
-      if (Date.now() > deadline) throw timeout(`pods of StatefulSet ${namespace}/${statefulSet} were not gone within 300s`, `kubectl get pods -n ${namespace}`);
+    while (
+      (await call(`listing pods of ${statefulSet}`, () => this.core.listNamespacedPod({ namespace }))).items.some((p) =>
+        isPodOf(p.metadata?.name ?? '', statefulSet),
+      )
+    ) {
+      if (Date.now() > deadline)
+        throw timeout(`pods of StatefulSet ${namespace}/${statefulSet} were not gone within 300s`, `kubectl get pods -n ${namespace}`);
       await sleep(POLL_MS, signal);
     }
   }
@@ -156,9 +206,14 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
       this.core.listNamespacedEvent({ namespace }).catch(() => ({ items: [] })),
     ]);
     const lastEvent = (kind: string, name: string) =>
-      events.items.filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name).sort((a, b) => String(a.lastTimestamp ?? '').localeCompare(String(b.lastTimestamp ?? ''))).at(-1)?.message;
+      events.items
+        .filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name)
+        .sort((a, b) => String(a.lastTimestamp ?? '').localeCompare(String(b.lastTimestamp ?? '')))
+        .at(-1)?.message;
     const parts = [
-      ...pods.items.filter((p) => isPodOf(p.metadata?.name ?? '', statefulSet)).map((p) => `pod ${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}, not ready`),
+      ...pods.items
+        .filter((p) => isPodOf(p.metadata?.name ?? '', statefulSet))
+        .map((p) => `pod ${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}, not ready`),
       ...pvcs.items
         .filter((c) => (c.metadata?.name ?? '').includes(`-${statefulSet}-`) && c.status?.phase !== 'Bound')
         .map((c) => {

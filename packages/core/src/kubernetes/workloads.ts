@@ -15,9 +15,14 @@ export class KubernetesWorkloadReader implements WorkloadReader {
   }
 
   async getStatefulSet(namespace: string, name: string): Promise<StatefulSetInfo> {
-    const sts = await call(`getting StatefulSet ${namespace}/${name}`, () => this.apps.readNamespacedStatefulSet({ namespace, name })).catch((e) => {
+    const sts = await call(`getting StatefulSet ${namespace}/${name}`, () =>
+      this.apps.readNamespacedStatefulSet({ namespace, name }),
+    ).catch((e) => {
       if (isPgBackupError(e, 'NotFound'))
-        throw notFound(`StatefulSet "${name}" not found in namespace "${namespace}"`, `list them with: kubectl get statefulsets -n ${namespace}`);
+        throw notFound(
+          `StatefulSet "${name}" not found in namespace "${namespace}"`,
+          `list them with: kubectl get statefulsets -n ${namespace}`,
+        );
       throw e;
     });
     const templates = (sts.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean);
@@ -58,7 +63,10 @@ export class KubernetesWorkloadReader implements WorkloadReader {
 
   async listStatefulSetNames(namespace: string): Promise<string[]> {
     const list = await call(`listing StatefulSets in ${namespace}`, () => this.apps.listNamespacedStatefulSet({ namespace }));
-    return list.items.map((s) => s.metadata?.name ?? '').filter(Boolean).sort();
+    return list.items
+      .map((s) => s.metadata?.name ?? '')
+      .filter(Boolean)
+      .sort();
   }
 
   private async pvcInfo(pvc: V1PersistentVolumeClaim | undefined, name: string, template?: string): Promise<PvcInfo> {
@@ -66,11 +74,13 @@ export class KubernetesWorkloadReader implements WorkloadReader {
     const volumeName = pvc.spec?.volumeName;
     let driver: string | undefined;
     if (volumeName) {
-      const pv = await call(`getting PersistentVolume ${volumeName}`, () => this.core.readPersistentVolume({ name: volumeName })).catch((e) => {
-        // A PV deleted under a Bound claim reads as "no CSI driver"; anything else (e.g. Forbidden) is the real answer.
-        if (isPgBackupError(e, 'NotFound')) return undefined;
-        throw e;
-      });
+      const pv = await call(`getting PersistentVolume ${volumeName}`, () => this.core.readPersistentVolume({ name: volumeName })).catch(
+        (e) => {
+          // A PV deleted under a Bound claim reads as "no CSI driver"; anything else (e.g. Forbidden) is the real answer.
+          if (isPgBackupError(e, 'NotFound')) return undefined;
+          throw e;
+        },
+      );
       driver = pv?.spec?.csi?.driver;
     }
     const capacity = pvc.status?.capacity?.storage ?? pvc.spec?.resources?.requests?.storage;

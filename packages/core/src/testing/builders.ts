@@ -138,7 +138,9 @@ export function aBackup(id: string, at: string, overrides: Partial<Backup> & { s
 }
 
 /** A StatefulSet as the API server stores it (what a restore clones): selector app=<name>, template `data`. */
-export function aStatefulSetManifest(overrides: { name?: string; namespace?: string; replicas?: number; templates?: string[]; storage?: string } = {}): KubernetesObject {
+export function aStatefulSetManifest(
+  overrides: { name?: string; namespace?: string; replicas?: number; templates?: string[]; storage?: string } = {},
+): KubernetesObject {
   const name = overrides.name ?? TEST_STATEFULSET;
   return {
     apiVersion: 'apps/v1',
@@ -158,11 +160,23 @@ export function aStatefulSetManifest(overrides: { name?: string; namespace?: str
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name, tier: 'db' } },
-        spec: { containers: [{ name: 'postgres', image: 'postgres:17', volumeMounts: (overrides.templates ?? ['data']).map((t) => ({ name: t, mountPath: `/var/lib/postgresql/${t}` })) }] },
+        spec: {
+          containers: [
+            {
+              name: 'postgres',
+              image: 'postgres:17',
+              volumeMounts: (overrides.templates ?? ['data']).map((t) => ({ name: t, mountPath: `/var/lib/postgresql/${t}` })),
+            },
+          ],
+        },
       },
       volumeClaimTemplates: (overrides.templates ?? ['data']).map((t) => ({
         metadata: { name: t },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: overrides.storage ?? '10Gi' } } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'fast',
+          resources: { requests: { storage: overrides.storage ?? '10Gi' } },
+        },
         status: { phase: 'Pending' },
       })),
     },

@@ -7,7 +7,17 @@ import { Labels } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
-import type { ClaimBinding, ApiSupport, ScheduledBackup, SnapshotClassInfo, SnapshotContentInfo, KubernetesObject, ExistingObject, ObjectRef, StatefulSetInfo } from '../domain/readModels.js';
+import type {
+  ClaimBinding,
+  ApiSupport,
+  ScheduledBackup,
+  SnapshotClassInfo,
+  SnapshotContentInfo,
+  KubernetesObject,
+  ExistingObject,
+  ObjectRef,
+  StatefulSetInfo,
+} from '../domain/readModels.js';
 import type {
   GroupSnapshotStore,
   NewGroupSnapshot,
@@ -51,7 +61,6 @@ export class FakeClock implements Clock {
     this.current += seconds * 1000;
   }
 }
-
 
 /** What the fake storage does with a new snapshot: nothing, cut it, or cut it and make it ready. */
 export type FakeStorageBehaviour = 'never' | 'cut' | 'ready';
@@ -226,7 +235,15 @@ export class FakeSnapshotStore implements SnapshotStore {
     const s = [...this.items.values()].find((i) => i.cutAt && i.contentName === name);
     if (!s) return undefined;
     const driver = this.classes.find((c) => c.name === s.className)?.driver ?? 'pd.csi.example.com';
-    return { name, snapshotNamespace: s.namespace, snapshotName: s.name, deletionPolicy: 'Delete', driver, snapshotHandle: `handle-${s.name}`, className: s.className };
+    return {
+      name,
+      snapshotNamespace: s.namespace,
+      snapshotName: s.name,
+      deletionPolicy: 'Delete',
+      driver,
+      snapshotHandle: `handle-${s.name}`,
+      className: s.className,
+    };
   }
 
   private matching(query: SnapshotQuery): SnapshotInfo[] {
@@ -280,7 +297,9 @@ export class FakeGroupSnapshotStore implements GroupSnapshotStore {
     if (!group) throw notFound(`VolumeGroupSnapshot ${namespace}/${name} not found`);
     if (this.error) throw inconsistent(`VolumeGroupSnapshot ${name} failed: ${this.error}`);
     return Promise.all(
-      group.claims.map((claim) => this.snapshots.create({ namespace, name: `snapshot-${name}-${claim}`, pvc: claim, className: '', labels: {}, annotations: {} })),
+      group.claims.map((claim) =>
+        this.snapshots.create({ namespace, name: `snapshot-${name}-${claim}`, pvc: claim, className: '', labels: {}, annotations: {} }),
+      ),
     );
   }
 
@@ -291,7 +310,8 @@ export class FakeGroupSnapshotStore implements GroupSnapshotStore {
   async delete(namespace: string, name: string): Promise<void> {
     if (!this.groups.delete(key(namespace, name))) return;
     this.journal.push(`groups.delete ${namespace}/${name}`);
-    for (const s of this.snapshots.all().filter((i) => i.namespace === namespace && i.name.startsWith(`snapshot-${name}-`))) await this.snapshots.delete(namespace, s.name);
+    for (const s of this.snapshots.all().filter((i) => i.namespace === namespace && i.name.startsWith(`snapshot-${name}-`)))
+      await this.snapshots.delete(namespace, s.name);
   }
 }
 
@@ -521,7 +541,10 @@ export class FakeWorkloadWriter implements WorkloadWriter {
 
   /** Seeds a source StatefulSet manifest. */
   put(object: KubernetesObject): void {
-    this.objects.set(refKey({ kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name }), clone(object));
+    this.objects.set(
+      refKey({ kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name }),
+      clone(object),
+    );
   }
 
   get(kind: ObjectRef['kind'], namespace: string, name: string): KubernetesObject | undefined {
@@ -544,7 +567,8 @@ export class FakeWorkloadWriter implements WorkloadWriter {
   }
 
   async create(object: KubernetesObject): Promise<void> {
-    if (this.failures.create || this.failCreateOf === object.kind) throw this.failures.create ?? unavailable(`injected failure creating ${object.kind}`);
+    if (this.failures.create || this.failCreateOf === object.kind)
+      throw this.failures.create ?? unavailable(`injected failure creating ${object.kind}`);
     const ref = { kind: object.kind as ObjectRef['kind'], namespace: object.metadata.namespace ?? '', name: object.metadata.name };
     if (this.objects.has(refKey(ref))) throw conflict(`${object.kind} ${ref.namespace}/${ref.name} already exists`);
     const stored = clone(object);
@@ -555,7 +579,10 @@ export class FakeWorkloadWriter implements WorkloadWriter {
 
   async delete(ref: ObjectRef): Promise<void> {
     if (this.failures.delete) throw this.failures.delete;
-    const volume = ref.kind === 'PersistentVolumeClaim' ? (this.objects.get(refKey(ref))?.spec as { volumeName?: string } | undefined)?.volumeName : undefined;
+    const volume =
+      ref.kind === 'PersistentVolumeClaim'
+        ? (this.objects.get(refKey(ref))?.spec as { volumeName?: string } | undefined)?.volumeName
+        : undefined;
     if (this.objects.delete(refKey(ref))) this.journal.push(`workloads.delete ${ref.kind} ${ref.namespace}/${ref.name}`);
     // As the PV controller does: a released volume is deleted unless its policy is Retain.
     if (volume && this.volumes.get(volume)?.reclaimPolicy !== 'Retain') this.volumes.delete(volume);
@@ -563,7 +590,8 @@ export class FakeWorkloadWriter implements WorkloadWriter {
 
   async waitReady(namespace: string, statefulSet: string): Promise<void> {
     if (this.failures.waitReady) throw this.failures.waitReady;
-    if (!this.objects.has(refKey({ kind: 'StatefulSet', namespace, name: statefulSet }))) throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
+    if (!this.objects.has(refKey({ kind: 'StatefulSet', namespace, name: statefulSet })))
+      throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
     this.journal.push(`workloads.ready ${namespace}/${statefulSet}`);
   }
 
@@ -622,8 +650,9 @@ export class FakeWorkloadWriter implements WorkloadWriter {
 
 const mergeAnnotations = (current: Record<string, string> | undefined, patch: Record<string, string | null>): Record<string, string> => {
   const merged: Record<string, string> = { ...(current ?? {}) };
-  for (const [k, v] of Object.entries(patch)) if (v === null) delete merged[k];
-  else merged[k] = v;
+  for (const [k, v] of Object.entries(patch))
+    if (v === null) delete merged[k];
+    else merged[k] = v;
   return merged;
 };
 

@@ -70,13 +70,26 @@ export default class Complete extends Command {
     }
     if (!id) {
       const depth = positional.length;
-      const next = [...new Set(ids.filter((i) => i.split(':').slice(0, depth).join(':') === positional.join(':')).map((i) => i.split(':')[depth]).filter(Boolean))];
+      const next = [
+        ...new Set(
+          ids
+            .filter((i) => i.split(':').slice(0, depth).join(':') === positional.join(':'))
+            .map((i) => i.split(':')[depth])
+            .filter(Boolean),
+        ),
+      ];
       return (next as string[]).filter((n) => n.startsWith(partial)).sort();
     }
     const args = positional.length - id.split(':').length;
     const kinds = ARGUMENT[id];
     if (!kinds || args > 0) return [];
-    const { core, deps, namespace } = await buildRuntime({ kubeconfig: given.kubeconfig, context: given.context, cluster: given.cluster, user: given.user, namespace: given.namespace });
+    const { core, deps, namespace } = await buildRuntime({
+      kubeconfig: given.kubeconfig,
+      context: given.context,
+      cluster: given.cluster,
+      user: given.user,
+      namespace: given.namespace,
+    });
     return core.completeNames(deps, { namespace, kinds, prefix: partial });
   }
 

@@ -12,7 +12,11 @@ export default class ScheduleShow extends BaseCommand<typeof ScheduleShow> {
     const { core, deps, namespace } = await this.runtime();
     const s = await core.getSchedule(deps, namespace, this.args.statefulset);
     const retention = (r: ScheduleView['retention']) =>
-      r ? Object.entries(r).map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}=${v}`).join(',') : '-';
+      r
+        ? Object.entries(r)
+            .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}=${v}`)
+            .join(',')
+        : '-';
     await this.print({
       schema: 'ScheduledBackup',
       data: s,
