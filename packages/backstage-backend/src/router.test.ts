@@ -426,7 +426,9 @@ describe('the route table', () => {
         if (a.namespace === 'other') throw Object.assign(new Error('denied'), { name: 'NotAllowedError' });
       },
     };
-    const { app: server } = app(deps, { guard });
+    // The accepted verify runs in the background: drained at the end, so that it leaves nothing running after the test.
+    const runner = new BackupRunner(captureLogger());
+    const { app: server } = app(deps, { guard, runner });
     // No credentials: 401 whatever the input, before validation.
     expectProblem(await request(server).get('/api/pgbackup/backup/NOT_A_NAME'), 401);
     expect(asked).toEqual([]);
@@ -447,6 +449,8 @@ describe('the route table', () => {
     expect(asked).toEqual(['get db', 'list ', 'create verify db', 'create restore db', 'create restore other']);
     // Verify takes named checks, never SQL.
     expectProblem(await request(server).post(`/api/pgbackup/backup/${id}/verify`).set(auth).send({ sql: 'select 1' }), 422);
+    await runner.drain(0);
+    expect(runner.size).toBe(0);
   });
 
   it('returns an allowlist: no snapshot labels or annotations (the recorded StatefulSet), no StatefulSet manifest', async () => {
