@@ -205,6 +205,47 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (stderr) this.note(stderr);
   }
 
+  /** A duration flag that must be positive (--timeout, --consistency-timeout), in seconds. */
+  protected positiveDuration(flag: string): number {
+    const seconds = parseDuration((this.flags as Record<string, unknown>)[flag] as string, `--${flag}`);
+    if (seconds <= 0) throw new CliError(`--${flag} must be greater than 0`, ExitCode.usage);
+    return seconds;
+  }
+
+  /**
+   * Runs `work` with a signal that Ctrl-C aborts; once aborted, whatever `work` rejects with
+   * becomes `interrupted()` (exit 130, worded for what the verb left behind).
+   */
+  protected async interruptible<R>(
+    work: (signal: AbortSignal) => Promise<R>,
+    interrupted: () => CliError = () => new CliError('interrupted', ExitCode.interrupted),
+  ): Promise<R> {
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort(interrupted());
+    process.on('SIGINT', onSigint);
+    try {
+      return await work(interrupt.signal).catch((e: unknown) => {
+        throw interrupt.signal.aborted ? interrupted() : e;
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  }
+
+  /** Asks `question` on a terminal (y/N); without one, or with -o json|yaml, --yes is required. */
+  protected async confirm(question: string): Promise<void> {
+    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')
+      throw new CliError('confirmation required; re-run with --yes', ExitCode.failure);
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${question} [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted: nothing was changed', ExitCode.failure);
+    } finally {
+      rl.close();
+    }
+  }
+
   /** For verbs that act in one namespace. */
   protected refuseAllNamespaces(): void {
     if (this.flags['all-namespaces'])

@@ -420,4 +420,26 @@ describe('restore and verify', () => {
     expect(failing.code).toBe(1);
     expect(failing.stderr).toMatch(/failed verification: sql: /);
   });
+
+  it('refuses a zero --timeout of every verb that waits, naming the flag (exit 2), before doing anything', async () => {
+    for (const argv of [
+      ['create', 'pg', '--timeout', '0'],
+      ['create', 'pg', '--consistency-timeout', '0s'],
+      ['restore', ID, '--to', 'pg-restored', '--timeout', '0'],
+      ['verify', ID, '--timeout', '0m'],
+    ]) {
+      const flag = argv.find((a) => a.endsWith('timeout'))!;
+      expect(await cli(argv[0]!, ...argv.slice(1))).toMatchObject({ code: 2, stderr: `error: ${flag} must be greater than 0\n` });
+    }
+    expect(deps.snapshots.all()).toHaveLength(1);
+    expect(deps.workloadWriter.objects.size).toBe(1);
+  });
+
+  it('restore --replace asks for --yes without a terminal, as delete does, and changes nothing', async () => {
+    await cli('restore', ID, '--to', 'pg-restored', '-n', 'db');
+    const before = deps.workloadWriter.objects.size;
+    const r = await cli('restore', ID, '--to', 'pg-restored', '-n', 'db', '--replace');
+    expect(r).toMatchObject({ code: 1, stderr: 'error: confirmation required; re-run with --yes\n' });
+    expect(deps.workloadWriter.objects.size).toBe(before);
+  });
 });

@@ -14,6 +14,8 @@ export const ExitCode = {
   timeout: 5,
   conflict: 6,
   inconsistent: 7,
+  /** Ctrl-C, as a shell reports SIGINT (128 + 2). */
+  interrupted: 130,
 } as const;
 
 const BY_CODE: Record<string, number> = {

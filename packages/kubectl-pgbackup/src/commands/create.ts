@@ -43,10 +43,8 @@ export default class Create extends BaseCommand<typeof Create> {
 
   async run(): Promise<void> {
     this.refuseAllNamespaces();
-    const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
-    if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
-    const consistencyTimeoutSeconds = parseDuration(this.flags['consistency-timeout'], '--consistency-timeout');
-    if (consistencyTimeoutSeconds <= 0) throw new CliError('--consistency-timeout must be greater than 0', ExitCode.usage);
+    const timeoutSeconds = this.positiveDuration('timeout');
+    const consistencyTimeoutSeconds = this.positiveDuration('consistency-timeout');
     const started = Date.now();
     const { core, deps, namespace } = await this.runtime();
     const options = {
@@ -82,22 +80,22 @@ export default class Create extends BaseCommand<typeof Create> {
     }
 
     // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.
-    const interrupt = new AbortController();
     let id: string | undefined;
-    const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
-    process.on('SIGINT', onSigint);
-    try {
-      const created = await core
-        .createBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p, (x) => (id = x)) })
-        .catch((e: unknown) => {
-          if (interrupt.signal.aborted)
-            throw new CliError(
-              `interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`,
-              130,
-              'nothing was left half-done; run the command again',
-            );
-          throw e;
-        });
+    let created: Backup | undefined;
+    const interrupted = () =>
+      created
+        ? new CliError(
+            `stopped waiting; backup/${created.id} goes on`,
+            ExitCode.interrupted,
+            `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`,
+          )
+        : new CliError(
+            `interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`,
+            ExitCode.interrupted,
+            'nothing was left half-done; run the command again',
+          );
+    await this.interruptible(async (signal) => {
+      created = await core.createBackup(deps, { ...options, signal, onProgress: (p) => this.progress(p, (x) => (id = x)) });
       if (!this.flags.wait) {
         await this.done(created, 'created');
         if (this.format === 'table' || this.format === 'wide')
@@ -106,25 +104,15 @@ export default class Create extends BaseCommand<typeof Create> {
       }
       const remaining = Math.max(1, timeoutSeconds - (Date.now() - started) / 1000);
       let last = '';
-      const final = await core
-        .waitForBackup(deps, namespace, created.id, {
-          timeoutSeconds: remaining,
-          signal: interrupt.signal,
-          onProgress: (b) => {
-            const line = this.progressLine(b, started);
-            if (line !== last) this.note(line);
-            last = line;
-          },
-        })
-        .catch((e: unknown) => {
-          if (interrupt.signal.aborted)
-            throw new CliError(
-              `stopped waiting; backup/${created.id} goes on`,
-              130,
-              `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`,
-            );
-          throw e;
-        });
+      const final = await core.waitForBackup(deps, namespace, created.id, {
+        timeoutSeconds: remaining,
+        signal,
+        onProgress: (b) => {
+          const line = this.progressLine(b, started);
+          if (line !== last) this.note(line);
+          last = line;
+        },
+      });
       if (final.status === 'failed')
         throw new CliError(
           `backup/${final.id} failed: ${final.error ?? 'unknown reason'}`,
@@ -132,9 +120,7 @@ export default class Create extends BaseCommand<typeof Create> {
           `details: kubectl pgbackup status ${final.id} -n ${namespace}`,
         );
       await this.done(final, 'completed');
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    }, interrupted);
   }
 
   private async done(backup: Backup, verb: string): Promise<void> {

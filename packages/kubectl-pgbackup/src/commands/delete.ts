@@ -1,7 +1,5 @@
-import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../baseCommand.js';
-import { CliError, ExitCode } from '../errors.js';
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a backup (all its VolumeSnapshots)';
@@ -34,17 +32,5 @@ export default class Delete extends BaseCommand<typeof Delete> {
       );
     await core.deleteBackup(deps, namespace, id, options);
     this.out(`backup/${id} deleted\n`);
-  }
-
-  private async confirm(question: string): Promise<void> {
-    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')
-      throw new CliError('confirmation required; re-run with --yes', ExitCode.failure);
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await rl.question(`${question} [y/N] `);
-      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted: nothing was deleted', ExitCode.failure);
-    } finally {
-      rl.close();
-    }
   }
 }

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import type { KubernetesObject, RestoreProgress, RestoreResult } from '@pgbackup/core';
 import { Labels } from '@pgbackup/core/isomorphic';
-import { BaseCommand, dryRunFlag, parseDuration } from '../baseCommand.js';
-import { CliError, ExitCode } from '../errors.js';
+import { BaseCommand, dryRunFlag } from '../baseCommand.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary = 'Restore a backup into a new StatefulSet (--to), or into the backed-up one (--in-place, undoable)';
@@ -42,8 +41,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
 
   async run(): Promise<void> {
     this.refuseAllNamespaces();
-    const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
-    if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
+    const timeoutSeconds = this.positiveDuration('timeout');
     const { core, deps, namespace } = await this.runtime();
     const options = {
       namespace: this.flags.namespace === undefined ? undefined : namespace,
@@ -67,15 +65,10 @@ export default class Restore extends BaseCommand<typeof Restore> {
           `Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`,
         );
     }
-    const interrupt = new AbortController();
-    const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
-    process.on('SIGINT', onSigint);
-    try {
-      const result = await core.restoreBackup(deps, { ...options, signal: interrupt.signal, onProgress: (p) => this.progress(p) });
-      await this.show(result);
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const result = await this.interruptible((signal) =>
+      core.restoreBackup(deps, { ...options, signal, onProgress: (p) => this.progress(p) }),
+    );
+    await this.show(result);
   }
 
   private progress(p: RestoreProgress): void {
@@ -138,19 +131,6 @@ export default class Restore extends BaseCommand<typeof Restore> {
       name: (o) => `${o.kind.toLowerCase()}/${o.metadata.name}`,
       text: () => lines.join('\n') + '\n',
     });
-  }
-
-  private async confirm(question: string): Promise<void> {
-    if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')
-      throw new CliError('confirmation required to replace existing objects; re-run with --yes', ExitCode.failure);
-    const { createInterface } = await import('node:readline/promises');
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await rl.question(`${question} [y/N] `);
-      if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted: nothing was changed', ExitCode.failure);
-    } finally {
-      rl.close();
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import type { VerifyProgress, VerifyReport } from '@pgbackup/core';
+import type { VerifyProgress } from '@pgbackup/core';
 import { Annotations } from '@pgbackup/core/isomorphic';
-import { BaseCommand, parseDuration } from '../baseCommand.js';
+import { BaseCommand } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 
 export default class Verify extends BaseCommand<typeof Verify> {
@@ -37,17 +37,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
 
   async run(): Promise<void> {
     this.refuseAllNamespaces();
-    const timeoutSeconds = parseDuration(this.flags.timeout, '--timeout');
-    if (timeoutSeconds <= 0) throw new CliError('--timeout must be greater than 0', ExitCode.usage);
+    const timeoutSeconds = this.positiveDuration('timeout');
     const { core, deps, namespace } = await this.runtime();
     // Ctrl-C: the scratch objects are still deleted before exiting; nothing is recorded.
-    const interrupt = new AbortController();
-    const onSigint = () => interrupt.abort(new CliError('interrupted', 130));
-    process.on('SIGINT', onSigint);
-    let report: VerifyReport;
-    try {
-      report = await core
-        .verifyBackup(deps, {
+    const report = await this.interruptible(
+      (signal) =>
+        core.verifyBackup(deps, {
           namespace: this.flags.namespace === undefined ? undefined : namespace,
           id: this.args.id,
           checks: this.flags.check,
@@ -56,16 +51,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
           timeoutSeconds,
           keep: this.flags.keep,
           record: !this.flags['no-record'],
-          signal: interrupt.signal,
+          signal,
           onProgress: (p) => this.progress(p),
-        })
-        .catch((e: unknown) => {
-          if (interrupt.signal.aborted) throw new CliError('interrupted: the scratch restore was deleted, nothing was recorded', 130);
-          throw e;
-        });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+        }),
+      () => new CliError('interrupted: the scratch restore was deleted, nothing was recorded', ExitCode.interrupted),
+    );
     const v = report.verification;
     await this.print({
       kind: 'VerifyReport',
