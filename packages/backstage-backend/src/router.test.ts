@@ -357,6 +357,31 @@ describe('restore and verify', () => {
     expect([...deps.workloadWriter.objects.keys()].filter((k) => k.includes('verify'))).toEqual([]);
   });
 
+  it('an in-place restore in flight when the server drains is interrupted and rolled back: the old volume in place, no record left', async () => {
+    const deps = withSource(world({ storage: 'ready' }));
+    const [id] = seedBackups(deps, 1);
+    const writer = deps.workloadWriter;
+    await writer.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'db' }, spec: {} });
+    // The restored pod never gets ready: only the drain's interrupt ends the wait.
+    writer.waitReady = (_ns, _sts, _n, options) =>
+      new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error)));
+    const runner = new BackupRunner(captureLogger());
+    const { app: server } = app(deps, { runner });
+    const answer = request(server)
+      .post(`/api/pgbackup/backup/${id}/restore?namespace=db`)
+      .send({ inPlace: true })
+      .then((r) => r);
+    const claim = () => writer.get('PersistentVolumeClaim', 'db', 'data-pg-0');
+    while (!(claim()?.metadata.labels as Record<string, string> | undefined)?.['pgbackup.io/restored-from'])
+      await new Promise((r) => setTimeout(r, 10));
+    await runner.drain(0);
+    expect((await answer).status).toBeGreaterThanOrEqual(500);
+    expect((claim()?.spec as { volumeName: string }).volumeName).toBe('pv-1');
+    expect(writer.volumes.get('pv-1')).toMatchObject({ reclaimPolicy: 'Delete', annotations: {} });
+    expect(writer.get('StatefulSet', 'db', 'pg')?.metadata.annotations).not.toHaveProperty('pgbackup.io/in-place-restore');
+    expect((writer.get('StatefulSet', 'db', 'pg')?.spec as { replicas: number }).replicas).toBe(1);
+  });
+
   it('POST /backup/:id/verify refuses a backup that is not completed with 409', async () => {
     const deps = withSource(world());
     deps.snapshots.put(aBackupSnapshot({ id: 'pg-20260601020000-bbbb', phase: 'failed', recordedError: 'boom' }));

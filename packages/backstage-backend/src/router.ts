@@ -218,16 +218,20 @@ export function createRouter(options: RouterOptions): Router {
             dryRun: body.dryRun,
             ...meta,
           },
+          // Drained on shutdown: interrupted, an in-place restore rolls back (or is recorded for recover).
           () =>
-            restoreBackup(writes, {
-              namespace,
-              id,
-              to: body.to,
-              inPlace: body.inPlace,
-              targetNamespace: body.targetNamespace,
-              replace: body.replace,
-              dryRun: body.dryRun,
-            }),
+            runner.run((signal) =>
+              restoreBackup(writes, {
+                namespace,
+                id,
+                to: body.to,
+                inPlace: body.inPlace,
+                targetNamespace: body.targetNamespace,
+                replace: body.replace,
+                dryRun: body.dryRun,
+                signal,
+              }),
+            ),
         );
         const { plan } = result;
         const ref = (o: { kind: string; namespace?: string; name: string }) => ({

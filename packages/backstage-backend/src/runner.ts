@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
  * Runs backups in the background: `start` answers as soon as the VolumeSnapshots exist (so the
  * backup is visible to GET), while the cut and readiness continue. `drain` on shutdown waits for
  * running backups, then interrupts them (core records them as failed; the lock and the database
- * session are released on every path).
+ * session are released on every path), and likewise restores and verifications.
  */
 export class BackupRunner {
   private readonly running = new Set<Promise<unknown>>();
@@ -67,12 +67,23 @@ export class BackupRunner {
    */
   track(what: string, work: (signal: AbortSignal) => Promise<unknown>): void {
     if (this.controller.signal.aborted) throw new Error('the server is shutting down');
-    const tracked = work(this.controller.signal).then(
+    void this.run(work).catch((error: unknown) => this.logger.warn(`${what} failed: ${(error as Error)?.message ?? error}`, { what }));
+  }
+
+  /**
+   * Runs long work a request waits for (an in-place restore), awaited by `drain` and interrupted by it
+   * like a backup: the work then rolls back or records where it stopped.
+   */
+  run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.controller.signal.aborted) return Promise.reject(new Error('the server is shutting down'));
+    const running = work(this.controller.signal);
+    const tracked = running.then(
       () => undefined,
-      (error: unknown) => this.logger.warn(`${what} failed: ${(error as Error)?.message ?? error}`, { what }),
+      () => undefined,
     );
     this.running.add(tracked);
     void tracked.finally(() => this.running.delete(tracked));
+    return running;
   }
 
   /** Waits up to `graceMs` for running backups, then interrupts the rest and waits for them to record it. */

@@ -28,7 +28,7 @@ export interface HintOption {
 
 /** Another operation that would help, e.g. unpin the backup, or follow it with status. */
 export interface HintStep {
-  operation: 'list' | 'status' | 'unpin' | 'restore' | 'doctor' | 'schedule-set';
+  operation: 'list' | 'status' | 'unpin' | 'restore' | 'recover' | 'doctor' | 'schedule-set';
   /** The backup id or StatefulSet the operation acts on. */
   target?: string;
   namespace?: string;

@@ -21,6 +21,7 @@ export * from './application/findBackup.js';
 export * from './application/confirmEntityLink.js';
 export * from './application/restoreBackup.js';
 export * from './application/restoreInPlace.js';
+export * from './application/recoverInPlaceRestore.js';
 export * from './application/restoreObjects.js';
 export * from './application/verifyBackup.js';
 export * from './domain/restore.js';

@@ -8,6 +8,7 @@ import type {
   ClaimBinding,
   ExistingObject,
   KubernetesObject,
+  Leftovers,
   ObjectRef,
   ScheduledBackup,
   SnapshotClassInfo,
@@ -214,4 +215,6 @@ export interface WorkloadWriter {
   setReclaimPolicy(volume: string, policy: string, annotations?: Record<string, string | null>): Promise<void>;
   /** Clears a Released volume's claimRef, so a new claim that names it (spec.volumeName) binds it again. */
   releaseVolume(volume: string): Promise<void>;
+  /** What in-place restores and verifications left in the namespace (see Leftovers). */
+  leftovers(namespace: string): Promise<Leftovers>;
 }

@@ -171,7 +171,7 @@ export const ProblemSchema = z.object({
   options: z.array(HintOptionSchema).optional().describe('Request fields that would help: alternatives, any one of them'),
   step: z
     .object({
-      operation: z.enum(['list', 'status', 'unpin', 'restore', 'doctor', 'schedule-set']),
+      operation: z.enum(['list', 'status', 'unpin', 'restore', 'recover', 'doctor', 'schedule-set']),
       target: z.string().optional(),
       namespace: z.string().optional(),
       allNamespaces: z.boolean().optional(),

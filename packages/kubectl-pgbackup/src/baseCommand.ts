@@ -94,6 +94,16 @@ export function parseDuration(text: string, flag: string): number {
 
 const GLOBAL = 'GLOBAL';
 
+/** What stopped the work of `interruptible`: Ctrl-C ("interrupted", 130) or SIGTERM ("terminated", 143). It is the signal's reason. */
+export class Stop extends Error {
+  constructor(
+    readonly word: 'interrupted' | 'terminated',
+    readonly exitCode: number,
+  ) {
+    super(word);
+  }
+}
+
 export const DRY_RUN_MODES = ['none', 'client', 'server'] as const;
 
 /**
@@ -213,22 +223,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * Runs `work` with a signal that Ctrl-C aborts; once aborted, whatever `work` rejects with
-   * becomes `interrupted()` (exit 130, worded for what the verb left behind).
+   * Runs `work` with a signal that Ctrl-C and SIGTERM (a CI job's timeout, a pod's shutdown) abort, so it
+   * stops cleanly: it rolls back or records where it stopped. Once aborted, whatever `work` rejects with
+   * becomes `interrupted(stop, error)` (exit 130 or 143, worded for what the verb left behind).
    */
   protected async interruptible<R>(
     work: (signal: AbortSignal) => Promise<R>,
-    interrupted: () => CliError = () => new CliError('interrupted', ExitCode.interrupted),
+    interrupted: (stop: Stop, error: unknown) => unknown = (stop) => new CliError(stop.word, stop.exitCode),
   ): Promise<R> {
     const interrupt = new AbortController();
-    const onSigint = () => interrupt.abort(interrupted());
+    const onSigint = () => interrupt.abort(new Stop('interrupted', ExitCode.interrupted));
+    const onSigterm = () => interrupt.abort(new Stop('terminated', ExitCode.terminated));
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
     try {
       return await work(interrupt.signal).catch((e: unknown) => {
-        throw interrupt.signal.aborted ? interrupted() : e;
+        throw interrupt.signal.aborted ? interrupted(interrupt.signal.reason as Stop, e) : e;
       });
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
     }
   }
 

@@ -442,4 +442,34 @@ describe('restore and verify', () => {
     expect(r).toMatchObject({ code: 1, stderr: 'error: confirmation required; re-run with --yes\n' });
     expect(deps.workloadWriter.objects.size).toBe(before);
   });
+
+  it('SIGTERM during verify deletes the scratch restore before exiting 143, and records nothing', async () => {
+    (deps.workloadWriter as core.WorkloadWriter).waitReady = (_ns, _sts, _n, options) =>
+      new Promise<void>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error)));
+    const running = cli('verify', ID, '-n', 'db');
+    const scratch = () => [...deps.workloadWriter.objects.values()].filter((o) => o.kind === 'StatefulSet' && o.metadata.name !== 'pg');
+    while (scratch().length === 0) await new Promise((r) => setTimeout(r, 10));
+    process.emit('SIGTERM');
+    const r = await running;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/error: terminated: the scratch restore was deleted, nothing was recorded/);
+    expect(scratch()).toEqual([]);
+    expect(deps.snapshots.all()[0]!.annotations['pgbackup.io/verified']).toBeUndefined();
+  });
+
+  it('recover rolls back an in-place restore its record shows stopped early, then has nothing left to do (exit 0 both times)', async () => {
+    await deps.workloadWriter.annotateStatefulSet('db', 'pg', {
+      'pgbackup.io/in-place-restore': JSON.stringify({ backup: ID, step: 'stopping', replicas: 3, restoreReplicas: 1, claims: [] }),
+    });
+    await deps.workloadWriter.scale('db', 'pg', 0);
+    const r = await cli('recover', 'pg', '-n', 'db');
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: `statefulset/pg: in-place restore of ${ID} rolled back onto the old volumes (it stopped at step stopping, before every restored claim existed)\n`,
+    });
+    expect((deps.workloadWriter.get('StatefulSet', 'db', 'pg')?.spec as { replicas: number }).replicas).toBe(3);
+    const again = await cli('recover', 'pg', '-n', 'db', '-o', 'json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ kind: 'Recovery', namespace: 'db', statefulSet: 'pg', outcome: 'none' });
+  });
 });

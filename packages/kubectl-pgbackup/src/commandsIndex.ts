@@ -7,6 +7,7 @@ import Doctor from './commands/doctor.js';
 import List from './commands/list.js';
 import Pin from './commands/pin.js';
 import Prune from './commands/prune.js';
+import Recover from './commands/recover.js';
 import Restore from './commands/restore.js';
 import ScheduleRemove from './commands/schedule/remove.js';
 import ScheduleSet from './commands/schedule/set.js';
@@ -25,6 +26,7 @@ export const COMMANDS = {
   list: List,
   pin: Pin,
   prune: Prune,
+  recover: Recover,
   restore: Restore,
   'schedule:remove': ScheduleRemove,
   'schedule:set': ScheduleSet,

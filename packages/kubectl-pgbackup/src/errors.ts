@@ -16,6 +16,8 @@ export const ExitCode = {
   inconsistent: 7,
   /** Ctrl-C, as a shell reports SIGINT (128 + 2). */
   interrupted: 130,
+  /** SIGTERM (128 + 15). */
+  terminated: 143,
 } as const;
 
 const BY_CODE: Record<string, number> = {

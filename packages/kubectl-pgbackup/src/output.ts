@@ -83,7 +83,7 @@ const KINDS: Record<SchemaName, string> = {
 };
 
 /** Reports of this tool that have no core schema, printed under their kind as they are. */
-export type ReportKind = 'Restore' | 'VerifyReport' | 'Version';
+export type ReportKind = 'Restore' | 'Recovery' | 'VerifyReport' | 'Version';
 
 /** A Kubernetes object as printed by a dry run. */
 export interface ManifestObject {

@@ -36,6 +36,8 @@ export interface CreateBackupOptions {
    * scales the StatefulSet to 0), so the backup holds every write up to the shutdown.
    */
   stopWrites?: () => Promise<void>;
+  /** The StatefulSet's lock, already held by the caller (an in-place restore holds it throughout): used, not released. */
+  heldLock?: HeldLock;
   signal?: AbortSignal;
   onProgress?: (event: CreateProgress) => void;
 }
@@ -176,12 +178,15 @@ async function groupSnapshotClass(
  */
 export async function createBackup(deps: Deps, options: CreateBackupOptions): Promise<Backup> {
   let plan = await planBackup(deps, options);
-  const { lock, waited } = await acquireLock(deps, plan, options);
+  const { lock, waited } = options.heldLock
+    ? { lock: options.heldLock, waited: false }
+    : await acquireLock(deps, plan, { ...options, onWaiting: (reason) => options.onProgress?.({ stage: 'waiting-for-lock', reason }) });
+  const release = () => (options.heldLock ? Promise.resolve() : lock.release().catch(() => undefined));
   try {
     // After waiting for another backup, plan afresh: its id, start time and deadlines count from now.
     if (waited) plan = await planBackup(deps, options);
   } catch (e) {
-    await lock.release().catch(() => undefined);
+    await release();
     throw e;
   }
   options.onProgress?.({ stage: 'planned', plan });
@@ -240,27 +245,27 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     throw e;
   } finally {
     await session?.close().catch(() => undefined);
-    await lock.release().catch(() => undefined);
+    await release();
   }
   return getBackup(deps, plan.namespace, plan.id);
 }
 
-/** The StatefulSet's backup lock; while another backup holds it, retried until `lockWaitSeconds` have passed. */
-async function acquireLock(
+/** The StatefulSet's backup lock; while another holds it, retried until `lockWaitSeconds` have passed. */
+export async function acquireLock(
   deps: Pick<Deps, 'lock'>,
-  plan: BackupPlan,
-  options: CreateBackupOptions,
+  target: { namespace: string; statefulSet: string },
+  options: { holder?: string; lockWaitSeconds?: number; signal?: AbortSignal; onWaiting?: (reason: string) => void },
 ): Promise<{ lock: HeldLock; waited: boolean }> {
   const deadline = Date.now() + (options.lockWaitSeconds ?? 0) * 1000;
   for (let attempt = 0; ; attempt++) {
     try {
       return {
-        lock: await deps.lock.acquire(plan.namespace, plan.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS),
+        lock: await deps.lock.acquire(target.namespace, target.statefulSet, options.holder ?? 'kubectl-pgbackup', LOCK_TTL_SECONDS),
         waited: attempt > 0,
       };
     } catch (e) {
       if (!isPgBackupError(e, 'Conflict') || Date.now() + LOCK_RETRY_MS > deadline) throw e;
-      if (attempt === 0) options.onProgress?.({ stage: 'waiting-for-lock', reason: e.message });
+      if (attempt === 0) options.onWaiting?.(e.message);
       await sleep(LOCK_RETRY_MS, options.signal);
     }
   }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { forbidden } from '../errors.js';
+import { formatInPlaceRestoreRecord } from '../domain/inPlaceRestoreRecord.js';
 import type { SnapshotContentInfo } from '../domain/readModels.js';
 import type { AccessReviewer, SnapshotContentReader } from '../ports.js';
-import { aBackupSnapshot, aPod, aPvc, aSnapshotClass, aStatefulSet } from '../testing/builders.js';
+import { Annotations, Labels } from '../contract.js';
+import { aBackupSnapshot, aPod, aPvc, aSnapshotClass, aStatefulSet, aStatefulSetManifest } from '../testing/builders.js';
 import { fakeDeps } from '../testing/fakes.js';
 import { doctor } from './doctor.js';
 
@@ -132,5 +134,63 @@ describe('doctor', () => {
       detail: 'none: 1 VolumeSnapshot(s) of backups checked',
     });
     expect(report.ok).toBe(true);
+  });
+
+  it('reports what interrupted work left: an unfinished in-place restore, a volume still kept, scratch objects; each with its command', async () => {
+    const deps = world();
+    const writer = deps.workloadWriter;
+    writer.put(aStatefulSetManifest({ replicas: 0 }));
+    const record = {
+      backup: 'pg-20260601020000-abcd',
+      step: 'swapping' as const,
+      replicas: 2,
+      restoreReplicas: 1,
+      claims: [{ claim: 'data-pg-0', volume: 'pv-1', reclaimPolicy: 'Delete' }],
+    };
+    await writer.annotateStatefulSet('db', 'pg', { [Annotations.inPlaceRestore]: formatInPlaceRestoreRecord(record) });
+    const kept = (claim: string) => ({ [Annotations.keptForClaim]: claim, [Annotations.keptReclaimPolicy]: 'Delete' });
+    writer.volumes.set('pv-1', { reclaimPolicy: 'Retain', content: 'live', annotations: kept('db/data-pg-0') });
+    writer.volumes.set('pv-7', { reclaimPolicy: 'Retain', content: 'old', annotations: kept('db/data-other-0') });
+    writer.volumes.set('pv-8', { reclaimPolicy: 'Retain', content: 'elsewhere', annotations: kept('staging/data-pg-0') });
+    const scratch = { [Labels.scratch]: 'verify', [Labels.restoredFrom]: record.backup };
+    writer.put({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'pg-verify-a1b2c3', namespace: 'db', labels: scratch } });
+    writer.put({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-pg-verify-a1b2c3-0', namespace: 'db', labels: scratch },
+    });
+
+    const report = await doctor({ ...deps, access: allowAll }, { namespace: 'db' });
+    const check = report.checks.find((c) => c.name === 'Leftovers');
+    expect(report.ok).toBe(false);
+    expect(check?.ok).toBe(false);
+    expect(check?.detail).toBe(
+      '3 found: the in-place restore of backup pg-20260601020000-abcd into statefulset/pg did not finish: it stopped at step swapping, ' +
+        'the StatefulSet has 0 replica(s) (2 before), volume(s) pv-1 kept for it; ' +
+        'PersistentVolume pv-7 (Released) is still kept with reclaim policy Retain for claim db/data-other-0 by an in-place restore that is over; ' +
+        '2 scratch object(s) of verifications (label pgbackup.io/scratch; a running verification deletes its own when it ends): ' +
+        'statefulset/pg-verify-a1b2c3, persistentvolumeclaim/data-pg-verify-a1b2c3-0',
+    );
+    expect(check?.fix?.split('; ')).toEqual([
+      'kubectl pgbackup recover pg -n db',
+      `kubectl patch pv pv-7 --type merge -p '{"metadata":{"annotations":{"pgbackup.io/kept-for-claim":null,"pgbackup.io/kept-reclaim-policy":null}},"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'`,
+      'kubectl delete statefulset/pg-verify-a1b2c3 persistentvolumeclaim/data-pg-verify-a1b2c3-0 -n db',
+    ]);
+  });
+
+  it('no leftovers is a passed check, and says when kept volumes could not be listed', async () => {
+    const deps = world();
+    const leftovers = async () =>
+      (await doctor({ ...deps, access: allowAll }, { namespace: 'db' })).checks.find((c) => c.name === 'Leftovers');
+    expect(await leftovers()).toEqual({
+      name: 'Leftovers',
+      ok: true,
+      detail: 'none: no unfinished in-place restore, kept volume or scratch object',
+    });
+    deps.workloadWriter.volumesForbidden = forbidden('persistentvolumes is forbidden: cannot list resource "persistentvolumes"');
+    expect(await leftovers()).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/\(kept PersistentVolumes not checked: persistentvolumes is forbidden/),
+    });
   });
 });

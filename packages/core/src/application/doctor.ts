@@ -2,7 +2,8 @@ import { PERMISSIONS, permissionName } from '../domain/kubernetesPermissions.js'
 import { assertName } from '../domain/names.js';
 import { selectSnapshotClass } from '../domain/snapshotClass.js';
 import { isPgBackupError } from '../errors.js';
-import { Labels, MANAGED_BY, SnapshotStorage } from '../contract.js';
+import { Annotations, Labels, MANAGED_BY, SnapshotStorage } from '../contract.js';
+import { parseInPlaceRestoreRecord } from '../domain/inPlaceRestoreRecord.js';
 import type { SnapshotContentInfo, StatefulSetInfo } from '../domain/readModels.js';
 import type { AccessReviewer, SnapshotContentReader } from '../ports.js';
 import type { Deps } from './deps.js';
@@ -28,11 +29,12 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const hint = (e: unknown) => (isPgBackupError(e) ? e.hint?.text : undefined);
 
 /**
- * Preflight: snapshot API served, the caller's RBAC, and for a StatefulSet its volumes, their
- * VolumeSnapshotClasses and a reachable primary. Never throws for a failed check: it reports it.
+ * Preflight: snapshot API served, the caller's RBAC, orphaned snapshots, what interrupted work left,
+ * and for a StatefulSet its volumes, their VolumeSnapshotClasses and a reachable primary. Never throws
+ * for a failed check: it reports it.
  */
 export async function doctor(
-  deps: Pick<Deps, 'discovery' | 'snapshots' | 'groups' | 'workloads' | 'database'> & {
+  deps: Pick<Deps, 'discovery' | 'snapshots' | 'groups' | 'workloads' | 'workloadWriter' | 'database'> & {
     access: AccessReviewer;
     contents?: SnapshotContentReader;
   },
@@ -102,6 +104,7 @@ export async function doctor(
   }
 
   checks.push(await orphans(deps, options));
+  checks.push(await leftovers(deps, options.namespace));
 
   if (!options.statefulSet) return report();
   let sts: StatefulSetInfo;
@@ -274,6 +277,55 @@ async function orphans(
       ...(found.length > broken.size ? ['delete VolumeSnapshotContents nobody needs: kubectl delete volumesnapshotcontent <name>'] : []),
     ];
     return { name, ok: false, detail: `${found.length} found: ${found.join('; ')}${contentsProblem}`, fix: fixes.join('; ') };
+  } catch (e) {
+    return { name, ok: false, detail: message(e), fix: hint(e) };
+  }
+}
+
+/**
+ * What interrupted long work left in the namespace, each with the command that cleans it: unfinished
+ * in-place restores (a StatefulSet maybe at 0 replicas, volumes kept), volumes still kept by a restore
+ * that is over, and the scratch objects of verifications.
+ */
+async function leftovers(deps: Pick<Deps, 'workloadWriter'>, namespace: string): Promise<DoctorCheck> {
+  const name = 'Leftovers';
+  try {
+    const found = await deps.workloadWriter.leftovers(namespace);
+    const items: string[] = [];
+    const fixes: string[] = [];
+    const recorded = new Set<string>();
+    for (const r of found.inPlaceRestores) {
+      const record = parseInPlaceRestoreRecord(r.record)!;
+      const kept = record.claims.flatMap((c) => (c.volume ? [c.volume] : []));
+      kept.forEach((v) => recorded.add(v));
+      items.push(
+        `the in-place restore of backup ${record.backup || '?'} into statefulset/${r.statefulSet} did not finish: it stopped at step ${record.step}, ` +
+          `the StatefulSet has ${r.replicas} replica(s) (${record.replicas} before)${kept.length ? `, volume(s) ${kept.join(', ')} kept for it` : ''}`,
+      );
+      fixes.push(`kubectl pgbackup recover ${r.statefulSet} -n ${namespace}`);
+    }
+    for (const v of found.keptVolumes ?? []) {
+      if (recorded.has(v.name)) continue;
+      items.push(
+        `PersistentVolume ${v.name} (${v.phase ?? 'phase unknown'}) is still kept with reclaim policy ${v.reclaimPolicy ?? '?'} for claim ${v.claim} by an in-place restore that is over`,
+      );
+      const patch = {
+        metadata: { annotations: { [Annotations.keptForClaim]: null, [Annotations.keptReclaimPolicy]: null } },
+        spec: { persistentVolumeReclaimPolicy: v.keptReclaimPolicy ?? 'Delete' },
+      };
+      fixes.push(`kubectl patch pv ${v.name} --type merge -p '${JSON.stringify(patch)}'`);
+    }
+    if (found.scratch.length > 0) {
+      const listed = found.scratch.map((o) => `${o.kind.toLowerCase()}/${o.name}${o.createdAt ? ` (created ${o.createdAt})` : ''}`);
+      items.push(
+        `${found.scratch.length} scratch object(s) of verifications (label ${Labels.scratch}; a running verification deletes its own when it ends): ${listed.join(', ')}`,
+      );
+      fixes.push(`kubectl delete ${found.scratch.map((o) => `${o.kind.toLowerCase()}/${o.name}`).join(' ')} -n ${namespace}`);
+    }
+    const unchecked = found.keptVolumesProblem ? ` (kept PersistentVolumes not checked: ${found.keptVolumesProblem})` : '';
+    if (items.length === 0)
+      return { name, ok: true, detail: `none: no unfinished in-place restore, kept volume or scratch object${unchecked}` };
+    return { name, ok: false, detail: `${items.length} found: ${items.join('; ')}${unchecked}`, fix: fixes.join('; ') };
   } catch (e) {
     return { name, ok: false, detail: message(e), fix: hint(e) };
   }

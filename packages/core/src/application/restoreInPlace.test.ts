@@ -1,33 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { Annotations, Labels } from '../contract.js';
 import { PgBackupError, unavailable } from '../errors.js';
-import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, aStatefulSetManifest, fakeDeps } from '../testing/index.js';
+import { type FakeDeps, inPlaceWorld } from '../testing/index.js';
 import { listBackups } from './listBackups.js';
 import { restoreBackup } from './restoreBackup.js';
 
 const ID = 'pg-20260601020000-abcd';
 const CLAIM = { kind: 'PersistentVolumeClaim', namespace: 'db', name: 'data-pg-0' } as const;
-
-/** StatefulSet pg (1 replica, primary pg-0) whose claim data-pg-0 is bound to volume pv-1 (content "live"), and one completed backup. */
-async function world(): Promise<FakeDeps> {
-  const deps = fakeDeps({
-    now: '2026-06-01T12:00:00Z',
-    statefulSets: [aStatefulSet()],
-    classes: [aSnapshotClass({ name: 'fast-snap', isDefault: true })],
-    snapshots: [aBackupSnapshot({ id: ID })],
-  });
-  deps.database.primary('db', 'pg-0');
-  deps.workloadWriter.put(aStatefulSetManifest());
-  await deps.workloadWriter.create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'data-pg-0', namespace: 'db', labels: { app: 'pg' } },
-    spec: { storageClassName: 'fast', resources: { requests: { storage: '10Gi' } } },
-  });
-  deps.workloadWriter.volumes.get('pv-1')!.content = 'live';
-  deps.journal.length = 0;
-  return deps;
-}
 
 const claimVolume = (deps: FakeDeps) =>
   (deps.workloadWriter.get('PersistentVolumeClaim', 'db', 'data-pg-0')?.spec as { volumeName: string }).volumeName;
@@ -35,7 +14,7 @@ const replicas = (deps: FakeDeps) => (deps.workloadWriter.get('StatefulSet', 'db
 
 describe('restore --in-place', () => {
   it('takes a pinned pre-restore backup, swaps the claim for one from the snapshot, and gives the old volume back only once PostgreSQL answers', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     const result = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, wait: true });
 
     expect(result.ready).toBe(true);
@@ -68,7 +47,7 @@ describe('restore --in-place', () => {
   });
 
   it('puts the old volume back when the restored database does not come up, and says where the data is', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     deps.workloadWriter.failures.waitReady = unavailable('pod pg-0 CrashLoopBackOff');
     const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, wait: true }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(PgBackupError);
@@ -84,7 +63,7 @@ describe('restore --in-place', () => {
   });
 
   it('changes nothing when the pre-restore backup cannot be taken', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     deps.database.set('db', 'pg-0', { openError: unavailable('pod pg-0 is not running') });
     const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(
       () => undefined,
@@ -97,7 +76,7 @@ describe('restore --in-place', () => {
   });
 
   it('a pre-restore backup that fails after the writers stopped: no volume touched, the StatefulSet scaled back', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     deps.snapshots.failures.create = unavailable('injected: the snapshot API is down');
     const e = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true }).then(
       () => undefined,
@@ -118,7 +97,7 @@ describe('restore --in-place', () => {
   });
 
   it('plans without writing on --dry-run, naming the claim it replaces', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     const { plan, dryRun } = await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, dryRun: true });
     expect(dryRun).toBe(true);
     expect(plan.delete).toEqual([CLAIM]);
@@ -128,7 +107,7 @@ describe('restore --in-place', () => {
   });
 
   it('refuses --to together with --in-place, and an unfinished earlier in-place restore', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     await expect(restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true, to: 'other' })).rejects.toMatchObject({
       message: expect.stringMatching(/a restore to other contradicts it/),
       hint: {
@@ -143,7 +122,7 @@ describe('restore --in-place', () => {
   });
 
   it('without --to or --in-place, asks for one of them', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     await expect(restoreBackup(deps, { namespace: 'db', id: ID })).rejects.toMatchObject({
       message: expect.stringMatching(/into a new StatefulSet, or in place/),
       hint: { options: [{ option: 'to' }, { option: 'inPlace' }] },
@@ -151,7 +130,7 @@ describe('restore --in-place', () => {
   });
 
   it('a pre-restore backup carries its type label', async () => {
-    const deps = await world();
+    const deps = await inPlaceWorld(ID);
     await restoreBackup(deps, { namespace: 'db', id: ID, inPlace: true });
     const types = deps.snapshots.all().map((s) => s.labels[Labels.type]);
     expect(types.sort()).toEqual(['manual', 'pre-restore']);

@@ -107,6 +107,18 @@ export interface ExistingObject extends ObjectRef {
   restoredFrom?: string;
 }
 
+/** What long work (an in-place restore, a verification) may have left in a namespace, for doctor. */
+export interface Leftovers {
+  /** StatefulSets carrying an in-place restore record: spec.replicas and the record as written. */
+  inPlaceRestores: { statefulSet: string; replicas: number; record: string }[];
+  /** StatefulSets, claims and Services of scratch restores (label `pgbackup.io/scratch`). */
+  scratch: (ObjectRef & { createdAt?: string; restoredFrom?: string })[];
+  /** PersistentVolumes kept for a claim of the namespace (annotation `pgbackup.io/kept-for-claim`); undefined when they may not be listed. */
+  keptVolumes?: { name: string; claim: string; reclaimPolicy?: string; keptReclaimPolicy?: string; phase?: string }[];
+  /** Why keptVolumes is undefined. */
+  keptVolumesProblem?: string;
+}
+
 /** A PersistentVolumeClaim as stored, with the volume bound to it (what an in-place restore swaps). */
 export interface ClaimBinding {
   /** The claim as stored (apiVersion, kind, metadata, spec, status). */

@@ -4,6 +4,7 @@ import { parseQuantity } from './quantity.js';
 import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } from './readModels.js';
 import type { Backup } from './backup.js';
 import { redactLiteralEnv, restoreLiteralEnv } from './literalEnv.js';
+import type { ReplacedClaim } from './inPlaceRestoreRecord.js';
 
 export interface RestorePlan {
   backupId: string;
@@ -234,7 +235,7 @@ export interface InPlaceSteps {
   replicas: number;
   restoreReplicas: number;
   /** Claims replaced: their volumes are kept (reclaim policy Retain) until the restored database is ready. */
-  replaced: { claim: string; volume?: string; reclaimPolicy?: string }[];
+  replaced: ReplacedClaim[];
 }
 
 export interface InPlaceRestorePlan extends RestorePlan {
@@ -273,7 +274,12 @@ export function planRestoreInPlace(input: InPlacePlanInput): InPlaceRestorePlan 
     const now = current.get(claim.metadata.name);
     if (!now) continue;
     delete_.push({ kind: 'PersistentVolumeClaim', namespace: backup.namespace, name: claim.metadata.name });
-    replaced.push({ claim: claim.metadata.name, volume: now.volume, reclaimPolicy: now.reclaimPolicy });
+    replaced.push({
+      claim: claim.metadata.name,
+      volume: now.volume,
+      reclaimPolicy: now.reclaimPolicy,
+      ...(now.volume ? { rebind: rebindClaim(now.claim, now.volume) } : {}),
+    });
   }
   return {
     backupId: backup.id,

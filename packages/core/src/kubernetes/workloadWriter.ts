@@ -9,9 +9,9 @@ import {
   type V1StatefulSet,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { Labels, SnapshotStorage } from '../contract.js';
+import { Annotations, Labels, SnapshotStorage } from '../contract.js';
 import { isPgBackupError, timeout } from '../errors.js';
-import type { ClaimBinding, ExistingObject, KubernetesObject, ObjectRef } from '../domain/readModels.js';
+import type { ClaimBinding, ExistingObject, KubernetesObject, Leftovers, ObjectRef } from '../domain/readModels.js';
 import type { WorkloadWriter } from '../ports.js';
 import { call } from './apiErrors.js';
 import { sleep } from '../sleep.js';
@@ -184,6 +184,57 @@ export class KubernetesWorkloadWriter implements WorkloadWriter {
     await call(`releasing PersistentVolume ${volume}`, () =>
       this.core.patchPersistentVolume({ name: volume, body: { spec: { claimRef: null } } }, mergePatch),
     );
+  }
+
+  async leftovers(namespace: string): Promise<Leftovers> {
+    const scratch = { namespace, labelSelector: Labels.scratch };
+    const [statefulSets, scratchSets, scratchClaims, scratchServices] = await Promise.all([
+      call(`listing StatefulSets in ${namespace}`, () => this.apps.listNamespacedStatefulSet({ namespace })),
+      call(`listing scratch StatefulSets in ${namespace}`, () => this.apps.listNamespacedStatefulSet(scratch)),
+      call(`listing scratch PersistentVolumeClaims in ${namespace}`, () => this.core.listNamespacedPersistentVolumeClaim(scratch)),
+      // The scratch Service holds no data: without list on services it is left out.
+      this.core.listNamespacedService(scratch).catch(() => ({ items: [] })),
+    ]);
+    const ref = (
+      kind: ObjectRef['kind'],
+      o: { metadata?: { name?: string; creationTimestamp?: Date; labels?: Record<string, string> } },
+    ) => ({
+      kind,
+      namespace,
+      name: o.metadata?.name ?? '',
+      ...(o.metadata?.creationTimestamp ? { createdAt: new Date(o.metadata.creationTimestamp).toISOString() } : {}),
+      ...(o.metadata?.labels?.[Labels.restoredFrom] ? { restoredFrom: o.metadata.labels[Labels.restoredFrom] } : {}),
+    });
+    const found: Leftovers = {
+      inPlaceRestores: statefulSets.items.flatMap((s) => {
+        const record = s.metadata?.annotations?.[Annotations.inPlaceRestore];
+        return record ? [{ statefulSet: s.metadata?.name ?? '', replicas: s.spec?.replicas ?? 1, record }] : [];
+      }),
+      scratch: [
+        ...scratchSets.items.map((o) => ref('StatefulSet', o)),
+        ...scratchClaims.items.map((o) => ref('PersistentVolumeClaim', o)),
+        ...scratchServices.items.map((o) => ref('Service', o)),
+      ],
+    };
+    try {
+      const volumes = await call('listing PersistentVolumes', () => this.core.listPersistentVolume());
+      found.keptVolumes = volumes.items.flatMap((pv) => {
+        const claim = pv.metadata?.annotations?.[Annotations.keptForClaim];
+        if (!claim?.startsWith(`${namespace}/`)) return [];
+        return [
+          {
+            name: pv.metadata?.name ?? '',
+            claim,
+            reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy,
+            keptReclaimPolicy: pv.metadata?.annotations?.[Annotations.keptReclaimPolicy],
+            phase: pv.status?.phase,
+          },
+        ];
+      });
+    } catch (e) {
+      found.keptVolumesProblem = (e as Error).message;
+    }
+    return found;
   }
 
   private async waitPodsGone(namespace: string, statefulSet: string, deadline: number, signal?: AbortSignal): Promise<void> {

@@ -3,7 +3,7 @@
  * No jest here: plain classes that record what was done to them, so any test runner can use them.
  */
 import type { Deps } from '../application/deps.js';
-import { Labels } from '../contract.js';
+import { Annotations, Labels } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
@@ -15,6 +15,7 @@ import type {
   SnapshotContentInfo,
   KubernetesObject,
   ExistingObject,
+  Leftovers,
   ObjectRef,
   StatefulSetInfo,
 } from '../domain/readModels.js';
@@ -631,6 +632,45 @@ export class FakeWorkloadWriter implements WorkloadWriter {
     const pv = this.volumes.get(volume);
     if (!pv) throw notFound(`PersistentVolume ${volume} not found`);
     pv.claim = undefined;
+  }
+
+  /** Listing PersistentVolumes is refused with this error (no RBAC for it). */
+  volumesForbidden?: Error;
+
+  async leftovers(namespace: string): Promise<Leftovers> {
+    const here = [...this.objects.values()].filter((o) => o.metadata.namespace === namespace);
+    const labels = (o: KubernetesObject) => (o.metadata.labels ?? {}) as Record<string, string>;
+    const annotations = (o: KubernetesObject) => (o.metadata.annotations ?? {}) as Record<string, string>;
+    return {
+      inPlaceRestores: here
+        .filter((o) => o.kind === 'StatefulSet' && annotations(o)[Annotations.inPlaceRestore])
+        .map((o) => ({
+          statefulSet: o.metadata.name,
+          replicas: (o.spec as { replicas?: number } | undefined)?.replicas ?? 1,
+          record: annotations(o)[Annotations.inPlaceRestore]!,
+        })),
+      scratch: here
+        .filter((o) => labels(o)[Labels.scratch])
+        .map((o) => ({
+          kind: o.kind as ObjectRef['kind'],
+          namespace,
+          name: o.metadata.name,
+          ...(labels(o)[Labels.restoredFrom] ? { restoredFrom: labels(o)[Labels.restoredFrom] } : {}),
+        })),
+      ...(this.volumesForbidden
+        ? { keptVolumesProblem: this.volumesForbidden.message }
+        : {
+            keptVolumes: [...this.volumes]
+              .filter(([, pv]) => pv.annotations[Annotations.keptForClaim]?.startsWith(`${namespace}/`))
+              .map(([name, pv]) => ({
+                name,
+                claim: pv.annotations[Annotations.keptForClaim]!,
+                reclaimPolicy: pv.reclaimPolicy,
+                keptReclaimPolicy: pv.annotations[Annotations.keptReclaimPolicy],
+                phase: pv.claim ? 'Bound' : 'Released',
+              })),
+          }),
+    };
   }
 
   /** Binds a claim to a volume (a new one unless the claim names one, which must be free). */

@@ -4,3 +4,4 @@
  */
 export * from './fakes.js';
 export * from './builders.js';
+export * from './inPlaceWorld.js';

@@ -17,6 +17,7 @@ const ARGUMENT: Record<string, ('statefulset' | 'backup')[]> = {
   create: ['statefulset'],
   list: ['statefulset'],
   prune: ['statefulset'],
+  recover: ['statefulset'],
   doctor: ['statefulset'],
   'schedule:set': ['statefulset'],
   'schedule:show': ['statefulset'],

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import type { Backup, BackupType, ConsistencyMethod, CreateProgress } from '@pgbackup/core';
-import { BaseCommand, dryRunFlag, parseDuration } from '../baseCommand.js';
+import { BaseCommand, type Stop, dryRunFlag, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
 import { humanBytes, resourceName } from '../output.js';
 import { backupView } from '../views.js';
@@ -82,16 +82,16 @@ export default class Create extends BaseCommand<typeof Create> {
     // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.
     let id: string | undefined;
     let created: Backup | undefined;
-    const interrupted = () =>
+    const interrupted = (stop: Stop) =>
       created
         ? new CliError(
             `stopped waiting; backup/${created.id} goes on`,
-            ExitCode.interrupted,
+            stop.exitCode,
             `follow it with: kubectl pgbackup status ${created.id} -n ${namespace}`,
           )
         : new CliError(
-            `interrupted before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`,
-            ExitCode.interrupted,
+            `${stop.word} before the snapshots were cut${id ? `: backup/${id} was recorded as failed` : ''}`,
+            stop.exitCode,
             'nothing was left half-done; run the command again',
           );
     await this.interruptible(async (signal) => {

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import type { KubernetesObject, RestoreProgress, RestoreResult } from '@pgbackup/core';
-import { Labels } from '@pgbackup/core/isomorphic';
+import { Labels, isPgBackupError } from '@pgbackup/core/isomorphic';
 import { BaseCommand, dryRunFlag } from '../baseCommand.js';
+import { CliError } from '../errors.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary = 'Restore a backup into a new StatefulSet (--to), or into the backed-up one (--in-place, undoable)';
@@ -65,8 +66,15 @@ export default class Restore extends BaseCommand<typeof Restore> {
           `Delete ${plan.delete.map(core.refText).join(', ')} in namespace ${plan.target.namespace} (their data is lost) and restore ${plan.backupId} there?`,
         );
     }
-    const result = await this.interruptible((signal) =>
-      core.restoreBackup(deps, { ...options, signal, onProgress: (p) => this.progress(p) }),
+    // In place, an interrupted restore puts the old volumes back; one that could not says what it left and how to recover.
+    const result = await this.interruptible(
+      (signal) => core.restoreBackup(deps, { ...options, signal, onProgress: (p) => this.progress(p) }),
+      (stop, e) =>
+        options.inPlace && e === stop
+          ? new CliError(`${stop.word}: the in-place restore was rolled back, its StatefulSet is on its old volumes`, stop.exitCode)
+          : options.inPlace && isPgBackupError(e)
+            ? e
+            : new CliError(stop.word, stop.exitCode),
     );
     await this.show(result);
   }

@@ -39,7 +39,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     this.refuseAllNamespaces();
     const timeoutSeconds = this.positiveDuration('timeout');
     const { core, deps, namespace } = await this.runtime();
-    // Ctrl-C: the scratch objects are still deleted before exiting; nothing is recorded.
+    // Ctrl-C or SIGTERM: the scratch objects are still deleted before exiting; nothing is recorded.
     const report = await this.interruptible(
       (signal) =>
         core.verifyBackup(deps, {
@@ -54,7 +54,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
           signal,
           onProgress: (p) => this.progress(p),
         }),
-      () => new CliError('interrupted: the scratch restore was deleted, nothing was recorded', ExitCode.interrupted),
+      (stop) => new CliError(`${stop.word}: the scratch restore was deleted, nothing was recorded`, stop.exitCode),
     );
     const v = report.verification;
     await this.print({
