@@ -34,13 +34,14 @@ export function expectPostgresql(objects: Obj[], opts: { storageClass?: string; 
   const pod = sts!.spec.template.spec;
   expect(pod.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true });
   const c = pod.containers[0];
-  expect(c.image).toMatch(/postgres:15[.\w-]*$/);
+  expect(c.image).toMatch(/postgres(:15[.\w-]*|@sha256:[a-f0-9]{64})$/);
   for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].exec.command[0]).toBe('pg_isready');
   expect(c.env.find((e: { name: string }) => e.name === 'PGDATA').value).toBe('/var/lib/postgresql/data/pgdata');
   expect(c.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toBeDefined();
   const mounts = Object.fromEntries(c.volumeMounts.map((m: { mountPath: string; name: string }) => [m.mountPath, m.name]));
-  expect(mounts).toEqual({ '/var/lib/postgresql/data': 'data', '/var/run/postgresql': 'run', '/tmp': 'tmp' });
-  expect(pod.volumes.map((v: Obj) => [v.name, Boolean(v.emptyDir)])).toEqual([
+  // The chart's own mounts and volumes first; extraVolumes/extraVolumeMounts may follow.
+  expect(mounts).toMatchObject({ '/var/lib/postgresql/data': 'data', '/var/run/postgresql': 'run', '/tmp': 'tmp' });
+  expect(pod.volumes.slice(0, 2).map((v: Obj) => [v.name, Boolean(v.emptyDir)])).toEqual([
     ['run', true],
     ['tmp', true],
   ]);
@@ -64,7 +65,7 @@ export function expectApi(objects: Obj[]): Obj {
   const [deploy] = all(objects, 'Deployment');
   expect(deploy).toBeDefined();
   const c = deploy!.spec.template.spec.containers[0];
-  expect(c.image).toMatch(/pgbackup-api:/);
+  expect(c.image).toMatch(/pgbackup-api[:@]/);
   expect(c.image).not.toMatch(/postgres|kubectl-pgbackup/); // the local cluster's pod-runner must leave it to kwok
   expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual([
     '/health/startup',

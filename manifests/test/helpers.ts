@@ -86,9 +86,10 @@ export const find = (objects: Obj[], kind: string, name?: string): Obj => {
 };
 export const all = (objects: Obj[], kind: string): Obj[] => objects.filter((x) => x.kind === kind);
 
-/** Pod templates of every workload (StatefulSet, Deployment, CronJob). */
+/** Pod templates of every workload (StatefulSet, Deployment, CronJob) and bare pods (Helm's test pods). */
 export function podSpecs(objects: Obj[]): { owner: string; spec: Obj['spec'] }[] {
   return objects.flatMap((o) => {
+    if (o.kind === 'Pod') return [{ owner: `Pod/${o.metadata.name}`, spec: o.spec }];
     if (o.kind === 'StatefulSet' || o.kind === 'Deployment') return [{ owner: `${o.kind}/${o.metadata.name}`, spec: o.spec.template.spec }];
     if (o.kind === 'CronJob') return [{ owner: `${o.kind}/${o.metadata.name}`, spec: o.spec.jobTemplate.spec.template.spec }];
     return [];

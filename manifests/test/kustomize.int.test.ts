@@ -1,7 +1,8 @@
 // Static checks of the Kustomize base, overlays and component (kubectl kustomize from .tools/bin, no cluster).
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { expectApi, expectHardenedPods, expectNetworkPoliciesAndPdbs, expectPostgresql } from './checks.js';
 import { KUSTOMIZE, MANIFESTS, OVERLAYS, type Obj, all, clusterToolsBuilt, find, kustomizeBuild } from './helpers.js';
 
@@ -86,6 +87,86 @@ describe('kustomize', () => {
     expect(JSON.parse(find(objects, 'CronJob').metadata.annotations!['pgbackup.io/retention'])).toEqual({ keepWeekly: 12, maxAgeDays: 30 });
     expect(all(objects, 'Secret')).toEqual([]); // the password is yours to create, never in the repository
     expectNetworkPoliciesAndPdbs(objects);
+  });
+
+  it.each(OVERLAYS)(
+    'overlay %s: every value of its settings.yaml lands where it belongs (by name), and Settings is never applied',
+    (overlay) => {
+      const objects = built[`overlays/${overlay}`]!;
+      const settings = parse(readFileSync(path.join(KUSTOMIZE, 'overlays', overlay, 'settings.yaml'), 'utf8'));
+      expect(all(objects, 'Settings')).toEqual([]);
+      const sts = find(objects, 'StatefulSet', 'postgresql');
+      const claim = sts.spec.volumeClaimTemplates.find((c: Obj) => c.metadata.name === 'data');
+      const postgres = sts.spec.template.spec.containers.find((c: Obj) => c.name === 'postgres');
+      const cj = find(objects, 'CronJob', 'pgbackup-postgresql');
+      const api = find(objects, 'Deployment', 'pgbackup-api');
+      expect({
+        postgresql: {
+          storage: claim.spec.resources.requests.storage,
+          storageClassName: claim.spec.storageClassName,
+          args: postgres.args,
+          resources: postgres.resources,
+        },
+        backup: {
+          schedule: cj.spec.schedule,
+          retention: cj.metadata.annotations!['pgbackup.io/retention'],
+          create: cj.spec.jobTemplate.spec.template.spec.containers[0].command[2].split('; ')[1],
+          prune: cj.spec.jobTemplate.spec.template.spec.containers[0].command[2].split('; ')[2],
+          activeDeadlineSeconds: cj.spec.jobTemplate.spec.activeDeadlineSeconds,
+        },
+        api: { replicas: api.spec.replicas, resources: api.spec.template.spec.containers[0].resources },
+      }).toEqual({
+        ...settings,
+        apiVersion: undefined,
+        kind: undefined,
+        metadata: undefined,
+        postgresql: { storageClassName: undefined, ...settings.postgresql },
+      });
+    },
+  );
+
+  it('a copy of an overlay with another namespace: only `namespace:` changes, the cluster-scoped names follow', async () => {
+    const dir = path.join(MANIFESTS, '.work', 'overlay-copy');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.dirname(dir), { recursive: true });
+    cpSync(path.join(KUSTOMIZE, 'overlays', 'production'), dir, { recursive: true });
+    const file = path.join(dir, 'kustomization.yaml');
+    // The copy is as deep as the overlays (manifests/.work/<dir>): its relative paths go through kustomize/.
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace(/^namespace: pgbackup$/m, 'namespace: payments')
+        .replaceAll('../../base', '../../kustomize/base')
+        .replaceAll('../../components', '../../kustomize/components'),
+    );
+    const objects = await kustomizeBuild(dir);
+    expect(all(objects, 'ClusterRoleBinding').map((b) => [b.metadata.name, b.subjects.map((s: Obj) => s.namespace)])).toEqual([
+      ['pgbackup-payments-api', ['payments']],
+      ['pgbackup-payments-api-auth', ['payments']],
+      ['pgbackup-payments-postgresql', ['payments']],
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the remote-base example pins a release (?ref=) and builds when its URLs point here', async () => {
+    const example = path.join(KUSTOMIZE, 'examples', 'remote-base');
+    const text = readFileSync(path.join(example, 'kustomization.yaml'), 'utf8');
+    const remote = /https:\/\/github\.com\/pgbackup\/pgbackup\/\/manifests\/kustomize\/([\w/-]+)\?ref=(v[\d.]+)/;
+    const urls = [...text.matchAll(/- (https:\S+)/g)].map((m) => m[1]!);
+    expect(urls.length).toBeGreaterThanOrEqual(2);
+    const chart = parse(readFileSync(path.join(MANIFESTS, 'helm/pgbackup/Chart.yaml'), 'utf8'));
+    for (const url of urls)
+      expect({ url, ref: new RegExp(`^${remote.source}$`).exec(url)?.[2] }).toEqual({ url, ref: `v${chart.appVersion}` });
+    // Offline, the same kustomization with each remote replaced by this checkout's directory.
+    const dir = path.join(MANIFESTS, '.work', 'remote-base');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.dirname(dir), { recursive: true });
+    cpSync(example, dir, { recursive: true });
+    writeFileSync(path.join(dir, 'kustomization.yaml'), text.replace(new RegExp(remote.source, 'g'), '../../kustomize/$1'));
+    const objects = await kustomizeBuild(dir);
+    expect(find(objects, 'StatefulSet', 'postgresql').metadata.namespace).toBe('orders');
+    expect(all(objects, 'ClusterRoleBinding').map((b) => b.metadata.name)).toContain('pgbackup-orders-postgresql');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the VolumeSnapshotClass component builds on top of the base', async () => {

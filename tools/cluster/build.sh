@@ -148,13 +148,38 @@ build_provisioner() {
   stamp provisioner "$PROVISIONER_VERSION"; done_in "external-provisioner $PROVISIONER_VERSION"
 }
 
+# helm's Makefile stamps the Kubernetes version of its client-go (k8s.io/client-go v0.M.P = Kubernetes 1.M): without it
+# `helm template` and `helm lint` assume Kubernetes 1.20 and refuse a chart's kubeVersion ">=1.27.0-0".
 build_helm() {
-  built helm "$HELM_VERSION" helm && { log "helm $HELM_VERSION: cached"; return; }
+  built helm "$HELM_VERSION+kubeversion" helm && { log "helm $HELM_VERSION: cached"; return; }
   begin "helm $HELM_VERSION: building"
   wrapper helm
   quiet go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null
-  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
-  stamp helm "$HELM_VERSION"; done_in "helm $HELM_VERSION"
+  local minor; minor=$(go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)
+  local k8s="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+  k8s="$k8s -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION $k8s" \
+    -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
+  stamp helm "$HELM_VERSION+kubeversion"; done_in "helm $HELM_VERSION"
+}
+
+# chart-testing: `ct lint` of the Helm chart (helm lint per ci/*-values.yaml, Chart.yaml schema, yamllint, versions).
+# Its config (chart_schema.yaml, lintconf.yaml) ships in the module's etc/; it runs yamllint and yamale, Python tools,
+# installed at pinned versions into a venv of their own (.tools/ct/venv), as ct's own image does with pip.
+build_ct() {
+  local v="$CT_VERSION+yamllint-$YAMLLINT_VERSION+yamale-$YAMALE_VERSION" dir="$ROOT/.tools/ct"
+  built ct "$v" ct && [ -x "$dir/venv/bin/yamllint" ] && [ -x "$dir/venv/bin/yamale" ] && { log "chart-testing $CT_VERSION: cached"; return; }
+  begin "chart-testing $CT_VERSION: building"
+  wrapper ct
+  quiet go get "github.com/helm/chart-testing/v3@$CT_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION" \
+    -o "$BIN/ct" github.com/helm/chart-testing/v3/ct
+  mkdir -p "$dir"
+  cp "$(go list -m -f '{{.Dir}}' github.com/helm/chart-testing/v3)"/etc/*.yaml "$dir/"; chmod u+w "$dir"/*.yaml
+  rm -rf "$dir/venv"
+  python3 -m venv "$dir/venv"
+  "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION"
+  stamp ct "$v"; done_in "chart-testing $CT_VERSION"
 }
 
 build_registry() {
@@ -206,7 +231,7 @@ build_ours() {
   fi
 }
 
-targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm registry ours"}
+targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm ct registry ours"}
 # One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
 exec 9>"$ROOT/.tools/build.lock"
 flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }

@@ -1,11 +1,17 @@
+{{/* The base of generated names: fullnameOverride, else the release name. */}}
+{{- define "pgbackup.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* Name of the PostgreSQL StatefulSet (and its client Service). */}}
 {{- define "pgbackup.postgresql.name" -}}
+{{- $base := include "pgbackup.fullname" . -}}
 {{- if .Values.nameOverride -}}
 {{- .Values.nameOverride -}}
-{{- else if contains "postgres" .Release.Name -}}
-{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else if contains "postgres" $base -}}
+{{- $base -}}
 {{- else -}}
-{{- printf "%s-postgresql" .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- printf "%s-postgresql" $base | trunc 52 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
@@ -20,24 +26,69 @@
 {{- end -}}
 
 {{- define "pgbackup.api.name" -}}
-{{- printf "%s-pgbackup-api" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-pgbackup-api" (include "pgbackup.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* Cluster-scoped names carry the namespace: several releases may live in one cluster. */}}
 {{- define "pgbackup.clusterName" -}}
-{{- printf "pgbackup-%s-%s" .Release.Namespace .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "pgbackup-%s-%s" .Release.Namespace (include "pgbackup.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+Labels of an object: the standard ones, then commonLabels, then `extra` (selector or contract labels, which win).
+Call with (dict "root" $ "extra" (include "…selectorLabels" $)); built as a dict so no key appears twice.
+*/}}
 {{- define "pgbackup.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-app.kubernetes.io/part-of: pgbackup
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- $root := .root -}}
+{{- $standard := dict
+  "helm.sh/chart" (printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_")
+  "app.kubernetes.io/part-of" "pgbackup"
+  "app.kubernetes.io/version" $root.Chart.AppVersion
+  "app.kubernetes.io/managed-by" $root.Release.Service
+  "app.kubernetes.io/instance" $root.Release.Name -}}
+{{- toYaml (mergeOverwrite $standard (deepCopy ($root.Values.commonLabels | default dict)) (fromYaml (.extra | default ""))) -}}
 {{- end -}}
 
-{{/* labels + instance, for objects that carry no selector labels. */}}
-{{- define "pgbackup.commonLabels" -}}
-{{ include "pgbackup.labels" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{/* Labels of a pod template: commonLabels, then the workload's podLabels, then its selector labels (which win). */}}
+{{- define "pgbackup.podLabels" -}}
+{{- toYaml (mergeOverwrite (deepCopy (.root.Values.commonLabels | default dict)) (deepCopy (.pod.podLabels | default dict)) (fromYaml .selector)) -}}
+{{- end -}}
+
+{{/* Where a workload's pods may run, from its values: nodeSelector, affinity, tolerations, spread, priority. */}}
+{{- define "pgbackup.podPlacement" -}}
+{{- with .nodeSelector }}
+nodeSelector: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .topologySpreadConstraints }}
+topologySpreadConstraints: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* imagePullSecrets: the chart-wide ones, then the image's own (names or {name} objects). */}}
+{{- define "pgbackup.pullSecrets" -}}
+{{- $secrets := list -}}
+{{- range concat (.root.Values.imagePullSecrets | default list) (.image.pullSecrets | default list) -}}
+{{- $secrets = append $secrets (kindIs "string" . | ternary (dict "name" .) .) -}}
+{{- end -}}
+{{- with $secrets }}
+imagePullSecrets: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod annotations of a workload (podAnnotations), as a metadata block or nothing. */}}
+{{- define "pgbackup.podAnnotations" -}}
+{{- with .podAnnotations }}
+annotations: {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{- define "pgbackup.postgresql.selectorLabels" -}}
@@ -58,8 +109,13 @@ app.kubernetes.io/managed-by: kubectl-pgbackup
 pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- end -}}
 
+{{/* repository@digest when a digest is given (the tag is then only a label for people), else repository:tag. */}}
 {{- define "pgbackup.image" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "pgbackup.postgresql.secretName" -}}
@@ -152,4 +208,48 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 - apiGroups: [groupsnapshot.storage.k8s.io]
   resources: [volumegroupsnapshotclasses]
   verbs: [list]
+{{- end -}}
+
+{{/* PostgreSQL's ServiceAccount: postgresql.serviceAccount.name, else the StatefulSet's name when created; empty: the namespace's default. */}}
+{{- define "pgbackup.postgresql.serviceAccountName" -}}
+{{- $sa := .Values.postgresql.serviceAccount -}}
+{{- if $sa.name -}}
+{{- $sa.name -}}
+{{- else if $sa.create -}}
+{{- include "pgbackup.postgresql.name" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The pod spec of a helm test pod, up to its container's command: the backup's image, ServiceAccount (so the test meets
+the backup's RBAC), placement and pull secrets, hardened like the backup Job.
+*/}}
+{{- define "pgbackup.test.podSpec" -}}
+{{- $b := .root.Values.backup -}}
+serviceAccountName: {{ include "pgbackup.backup.name" .root }}
+automountServiceAccountToken: true
+enableServiceLinks: false
+restartPolicy: Never
+{{- include "pgbackup.pullSecrets" (dict "root" .root "image" $b.image) }}
+{{- include "pgbackup.podPlacement" $b }}
+securityContext:
+  runAsUser: 1000
+  runAsGroup: 1000
+  runAsNonRoot: true
+  seccompProfile: {type: RuntimeDefault}
+volumes:
+  - {name: tmp, emptyDir: {sizeLimit: 16Mi}}
+containers:
+  - name: {{ .name }}
+    image: {{ include "pgbackup.image" (dict "image" $b.image "root" .root) | quote }}
+    imagePullPolicy: {{ $b.image.pullPolicy }}
+    resources:
+      requests: {cpu: 10m, memory: 64Mi}
+      limits: {memory: 128Mi}
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      capabilities: {drop: [ALL]}
+    volumeMounts:
+      - {name: tmp, mountPath: /tmp}
 {{- end -}}
