@@ -20,8 +20,8 @@ const permissionRules = (clusterScoped: boolean): Rule[] =>
   }));
 const NAMESPACED = triples(permissionRules(false));
 const CLUSTER = triples(permissionRules(true));
-// The API's informer cache also watches StatefulSets; nothing else differs.
-const API = [...NAMESPACED, 'apps/statefulsets watch'].sort();
+// The API's informer cache also watches StatefulSets and CronJobs; nothing else differs.
+const API = [...NAMESPACED, 'apps/statefulsets watch', 'batch/cronjobs watch'].sort();
 
 const expectedYaml = (rules: Rule[]) =>
   rules
@@ -121,7 +121,7 @@ describe('RBAC == core PERMISSIONS', () => {
     }
   });
 
-  it('the API Role is PERMISSIONS plus watch on StatefulSets', () => {
+  it('the API Role is PERMISSIONS plus watch on StatefulSets and CronJobs', () => {
     for (const [what, objects] of Object.entries(renders)) {
       const api = all(objects, 'Role').filter((r) => r.metadata.name.endsWith('-api'));
       if (what === 'helm backup only') expect(api).toEqual([]);

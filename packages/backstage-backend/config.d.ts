@@ -37,5 +37,15 @@ export interface Config {
     }>;
     /** Request body limit of the API, e.g. 16kb (the default). */
     bodyLimit?: string;
+    /** `/api/pgbackup/metrics` (Prometheus). */
+    metrics?: {
+      /** `open` (the default: anyone who reaches the backend may scrape) or `bearer` (one of `tokens`). */
+      auth?: 'open' | 'bearer';
+      /**
+       * Scrape tokens accepted with auth `bearer`.
+       * @visibility secret
+       */
+      tokens?: string[];
+    };
   };
 }

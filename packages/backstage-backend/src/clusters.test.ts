@@ -33,7 +33,11 @@ describe('pgbackup.clusters config', () => {
     const clusters = connectClusters(settings, logger);
     expect(clusters.map((c) => c.name)).toEqual(['prod']);
     expect(clusters[0]).toMatchObject({ defaultNamespace: 'databases' });
-    expect(clusters[0]?.cache?.status().map((s) => s.resource)).toEqual(['volumesnapshots/databases', 'statefulsets/databases']);
+    expect(clusters[0]?.cache?.status().map((s) => s.resource)).toEqual([
+      'volumesnapshots/databases',
+      'statefulsets/databases',
+      'cronjobs/databases',
+    ]);
     expect(logger.lines).toEqual([
       expect.objectContaining({
         level: 'error',

@@ -13,46 +13,10 @@ import {
   StatefulSetStatusResponseSchema,
 } from '@pgbackup/core';
 import { z } from 'zod';
-import type { Route } from './routes.js';
+import { PUBLIC_ROUTES, type Route } from './routes.js';
 
 type Schema = z.ZodType;
 type JsonSchema = Record<string, unknown>;
-
-/** Routes served outside the route table (probes, this document): no credentials needed. */
-export const PUBLIC_ROUTES: {
-  method: 'get';
-  path: string;
-  summary: string;
-  tag: 'health' | 'docs';
-  ok: [number, string | undefined];
-  errors: number[];
-}[] = [
-  { method: 'get', path: '/health/live', summary: 'Liveness: the process answers', tag: 'health', ok: [200, 'Health'], errors: [] },
-  {
-    method: 'get',
-    path: '/health/ready',
-    summary: 'Readiness: caches synced, API server reachable, snapshot CRDs served',
-    tag: 'health',
-    ok: [200, 'Health'],
-    errors: [503],
-  },
-  {
-    method: 'get',
-    path: '/health/startup',
-    summary: 'Startup: every informer cache synced once',
-    tag: 'health',
-    ok: [200, 'Health'],
-    errors: [503],
-  },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document (OpenAPI 3.1, generated from the route table and the zod schemas)',
-    tag: 'docs',
-    ok: [200, undefined],
-    errors: [],
-  },
-];
 
 /** Named bodies, rendered once under components.schemas. */
 const COMPONENTS: Record<string, Schema> = {
@@ -172,11 +136,16 @@ export function openApiDocument(routes: Route[]): JsonSchema {
       operationId: operationId(r.method, r.path),
       summary: r.summary,
       tags: [r.tag],
-      security: [],
+      // The scrape token is optional (the server's setting), the others need none.
+      security: r.tag === 'metrics' ? [{}, { bearer: [] }] : [],
       parameters: [],
       responses: {
-        '200': { description: 'OK', content: { 'application/json': { schema: r.ok[1] ? ref(r.ok[1]) : { type: 'object' } } } },
+        '200':
+          r.tag === 'metrics'
+            ? { description: 'OK', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } }
+            : { description: 'OK', content: { 'application/json': { schema: r.ok[1] ? ref(r.ok[1]) : { type: 'object' } } } },
         ...(r.tag === 'health' ? problems(r.errors, 'Health', 'application/json') : {}),
+        ...(r.tag === 'metrics' ? problems(r.errors) : {}),
         ...problems([405]),
       },
     };
@@ -186,11 +155,11 @@ export function openApiDocument(routes: Route[]): JsonSchema {
       title: 'pgbackup',
       version: '1',
       description:
-        'Back up PostgreSQL StatefulSets with CSI VolumeSnapshots. Errors are RFC 9457 problem details. Every route but the probes and this document needs a bearer token; access is a verb on backups.pgbackup.io in the namespace (docs/security.md). In Backstage the API is mounted at /api/pgbackup.',
+        'Back up PostgreSQL StatefulSets with CSI VolumeSnapshots. Errors are RFC 9457 problem details. Every route but the probes, this document and /metrics (its own setting) needs a bearer token; access is a verb on backups.pgbackup.io in the namespace (docs/security.md). In Backstage the API is mounted at /api/pgbackup.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: '/' }],
-    tags: [...new Set([...routes.map((r) => r.tag), 'health', 'docs'])].map((name) => ({ name })),
+    tags: [...new Set([...routes.map((r) => r.tag), 'health', 'docs', 'metrics'])].map((name) => ({ name })),
     security: [{ bearer: [] }],
     paths,
     components: {

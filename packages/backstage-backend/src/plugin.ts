@@ -21,6 +21,7 @@ import { NAMESPACE_RESOURCE_TYPE, entityPermissions, namespacePermissions, parse
 import { z } from 'zod';
 import { connectClusters, readClusterSettings, startCaches } from './clusters.js';
 import { HttpProblem } from './problem.js';
+import { MetricsEndpoint, metricsAuth } from './metrics.js';
 import { type Caller, type Guard, createRouter } from './router.js';
 import { type ClusterTarget, actionOf } from './routes.js';
 
@@ -165,6 +166,10 @@ export const pgbackupPlugin = createBackendPlugin({
         const router = createRouter({
           clusters: pgbackup.clusters.length > 0 ? pgbackup.clusters : [unavailableCluster()],
           logger,
+          metrics: {
+            endpoint: new MetricsEndpoint(pgbackup.clusters),
+            auth: metricsAuth(config.getOptionalString('pgbackup.metrics.auth'), config.getOptionalStringArray('pgbackup.metrics.tokens')),
+          },
           bodyLimit: config.getOptionalString('pgbackup.bodyLimit') ?? '16kb',
           guard: permissionGuard(httpAuth, permissions),
           resolveEntity: async (req, ref) => {
@@ -207,8 +212,8 @@ export const pgbackupPlugin = createBackendPlugin({
           },
         });
         httpRouter.use(router);
-        // The probes and the documentation; every other route authenticates in its guard.
-        for (const path of ['/health', '/openapi.json', '/api']) httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
+        // The probes and the documentation; /metrics checks its own scrape token; every other route authenticates in its guard.
+        for (const path of ['/health', '/openapi.json', '/api', '/metrics']) httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
       },
     });
   },

@@ -407,6 +407,8 @@ describe('health', () => {
       stop: async () => undefined,
       synced: () => false,
       status: () => [{ resource: 'volumesnapshots', synced: false, items: 0, restarts: 2, lastError: 'HTTP 403' }],
+      contents: () => ({ snapshots: [], schedules: [] }),
+      apiRequests: () => 0,
     };
     const server = express().use(createRouter({ clusters: [{ name: 'local', deps, cache }], logger: captureLogger() }));
     const ready = await request(server).get('/health/ready').expect(503);

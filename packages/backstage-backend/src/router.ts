@@ -5,13 +5,15 @@ import type { z } from 'zod';
 import { type HealthOptions, healthRoutes } from './health.js';
 import { type BackupRef, IdempotencyKeys } from './idempotency.js';
 import type { Logger } from './logger.js';
-import { PUBLIC_ROUTES, openApiDocument } from './openapi.js';
+import { type MetricsAuth, MetricsEndpoint, authorizeScrape } from './metrics.js';
+import { openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler, sendProblem, validationProblem } from './problem.js';
 import {
   type AccessNeed,
   type AuditMeta,
   type ClusterTarget,
   type EntityTarget,
+  PUBLIC_ROUTES,
   ROUTES,
   type RequestContext,
   type Route,
@@ -66,6 +68,8 @@ export interface RouterOptions {
   health?: HealthOptions;
   /** Who takes backups (the lock holder name). */
   holder?: string;
+  /** `/metrics` and who may scrape it. Default: the clusters' caches, open. */
+  metrics?: { endpoint: MetricsEndpoint; auth: MetricsAuth };
 }
 
 const wrap =
@@ -103,6 +107,8 @@ function requireJson(req: Request): void {
     );
 }
 
+const PROBES = ['/live', '/ready', '/startup'];
+
 const expressPath = (template: string) => template.replace(/\{(\w+)\}/g, ':$1');
 
 /** The routes a router serves: entity routes only where a catalog resolves entities. */
@@ -135,14 +141,55 @@ export function createRouter(options: RouterOptions): Router {
   const routes = servedRoutes({ entities: options.resolveEntity !== undefined });
 
   const router = Router();
+  // The route template each request matched (a bounded label of the request metrics), set by the handlers below.
+  const templates = new WeakMap<Request, string>();
+  const metrics: NonNullable<RouterOptions['metrics']> = options.metrics ?? {
+    endpoint: new MetricsEndpoint(options.clusters),
+    auth: { mode: 'open' },
+  };
+  router.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () =>
+      metrics.endpoint.observeRequest(
+        req.method,
+        templates.get(req) ?? 'unmatched',
+        res.statusCode,
+        Number(process.hrtime.bigint() - start) / 1e9,
+      ),
+    );
+    next();
+  });
+  const matched =
+    (template: string): RequestHandler =>
+    (req, _res, next) => {
+      templates.set(req, template);
+      next();
+    };
   router.use(express.json({ limit: options.bodyLimit ?? '16kb', strict: false, type: ['application/json', 'application/*+json'] }));
 
   const document = openApiDocument(routes);
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', matched('/openapi.json'), (_req, res) => {
     res.json(document);
   });
-  router.use('/api', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'pgbackup API' }));
-  router.use('/health', healthRoutes(options.clusters, options.health));
+  router.use('/api', matched('/api'), swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'pgbackup API' }));
+  router.use(
+    '/health',
+    (req, _res, next) => {
+      if (PROBES.includes(req.path)) templates.set(req, `/health${req.path}`);
+      next();
+    },
+    healthRoutes(options.clusters, options.health),
+  );
+  router.get(
+    '/metrics',
+    matched('/metrics'),
+    wrap(async (req, res) => {
+      authorizeScrape(metrics.auth, req);
+      const text = await metrics.endpoint.render();
+      res.setHeader('Content-Type', metrics.endpoint.contentType);
+      res.send(text);
+    }),
+  );
 
   const services = (req: Request, c: ClusterTarget): RouteServices => {
     const writes = c.writeDeps ?? c.deps;
@@ -286,6 +333,7 @@ export function createRouter(options: RouterOptions): Router {
   for (const route of routes) {
     router[route.method](
       expressPath(route.path),
+      matched(route.path),
       wrap(async (req, res) => {
         const caller = await guard.authenticate(req);
         if (route.body) requireJson(req);

@@ -154,6 +154,54 @@ const route = <P, Q, B>(r: Route<P, Q, B>): Route => r as unknown as Route;
 const entityIdParams = EntityParamsSchema.extend({ id: BackupIdParamsSchema.shape.id });
 const entityDeleteQuery = DeleteBackupQuerySchema.omit({ namespace: true });
 
+/**
+ * Routes outside the Kubernetes access model: the probes and the documents need no credentials;
+ * `/metrics` has its own (open by default, or a scrape bearer token).
+ */
+export const PUBLIC_ROUTES: {
+  method: 'get';
+  path: string;
+  summary: string;
+  tag: 'health' | 'docs' | 'metrics';
+  ok: [number, string | undefined];
+  errors: number[];
+}[] = [
+  { method: 'get', path: '/health/live', summary: 'Liveness: the process answers', tag: 'health', ok: [200, 'Health'], errors: [] },
+  {
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness: caches synced, API server reachable, snapshot CRDs served',
+    tag: 'health',
+    ok: [200, 'Health'],
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/health/startup',
+    summary: 'Startup: every informer cache synced once',
+    tag: 'health',
+    ok: [200, 'Health'],
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document (OpenAPI 3.1, generated from the route table and the zod schemas)',
+    tag: 'docs',
+    ok: [200, undefined],
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary:
+      'Prometheus metrics (text exposition format), computed from the informer cache: no Kubernetes API request per scrape. Open by default; with PGBACKUP_METRICS_AUTH=bearer (Backstage: pgbackup.metrics.auth) it needs one of the scrape tokens',
+    tag: 'metrics',
+    ok: [200, undefined],
+    errors: [401],
+  },
+];
+
 /** The routes in the order of the README: StatefulSet and backup routes, then entity routes. */
 export const ROUTES: Route[] = [
   route({

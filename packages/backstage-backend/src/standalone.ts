@@ -15,6 +15,7 @@ import {
 } from '@pgbackup/core';
 import express, { type Request } from 'express';
 import { type Logger, jsonLogger, parseLevel } from './logger.js';
+import { MetricsEndpoint, metricsAuth } from './metrics.js';
 import { HttpProblem } from './problem.js';
 import { type Access, type Caller, type Guard, createRouter } from './router.js';
 import { ACCESS_GROUP, ACCESS_RESOURCE, type ClusterTarget } from './routes.js';
@@ -33,6 +34,7 @@ import { BackupRunner } from './runner.js';
  * - PGBACKUP_AUTH_CACHE_SECONDS (10): how long a TokenReview or SubjectAccessReview answer is reused.
  * - PGBACKUP_TLS_CERT_FILE / PGBACKUP_TLS_KEY_FILE: serve HTTPS with this certificate (PEM).
  * - PGBACKUP_SHUTDOWN_GRACE_SECONDS (25): how long SIGTERM waits for running backups.
+ * - PGBACKUP_METRICS_AUTH: `open` (default) or `bearer`: /metrics then needs one of PGBACKUP_METRICS_TOKEN (comma-separated).
  */
 export interface StandaloneOptions {
   env?: Record<string, string | undefined>;
@@ -210,6 +212,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     },
     authorize: (req, caller, access) => guard.authorize(req, caller, access),
   };
+  const metricsSetting = metricsAuth(env.PGBACKUP_METRICS_AUTH, env.PGBACKUP_METRICS_TOKEN);
   const tls = tlsOptions(env);
   const runner = new BackupRunner(logger);
   let shuttingDown = false;
@@ -246,6 +249,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       runner,
       guard: guardAndRemember,
       holder: 'pgbackup-api',
+      metrics: { endpoint: new MetricsEndpoint([cluster]), auth: metricsSetting },
     }),
   );
 

@@ -1,4 +1,6 @@
 /** The ports only the HTTP API server needs: its read cache (informers), bearer-token and access review. */
+import type { SnapshotInfo } from './domain/backup.js';
+import type { ScheduledBackup } from './domain/readModels.js';
 import type { AccessCheck } from './ports.js';
 
 /** The state of one watched resource of a read cache (an informer), as health checks show it. */
@@ -13,6 +15,16 @@ export interface InformerStatus {
   lastError?: string;
   /** How many times the list+watch was restarted after an error. */
   restarts: number;
+  /** While not synced: since when (the start, or the error that broke the watch). */
+  unsyncedSince?: string;
+}
+
+/** What a read cache holds, read from memory only (the metrics of a scrape cost no API request). */
+export interface CachedContents {
+  /** Every managed VolumeSnapshot the cache holds. */
+  snapshots: readonly SnapshotInfo[];
+  /** Every managed backup CronJob the cache holds. */
+  schedules: readonly ScheduledBackup[];
 }
 
 /** A list+watch cache in front of the API server: reads are served from memory once synced. */
@@ -22,6 +34,9 @@ export interface ReadCache {
   /** Every informer synced. */
   synced(): boolean;
   status(): InformerStatus[];
+  contents(): CachedContents;
+  /** Requests sent to the API server through this cluster's connection so far (every port's, not only the cache's). */
+  apiRequests(): number;
 }
 
 /** Who a bearer token belongs to, as the API server's TokenReview says. */

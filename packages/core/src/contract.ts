@@ -122,5 +122,8 @@ export const EntityAnnotations = {
   ...BackstageAnnotations,
 } as const;
 
+/** `reportingController` of every Event pgbackup records (events.k8s.io/v1: a qualified name). */
+export const EVENT_REPORTING_CONTROLLER = 'pgbackup.io/kubectl-pgbackup';
+
 /** Selects every VolumeSnapshot pgbackup made. */
 export const MANAGED_SELECTOR = `${Labels.managedBy}=${MANAGED_BY}`;

@@ -25,3 +25,7 @@ export * from './application/recoverInPlaceRestore.js';
 export * from './application/restoreObjects.js';
 export * from './application/verifyBackup.js';
 export * from './domain/restore.js';
+export * from './application/collectMetrics.js';
+export * from './domain/metrics.js';
+export * from './application/recentEvents.js';
+export type * from './domain/events.js';

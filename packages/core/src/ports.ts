@@ -3,6 +3,7 @@
  * adapter in kubernetes/ and by an in-memory fake in testing/. Their data shapes are in domain/readModels.ts.
  */
 import type { SnapshotInfo } from './domain/backup.js';
+import type { BackupEvent, RecordedEvent } from './domain/events.js';
 import type {
   ApiSupport,
   ClaimBinding,
@@ -145,6 +146,14 @@ export interface ScheduleStore {
 
 export interface Clock {
   now(): Date;
+}
+
+/** Kubernetes Events on StatefulSets: a courtesy to whoever runs `kubectl describe`, never a reason to fail. */
+export interface EventRecorder {
+  /** Records the event (aggregated with the same reason's within its window); never throws, and returns within a few seconds. */
+  record(event: BackupEvent): Promise<void>;
+  /** The StatefulSet's recent pgbackup Events, newest first. */
+  recent(namespace: string, statefulSet: string, limit: number): Promise<RecordedEvent[]>;
 }
 
 /** What a scheduled backup runs and keeps: one CronJob plus the RBAC its pods need. */

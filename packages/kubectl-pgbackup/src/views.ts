@@ -1,5 +1,5 @@
 /** Table columns and detail text for the domain's objects, shared by the verbs. */
-import type { Backup, PruneDecision, StatefulSetStatus } from '@pgbackup/core';
+import type { Backup, PruneDecision, RecordedEvent, StatefulSetStatus } from '@pgbackup/core';
 import { type Column, type View, age, duration, humanBytes, table } from './output.js';
 
 const verified = (b: Backup) => (b.verification ? `${b.verification.result} ${age(b.verification.at)} ago` : '-');
@@ -107,6 +107,24 @@ export function describeStatefulSet(s: StatefulSetStatus, now = new Date()): str
     text += field('Next run', `${f.nextRunAt} (in ${duration(Math.max(0, Math.round((Date.parse(f.nextRunAt) - now.getTime()) / 1000)))})`);
   }
   return text;
+}
+
+/** The Events section of `status <statefulset>`, as kubectl describe shows Events. */
+export function describeEvents(recent: { events: RecordedEvent[]; error?: string }, now = new Date()): string {
+  if (recent.error) return field('Events', `<unavailable: ${recent.error}>`);
+  if (recent.events.length === 0) return field('Events', '<none>');
+  return (
+    'Events:\n' +
+    table(recent.events, [
+      { header: 'type', value: (e) => e.type },
+      { header: 'reason', value: (e) => e.reason },
+      {
+        header: 'age',
+        value: (e) => (e.count > 1 ? `${age(e.lastAt, now)} (x${e.count} over ${age(e.firstAt, now)})` : age(e.lastAt, now)),
+      },
+      { header: 'message', value: (e) => e.note },
+    ]).replace(/^/gm, '  ')
+  );
 }
 
 export function pruneView(decisions: PruneDecision[], dryRun: boolean, now = new Date()): View<PruneDecision> {

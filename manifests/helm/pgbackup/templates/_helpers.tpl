@@ -164,7 +164,7 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
   verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [apps]
   resources: [statefulsets]
-  verbs: [get, list{{ if .watchStatefulSets }}, watch{{ end }}]
+  verbs: [get, list{{ if .apiCache }}, watch{{ end }}]
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list]
@@ -182,7 +182,10 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
   verbs: [get, create, update, delete]
 - apiGroups: [batch]
   resources: [cronjobs]
-  verbs: [get, list]
+  verbs: [get, list{{ if .apiCache }}, watch{{ end }}]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [get, list, create, patch]
 {{- end -}}
 
 {{/* packages/core/src/domain/permissions.ts VERIFY_PERMISSIONS: the scratch restore of a verifying run. */}}

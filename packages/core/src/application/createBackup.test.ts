@@ -64,6 +64,9 @@ describe('createBackup: the happy path', () => {
     });
     expect(backup.id).toMatch(/^pg-20260601120000-[0-9a-z]{4}$/);
     expect(backup.snapshots.map((s) => [s.name, s.pvc, s.className])).toEqual([[`${backup.id}-data-pg-1`, 'data-pg-1', 'fast-snap']]);
+    expect(deps.events.recorded).toMatchObject([
+      { namespace: 'db', statefulSet: 'pg', reason: 'BackupStarted', note: `backup ${backup.id} started (manual, pod pg-1)` },
+    ]);
     expectCleanedUp(deps);
   });
 
@@ -178,6 +181,8 @@ describe('createBackup: failures leave nothing open', () => {
     const backup = await getBackup(deps, 'db', snapshot!.labels[Labels.backup]!);
     expect(backup.status).toBe('failed');
     expect(backup.error).toBe(e.message);
+    expect(deps.events.reasons()).toEqual(['BackupStarted', 'BackupFailed']);
+    expect(deps.events.recorded[1]!.note).toBe(`backup ${backup.id} failed: ${e.message}`);
     expectCleanedUp(deps);
   });
 

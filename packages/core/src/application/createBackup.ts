@@ -190,6 +190,12 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     throw e;
   }
   options.onProgress?.({ stage: 'planned', plan });
+  const event = { namespace: plan.namespace, statefulSet: plan.statefulSet };
+  await deps.events.record({
+    ...event,
+    reason: 'BackupStarted',
+    note: `backup ${plan.id} started (${options.type ?? 'manual'}, pod ${plan.pod})`,
+  });
   // Losing the Lease stops the work like an interrupt: another backup may run now.
   const signal = AbortSignal.any([lock.lost, ...(options.signal ? [options.signal] : [])]);
   const work = { ...options, signal };
@@ -234,6 +240,7 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     const marked = await Promise.allSettled(
       created.map((name) => deps.snapshots.annotate(plan.namespace, name, { [Annotations.phase]: 'failed', [Annotations.error]: reason })),
     );
+    await deps.events.record({ ...event, reason: 'BackupFailed', note: `backup ${plan.id} failed: ${reason}` });
     // The snapshots exist but the failure is not on them: their status follows what the storage did, so say that, not "failed".
     if (isPgBackupError(e) && marked.some((m) => m.status === 'rejected'))
       throw new PgBackupError(

@@ -3,6 +3,7 @@ import type {
   Clock,
   DatabaseConnector,
   Discovery,
+  EventRecorder,
   GroupSnapshotStore,
   ScheduleStore,
   SnapshotStore,
@@ -22,5 +23,7 @@ export interface Deps {
   database: DatabaseConnector;
   lock: BackupLock;
   schedules: ScheduleStore;
+  /** Events on the StatefulSet (backup started/completed/failed, prune, restore, verify). */
+  events: EventRecorder;
   clock: Clock;
 }

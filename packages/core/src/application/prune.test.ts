@@ -34,6 +34,9 @@ describe('prune', () => {
     const decisions = await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 2 } });
     expect(decisions).toEqual(expected);
     expect(decisions.filter((d) => d.action === 'delete').map((d) => d.backup.id)).toEqual(['d3', 'd5-failed']);
+    expect(deps.events.recorded).toMatchObject([
+      { namespace: 'db', statefulSet: 'pg', reason: 'BackupPruned', note: 'deleted 2 backups by retention: d3, d5-failed' },
+    ]);
     expect(
       deps.snapshots
         .all()
@@ -66,6 +69,7 @@ describe('prune', () => {
     expect(dry.some((d) => d.action === 'delete')).toBe(true);
     expect(deps.snapshots.all()).toEqual(before);
     expect(deps.journal.filter((e) => e.startsWith('snapshots.delete'))).toEqual([]);
+    expect(deps.events.recorded).toEqual([]);
     expect(await prune(deps, { namespace: 'db', statefulSet: 'pg', policy: { keepLast: 1 } })).toEqual(dry);
   });
 

@@ -12,10 +12,22 @@ export interface PruneOptions {
 }
 
 /** Applies a retention policy to one StatefulSet's backups; returns every decision with its reasons. */
-export async function prune(deps: Pick<Deps, 'snapshots' | 'groups' | 'clock'>, options: PruneOptions): Promise<PruneDecision[]> {
+export async function prune(
+  deps: Pick<Deps, 'snapshots' | 'groups' | 'events' | 'clock'>,
+  options: PruneOptions,
+): Promise<PruneDecision[]> {
   assertName('StatefulSet', options.statefulSet);
   const backups = await listBackups(deps, { namespace: options.namespace, statefulSet: options.statefulSet });
   const decisions = planPrune(backups, options.policy, deps.clock.now());
-  if (!options.dryRun) for (const d of decisions.filter((d) => d.action === 'delete')) await deleteBackupObjects(deps, d.backup);
+  const deleted = options.dryRun ? [] : decisions.filter((d) => d.action === 'delete');
+  for (const d of deleted) await deleteBackupObjects(deps, d.backup);
+  // One Event per run, naming what went: a run that deletes nothing says nothing.
+  if (deleted.length > 0)
+    await deps.events.record({
+      namespace: options.namespace,
+      statefulSet: options.statefulSet,
+      reason: 'BackupPruned',
+      note: `deleted ${deleted.length} backup${deleted.length === 1 ? '' : 's'} by retention: ${deleted.map((d) => d.backup.id).join(', ')}`,
+    });
   return decisions;
 }

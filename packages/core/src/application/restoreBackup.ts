@@ -1,4 +1,6 @@
+import { Labels } from '../contract.js';
 import type { Backup } from '../domain/backup.js';
+import type { BackupEvent } from '../domain/events.js';
 import { assertName } from '../domain/names.js';
 import { type RestorePlan, planRefs, planRestoreToNewStatefulSet, recordedSource } from '../domain/restore.js';
 import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
@@ -6,7 +8,7 @@ import type { ObjectRef, SnapshotContentInfo } from '../domain/readModels.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
 import { assertRestorable, previewRestoreInPlace, restoreInPlace } from './restoreInPlace.js';
-import { type RestoreOptions, type RestoreResult, createInOrder, deleteRestored, refText } from './restoreObjects.js';
+import { type RestoreOptions, type RestoreProgress, type RestoreResult, createInOrder, deleteRestored, refText } from './restoreObjects.js';
 import { waitForPostgres } from './waitForPostgres.js';
 
 const DEFAULT_READY_TIMEOUT = 600;
@@ -105,7 +107,36 @@ async function snapshotContents(deps: Pick<Deps, 'snapshots'>, backup: Backup): 
  * created is deleted again. With `wait`, returns once PostgreSQL answers in the restored pod.
  */
 export async function restoreBackup(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
-  if (options.inPlace) return restoreInPlace(deps, options);
+  // A scratch restore (verify) reports through the verification; a dry run did nothing to report.
+  const reported = !options.labels?.[Labels.scratch] && !options.dryRun;
+  let planned: RestorePlan | undefined;
+  const onProgress = (p: RestoreProgress) => {
+    if (p.stage === 'planned') planned = p.plan;
+    options.onProgress?.(p);
+  };
+  try {
+    const result = await (options.inPlace ? restoreInPlace : restoreAside)(deps, { ...options, onProgress });
+    if (reported) await deps.events.record(restoreEvent(result.plan, 'Restored', result.ready ? 'ready' : 'created, not waited for'));
+    return result;
+  } catch (e) {
+    if (reported && planned) await deps.events.record(restoreEvent(planned, 'RestoreFailed', (e as Error).message));
+    throw e;
+  }
+}
+
+function restoreEvent(plan: RestorePlan, reason: 'Restored' | 'RestoreFailed', detail: string): BackupEvent {
+  const target = `${plan.target.namespace}/${plan.target.statefulSet}`;
+  return {
+    ...plan.source,
+    reason,
+    note:
+      reason === 'Restored'
+        ? `backup ${plan.backupId} restored into ${target}: ${detail}`
+        : `restore of backup ${plan.backupId} into ${target} failed: ${detail}`,
+  };
+}
+
+async function restoreAside(deps: Deps, options: RestoreOptions): Promise<RestoreResult> {
   const { backup, plan } = await previewRestore(deps, options);
   options.onProgress?.({ stage: 'planned', plan });
   if (options.dryRun) return { backup, plan, dryRun: true, ready: false };

@@ -257,6 +257,12 @@ export async function verifyBackup(deps: Deps, options: VerifyOptions): Promise<
       ...(tables ? { tables, rows: Object.values(rowCounts).reduce((a, b) => a + b, 0) } : {}),
     };
     if (options.record !== false) await record(deps, backup, verification);
+    await deps.events.record({
+      namespace: backup.namespace,
+      statefulSet: backup.statefulSet,
+      reason: passed ? 'VerificationPassed' : 'VerificationFailed',
+      note: `backup ${backup.id} ${passed ? 'verified' : 'failed verification'}: ${verification.message}`,
+    });
     if (options.keep) leftovers = created.map((r) => `${r.kind.toLowerCase()}/${r.name}`);
     return {
       backupId: backup.id,

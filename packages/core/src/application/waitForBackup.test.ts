@@ -18,6 +18,14 @@ describe('waitForBackup', () => {
     expect(backup.size).toBe(42);
     expect(seen).toEqual(['in_progress', 'completed']);
     expect(deps.snapshots.openWatches).toBe(0);
+    expect(deps.events.recorded).toMatchObject([
+      {
+        namespace: 'db',
+        statefulSet: 'pg',
+        reason: 'BackupCompleted',
+        note: 'backup b completed: 1 VolumeSnapshot, 42 B, cut at 2026-06-01T11:59:00Z',
+      },
+    ]);
   });
 
   it('returns the backup once it failed', async () => {
@@ -26,11 +34,13 @@ describe('waitForBackup', () => {
     const backup = await waitForBackup(deps, 'db', 'b', { timeoutSeconds: 5 });
     expect(backup.status).toBe('failed');
     expect(backup.error).toBe('b-data-pg-0: storage error');
+    expect(deps.events.recorded).toMatchObject([{ reason: 'BackupFailed', note: 'backup b failed: b-data-pg-0: storage error' }]);
   });
 
   it('returns at once for a backup that is already finished', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: [aBackupSnapshot({ id: 'b' })] });
     expect((await waitForBackup(deps, 'db', 'b', { timeoutSeconds: 5 })).status).toBe('completed');
+    expect(deps.events.recorded).toEqual([]); // it did not see the backup finish
   });
 
   it('throws Timeout when the backup is still in progress after the timeout, saying how far it got', async () => {

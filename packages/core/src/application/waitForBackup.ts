@@ -1,7 +1,9 @@
 import { Labels } from '../contract.js';
 import { type Backup, deriveBackup } from '../domain/backup.js';
+import type { BackupEvent } from '../domain/events.js';
 import { assertName } from '../domain/names.js';
 import { notFound, timeout } from '../errors.js';
+import { bytesIec } from '../format.js';
 import type { Deps } from './deps.js';
 
 export interface WaitOptions {
@@ -15,7 +17,7 @@ export interface WaitOptions {
  * The backup itself goes on either way.
  */
 export async function waitForBackup(
-  deps: Pick<Deps, 'snapshots' | 'clock'>,
+  deps: Pick<Deps, 'snapshots' | 'events' | 'clock'>,
   namespace: string,
   id: string,
   options: WaitOptions,
@@ -23,6 +25,8 @@ export async function waitForBackup(
   assertName('namespace', namespace);
   assertName('backup', id);
   let last: Backup | undefined;
+  // Only a wait that saw the backup in progress reports its end (waiting on a finished backup records nothing).
+  let sawProgress = false;
   const signal = AbortSignal.any([
     AbortSignal.timeout(Math.ceil(options.timeoutSeconds * 1000)),
     ...(options.signal ? [options.signal] : []),
@@ -33,6 +37,7 @@ export async function waitForBackup(
       (snapshots) => {
         if (snapshots.length === 0) throw notFound(`backup "${id}" not found in namespace "${namespace}"`);
         last = deriveBackup(id, snapshots, deps.clock.now());
+        if (last.status === 'in_progress') sawProgress = true;
         options.onProgress?.(last);
         return last.status !== 'in_progress';
       },
@@ -47,5 +52,19 @@ export async function waitForBackup(
       { object: { kind: 'Backup', name: id, namespace } },
     );
   }
-  return last!;
+  const done = last!;
+  if (sawProgress) await deps.events.record(completionEvent(done));
+  return done;
+}
+
+/** BackupCompleted or BackupFailed, with what a reader of `kubectl describe` wants to know. */
+function completionEvent(b: Backup): BackupEvent {
+  const where = { namespace: b.namespace, statefulSet: b.statefulSet };
+  if (b.status === 'failed') return { ...where, reason: 'BackupFailed', note: `backup ${b.id} failed: ${b.error ?? 'unknown error'}` };
+  const size = b.size !== undefined ? `, ${bytesIec(b.size)}` : '';
+  return {
+    ...where,
+    reason: 'BackupCompleted',
+    note: `backup ${b.id} completed: ${b.volumes} VolumeSnapshot${b.volumes === 1 ? '' : 's'}${size}, cut at ${b.cutAt ?? b.startedAt}`,
+  };
 }

@@ -59,6 +59,12 @@ export const PERMISSIONS: Permission[] = [
     usedFor: 'one backup at a time per StatefulSet',
   },
   { group: 'batch', resource: 'cronjobs', verbs: ['get', 'list'], usedFor: 'schedule and freshness in status' },
+  {
+    group: 'events.k8s.io',
+    resource: 'events',
+    verbs: ['get', 'list', 'create', 'patch'],
+    usedFor: 'Events on the StatefulSet (get + patch count repeats in a series; list shows them in status)',
+  },
 ];
 
 /**

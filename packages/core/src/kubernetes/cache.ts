@@ -1,11 +1,13 @@
 import {
   AppsV1Api,
+  BatchV1Api,
   CustomObjectsApi,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
+  type V1CronJob,
   type V1StatefulSet,
   makeInformer,
 } from '@kubernetes/client-node';
@@ -16,9 +18,11 @@ import { labelsMatch, splitRequirements } from '../domain/labelSelector.js';
 import { notFound } from '../errors.js';
 import type { ScheduledBackup, SnapshotClassInfo, SnapshotContentInfo, StatefulSetInfo } from '../domain/readModels.js';
 import type { NewSnapshot, ScheduleStore, SnapshotQuery, SnapshotStore, WorkloadReader } from '../ports.js';
-import type { InformerStatus, ReadCache } from '../backendPorts.js';
+import type { CachedContents, InformerStatus, ReadCache } from '../backendPorts.js';
 import { kubernetesDeps } from './deps.js';
 import type { LoadedKubeConfig } from './kubeconfig.js';
+import { countRequests } from './requestCounter.js';
+import { toScheduledBackup } from './schedules.js';
 import { toSnapshotInfo } from './snapshots.js';
 
 type VolumeSnapshot = Parameters<typeof toSnapshotInfo>[0] & KubernetesObject;
@@ -38,7 +42,7 @@ class WatchedResource<T extends KubernetesObject> {
     resource: string,
     private readonly make: () => Informer<T> & ObjectCache<T>,
   ) {
-    this.state = { resource, synced: false, items: 0, restarts: 0 };
+    this.state = { resource, synced: false, items: 0, restarts: 0, unsyncedSince: new Date().toISOString() };
   }
 
   async start(): Promise<void> {
@@ -53,6 +57,7 @@ class WatchedResource<T extends KubernetesObject> {
     informer.on('delete', touch);
     informer.on('error', (err?: unknown) => {
       this.failedSinceStart = true;
+      if (this.state.synced) this.state.unsyncedSince = new Date().toISOString();
       this.state.synced = false;
       this.state.lastError = describe(err);
       if (this.stopped) return;
@@ -81,6 +86,7 @@ class WatchedResource<T extends KubernetesObject> {
     }
     if (!this.failedSinceStart && !this.stopped) {
       this.state.synced = true;
+      this.state.unsyncedSince = undefined;
       this.state.lastSyncAt = new Date().toISOString();
       this.backoffMs = 1000;
     }
@@ -89,6 +95,7 @@ class WatchedResource<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    if (this.state.synced) this.state.unsyncedSince = new Date().toISOString();
     this.state.synced = false;
     await this.informer?.stop();
   }
@@ -122,8 +129,6 @@ export interface ReadCacheOptions {
   namespaces?: string[];
   /** How long pod/PVC details of an unchanged StatefulSet are reused. Default 15 s. */
   workloadDetailTtlMs?: number;
-  /** How long a backup schedule (CronJob) is reused. Default 30 s. */
-  scheduleTtlMs?: number;
 }
 
 export interface CacheCounters {
@@ -168,6 +173,11 @@ export class CachedSnapshotStore implements SnapshotStore {
     if (items.length === 0 && requirements.some((r) => r.startsWith(`${Labels.backup}=`))) return this.fallback(query);
     this.counters.hits++;
     return items.map((vs) => this.info(vs));
+  }
+
+  /** Every snapshot the informers hold, from memory. */
+  cached(): SnapshotInfo[] {
+    return this.informers.all.flatMap((w) => w.list().map((vs) => this.info(vs)));
   }
 
   /**
@@ -280,28 +290,33 @@ export class CachedWorkloadReader implements WorkloadReader {
   }
 }
 
-/** ScheduleStore that reuses each answer for a while (the schedule changes rarely). */
-export class TtlScheduleStore implements ScheduleStore {
-  private readonly entries = new Map<string, { at: number; value: Promise<ScheduledBackup | undefined> }>();
+/** ScheduleStore whose schedules come from an informer of the managed CronJobs. */
+export class CachedScheduleStore implements ScheduleStore {
+  private readonly schedules = new WeakMap<V1CronJob, ScheduledBackup | undefined>();
 
   constructor(
     private readonly direct: ScheduleStore,
+    private readonly informers: Scoped<V1CronJob & KubernetesObject>,
     private readonly counters: CacheCounters,
-    private readonly ttlMs: number,
   ) {}
 
-  get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined> {
-    const key = `${namespace}/${statefulSet}`;
-    const entry = this.entries.get(key);
-    if (entry && Date.now() - entry.at <= this.ttlMs) {
-      this.counters.hits++;
-      return entry.value;
+  async get(namespace: string, statefulSet: string): Promise<ScheduledBackup | undefined> {
+    const informer = this.informers.for(namespace);
+    if (!informer?.synced) {
+      this.counters.fallbacks++;
+      return this.direct.get(namespace, statefulSet);
     }
-    this.counters.fallbacks++;
-    const value = this.direct.get(namespace, statefulSet);
-    this.entries.set(key, { at: Date.now(), value });
-    value.catch(() => this.entries.delete(key));
-    return value;
+    this.counters.hits++;
+    return this.cached(informer.list(namespace)).find((s) => s.statefulSet === statefulSet);
+  }
+
+  /** Every schedule the informers hold (or those of the given CronJobs), from memory. */
+  cached(cronJobs: readonly V1CronJob[] = this.informers.all.flatMap((w) => [...w.list()])): ScheduledBackup[] {
+    return cronJobs.flatMap((cj) => {
+      if (!this.schedules.has(cj)) this.schedules.set(cj, toScheduledBackup(cj));
+      const s = this.schedules.get(cj);
+      return s ? [s] : [];
+    });
   }
 }
 
@@ -316,12 +331,16 @@ export interface CachedKubernetesDeps {
 /** The ports of a cluster with a list+watch cache in front of VolumeSnapshots and StatefulSets. */
 export function cachedKubernetesDeps(loaded: LoadedKubeConfig, options: ReadCacheOptions = {}): CachedKubernetesDeps {
   const kc = loaded.kubeConfig;
+  const requests = countRequests(kc);
   const direct = kubernetesDeps(loaded);
   const counters: CacheCounters = { hits: 0, fallbacks: 0 };
   const scopes = options.namespaces?.length ? options.namespaces : [''];
   const snapshots = new Scoped(new Map(scopes.map((ns) => [ns, snapshotInformer(kc, ns)])));
   const statefulSets = new Scoped(new Map(scopes.map((ns) => [ns, statefulSetInformer(kc, ns)])));
-  const all: WatchedResource<KubernetesObject>[] = [...snapshots.all, ...statefulSets.all] as WatchedResource<KubernetesObject>[];
+  const cronJobs = new Scoped(new Map(scopes.map((ns) => [ns, cronJobInformer(kc, ns)])));
+  const all = [...snapshots.all, ...statefulSets.all, ...cronJobs.all] as WatchedResource<KubernetesObject>[];
+  const snapshotStore = new CachedSnapshotStore(direct.snapshots, snapshots, counters);
+  const scheduleStore = new CachedScheduleStore(direct.schedules, cronJobs, counters);
   const cache = {
     counters,
     start: async () => {
@@ -332,15 +351,17 @@ export function cachedKubernetesDeps(loaded: LoadedKubeConfig, options: ReadCach
     },
     synced: () => all.every((w) => w.synced),
     status: () => all.map((w) => w.status()),
+    contents: (): CachedContents => ({ snapshots: snapshotStore.cached(), schedules: scheduleStore.cached() }),
+    apiRequests: () => requests.count,
   };
   return {
     direct,
     cache,
     deps: {
       ...direct,
-      snapshots: new CachedSnapshotStore(direct.snapshots, snapshots, counters),
+      snapshots: snapshotStore,
       workloads: new CachedWorkloadReader(direct.workloads, statefulSets, counters, options.workloadDetailTtlMs ?? 15_000),
-      schedules: new TtlScheduleStore(direct.schedules, counters, options.scheduleTtlMs ?? 30_000),
+      schedules: scheduleStore,
     },
   };
 }
@@ -373,6 +394,16 @@ function statefulSetInformer(kc: KubeConfig, namespace: string): WatchedResource
       V1StatefulSet & KubernetesObject
     >;
   return new WatchedResource(namespace ? `statefulsets/${namespace}` : 'statefulsets', () => makeInformer(kc, path, list));
+}
+
+function cronJobInformer(kc: KubeConfig, namespace: string): WatchedResource<V1CronJob & KubernetesObject> {
+  const api = kc.makeApiClient(BatchV1Api);
+  const path = namespace ? `/apis/batch/v1/namespaces/${namespace}/cronjobs` : '/apis/batch/v1/cronjobs';
+  const list = async () =>
+    (namespace
+      ? await api.listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR })
+      : await api.listCronJobForAllNamespaces({ labelSelector: MANAGED_SELECTOR })) as KubernetesListObject<V1CronJob & KubernetesObject>;
+  return new WatchedResource(namespace ? `cronjobs/${namespace}` : 'cronjobs', () => makeInformer(kc, path, list, MANAGED_SELECTOR));
 }
 
 /**

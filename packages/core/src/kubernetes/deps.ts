@@ -5,6 +5,7 @@ import { KubernetesAccessReviewer } from './access.js';
 import { KubernetesScheduleWriter } from './scheduleWriter.js';
 import { ExecDatabaseConnector } from './database.js';
 import { KubernetesDiscovery } from './discovery.js';
+import { KubernetesEventRecorder } from './events.js';
 import { KubernetesGroupSnapshotStore } from './groupSnapshots.js';
 import type { LoadedKubeConfig } from './kubeconfig.js';
 import { LeaseBackupLock } from './lock.js';
@@ -28,6 +29,7 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
     database: new ExecDatabaseConnector(kc),
     lock: new LeaseBackupLock(kc),
     schedules: new CronJobScheduleStore(kc),
+    events: new KubernetesEventRecorder(kc, systemClock),
     clock: systemClock,
   };
 }

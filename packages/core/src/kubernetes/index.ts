@@ -11,7 +11,7 @@ export {
   cachedKubernetesDeps,
   CachedSnapshotStore,
   CachedWorkloadReader,
-  TtlScheduleStore,
+  CachedScheduleStore,
   type CachedKubernetesDeps,
   type CacheCounters,
   type ReadCacheOptions,

@@ -1,4 +1,4 @@
-import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, type KubeConfig, type V1CronJob } from '@kubernetes/client-node';
 import { Annotations, Labels, MANAGED_SELECTOR } from '../contract.js';
 import type { RetentionPolicy } from '../domain/retention.js';
 import type { ScheduledBackup } from '../domain/readModels.js';
@@ -17,20 +17,24 @@ export class CronJobScheduleStore implements ScheduleStore {
     const list = await call(`listing CronJobs in ${namespace}`, () =>
       this.api.listNamespacedCronJob({ namespace, labelSelector: `${MANAGED_SELECTOR},${Labels.statefulSet}=${statefulSet}` }),
     );
-    const cj = list.items[0];
-    if (!cj?.spec) return undefined;
-    return {
-      namespace,
-      statefulSet,
-      schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
-      retention: parseRetention(cj.metadata?.annotations?.[Annotations.retention]),
-      suspended: cj.spec.suspend === true,
-      verify: cj.metadata?.annotations?.[Annotations.verify] === 'true',
-      cronJob: cj.metadata?.name,
-      image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
-      lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,
-    };
+    return toScheduledBackup(list.items[0]);
   }
+}
+
+/** A managed CronJob as the schedule of the StatefulSet its label names (undefined without a spec). */
+export function toScheduledBackup(cj: V1CronJob | undefined): ScheduledBackup | undefined {
+  if (!cj?.spec) return undefined;
+  return {
+    namespace: cj.metadata?.namespace ?? '',
+    statefulSet: cj.metadata?.labels?.[Labels.statefulSet] ?? '',
+    schedule: { cron: cj.spec.schedule, timeZone: cj.spec.timeZone },
+    retention: parseRetention(cj.metadata?.annotations?.[Annotations.retention]),
+    suspended: cj.spec.suspend === true,
+    verify: cj.metadata?.annotations?.[Annotations.verify] === 'true',
+    cronJob: cj.metadata?.name,
+    image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
+    lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,
+  };
 }
 
 function parseRetention(raw: string | undefined): RetentionPolicy | undefined {

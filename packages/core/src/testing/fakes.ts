@@ -3,8 +3,9 @@
  * No jest here: plain classes that record what was done to them, so any test runner can use them.
  */
 import type { Deps } from '../application/deps.js';
-import { Annotations, Labels } from '../contract.js';
+import { Annotations, EVENT_REPORTING_CONTROLLER, Labels } from '../contract.js';
 import type { SnapshotInfo } from '../domain/backup.js';
+import { type BackupEvent, EVENT_REASONS, type RecordedEvent } from '../domain/events.js';
 import { conflict, inconsistent, notFound, unavailable } from '../errors.js';
 import { labelsMatch } from '../domain/labelSelector.js';
 import type {
@@ -29,6 +30,7 @@ import type {
   DatabaseConnector,
   DatabaseSession,
   Discovery,
+  EventRecorder,
   NewSnapshot,
   ScheduleStore,
   SnapshotQuery,
@@ -514,6 +516,38 @@ export class FakeScheduleStore implements ScheduleStore {
   }
 }
 
+/** Keeps every event recorded, in order; `recent` answers them aggregated like the API server would hold them. */
+export class FakeEventRecorder implements EventRecorder {
+  readonly recorded: (BackupEvent & { at: string })[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  async record(event: BackupEvent): Promise<void> {
+    this.recorded.push({ ...clone(event), at: this.clock.now().toISOString() });
+  }
+
+  async recent(namespace: string, statefulSet: string, limit: number): Promise<RecordedEvent[]> {
+    return this.recorded
+      .filter((e) => e.namespace === namespace && e.statefulSet === statefulSet)
+      .map((e) => ({
+        reason: e.reason,
+        type: EVENT_REASONS[e.reason].type,
+        note: e.note,
+        count: 1,
+        firstAt: e.at,
+        lastAt: e.at,
+        reportingController: EVENT_REPORTING_CONTROLLER,
+      }))
+      .reverse()
+      .slice(0, limit);
+  }
+
+  /** The reasons recorded so far, in order. */
+  reasons(): string[] {
+    return this.recorded.map((e) => e.reason);
+  }
+}
+
 export class FakeDiscovery implements Discovery {
   constructor(public support: ApiSupport = { snapshotVersions: ['v1'], groupSnapshotVersions: [] }) {}
 
@@ -706,6 +740,7 @@ export interface FakeDeps extends Deps {
   database: FakeDatabaseConnector;
   lock: FakeBackupLock;
   schedules: FakeScheduleStore;
+  events: FakeEventRecorder;
   clock: FakeClock;
   journal: Journal;
 }
@@ -732,6 +767,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     database: new FakeDatabaseConnector(journal),
     lock: new FakeBackupLock(journal),
     schedules: new FakeScheduleStore(),
+    events: new FakeEventRecorder(clock),
     clock,
     journal,
   };

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
-import { describeBackup, describeStatefulSet } from '../views.js';
+import { describeBackup, describeEvents, describeStatefulSet } from '../views.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show one backup in detail, or a StatefulSet with its newest backups, schedule and freshness';
@@ -39,13 +39,15 @@ export default class Status extends BaseCommand<typeof Status> {
         );
       throw e;
     });
+    // Events only in the text view (-o json|yaml keep the StatefulSetStatus schema).
+    const events = this.format === 'table' || this.format === 'wide' ? await core.recentEvents(deps, namespace, sts.name) : undefined;
     return this.print({
       schema: 'StatefulSetStatus',
       data: sts,
       rows: [sts],
       columns: [],
       name: () => `statefulset.apps/${sts.name}`,
-      text: () => describeStatefulSet(sts),
+      text: () => describeStatefulSet(sts) + (events ? describeEvents(events) : ''),
     });
   }
 }
