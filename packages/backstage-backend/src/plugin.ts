@@ -58,6 +58,10 @@ export const pgbackupNamespaceResourceRef = createPermissionResourceRef<Pgbackup
   resourceType: NAMESPACE_RESOURCE_TYPE,
 });
 
+const checkedOneAtATime = (): never => {
+  throw new Error('pgbackup namespaces are checked one at a time, never queried');
+};
+
 /** `isInNamespace({ namespaces: ['orders'] })`: the request acts in one of these Kubernetes namespaces. */
 export const isInNamespace = createPermissionRule({
   name: 'IS_IN_NAMESPACE',
@@ -65,9 +69,7 @@ export const isInNamespace = createPermissionRule({
   resourceRef: pgbackupNamespaceResourceRef,
   paramsSchema: z.object({ namespaces: z.array(z.string()).describe('Kubernetes namespaces') }),
   apply: (resource, { namespaces }) => namespaces.includes(resource.namespace),
-  toQuery: () => {
-    throw new Error('pgbackup namespaces are checked one at a time, never queried');
-  },
+  toQuery: checkedOneAtATime,
 });
 
 /** `isInCluster({ clusters: ['prod'] })`: the request acts in one of these configured clusters. */
@@ -77,9 +79,7 @@ export const isInCluster = createPermissionRule({
   resourceRef: pgbackupNamespaceResourceRef,
   paramsSchema: z.object({ clusters: z.array(z.string()).describe('Cluster names from pgbackup.clusters') }),
   apply: (resource, { clusters }) => clusters.includes(resource.cluster),
-  toQuery: () => {
-    throw new Error('pgbackup namespaces are checked one at a time, never queried');
-  },
+  toQuery: checkedOneAtATime,
 });
 
 export const pgbackupNamespaceRules = [isInNamespace, isInCluster];

@@ -18,7 +18,6 @@ import {
   SnapshotInfoSchema,
   StatefulSetName,
   StatefulSetStatusSchema,
-  VerificationSchema,
 } from './schemas.js';
 
 /** `POST /backup`: the seed's body. `databaseName` is the StatefulSet. */
@@ -113,25 +112,8 @@ export const toSnapshotResource = (s: SnapshotInfo): SnapshotResource => ({
 });
 
 /** A backup as the API returns it: an allowlist of the domain's fields plus the seed's names. */
-export const BackupResourceSchema = z.object({
-  id: z.string(),
-  namespace: z.string(),
-  statefulSet: z.string(),
-  type: BackupTypeSchema,
-  method: BackupSchema.shape.method,
-  status: BackupStatusSchema,
-  phase: BackupSchema.shape.phase,
-  error: z.string().optional(),
-  volumes: z.number().int().positive(),
+export const BackupResourceSchema = BackupSchema.extend({
   snapshots: z.array(SnapshotResourceSchema),
-  startedAt: z.string(),
-  cutAt: z.string().optional(),
-  size: z.number().int().nonnegative().optional(),
-  pod: z.string().optional(),
-  lsn: z.string().optional(),
-  pgVersion: z.string().optional(),
-  pinned: z.boolean(),
-  verification: VerificationSchema.optional(),
   databaseName: z.string().describe('Seed name of statefulSet'),
   backupType: BackupTypeSchema.describe('Seed name of type'),
   isCompleted: z.boolean(),

@@ -8,22 +8,16 @@ import { DNS1123_LABEL, DNS1123_SUBDOMAIN, dns1123LabelProblem, dns1123Subdomain
 import { assertSchedule } from './domain/schedule.js';
 
 // The rule is checked by the domain (precise messages); `meta` states it in JSON Schema (the OpenAPI document).
-const label = (kind: string) =>
+const dnsName = (form: string, problemOf: (v: string) => string | undefined, maxLength: number, pattern: RegExp) => (kind: string) =>
   z
     .string()
     .superRefine((v, ctx) => {
-      const problem = dns1123LabelProblem(v);
+      const problem = problemOf(v);
       if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
     })
-    .meta({ minLength: 1, maxLength: 63, pattern: DNS1123_LABEL.source, description: `${kind} name (DNS-1123 label)` });
-const subdomain = (kind: string) =>
-  z
-    .string()
-    .superRefine((v, ctx) => {
-      const problem = dns1123SubdomainProblem(v);
-      if (problem) ctx.addIssue({ code: 'custom', message: `invalid ${kind} name "${v}": ${problem}` });
-    })
-    .meta({ minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN.source, description: `${kind} name (DNS-1123 subdomain)` });
+    .meta({ minLength: 1, maxLength, pattern: pattern.source, description: `${kind} name (DNS-1123 ${form})` });
+const label = dnsName('label', dns1123LabelProblem, 63, DNS1123_LABEL);
+const subdomain = dnsName('subdomain', dns1123SubdomainProblem, 253, DNS1123_SUBDOMAIN);
 
 export const NamespaceName = label('namespace');
 export const StatefulSetName = label('StatefulSet');

@@ -142,6 +142,19 @@ const platforms = [
   ['darwin', 'amd64'],
   ['darwin', 'arm64'],
 ];
+/** One platform of the Krew manifest: its archive, and the files taken from it (lib/ and the metadata in every one). */
+function krewPlatform(os, arch, file, sha, ownFiles, bin) {
+  const files = [...ownFiles, ['lib', 'lib'], ['package.json', '.'], ['oclif.manifest.json', '.'], ['LICENSE', '.']];
+  return `  - selector:
+      matchLabels:
+        os: ${os}
+        arch: ${arch}
+    uri: ${baseUrl}/${file}
+    sha256: "${sha}"
+    files:
+${files.map(([from, to]) => `    - from: ${from}\n      to: ${to}\n`).join('')}${bin}`;
+}
+
 const manifest = `apiVersion: krew.googlecontainertools.github.com/v1alpha2
 kind: Plugin
 metadata:
@@ -164,47 +177,25 @@ spec:
 ${platforms
   .map(([os, arch]) =>
     sea && sea.os === os && sea.arch === arch
-      ? `  - selector:
-      matchLabels:
-        os: ${os}
-        arch: ${arch}
-    uri: ${baseUrl}/${sea.name}
-    sha256: "${sea.sha256}"
-    files:
-    - from: kubectl-pgbackup
-      to: .
-    - from: kubectl_complete-pgbackup
-      to: .
-    - from: lib
-      to: lib
-    - from: package.json
-      to: .
-    - from: oclif.manifest.json
-      to: .
-    - from: LICENSE
-      to: .
-    bin: kubectl-pgbackup
-`
-      : `  - selector:
-      matchLabels:
-        os: ${os}
-        arch: ${arch}
-    uri: ${baseUrl}/${archive}
-    sha256: "${sha256}"
-    files:
-    - from: bin
-      to: bin
-    - from: lib
-      to: lib
-    - from: package.json
-      to: .
-    - from: oclif.manifest.json
-      to: .
-    - from: LICENSE
-      to: .
-    # The sh launcher finds lib/ beside its own bin/ folder.
-    bin: bin/kubectl-pgbackup
-`,
+      ? krewPlatform(
+          os,
+          arch,
+          sea.name,
+          sea.sha256,
+          [
+            ['kubectl-pgbackup', '.'],
+            ['kubectl_complete-pgbackup', '.'],
+          ],
+          '    bin: kubectl-pgbackup\n',
+        )
+      : krewPlatform(
+          os,
+          arch,
+          archive,
+          sha256,
+          [['bin', 'bin']],
+          '    # The sh launcher finds lib/ beside its own bin/ folder.\n    bin: bin/kubectl-pgbackup\n',
+        ),
   )
   .join('')}`;
 mkdirSync(join(pkgDir, 'krew'), { recursive: true });
