@@ -22,6 +22,7 @@ import {
   requireClusterUp,
 } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { privilegedWithHostPath, rewriteRecordedStatefulSet } from '../../../tools/cluster/test/backups.js';
 import { jsonLogger } from '../src/logger.js';
 import { type Standalone, startStandalone } from '../src/standalone.js';
 
@@ -219,6 +220,24 @@ describe('the standalone API guards each namespace as Kubernetes RBAC does', () 
     });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, DELETE, HEAD');
+  });
+
+  it('refuses a restore whose recorded pod template was rewritten to mount the host and run privileged (403 problem), and takes no override', async () => {
+    const restore = `/backup/${backupId}/restore?namespace=${A}`;
+    expect((await call('restorer-A', 'POST', restore, { to: 'pg-copy', dryRun: true })).status).toBe(200);
+    await rewriteRecordedStatefulSet(A, backupId, privilegedWithHostPath);
+    const refused = await call('cluster-admin', 'POST', restore, { to: 'pg-copy' });
+    expect({ status: refused.status, problem: JSON.parse(refused.text) }).toMatchObject({
+      status: 403,
+      problem: {
+        status: 403,
+        code: 'Forbidden',
+        detail: `the pod template recorded on backup ${backupId} grants more than the live StatefulSet ${A}/pg: hostPath volume host-root (/); container postgres: privileged`,
+        object: { kind: 'Backup', name: backupId, namespace: A },
+      },
+    });
+    expect((await call('cluster-admin', 'POST', restore, { to: 'pg-copy', trustRecordedPodTemplate: true })).status).toBe(400);
+    expect(await k(['get', 'statefulset,pvc', '-n', A, '-o', 'name'])).not.toMatch(/pg-copy/);
   });
 
   it('never returns or logs the inline POSTGRES_PASSWORD, nor a token; every audit line names its principal', async () => {

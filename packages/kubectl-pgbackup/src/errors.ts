@@ -58,6 +58,7 @@ const FLAGS: Record<string, { flag: string; placeholder?: string }> = {
   to: { flag: '--to', placeholder: 'NAME' },
   inPlace: { flag: '--in-place' },
   replace: { flag: '--replace' },
+  trustRecordedPodTemplate: { flag: '--trust-recorded-pod-template' },
   targetNamespace: { flag: '--target-namespace', placeholder: 'NAMESPACE' },
   namespace: { flag: '-n', placeholder: 'NAMESPACE' },
   image: { flag: '--image', placeholder: 'IMAGE' },

@@ -15,6 +15,7 @@ import {
   run,
 } from '../../../tools/cluster/test/kube.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { privilegedWithHostPath, rewriteRecordedStatefulSet } from '../../../tools/cluster/test/backups.js';
 import { pluginEnv } from './plugin.js';
 
 const ENV = pluginEnv();
@@ -283,5 +284,43 @@ describe('restore in place and into another namespace', () => {
       }
     },
     6 * MIN,
+  );
+
+  it(
+    'refuses a backup whose recorded pod template was rewritten to mount the host and run privileged (exit 4, nothing created); --trust-recorded-pod-template accepts it',
+    async () => {
+      const created = await pgbackup(['create', 'pg', '-n', ns, '--wait', '-o', 'json']);
+      expect(created).toMatchObject({ code: 0 });
+      const backup = (JSON.parse(created.stdout) as { id: string }).id;
+      // Untouched, the same backup restores (dry run): the refusal below is the rewrite's doing.
+      expect(await pgbackup(['restore', backup, '-n', ns, '--to', 'pg-evil', '--dry-run'])).toMatchObject({ code: 0 });
+      await rewriteRecordedStatefulSet(ns, backup, privilegedWithHostPath);
+      const refused = await pgbackup(['restore', backup, '-n', ns, '--to', 'pg-evil']);
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toBe(
+        `error: the pod template recorded on backup ${backup} grants more than the live StatefulSet ${ns}/pg: hostPath volume host-root (/); container postgres: privileged\n` +
+          'hint: the record was changed after the backup, or the StatefulSet since: compare them; to run the recorded template anyway, restore with your own credentials, accepting it: ' +
+          `kubectl pgbackup restore ${backup} -n ${ns} --to pg-evil --trust-recorded-pod-template\n`,
+      );
+      expect(await k(['get', 'statefulset,pvc', '-n', ns, '-o', 'name'])).not.toMatch(/pg-evil/);
+      const accepted = await pgbackup([
+        'restore',
+        backup,
+        '-n',
+        ns,
+        '--to',
+        'pg-evil',
+        '--trust-recorded-pod-template',
+        '--dry-run',
+        '-o',
+        'json',
+      ]);
+      expect(accepted).toMatchObject({ code: 0 });
+      const plan = JSON.parse(accepted.stdout) as { create: { kind: string; spec: { template?: { spec: { volumes?: unknown[] } } } }[] };
+      expect(plan.create.find((o) => o.kind === 'StatefulSet')!.spec.template!.spec.volumes).toEqual([
+        { name: 'host-root', hostPath: { path: '/' } },
+      ]);
+    },
+    3 * MIN,
   );
 });

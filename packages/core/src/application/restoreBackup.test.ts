@@ -281,4 +281,31 @@ describe('restoreBackup', () => {
       message: expect.stringMatching(/without the literal value of env postgres\/POSTGRES_PASSWORD .*no longer exists/),
     });
   });
+  it('refuses a recorded pod template that grants more than the live one, unless the caller accepts it', async () => {
+    const recorded = aStatefulSetManifest() as unknown as Obj;
+    recorded.spec.template.spec.volumes = [{ name: 'host', hostPath: { path: '/' } }];
+    recorded.spec.template.spec.containers[0].securityContext = { privileged: true };
+    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: recordSource(recorded as never)!.spec } }));
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'r' })).rejects.toMatchObject({
+      code: 'Forbidden',
+      message: expect.stringMatching(
+        /grants more than the live StatefulSet db\/pg: hostPath volume host \(\/\); container postgres: privileged$/,
+      ),
+      hint: { step: { operation: 'restore', target: ID, options: [{ option: 'to', value: 'r' }, { option: 'trustRecordedPodTemplate' }] } },
+    });
+    expect(deps.journal.filter((j) => j.startsWith('workloads.create'))).toEqual([]);
+    const { plan } = await restoreBackup(deps, { namespace: 'db', id: ID, to: 'r', dryRun: true, trustRecordedPodTemplate: true });
+    expect((plan.create.at(-1) as unknown as Obj).spec.template.spec.containers[0].securityContext).toEqual({ privileged: true });
+  });
+
+  it('without the live StatefulSet, refuses a recorded pod template beyond the defaults (a non-default ServiceAccount)', async () => {
+    const recorded = aStatefulSetManifest() as unknown as Obj;
+    recorded.spec.template.spec.serviceAccountName = 'cluster-admin-sa';
+    const deps = world(aBackupSnapshot({ id: ID, annotations: { [Annotations.statefulSetSpec]: recordSource(recorded as never)!.spec } }));
+    deps.workloadWriter.objects.clear();
+    await expect(restoreBackup(deps, { namespace: 'db', id: ID, to: 'pg', dryRun: true })).rejects.toMatchObject({
+      code: 'Forbidden',
+      message: expect.stringMatching(/than a pod gets by default .*no longer exists.*: serviceAccountName cluster-admin-sa$/),
+    });
+  });
 });

@@ -3,8 +3,9 @@ import type { Backup } from '../domain/backup.js';
 import type { BackupEvent } from '../domain/events.js';
 import { assertName } from '../domain/names.js';
 import { type RestorePlan, planRefs, planRestoreToNewStatefulSet, recordedSource } from '../domain/restore.js';
-import { conflict, invalid, isPgBackupError, notFound } from '../errors.js';
-import type { ObjectRef, SnapshotContentInfo } from '../domain/readModels.js';
+import { conflict, forbidden, invalid, isPgBackupError, notFound } from '../errors.js';
+import { podTemplateEscalations } from '../domain/podTemplateTrust.js';
+import type { KubernetesObject, ObjectRef, SnapshotContentInfo } from '../domain/readModels.js';
 import type { Deps } from './deps.js';
 import { findBackup } from './findBackup.js';
 import { assertRestorable, previewRestoreInPlace, restoreInPlace } from './restoreInPlace.js';
@@ -54,6 +55,7 @@ export async function previewRestore(
       `StatefulSet ${backup.namespace}/${backup.statefulSet} of backup ${backup.id} no longer exists, and the backup does not record it`,
       'a restore clones its spec: re-create it (e.g. from your manifests), then restore',
     );
+  if (source !== live && !options.trustRecordedPodTemplate) refuseEscalations(backup, source, live, { ...options, to, targetNamespace });
   const contents = targetNamespace === backup.namespace ? undefined : await snapshotContents(deps, backup);
   const plan = planRestoreToNewStatefulSet({ backup, source, targetNamespace, targetStatefulSet: to, labels: options.labels, contents });
   if (!live) plan.notes.push(`StatefulSet ${backup.statefulSet} no longer exists: cloned from its spec as recorded in the backup`);
@@ -87,6 +89,44 @@ export async function previewRestore(
     plan.delete = [...existing.filter((r) => r.kind === 'StatefulSet'), ...existing.filter((r) => r.kind !== 'StatefulSet').reverse()];
   }
   return { backup, plan };
+}
+
+/**
+ * The recorded StatefulSet is an annotation anyone with `patch volumesnapshots` can rewrite: its pod
+ * template runs only when it grants nothing the live StatefulSet does not (none: nothing beyond the
+ * defaults). A caller who accepts it runs it under their own credentials (the CLI), where the API
+ * server authorizes the StatefulSet as theirs.
+ */
+function refuseEscalations(
+  backup: Backup,
+  recorded: KubernetesObject,
+  live: KubernetesObject | undefined,
+  options: RestoreOptions & { to: string; targetNamespace: string },
+): void {
+  const escalations = podTemplateEscalations(recorded, live);
+  if (escalations.length === 0) return;
+  const against = live
+    ? `than the live StatefulSet ${backup.namespace}/${backup.statefulSet}`
+    : `than a pod gets by default (StatefulSet ${backup.namespace}/${backup.statefulSet} no longer exists to compare with)`;
+  throw forbidden(
+    `the pod template recorded on backup ${backup.id} grants more ${against}: ${escalations.join('; ')}`,
+    {
+      text: live
+        ? 'the record was changed after the backup, or the StatefulSet since: compare them; to run the recorded template anyway, restore with your own credentials, accepting it'
+        : 're-create the StatefulSet from your manifests and restore again; or, to run the recorded template, restore with your own credentials, accepting it',
+      step: {
+        operation: 'restore',
+        target: backup.id,
+        namespace: backup.namespace,
+        options: [
+          { option: 'to', value: options.to },
+          ...(options.targetNamespace !== backup.namespace ? [{ option: 'targetNamespace', value: options.targetNamespace }] : []),
+          { option: 'trustRecordedPodTemplate' },
+        ],
+      },
+    },
+    { object: { kind: 'Backup', name: backup.id, namespace: backup.namespace } },
+  );
 }
 
 /** The bound VolumeSnapshotContent of each snapshot, by snapshot name. */

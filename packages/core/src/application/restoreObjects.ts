@@ -16,6 +16,11 @@ export interface RestoreOptions {
   targetNamespace?: string;
   /** Only plan: check and return what would be created and deleted. */
   dryRun?: boolean;
+  /**
+   * Run the pod template recorded on the backup even where it grants more than the live StatefulSet's
+   * (or, with none, than the defaults). Only for callers whose own credentials create the StatefulSet.
+   */
+  trustRecordedPodTemplate?: boolean;
   /** Delete target objects that already exist (their data is lost) instead of refusing. */
   replace?: boolean;
   /** Wait until PostgreSQL of the restored StatefulSet is ready. */

@@ -30,6 +30,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
       default: false,
       description: `replace the objects of an earlier restore to that name (labelled ${Labels.restoredFrom}); never anything else`,
     }),
+    'trust-recorded-pod-template': Flags.boolean({
+      default: false,
+      description:
+        "run the pod template recorded on the backup even where it grants more than the live StatefulSet's (ServiceAccount, privileges, host namespaces, hostPath), or than the defaults when there is none: the record is an annotation anyone who may patch volumesnapshots can rewrite, so check it first (--dry-run -o yaml)",
+    }),
     yes: Flags.boolean({ char: 'y', default: false, description: 'with --replace or --in-place: do not ask for confirmation' }),
     wait: Flags.boolean({
       char: 'w',
@@ -51,6 +56,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       inPlace: this.flags['in-place'] ?? false,
       targetNamespace: this.flags['target-namespace'],
       replace: this.flags.replace,
+      trustRecordedPodTemplate: this.flags['trust-recorded-pod-template'],
       wait: this.flags.wait,
       timeoutSeconds,
     };
