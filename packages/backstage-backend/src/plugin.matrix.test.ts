@@ -14,8 +14,8 @@ import request from 'supertest';
 import { linkEntity, seedBackups, world } from './__fixtures__/world.js';
 import { createPgbackupConditionalDecision, pgbackupClustersServiceRef, pgbackupConditions, pgbackupPlugin } from './plugin.js';
 
-type Principal = 'anonymous' | 'invalid-token' | 'viewer' | 'operator' | 'restorer' | 'admin';
-const PRINCIPALS: Principal[] = ['anonymous', 'invalid-token', 'viewer', 'operator', 'restorer', 'admin'];
+type Principal = 'anonymous' | 'invalid-token' | 'other-audience' | 'viewer' | 'operator' | 'restorer' | 'admin';
+const PRINCIPALS: Principal[] = ['anonymous', 'invalid-token', 'other-audience', 'viewer', 'operator', 'restorer', 'admin'];
 const GRANTS: Record<'viewer' | 'operator' | 'restorer', BackupAction[]> = {
   viewer: ['read'],
   operator: ['read', 'create', 'delete', 'verify'],
@@ -181,7 +181,7 @@ const ROUTES: RouteCase[] = [
 ];
 
 function expected(principal: Principal, route: RouteCase, ns: string): number {
-  if (principal === 'anonymous' || principal === 'invalid-token') return 401;
+  if (principal === 'anonymous' || principal === 'invalid-token' || principal === 'other-audience') return 401;
   if (principal === 'admin') return route.allowed(ns);
   if (!GRANTS[principal].includes(route.action)) return 403;
   // Namespace permissions are conditional on isInNamespace(db); entity permissions allow the entity, wherever it points.
@@ -193,7 +193,10 @@ const header = (p: Principal) =>
     ? mockCredentials.none.header()
     : p === 'invalid-token'
       ? mockCredentials.user.invalidHeader()
-      : mockCredentials.user.header(`user:default/${p}`);
+      : p === 'other-audience'
+        ? // A valid token on the admin's behalf, issued for another plugin (its audience): not for pgbackup.
+          mockCredentials.service.header({ onBehalfOf: mockCredentials.user('user:default/admin'), targetPluginId: 'catalog' })
+        : mockCredentials.user.header(`user:default/${p}`);
 
 describe('the Backstage plugin under a namespace permission policy', () => {
   it(`answers ${PRINCIPALS.length} principals × ${ROUTES.length} routes × 2 namespaces exactly`, async () => {
