@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { SubjectAccessReviewer, TokenReviewer } from '@pgbackup/core';
 import { world } from './__fixtures__/world.js';
 import { jsonLogger } from './logger.js';
-import { type Standalone, startStandalone } from './standalone.js';
+import { type Standalone, kubernetesGuard, startStandalone } from './standalone.js';
 
 const seedBody = { databaseName: 'pg', namespace: 'db', backupType: 'manual' };
 
@@ -100,6 +100,28 @@ describe('standalone server', () => {
     await expect(start({ PGBACKUP_ALLOWED_SUBJECTS: 'x' })).rejects.toThrow(/RBAC/);
     await expect(start({ PGBACKUP_AUTH: 'none' })).rejects.toThrow(/token-review or static-token/);
     await expect(start({ PGBACKUP_TLS_CERT_FILE: '/nonexistent' })).rejects.toThrow(/go together/);
+    await expect(start({ PGBACKUP_TOKEN_AUDIENCE: ' ' })).rejects.toThrow(/PGBACKUP_TOKEN_AUDIENCE must not be empty/);
+  });
+
+  it('keeps TokenReview answers briefly and at most 1000 of them, the oldest dropped first', async () => {
+    const reviewed: string[] = [];
+    const counting: TokenReviewer = {
+      review: async (token, audiences) => {
+        reviewed.push(token);
+        return { authenticated: true, username: `user-${token}`, audiences };
+      },
+    };
+    const request = (token: string) => ({ get: () => `Bearer ${token}` }) as never;
+    const guard = kubernetesGuard(counting, access, { audience: 'pgbackup', cacheSeconds: 60 });
+    for (let i = 0; i <= 1000; i++) await guard.authenticate(request(`t${i}`));
+    await guard.authenticate(request('t1000'));
+    expect(reviewed).toHaveLength(1001);
+    await guard.authenticate(request('t0'));
+    expect(reviewed.slice(1001)).toEqual(['t0']);
+    const uncached = kubernetesGuard(counting, access, { audience: 'pgbackup', cacheSeconds: 0 });
+    await uncached.authenticate(request('t1'));
+    await uncached.authenticate(request('t1'));
+    expect(reviewed.slice(1002)).toEqual(['t1', 't1']);
   });
 
   it('logs one JSON object per line and fails readiness while shutting down', async () => {
