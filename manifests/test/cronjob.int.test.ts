@@ -57,6 +57,7 @@ function expectSameCronJob(what: string, cj: Obj, namespace: string): void {
       securityContext: pod.containers[0].securityContext,
       mounts: [pod.containers[0].volumeMounts, pod.volumes],
       command: pod.containers[0].command,
+      webhook: pod.containers[0].env.find((e: { name: string }) => e.name === 'PGBACKUP_WEBHOOK_URL'),
     };
   };
   expect(pick(cj)).toEqual(pick(ref));

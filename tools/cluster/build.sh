@@ -192,6 +192,18 @@ build_registry() {
   stamp registry "$REGISTRY_VERSION"; done_in "registry (distribution) $REGISTRY_VERSION"
 }
 
+# promtool from Prometheus' module (its release version, 3.MM.P for module v0.3MM.P, stamped as Prometheus' Makefile does).
+build_promtool() {
+  built promtool "$PROMETHEUS_VERSION" promtool && { log "promtool $PROMETHEUS_VERSION: cached"; return; }
+  begin "promtool $PROMETHEUS_VERSION: building"
+  wrapper promtool
+  quiet go get "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" >/dev/null
+  local minor patch; minor=$(echo "$PROMETHEUS_VERSION" | cut -d. -f2); patch=$(echo "$PROMETHEUS_VERSION" | cut -d. -f3)
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=3.$((10#${minor#3})).$patch" \
+    -o "$BIN/promtool" github.com/prometheus/prometheus/cmd/promtool
+  stamp promtool "$PROMETHEUS_VERSION"; done_in "promtool $PROMETHEUS_VERSION"
+}
+
 # The real node's images, as OCI archives in .tools/images that up.sh imports into containerd: the pod sandbox
 # (`pause`, from go/cmd/pause) and a small test image (Debian's static busybox). buildah works on vfs storage here.
 NODE_IMAGES_REV=1

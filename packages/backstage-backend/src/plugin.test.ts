@@ -23,12 +23,12 @@ const entities = [
   entity('bad-annotation', { 'pgbackup.io/statefulset': 'Not_A_Name' }),
 ];
 
-async function backend(deps: FakeDeps, permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY) {
+async function backend(deps: FakeDeps, permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY, config: Record<string, unknown> = {}) {
   await linkEntity(deps, 'component:default/orders-db');
   const { server } = await startTestBackend({
     features: [
       pgbackupPlugin,
-      mockServices.rootConfig.factory({ data: {} }),
+      mockServices.rootConfig.factory({ data: config }),
       catalogServiceMock.factory({ entities }),
       createServiceFactory({
         service: pgbackupClustersServiceRef,
@@ -48,6 +48,15 @@ describe('pgbackup backend plugin', () => {
     const server = await backend(world());
     await request(server).get('/api/pgbackup/health/live').set('authorization', mockCredentials.none.header()).expect(200);
     await request(server).get('/api/pgbackup/openapi.json').set('authorization', mockCredentials.none.header()).expect(200);
+  });
+
+  it('serves /metrics to a scrape without Backstage credentials; with pgbackup.metrics.auth bearer, only with a scrape token', async () => {
+    const open = await backend(world());
+    const res = await request(open).get('/api/pgbackup/metrics').set('authorization', mockCredentials.none.header()).expect(200);
+    expect(res.text).toContain('# TYPE pgbackup_http_requests_total counter');
+    const guarded = await backend(world(), undefined, { pgbackup: { metrics: { auth: 'bearer', tokens: ['scrape-secret'] } } });
+    await request(guarded).get('/api/pgbackup/metrics').set('authorization', mockCredentials.none.header()).expect(401);
+    await request(guarded).get('/api/pgbackup/metrics').set('authorization', 'Bearer scrape-secret').expect(200);
   });
 
   it('refuses the other routes without credentials (401)', async () => {

@@ -29,3 +29,5 @@ export * from './application/collectMetrics.js';
 export * from './domain/metrics.js';
 export * from './application/recentEvents.js';
 export type * from './domain/events.js';
+export * from './application/notifyWebhook.js';
+export * from './domain/notification.js';

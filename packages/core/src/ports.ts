@@ -148,6 +148,11 @@ export interface Clock {
   now(): Date;
 }
 
+/** Sends a webhook request; resolves with the HTTP status, rejects when there was no answer (or `signal` aborted). */
+export interface WebhookSender {
+  post(url: string, body: string, signal: AbortSignal): Promise<number>;
+}
+
 /** Kubernetes Events on StatefulSets: a courtesy to whoever runs `kubectl describe`, never a reason to fail. */
 export interface EventRecorder {
   /** Records the event (aggregated with the same reason's within its window); never throws, and returns within a few seconds. */

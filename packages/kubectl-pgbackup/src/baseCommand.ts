@@ -6,6 +6,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { AccessReviewer, Deps, ScheduleWriter } from '@pgbackup/core';
 import { CliError, ExitCode, describeError, formatError } from './errors.js';
+import { reportFailure } from './webhook.js';
 import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions, type View, parseOutput, render } from './output.js';
 
 export type Core = typeof import('@pgbackup/core');
@@ -271,6 +272,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err.oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
     const debug = this.flags?.debug ?? process.argv.includes('--debug');
     process.stderr.write(formatError(err, debug));
+    await reportFailure(process.env, {
+      command: this.id ?? '',
+      namespace: this.flags?.namespace ?? process.env.POD_NAMESPACE ?? '',
+      target: Object.values((this.args ?? {}) as Record<string, unknown>)
+        .filter((a) => typeof a === 'string')
+        .join(' '),
+      err,
+    }).catch(() => undefined);
     this.exit(describeError(err).exitCode);
   }
 }

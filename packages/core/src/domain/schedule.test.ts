@@ -162,6 +162,28 @@ describe('freshness', () => {
     expect(freshness(hourly, [aBackup('b', '2026-06-01T10:25:00Z')], at('10:20:00')).rpoSeconds).toBe(0);
   });
 
+  it('moves on with the clock across runs (what it reuses between calls never goes stale)', () => {
+    const hourly: Schedule = { cron: '0 * * * *' };
+    const at = (iso: string) => freshness(hourly, [aBackup('b', '2026-06-01T12:00:30Z')], new Date(iso));
+    expect(at('2026-06-01T12:20:00Z')).toMatchObject({
+      state: 'ok',
+      expectedSince: '2026-06-01T12:00:00.000Z',
+      nextRunAt: '2026-06-01T13:00:00.000Z',
+    });
+    expect(at('2026-06-01T13:10:00Z')).toMatchObject({
+      state: 'ok',
+      expectedSince: '2026-06-01T12:00:00.000Z',
+      nextRunAt: '2026-06-01T14:00:00.000Z',
+    });
+    expect(at('2026-06-01T13:16:00Z')).toMatchObject({ state: 'late', expectedSince: '2026-06-01T13:00:00.000Z', lateBySeconds: 960 });
+    // and back in time (another caller's clock): computed anew, not taken from the later answer
+    expect(at('2026-06-01T12:20:00Z')).toMatchObject({
+      state: 'ok',
+      expectedSince: '2026-06-01T12:00:00.000Z',
+      nextRunAt: '2026-06-01T13:00:00.000Z',
+    });
+  });
+
   it('follows the schedule time zone', () => {
     const berlin: Schedule = { cron: '0 2 * * *', timeZone: 'Europe/Berlin' }; // 00:00Z in summer
     const b = aBackup('b', '2026-05-31T23:59:00Z');

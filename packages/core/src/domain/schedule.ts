@@ -55,6 +55,36 @@ export function previousRun(schedule: Schedule, before: Date): Date {
   return expression(schedule, before).prev().toDate();
 }
 
+interface Runs {
+  /** The run a backup completed by now should cover: the last one before `now - grace`. */
+  expected: Date;
+  /** The first run after now. */
+  next: Date;
+  /** Both hold from the time they were computed until this instant (ms). */
+  from: number;
+  until: number;
+}
+
+/** Runs per schedule and grace, reused while they hold: parsing cron is the cost of a status or a scrape. */
+const RUNS = new Map<string, Runs>();
+const RUNS_MAX = 1000;
+
+function runsAround(schedule: Schedule, now: Date, graceSeconds: number): Runs {
+  const key = `${schedule.cron}\n${schedule.timeZone ?? ''}\n${graceSeconds}`;
+  const t = now.getTime();
+  const hit = RUNS.get(key);
+  if (hit && t >= hit.from && t < hit.until) return hit;
+  const grace = graceSeconds * 1000;
+  const expected = previousRun(schedule, new Date(t - grace));
+  const next = nextRun(schedule, now);
+  // `expected` holds until the run after it is `grace` old; `next` until it comes.
+  const until = Math.min(next.getTime(), nextRun(schedule, expected).getTime() + grace);
+  const runs = { expected, next, from: t, until };
+  if (RUNS.size >= RUNS_MAX) RUNS.clear();
+  RUNS.set(key, runs);
+  return runs;
+}
+
 export type FreshnessState = 'ok' | 'late' | 'missing';
 
 export interface Freshness {
@@ -78,8 +108,9 @@ export function freshness(schedule: Schedule, backups: Backup[], now: Date, grac
     .filter((b) => b.status === 'completed')
     .map((b) => Date.parse(backupTime(b)))
     .sort((a, b) => b - a);
-  const nextRunAt = nextRun(schedule, now).toISOString();
-  const expected = previousRun(schedule, new Date(now.getTime() - graceSeconds * 1000));
+  const runs = runsAround(schedule, now, graceSeconds);
+  const nextRunAt = runs.next.toISOString();
+  const expected = runs.expected;
   const newest = completed[0];
   if (newest === undefined) return { state: 'missing', expectedSince: expected.toISOString(), nextRunAt };
   const base = {

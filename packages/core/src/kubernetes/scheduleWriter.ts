@@ -1,6 +1,7 @@
 import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { Annotations, Labels, MANAGED_BY } from '../contract.js';
 import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/kubernetesPermissions.js';
+import { WEBHOOK_SECRET_KEY, WEBHOOK_URL_ENV, webhookSecretName } from '../domain/notification.js';
 import { isPgBackupError } from '../errors.js';
 import type { KubernetesObject } from '../domain/readModels.js';
 import type { ScheduleSpec, ScheduleWriter } from '../ports.js';
@@ -115,7 +116,14 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
                     name: 'pgbackup',
                     image: spec.image,
                     command: ['sh', '-c', scheduledCommand(spec)],
-                    env: [{ name: 'HOME', value: '/tmp' }],
+                    env: [
+                      { name: 'HOME', value: '/tmp' },
+                      // The failure webhook, when its Secret exists (optional: no Secret, no webhook).
+                      {
+                        name: WEBHOOK_URL_ENV,
+                        valueFrom: { secretKeyRef: { name: webhookSecretName(name), key: WEBHOOK_SECRET_KEY, optional: true } },
+                      },
+                    ],
                     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
                     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
                     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
