@@ -24,6 +24,7 @@ export * from './application/restoreInPlace.js';
 export * from './application/recoverInPlaceRestore.js';
 export * from './application/restoreObjects.js';
 export * from './application/verifyBackup.js';
+export * from './application/serverDryRun.js';
 export * from './domain/restore.js';
 export * from './application/collectMetrics.js';
 export * from './domain/metrics.js';

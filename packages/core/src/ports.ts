@@ -185,6 +185,19 @@ export interface ScheduleWriter {
   remove(namespace: string, statefulSet: string, options?: { dryRun?: boolean }): Promise<string[]>;
 }
 
+/**
+ * The API server's dry run (kubectl's --dry-run=server, the request parameter dryRun=All): authentication,
+ * admission and validation run as for the real request, and nothing is stored.
+ */
+export interface ServerDryRun {
+  /** The object as the API server would create it; rejects with its refusal (Invalid, Forbidden, Conflict, NotFound). */
+  create(object: KubernetesObject): Promise<KubernetesObject>;
+  /** The object as a server-side apply would leave it. */
+  apply(object: KubernetesObject): Promise<KubernetesObject>;
+  /** Rejects when the API server would not delete it (NotFound when absent, Forbidden). */
+  delete(object: KubernetesObject): Promise<void>;
+}
+
 /** One permission to check, as a SelfSubjectAccessReview's resourceAttributes. */
 export interface AccessCheck {
   namespace?: string;

@@ -4,15 +4,15 @@
  * never for --help, --version or completion), output and the one error exit.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import type { AccessReviewer, Deps, ScheduleWriter } from '@pgbackup/core';
+import type { AccessReviewer, Deps, KubernetesObject, PlannedChange, ScheduleWriter, ServerDryRun } from '@pgbackup/core';
 import { CliError, ExitCode, describeError, formatError } from './errors.js';
 import { reportFailure } from './webhook.js';
-import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions, type View, parseOutput, render } from './output.js';
+import { OUTPUT_FORMATS, type OutputFormat, type OutputOptions, type View, parseOutput, render, resourceName } from './output.js';
 
 export type Core = typeof import('@pgbackup/core');
 
-/** Every port a verb may use: core's Deps plus the tool-only ones (schedule writer, access review). */
-export type ToolDeps = Deps & { scheduleWriter: ScheduleWriter; access: AccessReviewer };
+/** Every port a verb may use: core's Deps plus the tool-only ones (schedule writer, access review, the server's dry run). */
+export type ToolDeps = Deps & { scheduleWriter: ScheduleWriter; access: AccessReviewer; serverDryRun: ServerDryRun };
 
 export interface Runtime {
   core: Core;
@@ -106,16 +106,18 @@ export class Stop extends Error {
 }
 
 export const DRY_RUN_MODES = ['none', 'client', 'server'] as const;
+type DryRunMode = (typeof DRY_RUN_MODES)[number];
 
 /**
- * kubectl's --dry-run=none|client|server; a bare --dry-run means client (see init). Both client
- * and server plan against the live cluster's objects and write nothing.
+ * kubectl's --dry-run=none|client|server; a bare --dry-run means client (see init). Both plan
+ * against the live cluster's objects; server also sends the writes with dryRun=All, so the API
+ * server's authorization, admission and validation answer. Nothing is written.
  */
 export const dryRunFlag = (description: string) =>
   Flags.string({
     options: [...DRY_RUN_MODES],
     default: 'none',
-    description: `${description} (client or server: plan against the live objects, write nothing)`,
+    description: `${description} (client: plan against the live objects; server: also have the API server check every write; nothing is written)`,
   });
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -188,8 +190,47 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** --dry-run=client|server (or a bare --dry-run): plan, write nothing. */
   protected get dryRun(): boolean {
-    const mode = (this.flags as { 'dry-run'?: string })['dry-run'];
-    return mode !== undefined && mode !== 'none';
+    return this.dryRunMode !== 'none';
+  }
+
+  protected get dryRunMode(): DryRunMode {
+    return ((this.flags as { 'dry-run'?: DryRunMode })['dry-run'] ?? 'none') as DryRunMode;
+  }
+
+  /** kubectl's words after an object a dry run would change. */
+  protected get dryRunSuffix(): string {
+    return this.dryRunMode === 'server' ? '(server dry run)' : '(dry run)';
+  }
+
+  /**
+   * A planned change as a dry run answers it: with --dry-run=server sent to the API server with
+   * dryRun=All (its refusal is this command's error) and the objects as it answered them; else as planned.
+   */
+  protected async dryRunObjects(change: PlannedChange): Promise<KubernetesObject[]> {
+    if (this.dryRunMode !== 'server') return [...(change.create ?? []), ...(change.apply ?? [])];
+    const { core, deps } = await this.runtime();
+    return core.serverDryRun(deps, change);
+  }
+
+  /**
+   * Prints a dry run through the one output path, as kubectl does: the objects it would delete and
+   * create (json: a List, yaml and the table: their manifests; name: kind.group/name).
+   */
+  protected async printDryRun(change: PlannedChange): Promise<void> {
+    // As kubectl prints objects: without managedFields.
+    const created = (await this.dryRunObjects(change)).map(({ metadata: { managedFields: _, ...metadata }, ...o }) => ({ ...o, metadata }));
+    const deleted = change.delete ?? [];
+    const objects = [...deleted, ...created];
+    const { stringify } = await import('yaml');
+    await this.print({
+      objects,
+      rows: objects,
+      columns: [],
+      name: resourceName,
+      text: () =>
+        deleted.map((o) => `${resourceName(o)} deleted ${this.dryRunSuffix}\n`).join('') +
+        created.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'),
+    });
   }
 
   protected get format(): OutputFormat {

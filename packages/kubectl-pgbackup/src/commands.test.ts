@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import path from 'node:path';
 import * as core from '@pgbackup/core';
-import { BackupListSchema, BackupSchema, forbidden } from '@pgbackup/core/isomorphic';
+import { BackupListSchema, BackupSchema, forbidden, invalid } from '@pgbackup/core/isomorphic';
 import { type FakeDeps, aBackupSnapshot, aSnapshotClass, aStatefulSet, aStatefulSetManifest, fakeDeps } from '@pgbackup/core/testing';
 import { setRuntimeFactory, type ToolDeps } from './baseCommand.js';
 
@@ -123,6 +123,27 @@ describe('create', () => {
     expect(deps.snapshots.all().length).toBeGreaterThan(0);
   });
 
+  it('--dry-run=server has the API server check each object and prints what it answered; --dry-run=client does not ask it', async () => {
+    await cli('create', 'pg', '--dry-run=client');
+    expect(deps.serverDryRun.requests).toEqual([]);
+    const r = await cli('create', 'pg', '--dry-run=server', '-o', 'json');
+    expect(r.code).toBe(0);
+    expect(deps.serverDryRun.requests).toEqual([expect.stringMatching(/^create VolumeSnapshot\/pg-\d{14}-[a-z0-9]{4}-data-pg-0$/)]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'List', items: [{ kind: 'VolumeSnapshot' }] });
+    expect((await cli('create', 'pg', '--dry-run=server')).stderr).toMatch(
+      /^backup\/pg-\S+ \(server dry run\): checkpoint-snapshot of pod pg-0/,
+    );
+  });
+
+  it('--dry-run=server fails with the API server refusal and writes nothing', async () => {
+    deps.serverDryRun.refuse = (o) => invalid(`creating ${o.kind} ${o.metadata.name} (server dry run): denied by policy no-snapshots`);
+    const r = await cli('create', 'pg', '--dry-run=server');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: creating VolumeSnapshot pg-\S+ \(server dry run\): denied by policy no-snapshots\n/m);
+    expect(r.stdout).toBe('');
+    expect(deps.snapshots.all()).toHaveLength(0);
+  });
+
   it('refuses an unknown -o before doing anything', async () => {
     const r = await cli('create', 'pg', '-o', 'xml');
     expect(r).toMatchObject({
@@ -234,13 +255,35 @@ describe('delete', () => {
   });
 
   it('deletes with --yes, and --dry-run deletes nothing', async () => {
-    expect((await cli('delete', 'pg-20260531020000-bbbb', '--dry-run')).stdout).toMatch(/deleted \(dry run/);
+    expect((await cli('delete', 'pg-20260531020000-bbbb', '--dry-run')).stdout).toBe(
+      'volumesnapshot.snapshot.storage.k8s.io/pg-20260531020000-bbbb-data-pg-0 deleted (dry run)\n',
+    );
     expect(deps.snapshots.all()).toHaveLength(2);
     expect(await cli('delete', 'pg-20260531020000-bbbb', '--yes')).toMatchObject({
       code: 0,
       stdout: 'backup/pg-20260531020000-bbbb deleted\n',
     });
     expect(deps.snapshots.all()).toHaveLength(1);
+  });
+
+  it('--dry-run -o json prints the VolumeSnapshots it would delete; =server has the API server check each deletion', async () => {
+    const r = await cli('delete', 'pg-20260531020000-bbbb', '--dry-run', '-o', 'json');
+    expect(JSON.parse(r.stdout)).toEqual({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name: 'pg-20260531020000-bbbb-data-pg-0', namespace: 'db' },
+        },
+      ],
+    });
+    expect(deps.serverDryRun.requests).toEqual([]);
+    const server = await cli('delete', 'pg-20260531020000-bbbb', '--dry-run=server', '-o', 'name');
+    expect(server.stdout).toBe('volumesnapshot.snapshot.storage.k8s.io/pg-20260531020000-bbbb-data-pg-0\n');
+    expect(deps.serverDryRun.requests).toEqual(['delete VolumeSnapshot/pg-20260531020000-bbbb-data-pg-0']);
+    expect(deps.snapshots.all()).toHaveLength(2);
   });
 
   it('refuses the last completed backup with exit 6 before asking anything', async () => {

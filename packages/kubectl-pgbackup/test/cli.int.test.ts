@@ -206,6 +206,71 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
     expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toBe(before);
   });
 
+  it(
+    'create --dry-run=server gets the API server admission refusal; --dry-run=client does not ask it; nothing is written',
+    async () => {
+      // A real admission check, only in this namespace: no scheduled VolumeSnapshots here.
+      const policy = `pgbackup-test-${ns}`;
+      await k(['apply', '-f', '-'], {
+        input: `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ${policy}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [snapshot.storage.k8s.io], apiVersions: ['*'], operations: [CREATE], resources: [volumesnapshots]}]
+  validations:
+    - expression: "object.metadata.labels['pgbackup.io/type'] != 'scheduled'"
+      message: no scheduled VolumeSnapshots in this namespace (test policy)
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ${policy}}
+spec:
+  policyName: ${policy}
+  validationActions: [Deny]
+  matchResources: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${ns}}}}
+`,
+      });
+      try {
+        const before = await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name']);
+        // The policy takes effect once the API server has loaded it.
+        const refused = await eventually('the policy in force', MIN, async () => {
+          const r = await pgbackup(['create', 'pg', '-n', ns, '--type', 'scheduled', '--dry-run=server']);
+          return r.code === 0 ? undefined : r;
+        });
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(
+          /^error: creating VolumeSnapshot \S+ \(server dry run\): .*no scheduled VolumeSnapshots in this namespace \(test policy\)/m,
+        );
+        expect(refused.stdout).toBe('');
+        const client = await pgbackup(['create', 'pg', '-n', ns, '--type', 'scheduled', '--dry-run=client', '-o', 'json']);
+        expect(client.code).toBe(0);
+        expect(JSON.parse(client.stdout)).toMatchObject({ kind: 'List', items: [{ kind: 'VolumeSnapshot' }] });
+        // What the API server answers for an allowed one: the object as it would store it (a uid, a creationTimestamp).
+        const allowed = await pgbackup(['create', 'pg', '-n', ns, '--dry-run=server', '-o', 'json']);
+        expect(allowed.code).toBe(0);
+        const [answered] = (JSON.parse(allowed.stdout) as { items: { metadata: { uid?: string; creationTimestamp?: string } }[] }).items;
+        expect(answered!.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+        expect(answered!.metadata.creationTimestamp).toBeDefined();
+        expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toBe(before);
+      } finally {
+        await k(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']);
+      }
+    },
+    2 * MIN,
+  );
+
+  it('delete --dry-run=server -o json prints the VolumeSnapshots it would delete, and deletes nothing', async () => {
+    const r = await pgbackup(['delete', first, '-n', ns, '--force', '--dry-run=server', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'List', items: [{ kind: 'VolumeSnapshot', metadata: { namespace: ns } }] });
+    const name = await pgbackup(['delete', first, '-n', ns, '--force', '--dry-run=server']);
+    expect(name.stdout).toMatch(/^volumesnapshot\.snapshot\.storage\.k8s\.io\/\S+ deleted \(server dry run\)\n$/);
+    expect(await k(['get', 'volumesnapshots', '-n', ns, '-o', 'name'])).toContain(first);
+  });
+
   it('delete refuses the last completed backup (exit 6)', async () => {
     const r = await pgbackup(['delete', first, '-n', ns, '--yes']);
     expect(r.code).toBe(6);

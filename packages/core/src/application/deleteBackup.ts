@@ -1,5 +1,6 @@
-import { Annotations } from '../contract.js';
+import { Annotations, GroupSnapshotStorage, SnapshotStorage } from '../contract.js';
 import { type Backup } from '../domain/backup.js';
+import type { KubernetesObject } from '../domain/readModels.js';
 import { conflict } from '../errors.js';
 import type { Deps } from './deps.js';
 import { getBackup } from './getBackup.js';
@@ -45,11 +46,30 @@ export async function deleteBackup(
   return backup;
 }
 
-/** Deletes what a backup is made of: its VolumeGroupSnapshots (which own their VolumeSnapshots), then its other VolumeSnapshots. */
-export async function deleteBackupObjects(deps: Pick<Deps, 'snapshots' | 'groups'>, backup: Backup): Promise<void> {
+/** What a backup is made of: its VolumeGroupSnapshots (which own their VolumeSnapshots), and its other VolumeSnapshots. */
+function partsOf(backup: Backup): { groups: string[]; snapshots: string[] } {
   // A group snapshot owns its VolumeSnapshots (and holds them with a finalizer): deleting it deletes them.
   const groups = new Set(backup.snapshots.map((s) => s.annotations[Annotations.groupSnapshot]).filter((g): g is string => !!g));
+  return { groups: [...groups], snapshots: backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot]).map((s) => s.name) };
+}
+
+/** Deletes what a backup is made of, groups first. */
+export async function deleteBackupObjects(deps: Pick<Deps, 'snapshots' | 'groups'>, backup: Backup): Promise<void> {
+  const { groups, snapshots } = partsOf(backup);
   for (const group of groups) await deps.groups.delete(backup.namespace, group);
-  for (const s of backup.snapshots.filter((s) => !s.annotations[Annotations.groupSnapshot]))
-    await deps.snapshots.delete(backup.namespace, s.name);
+  for (const name of snapshots) await deps.snapshots.delete(backup.namespace, name);
+}
+
+/** The objects deleting a backup deletes, as a dry run sends them (a VolumeGroupSnapshot in the newest version pgbackup knows). */
+export function backupObjects(backup: Backup): KubernetesObject[] {
+  const { groups, snapshots } = partsOf(backup);
+  const object = (apiVersion: string, kind: string) => (name: string) => ({
+    apiVersion,
+    kind,
+    metadata: { name, namespace: backup.namespace },
+  });
+  return [
+    ...groups.map(object(`${GroupSnapshotStorage.group}/v1`, 'VolumeGroupSnapshot')),
+    ...snapshots.map(object(SnapshotStorage.apiVersion, 'VolumeSnapshot')),
+  ];
 }

@@ -1,8 +1,9 @@
 /** The adapters wired together: every port of core implemented against one cluster. */
 import type { Deps } from '../application/deps.js';
-import type { AccessReviewer, Clock, ScheduleWriter, SnapshotContentReader } from '../ports.js';
+import type { AccessReviewer, Clock, ScheduleWriter, ServerDryRun, SnapshotContentReader } from '../ports.js';
 import { KubernetesAccessReviewer } from './access.js';
 import { KubernetesScheduleWriter } from './scheduleWriter.js';
+import { KubernetesServerDryRun } from './serverDryRun.js';
 import { ExecDatabaseConnector } from './database.js';
 import { KubernetesDiscovery } from './discovery.js';
 import { KubernetesEventRecorder } from './events.js';
@@ -34,15 +35,17 @@ export function kubernetesDeps(loaded: LoadedKubeConfig): Deps {
   };
 }
 
-/** The ports only the command-line tool needs (schedule writing, access review, doctor's orphan check). */
+/** The ports only the command-line tool needs (schedule writing, access review, doctor's orphan check, --dry-run=server). */
 export function kubernetesToolDeps(loaded: LoadedKubeConfig): {
   scheduleWriter: ScheduleWriter;
   access: AccessReviewer;
   contents: SnapshotContentReader;
+  serverDryRun: ServerDryRun;
 } {
   return {
     scheduleWriter: new KubernetesScheduleWriter(loaded.kubeConfig),
     access: new KubernetesAccessReviewer(loaded.kubeConfig),
     contents: new KubernetesSnapshotContentReader(loaded.kubeConfig),
+    serverDryRun: new KubernetesServerDryRun(loaded.kubeConfig),
   };
 }

@@ -9,7 +9,7 @@ import { call } from './apiErrors.js';
 
 /** CronJob annotation holding the retention policy the scheduled prune applies (JSON). */
 export const CLUSTER_ROLE = 'kubectl-pgbackup';
-const FIELD_MANAGER = 'kubectl-pgbackup';
+export const FIELD_MANAGER = 'kubectl-pgbackup';
 
 // A CronJob name is at most 52 characters (its Jobs append an 11-character suffix).
 export const cronJobName = (statefulSet: string) => `pgbackup-${statefulSet}`.slice(0, 52).replace(/-+$/, '');

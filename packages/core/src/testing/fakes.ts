@@ -33,6 +33,7 @@ import type {
   EventRecorder,
   NewSnapshot,
   ScheduleStore,
+  ServerDryRun,
   SnapshotQuery,
   SnapshotStore,
   WorkloadReader,
@@ -722,6 +723,33 @@ export class FakeWorkloadWriter implements WorkloadWriter {
   }
 }
 
+/** The API server's dry run: records each request and answers the object back, or refuses it as `refuse` says. */
+export class FakeServerDryRun implements ServerDryRun {
+  /** `create kind/name`, `apply kind/name`, `delete kind/name`, in order. */
+  readonly requests: string[] = [];
+  /** Refuse a request for an object with this error (e.g. the API server's validation). */
+  refuse?: (object: KubernetesObject) => Error | undefined;
+
+  private answer(verb: string, object: KubernetesObject): KubernetesObject {
+    this.requests.push(`${verb} ${object.kind}/${object.metadata.name}`);
+    const refusal = this.refuse?.(object);
+    if (refusal) throw refusal;
+    return clone(object);
+  }
+
+  async create(object: KubernetesObject): Promise<KubernetesObject> {
+    return this.answer('create', object);
+  }
+
+  async apply(object: KubernetesObject): Promise<KubernetesObject> {
+    return this.answer('apply', object);
+  }
+
+  async delete(object: KubernetesObject): Promise<void> {
+    this.answer('delete', object);
+  }
+}
+
 const mergeAnnotations = (current: Record<string, string> | undefined, patch: Record<string, string | null>): Record<string, string> => {
   const merged: Record<string, string> = { ...(current ?? {}) };
   for (const [k, v] of Object.entries(patch))
@@ -742,6 +770,8 @@ export interface FakeDeps extends Deps {
   schedules: FakeScheduleStore;
   events: FakeEventRecorder;
   clock: FakeClock;
+  /** The CLI's --dry-run=server (a tool-only port, here so every fake runtime has it). */
+  serverDryRun: FakeServerDryRun;
   journal: Journal;
 }
 
@@ -769,6 +799,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     schedules: new FakeScheduleStore(),
     events: new FakeEventRecorder(clock),
     clock,
+    serverDryRun: new FakeServerDryRun(),
     journal,
   };
 }

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { Args, Flags } from '@oclif/core';
-import type { Backup, BackupType, ConsistencyMethod, CreateProgress } from '@pgbackup/core';
+import type { Backup, BackupType, ConsistencyMethod, CreateProgress, KubernetesObject } from '@pgbackup/core';
 import { BaseCommand, type Stop, dryRunFlag, parseDuration } from '../baseCommand.js';
 import { CliError, ExitCode } from '../errors.js';
-import { humanBytes, resourceName } from '../output.js';
+import { humanBytes } from '../output.js';
 import { backupView } from '../views.js';
 
 export default class Create extends BaseCommand<typeof Create> {
@@ -66,17 +66,9 @@ export default class Create extends BaseCommand<typeof Create> {
       const objects = plan.group ? [core.volumeGroupSnapshotManifest(plan.group)] : plan.snapshots.map(core.volumeSnapshotManifest);
       if (this.format === 'table' || this.format === 'wide' || this.format === 'yaml')
         this.note(
-          `backup/${plan.id} (dry run): ${plan.method} of pod ${plan.pod}, ${plan.group ? `one VolumeGroupSnapshot of ${plan.group.claims.join(', ')}` : `${objects.length} VolumeSnapshot(s)`}`,
+          `backup/${plan.id} ${this.dryRunSuffix}: ${plan.method} of pod ${plan.pod}, ${plan.group ? `one VolumeGroupSnapshot of ${plan.group.claims.join(', ')}` : `${objects.length} VolumeSnapshot(s)`}`,
         );
-      // The table of a dry run is the manifests themselves, as kubectl's --dry-run prints them.
-      const { stringify } = await import('yaml');
-      return this.print({
-        objects,
-        rows: objects,
-        columns: [],
-        name: resourceName,
-        text: () => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'),
-      });
+      return this.printDryRun({ create: objects as KubernetesObject[] });
     }
 
     // Ctrl-C before the cut: the backup is recorded failed and everything released. After: it goes on.

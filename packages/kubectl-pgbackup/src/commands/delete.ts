@@ -25,7 +25,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const options = { force: this.flags.force };
     // Refusals (pinned, last completed) come before any question.
     const backup = await core.deleteBackup(deps, namespace, id, { ...options, dryRun: true });
-    if (this.dryRun) return this.out(`backup/${id} deleted (dry run: ${backup.snapshots.map((s) => s.name).join(', ')})\n`);
+    if (this.dryRun) return this.printDryRun({ delete: core.backupObjects(backup) });
     if (!this.flags.yes)
       await this.confirm(
         `Delete backup ${id} of ${backup.statefulSet} (${backup.status}, ${backup.snapshots.length} VolumeSnapshots) in namespace ${namespace}?`,

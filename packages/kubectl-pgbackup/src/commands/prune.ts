@@ -38,6 +38,9 @@ export default class Prune extends BaseCommand<typeof Prune> {
         timeZone: this.flags['time-zone'],
       },
     });
+    // --dry-run=server: the API server checks each deletion.
+    if (this.dryRunMode === 'server')
+      await this.dryRunObjects({ delete: decisions.filter((d) => d.action === 'delete').flatMap((d) => core.backupObjects(d.backup)) });
     await this.print(pruneView(decisions, dryRun));
     if (this.format === 'table' || this.format === 'wide') {
       const deleted = decisions.filter((d) => d.action === 'delete').length;

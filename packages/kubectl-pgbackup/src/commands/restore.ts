@@ -60,7 +60,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
       wait: this.flags.wait,
       timeoutSeconds,
     };
-    if (this.dryRun) return this.show(await core.restoreBackup(deps, { ...options, dryRun: true }));
+    if (this.dryRun) {
+      const result = await core.restoreBackup(deps, { ...options, dryRun: true });
+      const { plan } = result;
+      return this.show(result, await this.dryRunObjects({ delete: plan.delete.map(core.refObject), create: plan.create }));
+    }
     if ((this.flags.replace || options.inPlace) && !this.flags.yes) {
       const { plan } = await core.previewRestore(deps, options);
       if (options.inPlace)
@@ -112,9 +116,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
     }
   }
 
-  private async show(result: RestoreResult): Promise<void> {
+  /** `objects`: what was created, or with --dry-run=server what the API server answered it would create. */
+  private async show(result: RestoreResult, objects: KubernetesObject[] = result.plan.create): Promise<void> {
     const { plan } = result;
-    const objects: KubernetesObject[] = plan.create;
     const summary = {
       backupId: plan.backupId,
       source: plan.source,
@@ -128,8 +132,8 @@ export default class Restore extends BaseCommand<typeof Restore> {
       notes: plan.notes,
     };
     const lines = [
-      ...plan.delete.map((r) => `${r.kind.toLowerCase()}/${r.name} deleted${result.dryRun ? ' (dry run)' : ''}`),
-      ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ' (dry run)' : ''}`),
+      ...plan.delete.map((r) => `${r.kind.toLowerCase()}/${r.name} deleted${result.dryRun ? ` ${this.dryRunSuffix}` : ''}`),
+      ...objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} created${result.dryRun ? ` ${this.dryRunSuffix}` : ''}`),
     ];
     if (result.ready)
       lines.push(`restore of ${plan.backupId} into statefulset/${plan.target.statefulSet} ready in ${result.restoreSeconds}s`);

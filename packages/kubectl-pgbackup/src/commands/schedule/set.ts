@@ -55,15 +55,13 @@ export default class ScheduleSet extends BaseCommand<typeof ScheduleSet> {
       verify: f.verify,
       dryRun: this.dryRun,
     });
-    const { stringify } = await import('yaml');
+    if (this.dryRun) return this.printDryRun({ apply: result.objects });
     await this.print({
       objects: result.objects,
       rows: result.objects,
       columns: [],
       name: resourceName,
-      text: this.dryRun
-        ? () => result.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n')
-        : () => result.applied.map(({ object, action }) => `${resourceName(object)} ${action}\n`).join(''),
+      text: () => result.applied.map(({ object, action }) => `${resourceName(object)} ${action}\n`).join(''),
     });
   }
 }
