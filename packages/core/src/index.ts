@@ -8,6 +8,7 @@ export * from './application/deleteBackup.js';
 export * from './application/getBackup.js';
 export * from './application/getStatefulSetStatus.js';
 export * from './application/listBackups.js';
+export * from './application/watchBackups.js';
 export * from './application/listSnapshots.js';
 export * from './application/pinBackup.js';
 export * from './application/prune.js';

@@ -288,6 +288,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
   }
 
+  /**
+   * kubectl's --watch: runs `follow` until Ctrl-C, which ends it with exit 0. What `follow` hands to
+   * `emit` is printed in order, each after the one before.
+   */
+  protected async watchUntilInterrupted(
+    follow: (signal: AbortSignal, emit: (show: () => void | Promise<void>) => void) => Promise<void>,
+  ): Promise<void> {
+    let printing: Promise<void> = Promise.resolve();
+    const emit = (show: () => void | Promise<void>) => {
+      printing = printing.then(show);
+    };
+    await this.interruptible((signal) =>
+      follow(signal, emit).catch((e: unknown) => {
+        // Ctrl-C is how a watch ends; SIGTERM still exits 143.
+        if (!signal.aborted || (signal.reason as Stop).word !== 'interrupted') throw e;
+      }),
+    );
+    await printing;
+  }
+
   /** Asks `question` on a terminal (y/N); without one, or with -o json|yaml, --yes is required. */
   protected async confirm(question: string): Promise<void> {
     if (!process.stdin.isTTY || this.format === 'json' || this.format === 'yaml')

@@ -61,6 +61,11 @@ async function cli(verb: string, ...argv: string[]): Promise<Result> {
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
+/** Resolves once a verb has opened its watch on the fake snapshots. */
+async function watching(): Promise<void> {
+  while (deps.snapshots.openWatches === 0) await new Promise((r) => setImmediate(r));
+}
+
 const completed = (id: string, startedAt: string, extra = {}) => aBackupSnapshot({ id, startedAt, ...extra });
 
 describe('create', () => {
@@ -179,6 +184,38 @@ describe('list', () => {
     );
   });
 
+  it('-w prints the list, then each backup again when it changes, the header once; Ctrl-C ends it with exit 0', async () => {
+    const running = cli('list', 'pg', '-w');
+    await watching();
+    // The snapshot as the backup goes: created, cut by the storage, ready.
+    const id = 'pg-20260601030000-cccc';
+    deps.snapshots.put(aBackupSnapshot({ id, startedAt: '2026-06-01T03:00:00Z', phase: 'consistency' }));
+    deps.snapshots.put(aBackupSnapshot({ id, startedAt: '2026-06-01T03:00:00Z', phase: 'cut', readyToUse: false }));
+    deps.snapshots.put(aBackupSnapshot({ id, startedAt: '2026-06-01T03:00:00Z', phase: 'cut', readyToUse: true }));
+    await new Promise((r) => setImmediate(r));
+    process.emit('SIGINT');
+    const r = await running;
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('ID'))).toHaveLength(1);
+    expect(lines.slice(1, 3).map((l) => l.split(/\s+/)[0])).toEqual(['pg-20260601020000-aaaa', 'pg-20260531020000-bbbb']);
+    const states = lines.filter((l) => l.startsWith('pg-20260601030000-cccc')).map((l) => l.split(/\s+/)[3]);
+    expect(states[0]).toBe('in_progress');
+    expect(states.at(-1)).toBe('completed');
+    expect(deps.snapshots.openWatches).toBe(0);
+  });
+
+  it('--watch-only prints only the changes; -o json prints each changed backup as a Backup', async () => {
+    const running = cli('list', 'pg', '--watch-only', '-o', 'json');
+    await watching();
+    deps.snapshots.put(completed('pg-20260601030000-cccc', '2026-06-01T03:00:00Z'));
+    await new Promise((r) => setImmediate(r));
+    process.emit('SIGINT');
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect(BackupSchema.parse(JSON.parse(r.stdout))).toMatchObject({ id: 'pg-20260601030000-cccc', status: 'completed' });
+  });
+
   it('prints a table newest first with the documented columns', async () => {
     const r = await cli('list', 'pg');
     const [header, first, second] = r.stdout.trimEnd().split('\n');
@@ -231,6 +268,31 @@ describe('status', () => {
     const r = await cli('status', 'pg');
     expect(r.stdout).toMatch(/^StatefulSet:\s+db\/pg\n/);
     expect(r.stdout).toMatch(/Newest completed:\s+pg-20260601020000-aaaa \(completed/);
+  });
+
+  it('-w prints the backup, then again each time it changes; Ctrl-C ends it with exit 0', async () => {
+    const running = cli('status', 'pg-20260601020000-aaaa', '-w');
+    await watching();
+    deps.snapshots.put(completed('pg-20260601020000-aaaa', '2026-06-01T02:00:00Z', { pinned: true }));
+    await new Promise((r) => setImmediate(r));
+    process.emit('SIGINT');
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect([...r.stdout.matchAll(/^Pinned:\s+(\S+)$/gm)].map((m) => m[1])).toEqual(['no', 'yes']);
+  });
+
+  it('-w on a StatefulSet prints its status again when its backups change', async () => {
+    const running = cli('status', 'pg', '-w');
+    await watching();
+    deps.snapshots.put(completed('pg-20260601030000-bbbb', '2026-06-01T03:00:00Z'));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    process.emit('SIGINT');
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect([...r.stdout.matchAll(/^Newest completed:\s+(\S+)/gm)].map((m) => m[1])).toEqual([
+      'pg-20260601020000-aaaa',
+      'pg-20260601030000-bbbb',
+    ]);
   });
 
   it('exits 3 when the name is neither', async () => {

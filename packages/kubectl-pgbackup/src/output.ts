@@ -53,21 +53,40 @@ export interface Column<T> {
 
 /** A kubectl-style table: upper-case headers, columns three spaces apart, no borders. */
 export function table<T>(rows: T[], columns: Column<T>[], options: { wide?: boolean; noHeaders?: boolean } = {}): string {
-  const shown = columns.filter((c) => options.wide || !c.wide);
-  const cells = rows.map((r) => shown.map((c) => c.value(r)));
-  if (!options.noHeaders) cells.unshift(shown.map((c) => c.header.toUpperCase()));
-  if (cells.length === 0) return '';
-  const widths = shown.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return (
-    cells
-      .map((row) =>
-        row
-          .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
-          .join('')
-          .trimEnd(),
+  return new TableStream(columns, options).lines(rows);
+}
+
+/**
+ * A table printed in parts, as kubectl get -w prints it: the header with the first part, then the rows of
+ * each part, every column as wide as its widest cell so far.
+ */
+export class TableStream<T> {
+  private readonly shown: Column<T>[];
+  private widths: number[];
+  private headerDue: boolean;
+
+  constructor(columns: Column<T>[], options: { wide?: boolean; noHeaders?: boolean } = {}) {
+    this.shown = columns.filter((c) => options.wide || !c.wide);
+    this.widths = this.shown.map(() => 0);
+    this.headerDue = !options.noHeaders;
+  }
+
+  lines(rows: T[]): string {
+    const cells = rows.map((r) => this.shown.map((c) => c.value(r)));
+    if (this.headerDue) cells.unshift(this.shown.map((c) => c.header.toUpperCase()));
+    this.headerDue = false;
+    if (cells.length === 0) return '';
+    this.widths = this.widths.map((w, i) => Math.max(w, ...cells.map((row) => row[i]!.length)));
+    return cells
+      .map(
+        (row) =>
+          row
+            .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(this.widths[i]! + 3)))
+            .join('')
+            .trimEnd() + '\n',
       )
-      .join('\n') + '\n'
-  );
+      .join('');
+  }
 }
 
 /** Names of the core schemas that json/yaml output is validated against. */

@@ -310,4 +310,34 @@ spec:
     },
     2 * MIN,
   );
+
+  it(
+    'list -w prints the list, then a backup that appears and each change of its status; Ctrl-C ends it with exit 0',
+    async () => {
+      const child = spawn(KUBECTL, ['pgbackup', 'list', 'pg', '-n', ns, '-w'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await eventually('the list', MIN, async () => (stdout.includes(first) ? true : undefined));
+      const created = await pgbackup(['create', 'pg', '-n', ns, '--wait']);
+      expect(created.code).toBe(0);
+      const id = /^backup\/(\S+) completed/.exec(created.stdout)![1]!;
+      await eventually('its completed line', MIN, async () =>
+        new RegExp(`^${id}\\s+pg\\s+manual\\s+completed`, 'm').test(stdout) ? true : undefined,
+      );
+      child.kill('SIGINT');
+      expect(await code).toBe(0);
+      expect(stderr).not.toMatch(/error/);
+      const lines = stdout.trimEnd().split('\n');
+      expect(lines.filter((l) => l.startsWith('ID '))).toHaveLength(1);
+      expect(lines[0]).toMatch(/^ID\s+STATEFULSET\s+TYPE\s+STATUS/);
+      const states = lines.filter((l) => l.startsWith(id)).map((l) => l.split(/\s+/)[3]);
+      // The new backup was printed while in progress, then once more when completed.
+      expect(states[0]).toBe('in_progress');
+      expect(states.at(-1)).toBe('completed');
+    },
+    3 * MIN,
+  );
 });
