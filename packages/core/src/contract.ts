@@ -75,6 +75,10 @@ export const Annotations = {
   pgVersion: 'pgbackup.io/pg-version',
   pinned: 'pgbackup.io/pinned',
   verified: 'pgbackup.io/verified',
+  /** When the process that waited for the backup saw every snapshot readyToUse (the storage records no such time). */
+  readyAt: 'pgbackup.io/ready-at',
+  /** JSON of the last restore of the backup that waited for PostgreSQL: `{at, seconds, target}`. */
+  restored: 'pgbackup.io/restored',
   /** The StatefulSet as it was at backup time (JSON, server fields stripped): what a restore clones. */
   statefulSetSpec: 'pgbackup.io/statefulset-spec',
   /** JSON list of `container/VARIABLE`: literal env values left out of statefulSetSpec (a restore takes them from the live StatefulSet). */

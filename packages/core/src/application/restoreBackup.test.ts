@@ -95,6 +95,16 @@ describe('restoreBackup', () => {
     expect(result).toMatchObject({ ready: true, pod: 'pg-restored-0' });
     expect(result.restoreSeconds).toBeGreaterThanOrEqual(0);
     expect(deps.database.openSessions).toEqual([]);
+    // Recorded on the backup (its last restore, for the metrics) and as an Event on the source StatefulSet.
+    const [snapshot] = deps.snapshots.all().filter((s) => s.labels[Labels.backup] === ID);
+    expect(JSON.parse(snapshot!.annotations[Annotations.restored]!)).toEqual({
+      at: deps.clock.now().toISOString(),
+      seconds: result.restoreSeconds,
+      target: 'db/pg-restored',
+    });
+    expect(deps.events.recorded).toMatchObject([
+      { namespace: 'db', statefulSet: 'pg', reason: 'Restored', note: `backup ${ID} restored into db/pg-restored: ready` },
+    ]);
   });
 
   it('refuses when the target exists, and with replace deletes the StatefulSet before the PVCs', async () => {

@@ -1,5 +1,5 @@
-import { Labels } from '../contract.js';
-import type { Backup } from '../domain/backup.js';
+import { Annotations, Labels } from '../contract.js';
+import type { Backup, RestoreRecord } from '../domain/backup.js';
 import type { BackupEvent } from '../domain/events.js';
 import { assertName } from '../domain/names.js';
 import { type RestorePlan, planRefs, planRestoreToNewStatefulSet, recordedSource } from '../domain/restore.js';
@@ -156,12 +156,22 @@ export async function restoreBackup(deps: Deps, options: RestoreOptions): Promis
   };
   try {
     const result = await (options.inPlace ? restoreInPlace : restoreAside)(deps, { ...options, onProgress });
+    if (reported && result.restoreSeconds !== undefined) await recordRestore(deps, result, result.restoreSeconds);
     if (reported) await deps.events.record(restoreEvent(result.plan, 'Restored', result.ready ? 'ready' : 'created, not waited for'));
     return result;
   } catch (e) {
     if (reported && planned) await deps.events.record(restoreEvent(planned, 'RestoreFailed', (e as Error).message));
     throw e;
   }
+}
+
+/** `pgbackup.io/restored` on the backup's snapshots (best effort: the restore is done either way). */
+async function recordRestore(deps: Pick<Deps, 'snapshots' | 'clock'>, result: RestoreResult, seconds: number): Promise<void> {
+  const { target } = result.plan;
+  const record: RestoreRecord = { at: deps.clock.now().toISOString(), seconds, target: `${target.namespace}/${target.statefulSet}` };
+  await Promise.allSettled(
+    result.backup.snapshots.map((s) => deps.snapshots.annotate(s.namespace, s.name, { [Annotations.restored]: JSON.stringify(record) })),
+  );
 }
 
 function restoreEvent(plan: RestorePlan, reason: 'Restored' | 'RestoreFailed', detail: string): BackupEvent {

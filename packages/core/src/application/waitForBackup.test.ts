@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Backup } from '../domain/backup.js';
+import { Annotations } from '../contract.js';
 import { PgBackupError } from '../errors.js';
 import { aBackupSnapshot } from '../testing/builders.js';
 import { fakeDeps } from '../testing/fakes.js';
@@ -16,6 +17,8 @@ describe('waitForBackup', () => {
     const backup = await waitForBackup(deps, 'db', 'b', { timeoutSeconds: 5, onProgress: (b) => seen.push(b.status) });
     expect(backup.status).toBe('completed');
     expect(backup.size).toBe(42);
+    expect(backup.readyAt).toBe(deps.clock.now().toISOString());
+    expect(deps.snapshots.all()[0]!.annotations[Annotations.readyAt]).toBe(backup.readyAt);
     expect(seen).toEqual(['in_progress', 'completed']);
     expect(deps.snapshots.openWatches).toBe(0);
     expect(deps.events.recorded).toMatchObject([

@@ -1,4 +1,4 @@
-import { Labels } from '../contract.js';
+import { Annotations, Labels } from '../contract.js';
 import { type Backup, deriveBackup } from '../domain/backup.js';
 import type { BackupEvent } from '../domain/events.js';
 import { assertName } from '../domain/names.js';
@@ -53,6 +53,12 @@ export async function waitForBackup(
     );
   }
   const done = last!;
+  if (sawProgress && done.status === 'completed' && !done.readyAt) {
+    // Kubernetes records no time of readiness: the one who saw it says when (cut → ready in the metrics).
+    const readyAt = deps.clock.now().toISOString();
+    await Promise.allSettled(done.snapshots.map((s) => deps.snapshots.annotate(namespace, s.name, { [Annotations.readyAt]: readyAt })));
+    done.readyAt = readyAt;
+  }
   if (sawProgress) await deps.events.record(completionEvent(done));
   return done;
 }

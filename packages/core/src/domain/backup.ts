@@ -76,7 +76,30 @@ export interface Backup {
   pgVersion?: string;
   pinned: boolean;
   verification?: Verification;
+  /** When every snapshot was seen readyToUse (by the process that waited for it). */
+  readyAt?: string;
+  /** The last restore of this backup that waited for PostgreSQL. */
+  lastRestore?: RestoreRecord;
 }
+
+/** `pgbackup.io/restored`: one restore of a backup. */
+export interface RestoreRecord {
+  at: string;
+  /** From creating the restored objects until PostgreSQL answered. */
+  seconds: number;
+  /** `namespace/statefulset` restored into. */
+  target: string;
+}
+
+const parseRestore = (raw: string | undefined): RestoreRecord | undefined => {
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as RestoreRecord;
+    return typeof r.at === 'string' && typeof r.seconds === 'number' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 const parseVerification = (raw: string | undefined): Verification | undefined => {
   if (!raw) return undefined;
@@ -160,6 +183,12 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
     pgVersion: first(ann(Annotations.pgVersion)),
     pinned: ann(Annotations.pinned).includes('true'),
     verification: verifications.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).at(-1),
+    readyAt: latest(ann(Annotations.readyAt)),
+    lastRestore: ann(Annotations.restored)
+      .map(parseRestore)
+      .filter((r): r is RestoreRecord => !!r)
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+      .at(-1),
   };
 }
 

@@ -43,6 +43,8 @@ describe('backupMetrics', () => {
         aBackup('pg-2', '2026-06-02T02:00:00Z', {
           startedAt: '2026-06-02T01:59:50Z',
           cutAt: '2026-06-02T02:00:00Z',
+          readyAt: '2026-06-02T02:00:30Z',
+          lastRestore: { at: '2026-06-02T06:00:00Z', seconds: 75, target: 'db/pg-copy' },
           size: 200,
           verification: { result: 'passed', at: '2026-06-02T03:00:00Z', restoreSeconds: 42 },
         }),
@@ -59,6 +61,9 @@ describe('backupMetrics', () => {
       'pgbackup_last_completed_backup_timestamp_seconds{db/pg}': t('2026-06-02T02:00:00Z'),
       'pgbackup_newest_completed_backup_age_seconds{db/pg}': 10 * 3600,
       'pgbackup_last_backup_duration_seconds{db/pg,phase=start_to_cut}': 10,
+      'pgbackup_last_backup_duration_seconds{db/pg,phase=cut_to_ready}': 30,
+      'pgbackup_last_restore_duration_seconds{db/pg}': 75,
+      'pgbackup_last_restore_timestamp_seconds{db/pg}': t('2026-06-02T06:00:00Z'),
       'pgbackup_last_completed_backup_size_bytes{db/pg}': 200,
       'pgbackup_last_failed_backup_timestamp_seconds{db/pg}': t('2026-06-02T04:00:00Z'),
       'pgbackup_last_verified_backup_timestamp_seconds{db/pg}': t('2026-06-02T03:00:00Z'),

@@ -59,12 +59,20 @@ export const BackupMetrics = {
   byStatus: perStatefulSet('pgbackup_backups', 'Backups of the StatefulSet by status', ['status']),
   lastDuration: perStatefulSet(
     'pgbackup_last_backup_duration_seconds',
-    'Phases of the newest completed backup: start_to_cut (CHECKPOINT and the storage cut)',
+    'Phases of the newest completed backup: start_to_cut (CHECKPOINT and the storage cut), cut_to_ready (until every snapshot was readyToUse, as the process waiting for it saw)',
     ['phase'],
   ),
   lastVerificationRestore: perStatefulSet(
     'pgbackup_last_verification_restore_duration_seconds',
     'Restore time of the newest verification: from creating the volumes until PostgreSQL answered',
+  ),
+  lastRestoreDuration: perStatefulSet(
+    'pgbackup_last_restore_duration_seconds',
+    'The newest restore of a backup of the StatefulSet that waited for PostgreSQL: from creating the objects until PostgreSQL answered',
+  ),
+  lastRestoreAt: perStatefulSet(
+    'pgbackup_last_restore_timestamp_seconds',
+    'When the newest restore of a backup of the StatefulSet finished',
   ),
   lastSize: perStatefulSet('pgbackup_last_completed_backup_size_bytes', 'Sum of the restoreSize of the newest completed backup'),
 } as const satisfies Record<string, MetricDefinition>;
@@ -133,6 +141,7 @@ interface Newest {
   passedAt?: number;
   verificationFailedAt?: number;
   verification?: { at: number; restoreSeconds?: number };
+  restore?: { at: number; seconds: number };
   counts: Record<Backup['status'], number>;
 }
 
@@ -174,6 +183,8 @@ export function backupMetrics(input: BackupMetricsInput): MetricSample[] {
       if (v.result === 'failed' && (e.verificationFailedAt === undefined || vAt > e.verificationFailedAt)) e.verificationFailedAt = vAt;
       if (!e.verification || vAt > e.verification.at) e.verification = { at: vAt, restoreSeconds: v.restoreSeconds };
     }
+    const rAt = seconds(b.lastRestore?.at);
+    if (rAt !== undefined && (!e.restore || rAt > e.restore.at)) e.restore = { at: rAt, seconds: b.lastRestore!.seconds };
   }
   const schedules = new Map(input.schedules.map((s) => [`${s.namespace}/${s.statefulSet}`, s]));
   const now = input.now.getTime();
@@ -191,13 +202,17 @@ export function backupMetrics(input: BackupMetricsInput): MetricSample[] {
       add('newestCompletedAge', Math.max(0, (now - e.completedAt) / 1000));
       const started = seconds(c.startedAt);
       const cut = seconds(c.cutAt);
+      const ready = seconds(c.readyAt);
       if (started !== undefined && cut !== undefined) add('lastDuration', Math.max(0, cut - started), { phase: 'start_to_cut' });
+      if (cut !== undefined && ready !== undefined) add('lastDuration', Math.max(0, ready - cut), { phase: 'cut_to_ready' });
       add('lastSize', c.size);
     }
     add('lastFailed', e.failedAt);
     add('lastVerified', e.passedAt);
     add('lastVerificationFailed', e.verificationFailedAt);
     add('lastVerificationRestore', e.verification?.restoreSeconds);
+    add('lastRestoreDuration', e.restore?.seconds);
+    add('lastRestoreAt', e.restore?.at);
     const scheduled = schedules.get(key);
     if (scheduled && !scheduled.suspended) {
       const f = scheduleFreshness(scheduled, c, input.now);
