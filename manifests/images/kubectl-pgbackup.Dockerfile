@@ -16,7 +16,7 @@ COPY packages/core packages/core
 COPY packages/kubectl-pgbackup packages/kubectl-pgbackup
 RUN npm run build -w @pgbackup/core \
  && npm run build -w kubectl-pgbackup \
- && npm run release -w kubectl-pgbackup
+ && npm run release -w kubectl-pgbackup -- --no-sea
 
 FROM docker.io/library/node:24.11.1-alpine3.22
 LABEL org.opencontainers.image.title="kubectl-pgbackup" \

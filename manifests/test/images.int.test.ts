@@ -38,15 +38,9 @@ describe('the artifacts the images copy', () => {
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('CLI: `npm run release -w kubectl-pgbackup` builds release/kubectl-pgbackup, which runs from /opt like in the image', async () => {
-    // release.js also rewrites the tracked krew/pgbackup.yaml: put it back as it was (a test leaves the tree clean).
-    const krew = path.join(ROOT, 'packages/kubectl-pgbackup/krew/pgbackup.yaml');
-    const before = existsSync(krew) ? readFileSync(krew) : undefined;
-    try {
-      await ok('npm', ['run', 'release', '-w', 'kubectl-pgbackup'], { timeoutMs: 180_000 });
-    } finally {
-      if (before) writeFileSync(krew, before);
-    }
+  it('CLI: `npm run release -w kubectl-pgbackup -- --no-sea` builds release/kubectl-pgbackup, which runs from /opt like in the image', async () => {
+    // The Krew archives (single executables) are krew.int's; the image runs the bundle with the image's node.
+    await ok('npm', ['run', 'release', '-w', 'kubectl-pgbackup', '--', '--no-sea'], { timeoutMs: 180_000 });
     const release = path.join(ROOT, 'packages/kubectl-pgbackup/release/kubectl-pgbackup');
     for (const f of ['bin/kubectl-pgbackup', 'bin/kubectl_complete-pgbackup', 'lib/main.mjs', 'package.json', 'oclif.manifest.json'])
       expect(existsSync(path.join(release, f))).toBe(true);

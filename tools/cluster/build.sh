@@ -235,6 +235,17 @@ build_nodeimages() {
   stamp nodeimages "$NODE_IMAGES_REV"; done_in "node images"
 }
 
+build_krew() {
+  # krew itself (as kubectl-krew) and the validator that krew-index runs on every plugin manifest.
+  built krew "$KREW_VERSION" krew validate-krew-manifest && { log "krew $KREW_VERSION: cached"; return; }
+  begin "krew $KREW_VERSION: building"
+  wrapper krew
+  quiet go get "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" -o "$BIN/" \
+    sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+  stamp krew "$KREW_VERSION"; done_in "krew $KREW_VERSION"
+}
+
 build_ours() {
   # Our own CSI driver and pod runner (tools/cluster/go); cheap, so always rebuilt by go's cache.
   if [ -f "$ROOT/tools/cluster/go/go.mod" ]; then
@@ -243,7 +254,7 @@ build_ours() {
   fi
 }
 
-targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm ct registry ours"}
+targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm ct krew registry ours"}
 # One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
 exec 9>"$ROOT/.tools/build.lock"
 flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }

@@ -1,23 +1,36 @@
-// Release build: an esbuild ESM bundle (split, so @pgbackup/core and the Kubernetes client stay lazy),
-// packed with the sh launcher, the completion helper and a LICENSE into
-// release/kubectl-pgbackup_<version>.tar.gz; then krew/pgbackup.yaml gets that archive's sha256.
-// Usage: node scripts/release.js [--base-url URL]
+// Release build: an esbuild ESM bundle (split, so @pgbackup/core and the Kubernetes client stay lazy) in
+// release/kubectl-pgbackup (with the sh launcher: what the image runs), then for each platform a Node single
+// executable (SEA) archive release/kubectl-pgbackup_v<version>_<os>_<arch>.tar.gz, and the Krew manifest
+// release/pgbackup.yaml made from krew/pgbackup.template.yaml with those archives' sha256.
+// Usage: node scripts/release.js [--platform os/arch]... [--no-sea] [--base-url URL] [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { parse, stringify } from 'yaml';
+import { machoSignatureProblems, reserveCodeSignature } from './machoSignature.js';
+import { PLATFORMS, SEA_NODE_VERSION, hostPlatform, nodeBinary } from './nodeBinaries.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(pkgDir, '../..');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const version = pkg.version;
-const baseUrl = process.argv.includes('--base-url')
-  ? process.argv[process.argv.indexOf('--base-url') + 1]
-  : `https://github.com/pgbackup/pgbackup/releases/download/v${version}`;
-const out = join(pkgDir, 'release', 'kubectl-pgbackup');
-rmSync(join(pkgDir, 'release'), { recursive: true, force: true });
+const args = process.argv.slice(2);
+const option = (name) => args.flatMap((a, i) => (a === name ? [args[i + 1]] : []));
+const baseUrl = option('--base-url')[0] ?? `https://github.com/pgbackup/pgbackup/releases/download/v${version}`;
+const releaseDir = resolve(option('--out')[0] ?? join(pkgDir, 'release'));
+const platforms = option('--platform').length ? option('--platform') : PLATFORMS;
+for (const p of platforms) if (!PLATFORMS.includes(p)) fail(`--platform ${p}: expected one of ${PLATFORMS.join(', ')}`);
+const licenseFile = join(repo, 'LICENSE');
+if (!existsSync(licenseFile)) fail(`${licenseFile} is missing: the archives must carry the project's license`);
+const out = join(releaseDir, 'kubectl-pgbackup');
+// Only a directory a release made (or an empty one) is replaced.
+if (existsSync(releaseDir) && readdirSync(releaseDir).length && !existsSync(join(releaseDir, 'meta.json')))
+  fail(`${releaseDir} is not empty and holds no earlier release: choose another --out`);
+rmSync(releaseDir, { recursive: true, force: true });
 mkdirSync(join(out, 'bin'), { recursive: true });
 
 const result = await build({
@@ -42,7 +55,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-writeFileSync(join(pkgDir, 'release', 'meta.json'), JSON.stringify(result.metafile));
+writeFileSync(join(releaseDir, 'meta.json'), JSON.stringify(result.metafile));
 
 const oclif = {
   ...pkg.oclif,
@@ -59,147 +72,121 @@ writeFileSync(
   { mode: 0o755 },
 );
 cpSync(join(pkgDir, 'bin/kubectl_complete-pgbackup'), join(out, 'bin/kubectl_complete-pgbackup'));
-const license = [join(repo, 'LICENSE'), join(pkgDir, 'LICENSE')].find(existsSync);
-writeFileSync(
-  join(out, 'LICENSE'),
-  license ? readFileSync(license) : 'Apache License 2.0 — see https://www.apache.org/licenses/LICENSE-2.0\n',
-);
+cpSync(licenseFile, join(out, 'LICENSE'));
 
 const tar = (name, dir) => {
   execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--mtime=@0', '-czf', name, '-C', dir, '.'], {
-    cwd: join(pkgDir, 'release'),
+    cwd: releaseDir,
   });
   return createHash('sha256')
-    .update(readFileSync(join(pkgDir, 'release', name)))
+    .update(readFileSync(join(releaseDir, name)))
     .digest('hex');
 };
-const archive = `kubectl-pgbackup_v${version}.tar.gz`;
-const sha256 = tar(archive, out);
 
-// Node single executable (SEA) for this machine's platform: no Node needed on the user's machine, and
-// --version/--help answered without loading oclif (pre-rendered here). `--no-sea` skips it.
-const seaOs = { linux: 'linux', darwin: 'darwin' }[process.platform];
-const seaArch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
-let sea;
-if (!process.argv.includes('--no-sea') && seaOs && seaArch) sea = await buildSea(seaOs, seaArch);
+if (args.includes('--no-sea')) process.exit(0);
 
-async function buildSea(os, arch) {
-  const dir = join(pkgDir, 'release', `kubectl-pgbackup_${os}_${arch}`);
-  mkdirSync(dir, { recursive: true });
-  for (const f of ['lib', 'package.json', 'oclif.manifest.json', 'LICENSE']) cpSync(join(out, f), join(dir, f), { recursive: true });
-  cpSync(join(out, 'bin/kubectl_complete-pgbackup'), join(dir, 'kubectl_complete-pgbackup'));
-  // Help and version as oclif prints them into a pipe (80 columns), rendered by the bundle itself.
-  const run = (args) =>
-    execFileSync(process.execPath, [join(out, 'lib/main.mjs'), ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, NODE_OPTIONS: '', OCLIF_COLUMNS: '' },
-    });
-  const ua = run(['--version']).trim();
-  const placeholder = '\u0000UA\u0000';
-  const render = (args) => run(args).split(ua).join(placeholder);
-  const manifest = JSON.parse(readFileSync(join(out, 'oclif.manifest.json'), 'utf8'));
-  const ids = [...Object.keys(manifest.commands), ...Object.keys(pkg.oclif.topics ?? {})].map((id) => id.replaceAll(':', ' '));
-  const help = { '': render(['--help']) };
-  for (const id of ids) help[id] = render([...id.split(' '), '--help']);
-  const data = { name: pkg.name, version, userAgentPlaceholder: placeholder, noArgs: render([]), help };
-  const mainCjs = join(pkgDir, 'release', 'sea-main.cjs');
-  writeFileSync(mainCjs, readFileSync(join(pkgDir, 'scripts/sea-main.cjs'), 'utf8').replace('/*DATA*/ null', JSON.stringify(data)));
-  const blob = join(pkgDir, 'release', 'sea-prep.blob');
-  const config = join(pkgDir, 'release', 'sea-config.json');
+// Help and version as oclif prints them into a pipe (80 columns), rendered by the bundle itself: the single
+// executable answers --version/--help without loading oclif.
+const run = (argv) =>
+  execFileSync(process.execPath, [join(out, 'lib/main.mjs'), ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', OCLIF_COLUMNS: '' },
+  });
+const ua = run(['--version']).trim();
+const placeholder = '\u0000UA\u0000';
+const render = (argv) => run(argv).split(ua).join(placeholder);
+const oclifManifest = JSON.parse(readFileSync(join(out, 'oclif.manifest.json'), 'utf8'));
+const ids = [...Object.keys(oclifManifest.commands), ...Object.keys(pkg.oclif.topics ?? {})].map((id) => id.replaceAll(':', ' '));
+const help = { '': render(['--help']) };
+for (const id of ids) help[id] = render([...id.split(' '), '--help']);
+const mainCjs = join(releaseDir, 'sea-main.cjs');
+writeFileSync(
+  mainCjs,
+  readFileSync(join(pkgDir, 'scripts/sea-main.cjs'), 'utf8').replace(
+    '/*DATA*/ null',
+    JSON.stringify({ name: pkg.name, version, userAgentPlaceholder: placeholder, noArgs: render([]), help }),
+  ),
+);
+
+// A SEA blob is read by the Node.js that made it: every platform's executable is the same Node.js version, and
+// the blob is made by that version's executable for this machine. V8's code cache only helps where it was made.
+const host = hostPlatform();
+if (!host) fail(`a release is built on ${PLATFORMS.join(', ')}; this is ${process.platform}/${process.arch}`);
+const nodeDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pgbackup', 'node');
+const hostNode = nodeBinary(host, nodeDir);
+const blobs = {};
+const seaBlob = (useCodeCache) => {
+  if (blobs[useCodeCache]) return blobs[useCodeCache];
+  const output = join(releaseDir, `sea-${useCodeCache ? 'cached' : 'plain'}.blob`);
+  const config = join(releaseDir, 'sea-config.json');
   writeFileSync(
     config,
     JSON.stringify({
       main: mainCjs,
-      output: blob,
+      output,
       disableExperimentalSEAWarning: true,
-      useCodeCache: true,
+      useCodeCache,
       useSnapshot: false,
       // A small young generation: `list -o json` over 5,000 backups peaks at ≈ 150 MiB instead of ≈ 210 MiB,
-      // and is no slower (fewer, cheaper scavenges). Node >= 24.6 reads execArgv from the SEA config.
+      // and is no slower (fewer, cheaper scavenges).
       execArgv: ['--max-semi-space-size=2'],
     }),
   );
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
-  const exe = join(dir, 'kubectl-pgbackup');
-  cpSync(process.execPath, exe);
-  chmodSync(exe, 0o755);
-  if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
-  const { inject } = (await import('postject')).default;
-  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), {
-    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-    machoSegmentName: process.platform === 'darwin' ? 'NODE_SEA' : undefined,
-  });
-  if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
-  rmSync(blob);
+  execFileSync(hostNode, ['--experimental-sea-config', config], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
   rmSync(config);
+  return (blobs[useCodeCache] = readFileSync(output));
+};
+
+const { inject } = (await import('postject')).default;
+const archives = [];
+for (const platform of platforms) archives.push(await buildSea(platform));
+
+async function buildSea(platform) {
+  const [os, arch] = platform.split('/');
+  const dir = join(releaseDir, `kubectl-pgbackup_${os}_${arch}`);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['lib', 'package.json', 'oclif.manifest.json', 'LICENSE']) cpSync(join(out, f), join(dir, f), { recursive: true });
+  if (os !== 'windows') cpSync(join(out, 'bin/kubectl_complete-pgbackup'), join(dir, 'kubectl_complete-pgbackup'));
+  const bin = os === 'windows' ? 'kubectl-pgbackup.exe' : 'kubectl-pgbackup';
+  const exe = join(dir, bin);
+  cpSync(nodeBinary(platform, nodeDir), exe);
+  chmodSync(exe, 0o755);
+  await inject(exe, 'NODE_SEA_BLOB', seaBlob(platform === host), {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    machoSegmentName: os === 'darwin' ? 'NODE_SEA' : undefined,
+  });
+  // Injecting broke Node's own signature; macOS on Apple silicon runs only code whose pages match their signature.
+  if (os === 'darwin') {
+    writeFileSync(exe, reserveCodeSignature(readFileSync(exe)));
+    execFileSync(
+      'cargo',
+      ['run', '--release', '--locked', '--quiet', '--manifest-path', join(repo, 'tools/macho-sign/Cargo.toml'), '--', exe],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const problems = machoSignatureProblems(readFileSync(exe));
+    if (problems.length) fail(`${exe}: the ad-hoc signature is not valid: ${problems.join('; ')}`);
+  }
   const name = `kubectl-pgbackup_v${version}_${os}_${arch}.tar.gz`;
-  return { os, arch, name, sha256: tar(name, dir) };
+  return { os, arch, bin, name, sha256: tar(name, dir) };
 }
 
-const platforms = [
-  ['linux', 'amd64'],
-  ['linux', 'arm64'],
-  ['darwin', 'amd64'],
-  ['darwin', 'arm64'],
-];
-/** One platform of the Krew manifest: its archive, and the files taken from it (lib/ and the metadata in every one). */
-function krewPlatform(os, arch, file, sha, ownFiles, bin) {
-  const files = [...ownFiles, ['lib', 'lib'], ['package.json', '.'], ['oclif.manifest.json', '.'], ['LICENSE', '.']];
-  return `  - selector:
-      matchLabels:
-        os: ${os}
-        arch: ${arch}
-    uri: ${baseUrl}/${file}
-    sha256: "${sha}"
-    files:
-${files.map(([from, to]) => `    - from: ${from}\n      to: ${to}\n`).join('')}${bin}`;
-}
+const krew = parse(readFileSync(join(pkgDir, 'krew/pgbackup.template.yaml'), 'utf8'));
+krew.spec.version = `v${version}`;
+krew.spec.platforms = archives.map(({ os, arch, bin, name, sha256 }) => ({
+  selector: { matchLabels: { os, arch } },
+  uri: `${baseUrl}/${name}`,
+  sha256,
+  bin,
+}));
+writeFileSync(join(releaseDir, 'pgbackup.yaml'), stringify(krew));
+for (const { name, sha256 } of archives) console.log(`${name}  sha256 ${sha256}`);
+console.log(
+  `${join(releaseDir, 'pgbackup.yaml')}: Krew manifest for ${archives.length} platforms (Node.js ${SEA_NODE_VERSION} single executables)`,
+);
 
-const manifest = `apiVersion: krew.googlecontainertools.github.com/v1alpha2
-kind: Plugin
-metadata:
-  name: pgbackup
-spec:
-  version: v${version}
-  homepage: https://github.com/pgbackup/pgbackup
-  shortDescription: Back up PostgreSQL StatefulSets as CSI VolumeSnapshots
-  description: |
-    Create, list, prune and schedule consistent backups of PostgreSQL
-    StatefulSets as CSI VolumeSnapshots (CHECKPOINT, then one atomic
-    snapshot per volume). Backups are plain labelled VolumeSnapshots.
-  caveats: |
-    ${sea ? `${sea.os}/${sea.arch}: a single executable. Elsewhere: needs ` : 'Needs '}Node.js >= 22 on PATH (or PGBACKUP_NODE=/path/to/node), the
-    snapshot.storage.k8s.io/v1 CRDs and a VolumeSnapshotClass.
-    Check a namespace with: kubectl pgbackup doctor -n NAMESPACE
-    Shell completion: put kubectl_complete-pgbackup from the plugin
-    directory on your PATH (Krew does not install it).
-  platforms:
-${platforms
-  .map(([os, arch]) =>
-    sea && sea.os === os && sea.arch === arch
-      ? krewPlatform(
-          os,
-          arch,
-          sea.name,
-          sea.sha256,
-          [
-            ['kubectl-pgbackup', '.'],
-            ['kubectl_complete-pgbackup', '.'],
-          ],
-          '    bin: kubectl-pgbackup\n',
-        )
-      : krewPlatform(
-          os,
-          arch,
-          archive,
-          sha256,
-          [['bin', 'bin']],
-          '    # The sh launcher finds lib/ beside its own bin/ folder.\n    bin: bin/kubectl-pgbackup\n',
-        ),
-  )
-  .join('')}`;
-mkdirSync(join(pkgDir, 'krew'), { recursive: true });
-writeFileSync(join(pkgDir, 'krew/pgbackup.yaml'), manifest);
-console.log(`${archive}  sha256 ${sha256}`);
-if (sea)
-  console.log(`${sea.name}  sha256 ${sea.sha256}  (single executable: release/kubectl-pgbackup_${sea.os}_${sea.arch}/kubectl-pgbackup)`);
+function fail(message) {
+  console.error(`release: ${message}`);
+  process.exit(1);
+}
