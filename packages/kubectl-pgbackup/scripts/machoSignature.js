@@ -1,4 +1,4 @@
-// The code signature of a 64-bit Mach-O executable. postject drops Node's signature when it injects the SEA
+// The code signature of a 64-bit Mach-O executable. `node --build-sea` drops Node's signature when it injects the SEA
 // blob; reserveCodeSignature puts back an empty LC_CODE_SIGNATURE of the size tools/macho-sign's ad-hoc
 // signature takes, and machoSignatureProblems checks the result the way the macOS kernel checks pages: the
 // CodeDirectory's SHA-256 hash of every 4 KiB page up to the signature must match the file. Nothing on Linux

@@ -108,40 +108,16 @@ writeFileSync(
   ),
 );
 
-// A SEA blob is read by the Node.js that made it: every platform's executable is the same Node.js version, and
-// the blob is made by that version's executable for this machine. V8's code cache only helps where it was made.
+// A SEA is read by the Node.js that made it: every platform's executable is the same Node.js version, and that
+// version's executable for this machine makes them all (`--build-sea` with another platform's Node.js as
+// `executable`). V8's code cache only helps on the platform that made it.
 const host = hostPlatform();
 if (!host) fail(`a release is built on ${PLATFORMS.join(', ')}; this is ${process.platform}/${process.arch}`);
 const nodeDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pgbackup', 'node');
 const hostNode = nodeBinary(host, nodeDir);
-const blobs = {};
-const seaBlob = (useCodeCache) => {
-  if (blobs[useCodeCache]) return blobs[useCodeCache];
-  const output = join(releaseDir, `sea-${useCodeCache ? 'cached' : 'plain'}.blob`);
-  const config = join(releaseDir, 'sea-config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      main: mainCjs,
-      output,
-      disableExperimentalSEAWarning: true,
-      useCodeCache,
-      useSnapshot: false,
-      // A small young generation: `list -o json` over 5,000 backups peaks at ≈ 150 MiB instead of ≈ 210 MiB,
-      // and is no slower (fewer, cheaper scavenges).
-      execArgv: ['--max-semi-space-size=2'],
-    }),
-  );
-  execFileSync(hostNode, ['--experimental-sea-config', config], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
-  rmSync(config);
-  return (blobs[useCodeCache] = readFileSync(output));
-};
+const archives = platforms.map(buildSea);
 
-const { inject } = (await import('postject')).default;
-const archives = [];
-for (const platform of platforms) archives.push(await buildSea(platform));
-
-async function buildSea(platform) {
+function buildSea(platform) {
   const [os, arch] = platform.split('/');
   const dir = join(releaseDir, `kubectl-pgbackup_${os}_${arch}`);
   mkdirSync(dir, { recursive: true });
@@ -149,13 +125,25 @@ async function buildSea(platform) {
   if (os !== 'windows') cpSync(join(out, 'bin/kubectl_complete-pgbackup'), join(dir, 'kubectl_complete-pgbackup'));
   const bin = os === 'windows' ? 'kubectl-pgbackup.exe' : 'kubectl-pgbackup';
   const exe = join(dir, bin);
-  cpSync(nodeBinary(platform, nodeDir), exe);
+  const config = join(releaseDir, 'sea-config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: mainCjs,
+      executable: nodeBinary(platform, nodeDir),
+      output: exe,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: platform === host,
+      useSnapshot: false,
+      // A small young generation: `list -o json` over 5,000 backups peaks at ≈ 150 MiB instead of ≈ 210 MiB,
+      // and is no slower (fewer, cheaper scavenges).
+      execArgv: ['--max-semi-space-size=2'],
+    }),
+  );
+  execFileSync(hostNode, ['--build-sea', config], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  rmSync(config);
   chmodSync(exe, 0o755);
-  await inject(exe, 'NODE_SEA_BLOB', seaBlob(platform === host), {
-    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-    machoSegmentName: os === 'darwin' ? 'NODE_SEA' : undefined,
-  });
-  // Injecting broke Node's own signature; macOS on Apple silicon runs only code whose pages match their signature.
+  // Building dropped Node's own signature; macOS on Apple silicon runs only code whose pages match their signature.
   if (os === 'darwin') {
     writeFileSync(exe, reserveCodeSignature(readFileSync(exe)));
     execFileSync(
