@@ -37,7 +37,8 @@ fi
 
 echo "bench: building (turbo) and the CLI release (single executable)" >&2
 npx turbo run build --output-logs=errors-only >&2
-npm run release -w kubectl-pgbackup >/dev/null 2>&1 || npm run release -w kubectl-pgbackup >&2
+host="linux/$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo amd64)"   # this machine's executable only
+npm run release -w kubectl-pgbackup -- --platform "$host" >/dev/null 2>&1 || npm run release -w kubectl-pgbackup -- --platform "$host" >&2
 
 rc=0
 npm exec -- node bench/bench.mjs || rc=$?
