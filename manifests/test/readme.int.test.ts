@@ -145,7 +145,7 @@ describe('README: install on a real cluster', () => {
       const ns = namespaces[1]!;
       const r = await runBlock(block('With Kustomize').code, { NS: ns });
       expect({ code: r.code, err: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, err: '' });
-      expect(r.stdout).toMatch(/partitioned roll out complete|roll out complete/);
+      expect(r.stdout).toMatch(/statefulset rolling update complete 1 pods/);
       expect(await k(['get', 'pvc', 'data-postgresql-0', '-n', ns, '-o', 'jsonpath={.spec.storageClassName}'])).toBe(values.STORAGE_CLASS);
       expect(await k(['get', 'clusterrolebinding', `pgbackup-${ns}-postgresql`, '-o', 'jsonpath={.subjects[0].namespace}'])).toBe(ns);
     },
