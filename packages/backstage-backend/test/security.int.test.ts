@@ -236,7 +236,11 @@ describe('the standalone API guards each namespace as Kubernetes RBAC does', () 
         object: { kind: 'Backup', name: backupId, namespace: A },
       },
     });
-    expect((await call('cluster-admin', 'POST', restore, { to: 'pg-copy', trustRecordedPodTemplate: true })).status).toBe(400);
+    const override = await call('cluster-admin', 'POST', restore, { to: 'pg-copy', trustRecordedPodTemplate: true });
+    expect({ status: override.status, detail: JSON.parse(override.text).detail }).toEqual({
+      status: 422,
+      detail: expect.stringMatching(/trustRecordedPodTemplate/),
+    });
     expect(await k(['get', 'statefulset,pvc', '-n', A, '-o', 'name'])).not.toMatch(/pg-copy/);
   });
 
