@@ -1,4 +1,4 @@
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { EVENT_REPORTING_CONTROLLER, Labels, MANAGED_BY, MANAGED_SELECTOR } from '../contract.js';
 import { EVENT_REASONS, type BackupEvent, type RecordedEvent, eventName, eventNote } from '../domain/events.js';
 import { isPgBackupError } from '../errors.js';
@@ -30,6 +30,9 @@ const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
  */
 export class KubernetesEventRecorder implements EventRecorder {
   private readonly api: CustomObjectsApi;
+  private readonly apps: AppsV1Api;
+  /** The StatefulSets' uids (`kubectl describe` finds Events by the object's uid too), for a minute: one may be recreated. */
+  private readonly uids = new Map<string, { uid: string; at: number }>();
 
   constructor(
     kc: KubeConfig,
@@ -39,6 +42,19 @@ export class KubernetesEventRecorder implements EventRecorder {
     private readonly onError: (e: unknown) => void = () => undefined,
   ) {
     this.api = kc.makeApiClient(CustomObjectsApi);
+    this.apps = kc.makeApiClient(AppsV1Api);
+  }
+
+  private async uidOf(namespace: string, name: string): Promise<string | undefined> {
+    const key = `${namespace}/${name}`;
+    const now = this.clock.now().getTime();
+    const hit = this.uids.get(key);
+    if (hit && now - hit.at < 60_000) return hit.uid;
+    const sts = await this.apps.readNamespacedStatefulSet({ name, namespace }).catch(() => undefined);
+    if (!sts?.metadata?.uid) return undefined;
+    if (this.uids.size > 1000) this.uids.clear();
+    this.uids.set(key, { uid: sts.metadata.uid, at: now });
+    return sts.metadata.uid;
   }
 
   async record(event: BackupEvent): Promise<void> {
@@ -51,6 +67,7 @@ export class KubernetesEventRecorder implements EventRecorder {
     const name = eventName(event, now);
     const { namespace } = event;
     const { type, action } = EVENT_REASONS[event.reason];
+    const uid = await this.uidOf(namespace, event.statefulSet);
     const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
@@ -62,7 +79,7 @@ export class KubernetesEventRecorder implements EventRecorder {
       reason: event.reason,
       type,
       note: eventNote(event.note),
-      regarding: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: event.statefulSet },
+      regarding: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: event.statefulSet, ...(uid ? { uid } : {}) },
     };
     try {
       await call(`creating Event ${namespace}/${name}`, () => this.api.createNamespacedCustomObject({ ...EVENTS, namespace, body }));
