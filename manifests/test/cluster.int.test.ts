@@ -127,6 +127,40 @@ describe('kustomize overlay local', () => {
     expect(await canIList(ns, 'pgbackup-postgresql')).toEqual(DOCUMENTED);
   });
 
+  it('the backup ServiceAccount may exec only into the pods of its StatefulSet, and touch only its Lease (kubectl auth can-i)', async () => {
+    const canI = async (...what: string[]) =>
+      (await kubectl(['auth', 'can-i', ...what, '-n', ns, `--as=system:serviceaccount:${ns}:pgbackup-postgresql`])).stdout.trim();
+    // A pod of the namespace that is not the database's: the API's.
+    const apiPod = (
+      await k(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/name=pgbackup-api', '-o', 'jsonpath={.items[0].metadata.name}'])
+    ).trim();
+    expect(apiPod).not.toBe('');
+    // kubectl auth can-i names a subresource with --subresource (in TYPE/NAME, the part after / is the name).
+    const exec = (verb: string, pod?: string) => canI(verb, pod ? `pods/${pod}` : 'pods', '--subresource=exec');
+    const answers = {
+      'create pods/exec postgresql-0': await exec('create', 'postgresql-0'),
+      'get pods/exec postgresql-1': await exec('get', 'postgresql-1'),
+      [`create pods/exec ${apiPod}`]: await exec('create', apiPod),
+      'create pods/exec other-pod': await exec('create', 'other-pod'),
+      'create pods/exec (any pod)': await exec('create'),
+      'create leases': await canI('create', 'leases.coordination.k8s.io'),
+      'update leases pgbackup-postgresql': await canI('update', 'leases.coordination.k8s.io/pgbackup-postgresql'),
+      'update leases pgbackup-other': await canI('update', 'leases.coordination.k8s.io/pgbackup-other'),
+      'delete leases pgbackup-other': await canI('delete', 'leases.coordination.k8s.io/pgbackup-other'),
+    };
+    expect(answers).toEqual({
+      'create pods/exec postgresql-0': 'yes',
+      'get pods/exec postgresql-1': 'yes',
+      [`create pods/exec ${apiPod}`]: 'no',
+      'create pods/exec other-pod': 'no',
+      'create pods/exec (any pod)': 'no',
+      'create leases': 'yes',
+      'update leases pgbackup-postgresql': 'yes',
+      'update leases pgbackup-other': 'no',
+      'delete leases pgbackup-other': 'no',
+    });
+  });
+
   it(
     'the CronJob makes completed scheduled backups and prunes by the retention policy (keep the 2 newest)',
     async () => {
@@ -156,8 +190,9 @@ describe('kustomize overlay local', () => {
     'a run fails clearly (exit 4, forbidden) without %s',
     async (resource, message) => {
       const role = JSON.parse(await k(['get', 'role', 'pgbackup-postgresql', '-n', ns, '-o', 'json']));
-      const index = role.rules.findIndex((r: { resources: string[] }) => r.resources.includes(resource));
-      expect(index).toBeGreaterThanOrEqual(0);
+      // Every rule of the resource (the Lease has two: its own name, and the create a name cannot limit), last first.
+      const indexes = (role.rules as { resources: string[] }[]).flatMap((r, i) => (r.resources.includes(resource) ? [i] : [])).reverse();
+      expect(indexes.length).toBeGreaterThan(0);
       await k([
         'patch',
         'role',
@@ -166,7 +201,7 @@ describe('kustomize overlay local', () => {
         ns,
         '--type=json',
         '-p',
-        JSON.stringify([{ op: 'remove', path: `/rules/${index}` }]),
+        JSON.stringify(indexes.map((i) => ({ op: 'remove', path: `/rules/${i}` }))),
       ]);
       try {
         const r = await runCronJob(ns, 'pgbackup-postgresql', `no-${resource.replace('/', '-')}`);

@@ -1,33 +1,35 @@
-// RBAC of the manifests == the permissions the code uses (packages/core/src/domain/permissions.ts), the same list
+// RBAC of the manifests == the permissions the code uses (packages/core/src/domain/kubernetesPermissions.ts), the same list
 // `kubectl pgbackup schedule set` writes and `doctor` checks. Change that list and this test says what to change here.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { scheduleManifests } from '../../packages/core/src/kubernetes/scheduleWriter.js';
-import { PERMISSIONS, VERIFY_PERMISSIONS } from '../../packages/core/src/domain/kubernetesPermissions.js';
+import { PERMISSIONS, type RbacRule, VERIFY_PERMISSIONS, rbacRules } from '../../packages/core/src/domain/kubernetesPermissions.js';
 import { KUSTOMIZE, OVERLAYS, type Obj, all, find, helmTemplate, kustomizeBuild } from './helpers.js';
 
-type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+/** group/resource verb [names] triples, sorted: the comparison ignores how rules are grouped. */
+const triples = (rules: RbacRule[]) =>
+  rules
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) =>
+        r.resources.flatMap((res) =>
+          r.verbs.map((v) => `${g || 'core'}/${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(' ')}]` : ''}`),
+        ),
+      ),
+    )
+    .sort();
 
-/** group/resource verb triples, sorted: the comparison ignores how rules are grouped. */
-export const triples = (rules: Rule[]) =>
-  rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res} ${v}`)))).sort();
+const namespaced = PERMISSIONS.filter((p) => !p.clusterScoped);
+/** The Role of the backup of one StatefulSet: pods/exec and the Lease only for its pods and Lease. */
+const backupRole = (statefulSet: string) => triples(rbacRules(namespaced, statefulSet));
+const CLUSTER = triples(rbacRules(PERMISSIONS.filter((p) => p.clusterScoped)));
+// The API serves every StatefulSet of its namespace (no names), and its informer cache also watches StatefulSets and CronJobs.
+const API = [...triples(rbacRules(namespaced)), 'apps/statefulsets watch', 'batch/cronjobs watch'].sort();
 
-const permissionRules = (clusterScoped: boolean): Rule[] =>
-  PERMISSIONS.filter((p) => Boolean(p.clusterScoped) === clusterScoped).map((p) => ({
-    apiGroups: [p.group],
-    resources: [p.subresource ? `${p.resource}/${p.subresource}` : p.resource],
-    verbs: p.verbs,
-  }));
-const NAMESPACED = triples(permissionRules(false));
-const CLUSTER = triples(permissionRules(true));
-// The API's informer cache also watches StatefulSets and CronJobs; nothing else differs.
-const API = [...NAMESPACED, 'apps/statefulsets watch', 'batch/cronjobs watch'].sort();
-
-const expectedYaml = (rules: Rule[]) =>
+const expectedYaml = (rules: RbacRule[]) =>
   rules
     .map(
       (r) =>
-        `  - apiGroups: [${r.apiGroups.map((g) => g || '""').join(', ')}]\n    resources: [${r.resources.join(', ')}]\n    verbs: [${r.verbs.join(', ')}]`,
+        `  - apiGroups: [${r.apiGroups.map((g) => g || '""').join(', ')}]\n    resources: [${r.resources.join(', ')}]\n${r.resourceNames ? `    resourceNames: [${r.resourceNames.join(', ')}]\n` : ''}    verbs: [${r.verbs.join(', ')}]`,
     )
     .join('\n');
 
@@ -61,17 +63,13 @@ describe('RBAC == core PERMISSIONS', () => {
   it('helm backup.verify=true: the backup Role is PERMISSIONS plus VERIFY_PERMISSIONS, the very rules `schedule set --verify` writes', async () => {
     const objects = await helmTemplate(['--set', 'backup.verify=true', '--set', 'api.enabled=false']);
     const role = all(objects, 'Role').find((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'))!;
+    const statefulSet = role.metadata.labels['pgbackup.io/statefulset'] as string;
     const written = find(
-      scheduleManifests({ namespace: 'x', statefulSet: 'pg', schedule: { cron: '@daily' }, image: 'i', verify: true }) as Obj[],
+      scheduleManifests({ namespace: 'x', statefulSet, schedule: { cron: '@daily' }, image: 'i', verify: true }) as Obj[],
       'Role',
     );
     expect(triples(role.rules)).toEqual(triples(written.rules));
-    expect(triples(role.rules)).toEqual(
-      [
-        ...NAMESPACED,
-        ...triples(VERIFY_PERMISSIONS.map((p) => ({ apiGroups: [p.group], resources: [p.resource], verbs: p.verbs }))),
-      ].sort(),
-    );
+    expect(triples(role.rules)).toEqual([...backupRole(statefulSet), ...triples(rbacRules(VERIFY_PERMISSIONS))].sort());
   });
 
   it('the Role of the backup ServiceAccount has exactly the namespaced PERMISSIONS', () => {
@@ -79,9 +77,10 @@ describe('RBAC == core PERMISSIONS', () => {
       const roles = all(objects, 'Role').filter((r) => r.metadata.name.startsWith('pgbackup-') && !r.metadata.name.endsWith('-api'));
       expect({ what, roles: roles.length }).toEqual({ what, roles: 1 });
       const got = triples(roles[0]!.rules);
-      if (JSON.stringify(got) !== JSON.stringify(NAMESPACED))
+      const statefulSet = roles[0]!.metadata.labels['pgbackup.io/statefulset'] as string;
+      if (JSON.stringify(got) !== JSON.stringify(backupRole(statefulSet)))
         throw new Error(
-          `${what}: Role ${roles[0]!.metadata.name} differs from PERMISSIONS; its rules should be:\n${expectedYaml(permissionRules(false))}\ngot ${got.join(', ')}`,
+          `${what}: Role ${roles[0]!.metadata.name} differs from PERMISSIONS; its rules should be:\n${expectedYaml(rbacRules(namespaced, statefulSet))}\ngot ${got.join(', ')}`,
         );
     }
   });

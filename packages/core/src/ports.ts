@@ -205,6 +205,8 @@ export interface AccessCheck {
   group: string;
   resource: string;
   subresource?: string;
+  /** One object by name (a Role may grant a verb only on named objects). */
+  name?: string;
 }
 
 export interface AccessReviewer {

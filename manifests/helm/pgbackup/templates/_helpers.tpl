@@ -157,7 +157,9 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- printf "set -e; %s; kubectl-pgbackup prune %s -n %s %s" $create $sts $ns (join " " $flags) -}}
 {{- end -}}
 
-{{/* RBAC rules: packages/core/src/domain/permissions.ts PERMISSIONS (manifests/test/rbac.test.ts compares). */}}
+{{/* RBAC rules: packages/core/src/domain/kubernetesPermissions.ts PERMISSIONS (manifests/test/rbac.int.test.ts compares).
+     With .statefulSet (a Role for one StatefulSet): pods/exec only into its pods (ordinals 0-9, EXEC_ORDINALS) and only
+     its Lease (a create cannot be limited to a name). */}}
 {{- define "pgbackup.rules.namespaced" -}}
 - apiGroups: [snapshot.storage.k8s.io]
   resources: [volumesnapshots]
@@ -170,6 +172,9 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
   verbs: [get, list]
 - apiGroups: [""]
   resources: [pods/exec]
+  {{- if .statefulSet }}
+  resourceNames: [{{ range $i := until 10 }}{{ if $i }}, {{ end }}{{ printf "%s-%d" $.statefulSet $i }}{{ end }}]
+  {{- end }}
   verbs: [create, get]
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
@@ -179,7 +184,13 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
   verbs: [get, create, delete]
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  verbs: [get, create, update, delete]
+  {{- if .statefulSet }}
+  resourceNames: [{{ printf "pgbackup-%s" .statefulSet | trunc 253 }}]
+  {{- end }}
+  verbs: [get, update, delete]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create]
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list{{ if .apiCache }}, watch{{ end }}]
@@ -199,6 +210,9 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 - apiGroups: [""]
   resources: [services]
   verbs: [get, create, delete]
+- apiGroups: [""]
+  resources: [pods/exec]
+  verbs: [create, get]
 {{- end -}}
 
 {{- define "pgbackup.rules.cluster" -}}

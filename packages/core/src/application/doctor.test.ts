@@ -62,6 +62,27 @@ describe('doctor', () => {
     });
   });
 
+  it("asks for exec and the Lease on the StatefulSet's own pod and Lease, as a Role written for it grants them", async () => {
+    const asked: string[] = [];
+    const access: AccessReviewer = {
+      review: async (checks) =>
+        checks.map((check) => {
+          if (check.subresource === 'exec' || check.resource === 'leases')
+            asked.push(`${check.verb} ${check.resource}${check.subresource ? `/${check.subresource}` : ''} ${check.name ?? '(any)'}`);
+          return { check, allowed: true };
+        }),
+    };
+    await doctor({ ...world(), access }, { namespace: 'db', statefulSet: 'pg' });
+    expect(asked).toEqual([
+      'create pods/exec pg-0',
+      'get pods/exec pg-0',
+      'get leases pgbackup-pg',
+      'update leases pgbackup-pg',
+      'delete leases pgbackup-pg',
+      'create leases (any)',
+    ]);
+  });
+
   it('only an old snapshot API version: says which versions are served', async () => {
     const deps = world();
     deps.discovery.support = { snapshotVersions: ['v1beta1'], groupSnapshotVersions: [] };

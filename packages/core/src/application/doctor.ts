@@ -86,6 +86,8 @@ export async function doctor(
         group: p.group,
         resource: p.resource,
         subresource: p.subresource,
+        // A Role written for one StatefulSet grants these only for its objects: ask for the first of them.
+        ...(p.resourceNames && options.statefulSet ? { name: p.resourceNames(options.statefulSet)[0] } : {}),
       })),
     );
     const denied = (await deps.access.review(wanted)).filter((r) => !r.allowed);

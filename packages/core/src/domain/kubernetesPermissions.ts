@@ -13,7 +13,20 @@ export interface Permission {
   clusterScoped?: boolean;
   /** What fails without it. */
   usedFor: string;
+  /** Where a Role is written for one StatefulSet: the only objects it needs (RBAC `resourceNames`). */
+  resourceNames?: (statefulSet: string) => string[];
 }
+
+/**
+ * How many pods of a StatefulSet its Role lets exec (`<sts>-0` … `<sts>-9`): RBAC names objects and has
+ * no patterns, and a primary is looked for from ordinal 0 up, so a larger StatefulSet still backs up.
+ */
+export const EXEC_ORDINALS = 10;
+
+/** The Lease that keeps backups of one StatefulSet one at a time. */
+export const backupLeaseName = (statefulSet: string): string => `pgbackup-${statefulSet}`.slice(0, 253);
+
+const statefulSetPods = (statefulSet: string) => Array.from({ length: EXEC_ORDINALS }, (_, i) => `${statefulSet}-${i}`);
 
 export const PERMISSIONS: Permission[] = [
   {
@@ -31,7 +44,14 @@ export const PERMISSIONS: Permission[] = [
   },
   { group: 'apps', resource: 'statefulsets', verbs: ['get', 'list'], usedFor: 'finding the pods and volumes to back up' },
   { group: '', resource: 'pods', verbs: ['get', 'list'], usedFor: 'finding the primary pod' },
-  { group: '', resource: 'pods', subresource: 'exec', verbs: ['create', 'get'], usedFor: 'CHECKPOINT in the primary before the snapshot' },
+  {
+    group: '',
+    resource: 'pods',
+    subresource: 'exec',
+    verbs: ['create', 'get'],
+    usedFor: 'CHECKPOINT in the primary before the snapshot',
+    resourceNames: statefulSetPods,
+  },
   {
     group: '',
     resource: 'persistentvolumeclaims',
@@ -55,9 +75,12 @@ export const PERMISSIONS: Permission[] = [
   {
     group: 'coordination.k8s.io',
     resource: 'leases',
-    verbs: ['get', 'create', 'update', 'delete'],
+    verbs: ['get', 'update', 'delete'],
     usedFor: 'one backup at a time per StatefulSet',
+    resourceNames: (statefulSet) => [backupLeaseName(statefulSet)],
   },
+  // Creating cannot be limited to a name (RBAC authorizes a create before the object has one).
+  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'], usedFor: 'one backup at a time per StatefulSet' },
   { group: 'batch', resource: 'cronjobs', verbs: ['get', 'list'], usedFor: 'schedule and freshness in status' },
   {
     group: 'events.k8s.io',
@@ -75,7 +98,27 @@ export const VERIFY_PERMISSIONS: Permission[] = [
   { group: 'apps', resource: 'statefulsets', verbs: ['create', 'delete'], usedFor: 'verify: the scratch StatefulSet' },
   { group: '', resource: 'persistentvolumeclaims', verbs: ['create', 'delete'], usedFor: 'verify: the scratch volumes from the snapshots' },
   { group: '', resource: 'services', verbs: ['get', 'create', 'delete'], usedFor: 'verify: the scratch headless Service' },
+  // The scratch pod's name is random, so not named; creating StatefulSets already lets this Role run any pod here.
+  { group: '', resource: 'pods', subresource: 'exec', verbs: ['create', 'get'], usedFor: 'verify: the checks in the scratch pod' },
 ];
+
+/** An RBAC PolicyRule. */
+export interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+
+/** The rules that grant `permissions`; for a Role of one StatefulSet, limited to its objects where they can be. */
+export function rbacRules(permissions: Permission[], statefulSet?: string): RbacRule[] {
+  return permissions.map((p) => ({
+    apiGroups: [p.group],
+    resources: [p.subresource ? `${p.resource}/${p.subresource}` : p.resource],
+    ...(statefulSet && p.resourceNames ? { resourceNames: p.resourceNames(statefulSet) } : {}),
+    verbs: p.verbs,
+  }));
+}
 
 /** `resource/subresource.group`, as RBAC errors name it. */
 export const permissionName = (p: Pick<Permission, 'group' | 'resource' | 'subresource'>): string =>

@@ -35,6 +35,7 @@ const resourceAttributes = (check: AccessCheck) => ({
   group: check.group,
   resource: check.resource,
   subresource: check.subresource,
+  name: check.name,
 });
 
 /** Asks the API server whether another user may do something (SubjectAccessReview; needs `create subjectaccessreviews`). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { Labels, MANAGED_BY } from '../contract.js';
+import { backupLeaseName } from '../domain/kubernetesPermissions.js';
 import { conflict, isPgBackupError, unavailable } from '../errors.js';
 import type { BackupLock, HeldLock } from '../ports.js';
 import { call } from './apiErrors.js';
@@ -18,7 +19,7 @@ export class LeaseBackupLock implements BackupLock {
   }
 
   async acquire(namespace: string, statefulSet: string, holderName: string, ttlSeconds: number): Promise<HeldLock> {
-    const name = `pgbackup-${statefulSet}`.slice(0, 253);
+    const name = backupLeaseName(statefulSet);
     // Unique per acquisition: two CLIs on one host must not release each other's Lease.
     const holder = `${holderName}#${randomBytes(3).toString('hex')}`;
     const now = new V1MicroTime();

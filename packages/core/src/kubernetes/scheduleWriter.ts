@@ -1,6 +1,6 @@
 import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { Annotations, Labels, MANAGED_BY } from '../contract.js';
-import { PERMISSIONS, VERIFY_PERMISSIONS } from '../domain/kubernetesPermissions.js';
+import { PERMISSIONS, VERIFY_PERMISSIONS, rbacRules } from '../domain/kubernetesPermissions.js';
 import { WEBHOOK_SECRET_KEY, WEBHOOK_URL_ENV, webhookSecretName } from '../domain/notification.js';
 import { isPgBackupError } from '../errors.js';
 import type { KubernetesObject } from '../domain/readModels.js';
@@ -45,18 +45,14 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
   const name = cronJobName(spec.statefulSet);
   const labels = { [Labels.managedBy]: MANAGED_BY, [Labels.statefulSet]: spec.statefulSet };
   const meta = { name, namespace: spec.namespace, labels };
-  const rule = (p: (typeof PERMISSIONS)[number]) => ({
-    apiGroups: [p.group],
-    resources: [p.subresource ? `${p.resource}/${p.subresource}` : p.resource],
-    verbs: p.verbs,
-  });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta,
-      rules: [...PERMISSIONS.filter((p) => !p.clusterScoped), ...(spec.verify ? VERIFY_PERMISSIONS : [])].map(rule),
+      // pods/exec and the Lease only for this StatefulSet's pods and Lease.
+      rules: rbacRules([...PERMISSIONS.filter((p) => !p.clusterScoped), ...(spec.verify ? VERIFY_PERMISSIONS : [])], spec.statefulSet),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -69,7 +65,7 @@ export function scheduleManifests(spec: ScheduleSpec): KubernetesObject[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: CLUSTER_ROLE, labels: { [Labels.managedBy]: MANAGED_BY } },
-      rules: PERMISSIONS.filter((p) => p.clusterScoped).map(rule),
+      rules: rbacRules(PERMISSIONS.filter((p) => p.clusterScoped)),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
