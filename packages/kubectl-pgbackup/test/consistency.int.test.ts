@@ -292,14 +292,20 @@ describe('consistency under write load', () => {
             indexes: report.verification.indexesChecked,
           });
         }
-        // The claims carry no selection label afterwards; deleting a group backup deletes its VolumeGroupSnapshot and snapshots.
+        // The claims carry no selection label afterwards; pruning a group backup, or deleting one, deletes its
+        // VolumeGroupSnapshot (named after the backup) and with it its snapshots.
         expect(await k(['get', 'pvc', '-n', ns, '-l', 'pgbackup.io/group-snapshot', '-o', 'name'])).toBe('');
-        expect((await pgbackup(['delete', ids[0]!, '-n', ns, '--yes'])).code).toBe(0);
-        await eventually(`group backup ${ids[0]} gone`, 2 * MIN, async () =>
-          (await k(['get', 'volumegroupsnapshots,volumesnapshots', '-n', ns, '-o', 'name'])).includes(ids[0]!) ? undefined : true,
-        );
+        const pruned = await pgbackup(['prune', 'pgwal', '-n', ns, '--keep-last', String(ids.length - 1), '-o', 'json']);
+        expect(pruned).toMatchObject({ code: 0 });
+        const decisions = (JSON.parse(pruned.stdout) as { items: { backup: { id: string }; action: string }[] }).items;
+        expect(decisions.filter((d) => d.action === 'delete').map((d) => d.backup.id)).toEqual([ids[0]]);
+        expect((await pgbackup(['delete', ids[1]!, '-n', ns, '--yes'])).code).toBe(0);
+        for (const id of ids.slice(0, 2))
+          await eventually(`group backup ${id} gone`, 2 * MIN, async () =>
+            (await k(['get', 'volumegroupsnapshots,volumesnapshots', '-n', ns, '-o', 'name'])).includes(id) ? undefined : true,
+          );
         const left = JSON.parse((await pgbackup(['list', 'pgwal', '-n', ns, '-o', 'json'])).stdout) as { items: { id: string }[] };
-        expect(left.items.map((b) => b.id)).not.toContain(ids[0]);
+        expect(left.items.map((b) => b.id)).toEqual(ids.slice(2).reverse());
         // The storage failing the group snapshot: exit 7 naming it, nothing left behind (no group, no snapshot, no label).
         const failing = `failing-group-${ns}`;
         await k(['apply', '-f', '-'], {
