@@ -17,7 +17,9 @@ import { type Standalone, startStandalone } from '../src/standalone.js';
 
 const NS = `metrics-${Date.now().toString(36)}`;
 const TOKEN = 'int-test-token';
-const LABELS = `cluster="local",namespace="${NS}",statefulset="pg"`;
+/** The standalone server names its cluster after the kubeconfig's context. */
+let CLUSTER = '';
+let LABELS = '';
 
 /** A TCP proxy to the API server that can be cut: the outage the cache must survive, without touching the shared cluster. */
 class CuttableProxy {
@@ -82,7 +84,10 @@ describe('GET /metrics on the local cluster', () => {
     // The server reaches the API server through the proxy only.
     const config = JSON.parse(await k(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
       clusters: { cluster: { server: string } }[];
+      'current-context': string;
     };
+    CLUSTER = config['current-context'];
+    LABELS = `cluster="${CLUSTER}",namespace="${NS}",statefulset="pg"`;
     const server = new URL(config.clusters[0]!.cluster.server);
     proxy = new CuttableProxy(server.hostname, Number(server.port || 443));
     await proxy.start();
@@ -112,15 +117,19 @@ describe('GET /metrics on the local cluster', () => {
     await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => undefined);
   }, MIN);
 
-  it('shows a scheduled StatefulSet without a backup as late', async () => {
-    const text = await eventually('the CronJob in the metrics', MIN, async () => {
-      const t = await scrape();
-      return value(t, `pgbackup_backup_late{${LABELS}}`) !== undefined ? t : undefined;
-    });
-    expect(value(text, `pgbackup_backup_late{${LABELS}}`)).toBe(1);
-    expect(value(text, `pgbackup_backups{${LABELS},status="completed"}`)).toBe(0);
-    expect(value(text, `pgbackup_backup_expected_timestamp_seconds{${LABELS}}`)).toBe(Date.UTC(new Date().getUTCFullYear(), 0, 1) / 1000);
-  });
+  it(
+    'shows a scheduled StatefulSet without a backup as late',
+    async () => {
+      const text = await eventually('the CronJob in the metrics', MIN, async () => {
+        const t = await scrape();
+        return value(t, `pgbackup_backup_late{${LABELS}}`) !== undefined ? t : undefined;
+      });
+      expect(value(text, `pgbackup_backup_late{${LABELS}}`)).toBe(1);
+      expect(value(text, `pgbackup_backups{${LABELS},status="completed"}`)).toBe(0);
+      expect(value(text, `pgbackup_backup_expected_timestamp_seconds{${LABELS}}`)).toBe(Date.UTC(new Date().getUTCFullYear(), 0, 1) / 1000);
+    },
+    2 * MIN,
+  );
 
   it(
     'shows a completed backup: its time, size, phases, and the StatefulSet no longer late',
@@ -154,7 +163,7 @@ describe('GET /metrics on the local cluster', () => {
   );
 
   it('sends no request to the API server while it is scraped', async () => {
-    const requests = async () => value(await scrape(), 'pgbackup_kubernetes_requests_total{cluster="local"}')!;
+    const requests = async () => value(await scrape(), `pgbackup_kubernetes_requests_total{cluster="${CLUSTER}"}`)!;
     const before = await requests();
     expect(before).toBeGreaterThan(0); // the lists, watches and the backup went through the counter
     for (let i = 0; i < 50; i++) await scrape();
@@ -169,13 +178,13 @@ describe('GET /metrics on the local cluster', () => {
     async () => {
       const healthy = await scrape();
       const completedAt = value(healthy, `pgbackup_last_completed_backup_timestamp_seconds{${LABELS}}`);
-      expect(value(healthy, `pgbackup_cache_stale_seconds{cluster="local",resource="volumesnapshots/${NS}"}`)).toBe(0);
+      expect(value(healthy, `pgbackup_cache_stale_seconds{cluster="${CLUSTER}",resource="volumesnapshots/${NS}"}`)).toBe(0);
       await proxy.cut();
       const text = await eventually('the cache to notice the outage', 2 * MIN, async () => {
         const t = await scrape();
-        return (value(t, `pgbackup_cache_stale_seconds{cluster="local",resource="volumesnapshots/${NS}"}`) ?? 0) > 0 ? t : undefined;
+        return (value(t, `pgbackup_cache_stale_seconds{cluster="${CLUSTER}",resource="volumesnapshots/${NS}"}`) ?? 0) > 0 ? t : undefined;
       });
-      expect(value(text, `pgbackup_cache_synced{cluster="local",resource="volumesnapshots/${NS}"}`)).toBe(0);
+      expect(value(text, `pgbackup_cache_synced{cluster="${CLUSTER}",resource="volumesnapshots/${NS}"}`)).toBe(0);
       expect(value(text, `pgbackup_last_completed_backup_timestamp_seconds{${LABELS}}`)).toBe(completedAt);
       expect(value(text, `pgbackup_backups{${LABELS},status="completed"}`)).toBe(1);
     },

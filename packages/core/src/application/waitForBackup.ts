@@ -14,7 +14,8 @@ export interface WaitOptions {
 
 /**
  * Follows a backup until it is completed or failed (returned), or the timeout passes (Timeout error).
- * The backup itself goes on either way.
+ * The backup itself goes on either way. Its callers follow the backup they took: the end is theirs to record
+ * (BackupCompleted or BackupFailed, and `pgbackup.io/ready-at` unless it is there already).
  */
 export async function waitForBackup(
   deps: Pick<Deps, 'snapshots' | 'events' | 'clock'>,
@@ -25,8 +26,6 @@ export async function waitForBackup(
   assertName('namespace', namespace);
   assertName('backup', id);
   let last: Backup | undefined;
-  // Only a wait that saw the backup in progress reports its end (waiting on a finished backup records nothing).
-  let sawProgress = false;
   const signal = AbortSignal.any([
     AbortSignal.timeout(Math.ceil(options.timeoutSeconds * 1000)),
     ...(options.signal ? [options.signal] : []),
@@ -37,7 +36,6 @@ export async function waitForBackup(
       (snapshots) => {
         if (snapshots.length === 0) throw notFound(`backup "${id}" not found in namespace "${namespace}"`);
         last = deriveBackup(id, snapshots, deps.clock.now());
-        if (last.status === 'in_progress') sawProgress = true;
         options.onProgress?.(last);
         return last.status !== 'in_progress';
       },
@@ -53,13 +51,13 @@ export async function waitForBackup(
     );
   }
   const done = last!;
-  if (sawProgress && done.status === 'completed' && !done.readyAt) {
+  if (done.status === 'completed' && !done.readyAt) {
     // Kubernetes records no time of readiness: the one who saw it says when (cut → ready in the metrics).
     const readyAt = deps.clock.now().toISOString();
     await Promise.allSettled(done.snapshots.map((s) => deps.snapshots.annotate(namespace, s.name, { [Annotations.readyAt]: readyAt })));
     done.readyAt = readyAt;
   }
-  if (sawProgress) await deps.events.record(completionEvent(done));
+  await deps.events.record(completionEvent(done));
   return done;
 }
 
