@@ -133,6 +133,13 @@ const seconds = (iso: string | undefined): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms / 1000;
 };
 
+/** Seconds from one instant to a later one (0 when the clocks disagree), exact to the millisecond. */
+const between = (from: string | undefined, to: string | undefined): number | undefined => {
+  if (!from || !to) return undefined;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isNaN(ms) ? undefined : Math.max(0, ms) / 1000;
+};
+
 /** What one pass over a StatefulSet's backups keeps: the newest of each kind. */
 interface Newest {
   completed?: Backup;
@@ -200,11 +207,8 @@ export function backupMetrics(input: BackupMetricsInput): MetricSample[] {
     if (c) {
       add('lastCompleted', e.completedAt / 1000);
       add('newestCompletedAge', Math.max(0, (now - e.completedAt) / 1000));
-      const started = seconds(c.startedAt);
-      const cut = seconds(c.cutAt);
-      const ready = seconds(c.readyAt);
-      if (started !== undefined && cut !== undefined) add('lastDuration', Math.max(0, cut - started), { phase: 'start_to_cut' });
-      if (cut !== undefined && ready !== undefined) add('lastDuration', Math.max(0, ready - cut), { phase: 'cut_to_ready' });
+      add('lastDuration', between(c.startedAt, c.cutAt), { phase: 'start_to_cut' });
+      add('lastDuration', between(c.cutAt, c.readyAt), { phase: 'cut_to_ready' });
       add('lastSize', c.size);
     }
     add('lastFailed', e.failedAt);
