@@ -4,21 +4,26 @@
 # (build context = repository root). The runtime stage holds Node and the single-file CLI release build
 # (`npm run release -w kubectl-pgbackup`: esbuild bundle + sh launcher), nothing else.
 
-FROM docker.io/library/node:24.11.1-alpine3.22 AS build
+# The base image: the public one by default; tools/images/build.sh passes a locally made one (nothing is pulled there).
+ARG NODE_IMAGE=docker.io/library/node:24.11.1-alpine3.22
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json turbo.json tsconfig.base.json ./
+COPY package.json package-lock.json turbo.json tsconfig.base.json LICENSE ./
 COPY packages/core/package.json packages/core/
 COPY packages/kubectl-pgbackup/package.json packages/kubectl-pgbackup/
 COPY packages/backstage-backend/package.json packages/backstage-backend/
 COPY packages/backstage-plugin/package.json packages/backstage-plugin/
-RUN npm ci --no-audit --no-fund --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup
+# No install script is needed to build (esbuild and swc find their binaries through optional dependencies);
+# better-sqlite3's, of a test dependency, would want a compiler or a download from GitHub.
+RUN npm ci --no-audit --no-fund --ignore-scripts --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup
 COPY packages/core packages/core
 COPY packages/kubectl-pgbackup packages/kubectl-pgbackup
 RUN npm run build -w @pgbackup/core \
  && npm run build -w kubectl-pgbackup \
  && npm run release -w kubectl-pgbackup -- --no-sea
 
-FROM docker.io/library/node:24.11.1-alpine3.22
+FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="kubectl-pgbackup" \
       org.opencontainers.image.description="Back up PostgreSQL StatefulSets with CSI VolumeSnapshots (CLI and backup CronJob)" \
       org.opencontainers.image.source="https://github.com/pgbackup/pgbackup" \

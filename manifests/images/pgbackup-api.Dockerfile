@@ -4,14 +4,19 @@
 # (build context = repository root). The runtime stage holds Node and the single-file server bundle
 # (manifests/images/bundle-api.mjs), nothing else.
 
-FROM docker.io/library/node:24.11.1-alpine3.22 AS build
+# The base image: the public one by default; tools/images/build.sh passes a locally made one (nothing is pulled there).
+ARG NODE_IMAGE=docker.io/library/node:24.11.1-alpine3.22
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json turbo.json tsconfig.base.json ./
 COPY packages/core/package.json packages/core/
 COPY packages/kubectl-pgbackup/package.json packages/kubectl-pgbackup/
 COPY packages/backstage-backend/package.json packages/backstage-backend/
 COPY packages/backstage-plugin/package.json packages/backstage-plugin/
-RUN npm ci --no-audit --no-fund --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup -w @pgbackup/backstage-plugin-pgbackup-backend
+# No install script is needed to build (esbuild and swc find their binaries through optional dependencies);
+# better-sqlite3's, of a test dependency, would want a compiler or a download from GitHub.
+RUN npm ci --no-audit --no-fund --ignore-scripts --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup -w @pgbackup/backstage-plugin-pgbackup-backend
 COPY packages/core packages/core
 COPY packages/backstage-backend packages/backstage-backend
 COPY manifests/images/bundle-api.mjs manifests/images/bundle-api.mjs
@@ -19,7 +24,7 @@ RUN npm run build -w @pgbackup/core \
  && npm run build -w @pgbackup/backstage-plugin-pgbackup-backend \
  && node manifests/images/bundle-api.mjs /out/pgbackup-api
 
-FROM docker.io/library/node:24.11.1-alpine3.22
+FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="pgbackup-api" \
       org.opencontainers.image.description="pgbackup HTTP API: backups, freshness and snapshots of PostgreSQL StatefulSets" \
       org.opencontainers.image.source="https://github.com/pgbackup/pgbackup" \

@@ -44,8 +44,13 @@ export function lintDockerfile(file: string, text: string, opts: { healthcheck: 
     problems.push(`${path.basename(file)}:${i?.line ?? 0} ${rule}: ${detail}`);
   const froms = ins.filter((i) => i.cmd === 'FROM');
   const stages = new Set<string>();
+  // ARGs before the first FROM may name the base (a local build passes another); the rules apply to their defaults.
+  const globalArgs = new Map(
+    ins.filter((i) => i.stage === -1 && i.cmd === 'ARG').map((i) => [i.args.split('=')[0]!, i.args.split('=')[1]] as const),
+  );
   for (const f of froms) {
-    const [image, as, alias] = f.args.split(/\s+/);
+    const [named, as, alias] = f.args.split(/\s+/);
+    const image = named!.replace(/^\$\{?(\w+)\}?$/, (v, name: string) => globalArgs.get(name) ?? v);
     if (stages.has(image!)) continue;
     if (as?.toUpperCase() === 'AS' && alias) stages.add(alias);
     if (/\$/.test(image!)) bad(f, 'DL3006', `FROM ${image}: variables hide what is built on`);
@@ -145,5 +150,13 @@ describe('Dockerfiles (hadolint-style rules)', () => {
         healthcheck: 'none-ok',
       }).join('\n'),
     ).toMatch(/DL3006[\s\S]*DL3007[\s\S]*DL3002/);
+    // A base named by a global ARG is judged by its default; a variable without one hides the base.
+    const viaArg = (arg: string) =>
+      lintDockerfile('x', `${arg}\nFROM \${BASE} AS b\nFROM \${BASE}\nCOPY --from=b /a /a\nUSER 1\nHEALTHCHECK NONE\nENTRYPOINT ["x"]`, {
+        healthcheck: 'none-ok',
+      });
+    expect(viaArg('ARG BASE=docker.io/library/node:24.11.1-alpine3.22')).toEqual([]);
+    expect(viaArg('ARG BASE=docker.io/library/node:latest').join('\n')).toMatch(/DL3007/);
+    expect(viaArg('ARG BASE').join('\n')).toMatch(/DL3006.*variables hide/);
   });
 });

@@ -3,8 +3,9 @@
 # image registries here, so each is made from Debian's and npm's packages:
 #   localhost/debian:bookworm         debootstrap --variant=minbase (stands in for docker.io/library/debian:bookworm-slim)
 #   localhost/node:24-bookworm-slim   that + Node and npm at package.json's pins, user node 1000:1000 (for node:24-bookworm-slim)
-#   localhost/postgres:15             that + Debian's PostgreSQL 15 and the official image's env contract (tools/images/postgres)
-# Each is made once and kept (buildah storage and $CACHE survive between CI runs); delete the image to remake it.
+# (The PostgreSQL stand-in, tools/images/postgres, is an image of its own on the Debian base: build.sh makes it.)
+# Each is made once and kept (buildah storage and $CACHE, both under .tools/); the node base is remade when its
+# Dockerfile or the pins change; delete an image to remake it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$CACHE"
@@ -35,7 +36,9 @@ debian_base() {
 }
 
 node_base() {
-  have_image "$NODE_IMAGE" && { say "$NODE_IMAGE: cached"; return; }
+  local key
+  key=$({ cat "$HERE/bases/node.Dockerfile"; echo "$NODE_VERSION $NPM_VERSION"; image_id "$DEBIAN_IMAGE"; } | sha256sum | cut -c1-64)
+  have_image "$NODE_IMAGE" && [ "$(cat "$CACHE/node.key" 2>/dev/null)" = "$key" ] && { say "$NODE_IMAGE: cached"; return; }
   [ -n "$NODE_VERSION" ] && [ -n "$NPM_VERSION" ] || die "cannot read node's and npm's versions from package.json"
   local ctx="$CACHE/node-$NODE_VERSION-npm-$NPM_VERSION"
   if [ ! -d "$ctx" ]; then
@@ -49,17 +52,9 @@ node_base() {
   fi
   buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" \
     --build-arg "NODE_VERSION=$NODE_VERSION" -f "$HERE/bases/node.Dockerfile" -t "$NODE_IMAGE" "$ctx" >/dev/null
+  echo "$key" >"$CACHE/node.key"
   say "$NODE_IMAGE: made"
-}
-
-postgres_base() {
-  have_image "$POSTGRES_IMAGE" && { say "$POSTGRES_IMAGE: cached"; return; }
-  say "$POSTGRES_IMAGE: Debian's postgresql-15 (a minute or two)"
-  buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" \
-    -f "$HERE/postgres/Dockerfile" -t "$POSTGRES_IMAGE" "$HERE/postgres" >/dev/null
-  say "$POSTGRES_IMAGE: made"
 }
 
 debian_base
 node_base
-postgres_base

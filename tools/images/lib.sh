@@ -5,16 +5,20 @@ HERE="$ROOT/tools/images"
 # buildah here: vfs storage (no overlay in this sandbox) and chroot isolation for RUN steps (crun/OCI isolation fails
 # on this cgroups v1 hybrid host). Both are buildah's own environment variables, so every buildah call honours them.
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-# Outside the clone: CI runs on a fresh clone of this machine, and the bases and buildah's storage
-# (/var/lib/containers) survive between runs.
-CACHE="${PGBACKUP_IMAGE_CACHE:-$HOME/.cache/pgbackup-images}"
+# Everything slow is cached under the clone's .tools/ (like the cluster's binaries), and a cold run rebuilds it:
+# buildah's storage (a storage.conf that every buildah and skopeo call reads), the bases' inputs, the images' keys.
+TOOLS="$ROOT/.tools"
+STORAGE="$TOOLS/containers"
+CACHE="${PGBACKUP_IMAGE_CACHE:-$TOOLS/image-bases}"
+mkdir -p "$STORAGE"
+export CONTAINERS_STORAGE_CONF="$STORAGE/storage.conf"
+printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$STORAGE/graph" "$STORAGE/run" >"$CONTAINERS_STORAGE_CONF"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Versions of the bases follow the repository's own pins (package.json's node and packageManager).
 NODE_VERSION=$(sed -n 's/^ *"node": "\([0-9.]*\)".*/\1/p' "$ROOT/package.json" | head -1)
 NPM_VERSION=$(sed -n 's/^ *"packageManager": "npm@\([0-9.]*\)".*/\1/p' "$ROOT/package.json")
 DEBIAN_IMAGE=localhost/debian:bookworm
 NODE_IMAGE=localhost/node:24-bookworm-slim
-POSTGRES_IMAGE=localhost/postgres:15
 
 say() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }

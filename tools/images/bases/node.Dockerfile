@@ -4,7 +4,11 @@
 ARG DEBIAN_IMAGE=localhost/debian:bookworm
 FROM ${DEBIAN_IMAGE}
 ARG NODE_VERSION
-RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+# /root/.npm and /usr/local/etc (empty): where tools/images/build.sh mounts the host's npm cache and npm's settings for
+# `npm ci`. buildah 1.28 commits the mount point of a --volume whose target is missing, so the base has them and the
+# built images hold only what their Dockerfiles make.
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
+ && mkdir -p /root/.npm /usr/local/etc
 COPY node/bin/node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \

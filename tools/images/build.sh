@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `npm run images`: builds every image from its Dockerfile as it ships (the public base images replaced by build
+# arguments with the local bases of bases.sh), pushes it to the local registry and prints one `<repository>@sha256:…`
+# per line on stdout (progress goes to stderr). An image whose inputs did not change is not rebuilt.
+#   kubectl-pgbackup   manifests/images/kubectl-pgbackup.Dockerfile (the CLI, also the backup CronJob)
+#   pgbackup-api       manifests/images/pgbackup-api.Dockerfile
+#   postgres           tools/images/postgres (the local stand-in for docker.io/library/postgres:15)
+# Environment: IMAGES_REGISTRY (host:port; default: the local cluster's, .cluster/registry.addr, else REGISTRY_ADDR).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+KEYS="$TOOLS/images/keys"
+mkdir -p "$KEYS"
+REGISTRY=${IMAGES_REGISTRY:-$(cat "$ROOT/.cluster/registry.addr" 2>/dev/null || echo "$REGISTRY_ADDR")}
+curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null 2>&1 \
+  || die "no image registry answers on http://$REGISTRY/v2/ (start it with tools/cluster/up.sh, or set IMAGES_REGISTRY)"
+
+bash "$HERE/bases.sh"
+
+# What the Node images' `npm ci` borrows from this machine (mounted, never committed): npm's cache, so that it downloads
+# little that the host's `npm ci` of the same lockfile fetched already, and the CAs npm trusts here (egress may go
+# through a TLS proxy) with a global npmrc naming them.
+NPM_MOUNTS=(--volume "$HOME/.npm:/root/.npm")
+cafile=$(npm config get cafile 2>/dev/null || true)
+if [ -f "$cafile" ]; then
+  mkdir -p "$KEYS/npm-etc"
+  cp "$cafile" "$KEYS/npm-etc/ca.crt"
+  echo 'cafile=/usr/local/etc/ca.crt' >"$KEYS/npm-etc/npmrc"
+  NPM_MOUNTS+=(--volume "$KEYS/npm-etc:/usr/local/etc:ro")
+fi
+
+# inputs_key NAME BASE FILES...: what the image is made of (its recipe, its base's ID, the files its context may copy).
+inputs_key() {
+  local name=$1 base=$2; shift 2
+  have_image "$base" || die "$name: base image $base is missing (tools/images/bases.sh makes it)"
+  {
+    echo "$name $(buildah --version)"
+    buildah inspect --type image --format '{{.FromImageID}}' "$base"
+    (cd "$ROOT" && git ls-files -z -co --exclude-standard -- "$@" | LC_ALL=C sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -c1-64
+}
+
+# push NAME LOCAL REPOSITORY: pushes LOCAL to REPOSITORY in the registry, prints REPOSITORY@DIGEST.
+push() {
+  local name=$1 local_image=$2 repo=$3 digestfile
+  digestfile=$(mktemp)
+  buildah push --quiet --tls-verify=false --digestfile "$digestfile" "$local_image" "docker://$repo:latest" 2>"$KEYS/$name.push.log" \
+    || { rm -f "$digestfile"; die "$name: push to $repo failed: $(tail -1 "$KEYS/$name.push.log")"; }
+  echo "$repo@$(cat "$digestfile")"
+  rm -f "$digestfile"
+}
+
+# pushed REF: the registry holds that manifest.
+pushed() {
+  local repo=${1%@*} digest=${1#*@}
+  curl -fsS --max-time 5 -o /dev/null -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REGISTRY/v2/${repo#*/}/manifests/$digest"
+}
+
+# image NAME BASE_ARG=BASE DOCKERFILE CONTEXT IGNOREFILE INPUTS...: builds (unless cached), checks, pushes, prints the
+# reference. BASE_ARG is the Dockerfile's build argument naming its base image.
+image() {
+  local name=$1 base_arg=${2%%=*} base=${2#*=} dockerfile=$3 context=$4 ignorefile=$5 volumes=(); shift 5
+  [ "$base_arg" != NODE_IMAGE ] || volumes=("${NPM_MOUNTS[@]}")
+  local local_image="localhost/pgbackup/$name:local" repo="$REGISTRY/pgbackup/$name" key ref t0 user
+  key=$(inputs_key "$name" "$base" "$@")
+  ref=$(sed -n "s/^$key //p" "$KEYS/$name" 2>/dev/null || true)
+  [ -z "$ref" ] || ref="$repo@${ref#*@}"   # the digest, in this registry
+  if [ -n "$ref" ] && pushed "$ref"; then
+    say "$name: cached"; echo "$ref"; return
+  fi
+  if [ -n "$ref" ] && have_image "$local_image"; then
+    ref=$(push "$name" "$local_image" "$repo") || exit 1
+    say "$name: cached (pushed again)"; echo "$ref"; return
+  fi
+  t0=$(date +%s)
+  say "$name: building from ${dockerfile#"$ROOT"/}"
+  buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "$base_arg=$base" \
+    ${ignorefile:+--ignorefile "$ignorefile"} "${volumes[@]}" \
+    -f "$dockerfile" -t "$local_image" "$context" >"$KEYS/$name.build.log" 2>&1 \
+    || die "$name: build failed; see $KEYS/$name.build.log: $(tail -3 "$KEYS/$name.build.log" | tr '\n' ' ')"
+  user=$(buildah inspect --type image --format '{{.OCIv1.Config.User}}' "$local_image")
+  case ${user%%:*} in
+    '' | 0 | root) die "$name: the image runs as root (USER '${user}'); it must name a non-root numeric user" ;;
+  esac
+  ref=$(push "$name" "$local_image" "$repo") || exit 1
+  echo "$key $ref" >"$KEYS/$name"
+  say "$name: built and pushed in $(($(date +%s) - t0))s ($(buildah images --noheading --format '{{.Size}}' "$local_image"))"
+  echo "$ref"
+}
+
+# Both Node images may copy any of the workspace (their .dockerignore says what): a change there rebuilds both.
+NODE_INPUTS="package.json package-lock.json turbo.json tsconfig.base.json LICENSE packages manifests/images"
+image kubectl-pgbackup "NODE_IMAGE=$NODE_IMAGE" "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile" "$ROOT" \
+  "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile.dockerignore" $NODE_INPUTS
+image pgbackup-api "NODE_IMAGE=$NODE_IMAGE" "$ROOT/manifests/images/pgbackup-api.Dockerfile" "$ROOT" \
+  "$ROOT/manifests/images/pgbackup-api.Dockerfile.dockerignore" $NODE_INPUTS
+image postgres "DEBIAN_IMAGE=$DEBIAN_IMAGE" "$HERE/postgres/Dockerfile" "$HERE/postgres" "" tools/images/postgres
