@@ -28,6 +28,29 @@ stamp() { echo "$2" > "$STAMPS/$1"; }
 
 wrapper() { rm -rf "$WORK/$1"; mkdir -p "$WORK/$1"; cd "$WORK/$1"; go mod init "local/$1" >/dev/null 2>&1; }
 
+# go_tool NAME LABEL VERSION LDFLAGS MODULE@VERSION... -- PACKAGE...: a tool built the usual way, skipped when stamped
+# with VERSION and all its binaries (the packages' last path elements) are there; else a wrapper module of its own,
+# go get the modules, go build the packages into .tools/bin with -s -w LDFLAGS, timed and stamped.
+# A single PACKAGE=BINARY names the binary of a package whose path does not end in it.
+go_tool() {
+  local name=$1 label=$2 version=$3 ldflags=$4 modules=() packages=() bins=()
+  shift 4
+  while [ "$1" != -- ]; do modules+=("$1"); shift; done
+  shift; packages=("$@")
+  local out="$BIN/"
+  if [ "${#packages[@]}" = 1 ] && [ "${packages[0]#*=}" != "${packages[0]}" ]; then
+    out="$BIN/${packages[0]#*=}"; packages=("${packages[0]%%=*}")
+  fi
+  for p in "${packages[@]}"; do bins+=("${p##*/}"); done
+  [ "$out" = "$BIN/" ] || bins=("${out##*/}")
+  built "$name" "$version" "${bins[@]}" && { log "$label $version: cached"; return; }
+  begin "$label $version: building"
+  wrapper "$name"
+  quiet go get "${modules[@]}" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w $ldflags" -o "$out" "${packages[@]}"
+  stamp "$name" "$version"; done_in "$label $version"
+}
+
 # Adds `k8s.io/X => k8s.io/X v0.M.P` for every staging module that k8s.io/kubernetes@v$1 maps to ./staging.
 staging_replaces() {
   local kv=$1 gomod sv
@@ -87,12 +110,7 @@ build_cni() {
 }
 
 build_etcd() {
-  built etcd "$ETCD_VERSION" etcd && { log "etcd $ETCD_VERSION: cached"; return; }
-  begin "etcd $ETCD_VERSION: building"
-  wrapper etcd
-  quiet go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
-  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3
-  stamp etcd "$ETCD_VERSION"; done_in "etcd $ETCD_VERSION"
+  go_tool etcd etcd "$ETCD_VERSION" "" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" -- go.etcd.io/etcd/server/v3=etcd
 }
 
 # kwok gets two small local patches for `kubectl exec`: the command's real exit code instead of 1
@@ -183,25 +201,15 @@ build_ct() {
 }
 
 build_registry() {
-  built registry "$REGISTRY_VERSION" registry && { log "registry (distribution) $REGISTRY_VERSION: cached"; return; }
-  begin "registry (distribution) $REGISTRY_VERSION: building"
-  wrapper registry
-  quiet go get "github.com/distribution/distribution/v3@$REGISTRY_VERSION" >/dev/null
-  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
-    -o "$BIN/registry" github.com/distribution/distribution/v3/cmd/registry
-  stamp registry "$REGISTRY_VERSION"; done_in "registry (distribution) $REGISTRY_VERSION"
+  go_tool registry "registry (distribution)" "$REGISTRY_VERSION" "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
+    "github.com/distribution/distribution/v3@$REGISTRY_VERSION" -- github.com/distribution/distribution/v3/cmd/registry
 }
 
 # promtool from Prometheus' module (its release version, 3.MM.P for module v0.3MM.P, stamped as Prometheus' Makefile does).
 build_promtool() {
-  built promtool "$PROMETHEUS_VERSION" promtool && { log "promtool $PROMETHEUS_VERSION: cached"; return; }
-  begin "promtool $PROMETHEUS_VERSION: building"
-  wrapper promtool
-  quiet go get "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" >/dev/null
   local minor patch; minor=$(echo "$PROMETHEUS_VERSION" | cut -d. -f2); patch=$(echo "$PROMETHEUS_VERSION" | cut -d. -f3)
-  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=3.$((10#${minor#3})).$patch" \
-    -o "$BIN/promtool" github.com/prometheus/prometheus/cmd/promtool
-  stamp promtool "$PROMETHEUS_VERSION"; done_in "promtool $PROMETHEUS_VERSION"
+  go_tool promtool promtool "$PROMETHEUS_VERSION" "-X github.com/prometheus/common/version.Version=3.$((10#${minor#3})).$patch" \
+    "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" -- github.com/prometheus/prometheus/cmd/promtool
 }
 
 # The real node's images, as OCI archives in .tools/images that up.sh imports into containerd: the pod sandbox
@@ -237,13 +245,9 @@ build_nodeimages() {
 
 build_krew() {
   # krew itself (as kubectl-krew) and the validator that krew-index runs on every plugin manifest.
-  built krew "$KREW_VERSION" krew validate-krew-manifest && { log "krew $KREW_VERSION: cached"; return; }
-  begin "krew $KREW_VERSION: building"
-  wrapper krew
-  quiet go get "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" >/dev/null
-  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" -o "$BIN/" \
+  go_tool krew krew "$KREW_VERSION" "-X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" \
+    "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" -- \
     sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
-  stamp krew "$KREW_VERSION"; done_in "krew $KREW_VERSION"
 }
 
 build_ours() {
