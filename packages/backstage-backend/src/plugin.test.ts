@@ -10,6 +10,8 @@ import request from 'supertest';
 import { linkEntity, seedBackups, world } from './__fixtures__/world.js';
 import { pgbackupClustersServiceRef, pgbackupPlugin } from './plugin.js';
 
+type RootConfigData = NonNullable<NonNullable<Parameters<typeof mockServices.rootConfig.factory>[0]>['data']>;
+
 const entity = (name: string, annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
@@ -23,7 +25,7 @@ const entities = [
   entity('bad-annotation', { 'pgbackup.io/statefulset': 'Not_A_Name' }),
 ];
 
-async function backend(deps: FakeDeps, permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY, config: Record<string, unknown> = {}) {
+async function backend(deps: FakeDeps, permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY, config: RootConfigData = {}) {
   await linkEntity(deps, 'component:default/orders-db');
   const { server } = await startTestBackend({
     features: [

@@ -363,8 +363,8 @@ describe('restore and verify', () => {
     const writer = deps.workloadWriter;
     await writer.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-pg-0', namespace: 'db' }, spec: {} });
     // The restored pod never gets ready: only the drain's interrupt ends the wait.
-    writer.waitReady = (_ns, _sts, _n, options) =>
-      new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error)));
+    writer.waitReady = (_ns: string, _sts: string, _n: number, options: { signal?: AbortSignal }) =>
+      new Promise<void>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error)));
     const runner = new BackupRunner(captureLogger());
     const { app: server } = app(deps, { runner });
     const answer = request(server)

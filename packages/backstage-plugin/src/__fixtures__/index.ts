@@ -1,6 +1,13 @@
 /** Sample entities, backups and statuses for tests and the dev page's fixture pages. */
 import type { Entity } from '@backstage/catalog-model';
-import { type BackupResource, EntityAnnotations, type Problem, type StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
+import {
+  type Backup,
+  type BackupResource,
+  EntityAnnotations,
+  type Problem,
+  type StatefulSetStatusResource,
+  toBackupResource,
+} from '@pgbackup/core/isomorphic';
 import {
   PgBackupApiError,
   type EntityBackups,
@@ -33,10 +40,11 @@ export const entityWithoutAnnotations: Entity = {
   metadata: { name: 'billing', namespace: 'default', annotations: { [EntityAnnotations.kubernetesId]: 'billing' } },
 };
 
-export function backup(overrides: Partial<BackupResource> & { id: string }, now = Date.now()): BackupResource {
+/** A backup as the API returns it: built as core's domain Backup, then mapped by core's own toBackupResource. */
+export function backup(overrides: Partial<Backup> & { id: string }, now = Date.now()): BackupResource {
   const startedAt = overrides.startedAt ?? iso(2 * HOUR, now);
   const status = overrides.status ?? 'completed';
-  const base: BackupResource = {
+  const base: Backup = {
     namespace: 'shop',
     statefulSet: 'orders-db',
     type: 'scheduled',
@@ -49,6 +57,8 @@ export function backup(overrides: Partial<BackupResource> & { id: string }, now 
         name: `${overrides.id}-data-orders-db-0`,
         namespace: 'shop',
         pvc: 'data-orders-db-0',
+        labels: {},
+        annotations: {},
         createdAt: startedAt,
         readyToUse: status === 'completed',
         cutAt: startedAt,
@@ -65,7 +75,7 @@ export function backup(overrides: Partial<BackupResource> & { id: string }, now 
     pinned: false,
     ...overrides,
   };
-  return base;
+  return toBackupResource(base);
 }
 
 export const healthyBackups = (now = Date.now()): BackupResource[] => [
@@ -95,6 +105,8 @@ export const failedBackup = (now = Date.now()) =>
           name: 'orders-db-20261125t030000z-data-orders-db-0',
           namespace: 'shop',
           pvc: 'data-orders-db-0',
+          labels: {},
+          annotations: {},
           createdAt: iso(HOUR / 2, now),
           readyToUse: false,
           error: 'Failed to check and update snapshot content: storage is full',

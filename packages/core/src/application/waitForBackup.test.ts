@@ -61,7 +61,10 @@ describe('waitForBackup', () => {
 
   it('accepts a fractional timeout (the CLI passes what is left of --timeout, e.g. 1.2080000000000002 s)', async () => {
     const deps = fakeDeps({ now: NOW, snapshots: [running()] });
-    await expect(waitForBackup(deps, 'db', 'b', { timeoutSeconds: 0.0500000001 })).rejects.toMatchObject({ code: 'Timeout' });
+    await expect(waitForBackup(deps, 'db', 'b', { timeoutSeconds: 0.0500000001 })).rejects.toMatchObject({
+      code: 'Timeout',
+      message: 'backup b is still in progress after 0.05s (0/1 snapshots ready)', // not 0.0500000001s
+    });
   });
 
   it('passes the caller abort on as it is, not as a Timeout', async () => {

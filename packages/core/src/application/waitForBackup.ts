@@ -45,7 +45,7 @@ export async function waitForBackup(
     if (options.signal?.aborted || !signal.aborted) throw e;
     const ready = last ? `${last.snapshots.filter((s) => s.readyToUse).length}/${last.volumes} snapshots ready` : 'no snapshot seen';
     throw timeout(
-      `backup ${id} is still in progress after ${options.timeoutSeconds}s (${ready})`,
+      `backup ${id} is still in progress after ${Number(options.timeoutSeconds.toFixed(2))}s (${ready})`,
       { text: 'it goes on; follow it', step: { operation: 'status', target: id, namespace } },
       { object: { kind: 'Backup', name: id, namespace } },
     );

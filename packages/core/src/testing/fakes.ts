@@ -624,7 +624,7 @@ export class FakeWorkloadWriter implements WorkloadWriter {
     if (volume && this.volumes.get(volume)?.reclaimPolicy !== 'Retain') this.volumes.delete(volume);
   }
 
-  async waitReady(namespace: string, statefulSet: string): Promise<void> {
+  async waitReady(namespace: string, statefulSet: string, _replicas?: number, _options?: { signal?: AbortSignal }): Promise<void> {
     if (this.failures.waitReady) throw this.failures.waitReady;
     if (!this.objects.has(refKey({ kind: 'StatefulSet', namespace, name: statefulSet })))
       throw notFound(`StatefulSet ${namespace}/${statefulSet} not found`);
