@@ -3,15 +3,16 @@
  *
  * The dev page in a real browser (Debian's Chromium, headless, through playwright-core) against the
  * standalone pgbackup API on the local cluster (`npm run cluster:up`): a backup made with the CLI
- * shows up, "Back up now" runs to completed, and screenshots of the tab and the card are saved to
- * packages/backstage-plugin/screenshots/ for the README.
+ * shows up, "Back up now" runs to completed. Only `npm run screenshots` (PGBACKUP_SCREENSHOTS=1) saves the
+ * pictures of the tab, the card and the states to packages/backstage-plugin/screenshots/ for the README: a plain
+ * test run leaves the committed PNGs alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { KUBECONFIG, MIN, ROOT, apply, eventually, k, kubectl, ok, requireClusterUp } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
 
@@ -19,6 +20,7 @@ const PKG = path.resolve(import.meta.dirname, '..');
 const SHOTS = path.join(PKG, 'screenshots');
 const NODE = process.execPath;
 const CHROMIUM = '/usr/bin/chromium';
+const WRITE_SHOTS = process.env.PGBACKUP_SCREENSHOTS === '1';
 const NS = `ui-${Date.now().toString(36)}`;
 const TOKEN = 'ui-test-token';
 
@@ -35,6 +37,13 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, log:
   child.stdout?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
   child.stderr?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
   return child;
+}
+
+/** Saves a picture for the README, under `npm run screenshots` only. */
+async function shot(target: Page | Locator, name: string) {
+  if (!WRITE_SHOTS) return;
+  const file = path.join(SHOTS, `${name}.png`);
+  await ('goto' in target ? target.screenshot({ path: file, fullPage: true }) : target.screenshot({ path: file }));
 }
 
 /** Opens a dev page, through the dev app's guest sign-in when it asks. */
@@ -68,7 +77,7 @@ describe('the dev page in Chromium against the local cluster', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: apt-get install -y chromium`);
     await requireClusterUp();
-    mkdirSync(SHOTS, { recursive: true });
+    if (WRITE_SHOTS) mkdirSync(SHOTS, { recursive: true });
     await k(['create', 'namespace', NS]);
     await apply(NS, postgresStatefulSet('pg', { password: 'postgres' }));
 
@@ -154,8 +163,8 @@ describe('the dev page in Chromium against the local cluster', () => {
       const card = page.getByTestId('pgbackup-card');
       await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
       await card.getByText(cliBackup).first().waitFor();
-      await card.screenshot({ path: path.join(SHOTS, 'card.png') });
-      await page.screenshot({ path: path.join(SHOTS, 'tab.png'), fullPage: true });
+      await shot(card, 'card');
+      await shot(page, 'tab');
 
       await tab.getByRole('button', { name: 'Back up now' }).click();
       const progress = tab.getByRole('status');
@@ -163,18 +172,18 @@ describe('the dev page in Chromium against the local cluster', () => {
         .getByText(/in progress|Starting/)
         .first()
         .waitFor({ timeout: MIN });
-      await page.screenshot({ path: path.join(SHOTS, 'back-up-now-progress.png'), fullPage: true });
+      await shot(page, 'back-up-now-progress');
       await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
       const text = await progress.innerText();
       const newId = /Backup (pg-[a-z0-9-]+)/.exec(text)?.[1];
       expect(newId).toBeDefined();
       expect(newId).not.toBe(cliBackup);
       await tab.getByRole('link', { name: `Details of backup ${newId}` }).waitFor({ timeout: MIN });
-      await page.screenshot({ path: path.join(SHOTS, 'back-up-now-completed.png'), fullPage: true });
+      await shot(page, 'back-up-now-completed');
 
       await tab.getByRole('link', { name: `Details of backup ${newId}` }).click();
       await tab.getByText('VolumeSnapshots').waitFor();
-      await page.screenshot({ path: path.join(SHOTS, 'backup-detail.png'), fullPage: true });
+      await shot(page, 'backup-detail');
     },
     8 * MIN,
   );
@@ -184,7 +193,7 @@ describe('the dev page in Chromium against the local cluster', () => {
     async (name) => {
       await open(page, `${devUrl}/${name === 'failed' ? 'failed?backup=orders-db-20261125t030000z' : name}`);
       await page.waitForTimeout(500);
-      await page.screenshot({ path: path.join(SHOTS, `state-${name}.png`), fullPage: true });
+      await shot(page, `state-${name}`);
     },
     2 * MIN,
   );
