@@ -1,17 +1,17 @@
 /**
- * The dev page: the tab and the card for a sample entity against the real API (the standalone
+ * The dev page: an entity page (Overview with the card, Backups with the tab) for a sample entity against the real API (the standalone
  * `pgbackup-api`, proxied by dev/serve.mjs), plus one page per designed state on fixtures.
  * Start it with `npm run dev -w packages/backstage-plugin` (see the README).
  */
 import type { Entity } from '@backstage/catalog-model';
 import { createApiFactory, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { Header, Page, TabbedLayout } from '@backstage/core-components';
 import { createDevApp } from '@backstage/dev-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { mockApis, TestApiProvider } from '@backstage/test-utils';
 import { Grid } from '@material-ui/core';
-import type { ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   entity as fixtureEntity,
@@ -45,7 +45,6 @@ const liveEntity: Entity = {
     name: live.statefulSet,
     namespace: 'default',
     annotations: {
-      'backstage.io/kubernetes-id': live.statefulSet,
       'backstage.io/kubernetes-namespace': live.namespace,
       'pgbackup.io/statefulset': live.statefulSet,
     },
@@ -53,18 +52,27 @@ const liveEntity: Entity = {
   spec: { type: 'service', lifecycle: 'experimental', owner: 'team-dev' },
 };
 
-function EntityPage({ entity, children }: { entity: Entity; children?: ReactNode }) {
+/** Like the catalog's entity page: the card on the Overview tab, the Backups tab on its own. */
+function EntityPage({ entity }: { entity: Entity }) {
   return (
     <EntityProvider entity={entity}>
-      {children}
-      <Grid container spacing={3} style={{ padding: 24 }}>
-        <Grid item xs={12} md={5} data-testid="pgbackup-card">
-          <EntityPgBackupCard />
-        </Grid>
-        <Grid item xs={12} data-testid="pgbackup-tab">
-          <EntityPgBackupContent pollIntervalMs={1000} />
-        </Grid>
-      </Grid>
+      <Page themeId="service">
+        <Header title={entity.metadata.name} subtitle={`${entity.kind} · ${entity.metadata.namespace ?? 'default'}`} />
+        <TabbedLayout>
+          <TabbedLayout.Route path="/" title="Overview">
+            <Grid container spacing={3}>
+              <Grid item xs={12} md={6} data-testid="pgbackup-card">
+                <EntityPgBackupCard />
+              </Grid>
+            </Grid>
+          </TabbedLayout.Route>
+          <TabbedLayout.Route path="/backups" title="Backups">
+            <div data-testid="pgbackup-tab">
+              <EntityPgBackupContent pollIntervalMs={1000} />
+            </div>
+          </TabbedLayout.Route>
+        </TabbedLayout>
+      </Page>
     </EntityProvider>
   );
 }

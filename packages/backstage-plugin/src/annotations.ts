@@ -5,29 +5,18 @@ import type { EntityKey, StatefulSetRef } from './api/types.js';
 const annotation = (entity: Entity, key: string): string | undefined => entity.metadata.annotations?.[key]?.trim() || undefined;
 
 /**
- * True when the entity names its PostgreSQL StatefulSet (`pgbackup.io/statefulset`) and, like the
- * Kubernetes plugin, its workload (`backstage.io/kubernetes-id` or `backstage.io/kubernetes-label-selector`).
+ * True when the entity names its PostgreSQL StatefulSet (`pgbackup.io/statefulset`; its namespace is
+ * `backstage.io/kubernetes-namespace`, as for the Kubernetes plugin). `backstage.io/kubernetes-id` is
+ * not needed: pgbackup finds the StatefulSet by name, not by the Kubernetes plugin's label selector.
  * Use it in `EntityLayout.Route if={isPgBackupAvailable}` and `EntitySwitch.Case if={...}`.
  */
 export function isPgBackupAvailable(entity: Entity): boolean {
-  return (
-    annotation(entity, EntityAnnotations.statefulSet) !== undefined &&
-    (annotation(entity, EntityAnnotations.kubernetesId) !== undefined ||
-      annotation(entity, EntityAnnotations.kubernetesLabelSelector) !== undefined)
-  );
+  return annotation(entity, EntityAnnotations.statefulSet) !== undefined;
 }
 
 /** The annotations this entity still lacks. */
 export function missingAnnotations(entity: Entity): string[] {
-  const missing: string[] = [];
-  if (
-    annotation(entity, EntityAnnotations.kubernetesId) === undefined &&
-    annotation(entity, EntityAnnotations.kubernetesLabelSelector) === undefined
-  ) {
-    missing.push(EntityAnnotations.kubernetesId);
-  }
-  if (annotation(entity, EntityAnnotations.statefulSet) === undefined) missing.push(EntityAnnotations.statefulSet);
-  return missing;
+  return isPgBackupAvailable(entity) ? [] : [EntityAnnotations.statefulSet];
 }
 
 /** The StatefulSet the entity's annotations point at (namespace defaults to `default`, as kubectl's does). */
@@ -47,19 +36,3 @@ export function entityKeyOf(entity: Entity): EntityKey {
 }
 
 export const entityRefOf = (entity: Entity): string => stringifyEntityRef(entity);
-
-/** The YAML a reader pastes into catalog-info.yaml, with this entity's names as placeholders. */
-export function annotationYaml(entity: Entity): string {
-  const id = annotation(entity, EntityAnnotations.kubernetesId) ?? entity.metadata.name;
-  const ns = annotation(entity, EntityAnnotations.kubernetesNamespace) ?? entity.metadata.namespace ?? 'default';
-  const sts = annotation(entity, EntityAnnotations.statefulSet) ?? `${entity.metadata.name}-postgres`;
-  return [
-    'metadata:',
-    '  annotations:',
-    `    ${EntityAnnotations.kubernetesId}: ${id}`,
-    `    ${EntityAnnotations.kubernetesNamespace}: ${ns}`,
-    `    ${EntityAnnotations.statefulSet}: ${sts}`,
-    `    # optional, when the backend knows several clusters:`,
-    `    # ${EntityAnnotations.cluster}: production`,
-  ].join('\n');
-}

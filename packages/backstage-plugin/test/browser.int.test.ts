@@ -50,7 +50,7 @@ async function shot(target: Page | Locator, name: string) {
 async function open(page: Page, url: string) {
   await page.goto(url);
   const enter = page.getByRole('button', { name: /^enter$/i });
-  const content = page.getByText('PostgreSQL backups').first();
+  const content = page.getByText(/PostgreSQL backups|Missing Annotation/).first();
   await Promise.race([enter.waitFor({ timeout: MIN }), content.waitFor({ timeout: MIN })]);
   if (await enter.isVisible()) await enter.click();
   await content.waitFor({ timeout: MIN });
@@ -158,12 +158,16 @@ describe('the dev page in Chromium against the local cluster', () => {
       const cliBackup = (JSON.parse(out) as { id: string }).id;
       expect(cliBackup).toMatch(/^pg-/);
 
+      // The entity page's Overview tab: the card.
       await open(page, `${devUrl}/live`);
-      const tab = page.getByTestId('pgbackup-tab');
       const card = page.getByTestId('pgbackup-card');
-      await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
-      await card.getByText(cliBackup).first().waitFor();
+      await card.getByText(cliBackup).first().waitFor({ timeout: MIN });
       await shot(card, 'card');
+
+      // Its Backups tab: the summary, Back up now and the table.
+      await open(page, `${devUrl}/live/backups`);
+      const tab = page.getByTestId('pgbackup-tab');
+      await tab.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
       await shot(page, 'tab');
 
       await tab.getByRole('button', { name: 'Back up now' }).click();
@@ -182,16 +186,23 @@ describe('the dev page in Chromium against the local cluster', () => {
       await shot(page, 'back-up-now-completed');
 
       await tab.getByRole('link', { name: `Details of backup ${newId}` }).click();
-      await tab.getByText('VolumeSnapshots').waitFor();
+      await tab.getByText('VolumeSnapshots', { exact: true }).waitFor();
       await shot(page, 'backup-detail');
     },
     8 * MIN,
   );
 
-  it.each(['late', 'failed', 'denied', 'error', 'missing-annotation'])(
+  it.each([
+    ['late', '/late/backups'],
+    ['failed', '/failed/backups?backup=orders-db-20261125t030000z'],
+    ['denied', '/denied/backups'],
+    ['error', '/error/backups'],
+    ['missing-annotation', '/missing-annotation/backups'],
+    ['missing-annotation-card', '/missing-annotation'],
+  ])(
     'renders the %s fixture page',
-    async (name) => {
-      await open(page, `${devUrl}/${name === 'failed' ? 'failed?backup=orders-db-20261125t030000z' : name}`);
+    async (name, route) => {
+      await open(page, `${devUrl}${route}`);
       await page.waitForTimeout(500);
       await shot(page, `state-${name}`);
     },

@@ -112,11 +112,9 @@ export const Annotations = {
   backstageEntity: 'pgbackup.io/backstage-entity',
 } as const;
 
-/** Backstage's Kubernetes plugin's entity annotations (backstage.io). */
+/** The Kubernetes plugin's entity annotation pgbackup reads too (backstage.io): the StatefulSet's namespace. */
 export const BackstageAnnotations = {
-  kubernetesId: 'backstage.io/kubernetes-id',
   kubernetesNamespace: 'backstage.io/kubernetes-namespace',
-  kubernetesLabelSelector: 'backstage.io/kubernetes-label-selector',
 } as const;
 
 /** Catalog annotations the Backstage plugins read from an entity: pgbackup's own and the Kubernetes plugin's. */

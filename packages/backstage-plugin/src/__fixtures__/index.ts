@@ -27,7 +27,6 @@ export const entity: Entity = {
     name: 'orders',
     namespace: 'default',
     annotations: {
-      [EntityAnnotations.kubernetesId]: 'orders',
       [EntityAnnotations.kubernetesNamespace]: 'shop',
       [EntityAnnotations.statefulSet]: 'orders-db',
     },
@@ -37,7 +36,7 @@ export const entity: Entity = {
 
 export const entityWithoutAnnotations: Entity = {
   ...entity,
-  metadata: { name: 'billing', namespace: 'default', annotations: { [EntityAnnotations.kubernetesId]: 'billing' } },
+  metadata: { name: 'billing', namespace: 'default', annotations: { [EntityAnnotations.kubernetesNamespace]: 'billing' } },
 };
 
 /** A backup as the API returns it: built as core's domain Backup, then mapped by core's own toBackupResource. */
@@ -168,6 +167,9 @@ export const missingStatus = (now = Date.now()) =>
     },
     now,
   );
+
+/** Manual backups only: no CronJob, so no freshness and no next run. */
+export const unscheduledStatus = (now = Date.now()) => status({ schedule: undefined, freshness: undefined }, now);
 
 export const problem = (status: number, title: string, detail: string, hint?: string): PgBackupApiError => {
   const p: Problem = { type: 'about:blank', title, status, detail, ...(hint ? { hint } : {}) };

@@ -2,10 +2,11 @@ import { InfoCard, Link, Progress, StructuredMetadataTable, Table, WarningPanel 
 import { useApi } from '@backstage/core-plugin-api';
 import type { BackupResource } from '@pgbackup/core/isomorphic';
 import { pgBackupApiRef, type StatefulSetRef } from '../api/types.js';
-import { formatBytes, formatDuration, formatTime, METHOD_LABELS } from './format.js';
+import { formatBytes, formatDuration, label, METHOD_LABELS } from './format.js';
 import { useLoad } from './hooks.js';
 import { ApiErrorPanel } from './States.js';
 import { BackupStatus, Status, Verified } from './StatusText.js';
+import { Body, When } from './Text.js';
 
 type Snapshot = BackupResource['snapshots'][number];
 
@@ -42,22 +43,23 @@ export function BackupDetail({
       {b.error ? <WarningPanel severity="error" title="This backup failed" message={b.error} defaultExpanded /> : null}
       <StructuredMetadataTable
         dense
+        options={{ titleFormat: label }}
         metadata={{
           status: <BackupStatus backup={b} />,
-          phase: b.phase,
-          type: b.type,
-          method: b.method ? (METHOD_LABELS[b.method] ?? b.method) : 'not recorded',
-          'started at': formatTime(b.startedAt),
-          'point in time (cut)': formatTime(b.cutAt),
-          size: formatBytes(b.size),
-          snapshots: `${b.snapshots.filter((s) => s.readyToUse).length} of ${b.volumes} ready`,
-          pod: b.pod ?? '—',
-          'PostgreSQL version': b.pgVersion ?? '—',
-          LSN: b.lsn ?? '—',
-          pinned: b.pinned ? 'Yes: kept by prune' : 'No',
+          phase: <Body>{b.phase}</Body>,
+          type: <Body>{b.type}</Body>,
+          method: <Body>{b.method ? (METHOD_LABELS[b.method] ?? b.method) : 'not recorded'}</Body>,
+          startedAt: <When iso={b.startedAt} />,
+          cutAt: <When iso={b.cutAt} />,
+          size: <Body>{formatBytes(b.size)}</Body>,
+          snapshots: <Body>{`${b.snapshots.filter((s) => s.readyToUse).length} of ${b.volumes}`}</Body>,
+          pod: <Body>{b.pod ?? '—'}</Body>,
+          pgVersion: <Body>{b.pgVersion ?? '—'}</Body>,
+          lsn: <Body>{b.lsn ?? '—'}</Body>,
+          pinned: <Body>{b.pinned ? 'Yes: kept by prune' : 'No'}</Body>,
           verification: v ? (
             <span>
-              <Verified backup={b} /> {formatTime(v.at)}
+              <Verified backup={b} /> <When iso={v.at} />
               {v.restoreSeconds !== undefined ? `, restored in ${formatDuration(v.restoreSeconds)}` : ''}
               {v.message ? ` (${v.message})` : ''}
             </span>
@@ -71,8 +73,8 @@ export function BackupDetail({
         data={b.snapshots}
         options={{ search: false, paging: false, padding: 'dense', toolbar: true }}
         columns={[
-          { title: 'VolumeSnapshot', field: 'name', highlight: true },
-          { title: 'PVC', field: 'pvc' },
+          { title: 'VolumeSnapshot', field: 'name', highlight: true, render: (s) => <Body>{s.name}</Body> },
+          { title: 'PVC', field: 'pvc', render: (s) => <Body>{s.pvc}</Body> },
           {
             title: 'readyToUse',
             field: 'readyToUse',
@@ -85,13 +87,17 @@ export function BackupDetail({
                 <Status tone="running">false</Status>
               ),
           },
-          { title: 'restoreSize', field: 'restoreSize', render: (s) => formatBytes(s.restoreSize) },
-          { title: 'Created', field: 'createdAt', render: (s) => formatTime(s.createdAt) },
-          { title: 'Cut at', field: 'cutAt', render: (s) => formatTime(s.cutAt) },
-          { title: 'VolumeSnapshotClass', field: 'className', render: (s) => s.className ?? '—' },
-          { title: 'Error', field: 'error', render: (s) => s.error ?? '—' },
+          { title: 'restoreSize', field: 'restoreSize', render: (s) => <Body>{formatBytes(s.restoreSize)}</Body> },
+          { title: 'Created', field: 'createdAt', render: (s) => <When iso={s.createdAt} /> },
+          { title: 'Cut at', field: 'cutAt', render: (s) => <When iso={s.cutAt} /> },
+          { title: 'VolumeSnapshotClass', field: 'className', render: (s) => <Body>{s.className ?? '—'}</Body> },
+          { title: 'Error', field: 'error', render: (s) => <Body>{s.error ?? '—'}</Body> },
         ]}
-        emptyContent={<div style={{ padding: 16 }}>No VolumeSnapshot exists for this backup yet.</div>}
+        emptyContent={
+          <div style={{ padding: 16 }}>
+            <Body>No VolumeSnapshot exists for this backup yet.</Body>
+          </div>
+        }
       />
     </InfoCard>
   );

@@ -3,17 +3,27 @@ import { PgBackupApiError } from '../api/types.js';
 import type { BackupNowState } from './hooks.js';
 import { BackupStatus } from './StatusText.js';
 
-/** The button and, once pressed, the progress of the backup it started (announced to screen readers). */
-export function BackupNow({ state, onStart }: { state: BackupNowState; onStart: () => void }) {
+/**
+ * The button and, once pressed, the progress of the backup it started (announced to screen readers).
+ * `unavailable` disables it and says why (the backend does not answer).
+ */
+export function BackupNow({ state, onStart, unavailable }: { state: BackupNowState; onStart: () => void; unavailable?: string }) {
   const busy = state.phase === 'starting' || state.phase === 'running';
   const b = 'backup' in state ? state.backup : undefined;
   const ready = b ? b.snapshots.filter((s) => s.readyToUse).length : 0;
   return (
     <div>
-      <Button variant="contained" color="primary" onClick={onStart} disabled={busy} aria-describedby="pgbackup-backup-now-progress">
+      <Button
+        variant="contained"
+        color="primary"
+        onClick={onStart}
+        disabled={busy || unavailable !== undefined}
+        aria-describedby="pgbackup-backup-now-progress"
+      >
         {busy ? 'Backing up…' : 'Back up now'}
       </Button>
       <div id="pgbackup-backup-now-progress" role="status" aria-live="polite" style={{ marginTop: 8 }}>
+        {unavailable && !busy ? <Typography variant="body2">{unavailable}</Typography> : null}
         {state.phase === 'starting' ? (
           <>
             <LinearProgress aria-label="Starting the backup" />

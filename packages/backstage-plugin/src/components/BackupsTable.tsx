@@ -1,10 +1,11 @@
-import { Link, Table, type TableColumn } from '@backstage/core-components';
+import { Table, type TableColumn } from '@backstage/core-components';
 import type { BackupResource } from '@pgbackup/core/isomorphic';
-import { ageSeconds, formatAge, formatBytes, formatTime, METHOD_LABELS, STATUS_LABELS } from './format.js';
+import { ageSeconds, formatBytes, METHOD_LABELS, STATUS_LABELS } from './format.js';
 import { BackupStatus, Verified } from './StatusText.js';
+import { BackupId, Body, When } from './Text.js';
 
-/** A flat row: material-table filters and searches on these plain strings. */
-export interface BackupRow {
+/** A flat row: material-table searches on these plain strings. */
+interface BackupRow {
   id: string;
   type: string;
   status: string;
@@ -16,7 +17,7 @@ export interface BackupRow {
   backup: BackupResource;
 }
 
-export const toRow = (b: BackupResource): BackupRow => ({
+const toRow = (b: BackupResource): BackupRow => ({
   id: b.id,
   type: b.type,
   status: STATUS_LABELS[b.status] ?? b.status,
@@ -28,6 +29,7 @@ export const toRow = (b: BackupResource): BackupRow => ({
   backup: b,
 });
 
+/** Every backup, newest first; the search box filters on any column's words. */
 export function BackupsTable({
   backups,
   loading,
@@ -39,39 +41,30 @@ export function BackupsTable({
 }) {
   const now = Date.now();
   const columns: TableColumn<BackupRow>[] = [
-    {
-      title: 'Backup',
-      field: 'id',
-      highlight: true,
-      render: (r) => (
-        <Link to={detailHref(r.id)} aria-label={`Details of backup ${r.id}`}>
-          {r.id}
-        </Link>
-      ),
-    },
-    { title: 'Type', field: 'type' },
+    { title: 'Backup', field: 'id', highlight: true, render: (r) => <BackupId id={r.id} to={detailHref(r.id)} /> },
+    { title: 'Type', field: 'type', render: (r) => <Body>{r.type}</Body> },
     { title: 'Status', field: 'status', render: (r) => <BackupStatus backup={r.backup} /> },
-    { title: 'Method', field: 'method' },
+    { title: 'Method', field: 'method', render: (r) => <Body>{r.method}</Body> },
     {
       title: 'Size',
       field: 'size',
       type: 'numeric',
-      render: (r) => formatBytes(r.size),
+      render: (r) => <Body>{formatBytes(r.size)}</Body>,
       customSort: (a, b) => (a.size ?? -1) - (b.size ?? -1),
     },
     {
-      title: 'Age',
+      title: 'Started',
       field: 'startedAt',
       defaultSort: 'asc',
       // Ascending age = newest first.
       customSort: (a, b) => ageSeconds(a.startedAt, now) - ageSeconds(b.startedAt, now),
       render: (r) => (
-        <time dateTime={r.startedAt} title={formatTime(r.startedAt)}>
-          {formatAge(r.startedAt, now)}
-        </time>
+        <Body>
+          <When iso={r.startedAt} now={now} />
+        </Body>
       ),
     },
-    { title: 'Pinned', field: 'pinned' },
+    { title: 'Pinned', field: 'pinned', render: (r) => <Body>{r.pinned}</Body> },
     { title: 'Verified', field: 'verified', render: (r) => <Verified backup={r.backup} /> },
   ];
   return (
@@ -80,13 +73,6 @@ export function BackupsTable({
       isLoading={loading}
       columns={columns}
       data={backups.map(toRow)}
-      filters={[
-        { column: 'Type', type: 'multiple-select' },
-        { column: 'Status', type: 'multiple-select' },
-        { column: 'Method', type: 'select' },
-        { column: 'Pinned', type: 'select' },
-        { column: 'Verified', type: 'select' },
-      ]}
       options={{ search: true, sorting: true, paging: backups.length > 20, pageSize: 20, padding: 'dense', draggable: false }}
     />
   );

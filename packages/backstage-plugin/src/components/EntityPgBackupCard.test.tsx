@@ -30,7 +30,7 @@ describe('EntityPgBackupCard', () => {
     expect(screen.getAllByText(/orders-db-20261125t020000z/).length).toBeGreaterThan(0);
     expect(await screen.findByText(/Passed, restored in 42s/)).toBeInTheDocument();
     expect(screen.getByText(/cron 0 2 \* \* \* \(UTC\)/)).toBeInTheDocument();
-    expect(screen.getByText(/^in 2[12]h \(/)).toBeInTheDocument();
+    expect(screen.getByText(/^in 2[12] h$/)).toBeInTheDocument();
   });
 
   it('says late, with words and an icon, when the scheduled backup did not complete', async () => {
@@ -65,7 +65,8 @@ describe('EntityPgBackupCard', () => {
       }),
     );
     expect(await screen.findByText(/did not answer within 10s/)).toBeInTheDocument();
-    expect(screen.getByText('Next step: Check the cluster and retry.')).toBeInTheDocument();
+    expect(screen.getByText('Check the cluster and retry.')).toBeInTheDocument();
+    expect(screen.getAllByText(/Could not load/)).toHaveLength(1);
     expect(screen.getByText(/Could not load backup status: Service Unavailable/)).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
   });
@@ -82,11 +83,22 @@ describe('EntityPgBackupCard', () => {
     expect(await screen.findByText('StatefulSet shop/orders-db not found')).toBeInTheDocument();
   });
 
-  it('shows the YAML to add when the entity lacks the annotations', async () => {
+  it("shows Backstage's missing-annotation state with the YAML to add, its columns stacked to fit the card", async () => {
     const api = new FakePgBackupApi();
     await renderCard(api, entityWithoutAnnotations);
-    expect(screen.getByText('No PostgreSQL StatefulSet is linked to this entity')).toBeInTheDocument();
+    const state = screen.getByText('Missing Annotation');
     expect(screen.getAllByText(/pgbackup\.io\/statefulset/).length).toBeGreaterThan(0);
+    // Stacked: the EmptyState's half-width grid columns take the card's whole width (the YAML is not cut).
+    const column = state.closest('[class*="MuiGrid-grid-md-6"]')!;
+    expect(getComputedStyle(column).maxWidth).toBe('100%');
     expect(api.calls).toEqual([]);
+  });
+
+  it('keeps the newest backup id on one line with a copy button', async () => {
+    await renderCard(new FakePgBackupApi());
+    await screen.findByText('Fresh: on schedule');
+    const id = screen.getAllByTitle('orders-db-20261125t020000z')[0]!;
+    expect(id).toHaveStyle({ whiteSpace: 'nowrap', fontFamily: 'monospace' });
+    expect(screen.getAllByRole('button', { name: 'Copy backup id orders-db-20261125t020000z' }).length).toBeGreaterThan(0);
   });
 });

@@ -5,7 +5,16 @@ import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { pgBackupApiRef } from '../api/types.js';
-import { entity, entityWithoutAnnotations, failedBackup, FakePgBackupApi, healthyBackups, problem } from '../__fixtures__/index.js';
+import {
+  entity,
+  entityWithoutAnnotations,
+  failedBackup,
+  FakePgBackupApi,
+  healthyBackups,
+  problem,
+  unscheduledStatus,
+} from '../__fixtures__/index.js';
+import { formatTime } from './format.js';
 import { EntityPgBackupContent } from './EntityPgBackupContent.js';
 
 function renderTab(api: FakePgBackupApi, options: { allow?: boolean; e?: Entity; route?: string } = {}) {
@@ -34,17 +43,66 @@ describe('EntityPgBackupContent', () => {
     expect(cells.getByText('Completed')).toBeInTheDocument();
     expect(cells.getByText('CHECKPOINT + snapshot')).toBeInTheDocument();
     expect(cells.getByText('1.5 GiB')).toBeInTheDocument();
-    expect(cells.getByText('120m')).toBeInTheDocument();
+    expect(cells.getByText('2 h ago')).toBeInTheDocument();
     expect(cells.getByText('Verified')).toBeInTheDocument();
     const pinnedRow = screen.getByRole('link', { name: 'Details of backup orders-db-20261124t020000z' }).closest('tr')!;
     expect(within(pinnedRow).getByText('pinned')).toBeInTheDocument();
   });
 
-  it('shows the StatefulSet replicas and freshness', async () => {
+  it('shows one summary card and one table: freshness, replicas and the next run once each', async () => {
     await renderTab(new FakePgBackupApi());
-    expect(await screen.findByText('StatefulSet shop/orders-db')).toBeInTheDocument();
-    expect(screen.getByText('1 desired · 1 ready · 1 current · 1 updated')).toBeInTheDocument();
-    expect(screen.getByText('Fresh: on schedule')).toBeInTheDocument();
+    expect(await screen.findByText('Backups (3)')).toBeInTheDocument();
+    expect(screen.getAllByText('StatefulSet shop/orders-db')).toHaveLength(1);
+    expect(screen.getAllByText('Fresh: on schedule')).toHaveLength(1);
+    expect(screen.getAllByText('Replicas')).toHaveLength(1);
+    expect(screen.getByText('1 of 1 ready')).toBeInTheDocument();
+    expect(screen.getByText('orders-db-0 (ready)')).toBeInTheDocument();
+    expect(screen.getAllByText('Next scheduled run')).toHaveLength(1);
+    expect(screen.getAllByRole('table').filter((t) => within(t).queryAllByRole('link', { name: /Details of backup/ }).length)).toHaveLength(
+      1,
+    );
+  });
+
+  it('says "Not scheduled" for the next run of a StatefulSet without a schedule, and nothing else', async () => {
+    await renderTab(new FakePgBackupApi({ status: unscheduledStatus() }));
+    expect(await screen.findByText('Not scheduled')).toBeInTheDocument();
+    expect(screen.getByText('No schedule: backups are manual only')).toBeInTheDocument();
+    expect(screen.queryByText('—')).toBeNull();
+  });
+
+  it("renders the table's cells and the create-denied message in the theme's typography, not the page's serif font", async () => {
+    const restricted = { ...entity, metadata: { ...entity.metadata, name: 'orders-typography' } };
+    await renderTab(new FakePgBackupApi(), { allow: false, e: restricted });
+    await screen.findByText('Backups (3)');
+    const row = within(screen.getByRole('link', { name: 'Details of backup orders-db-20261125t020000z' }).closest('tr')!);
+    for (const text of ['scheduled', 'CHECKPOINT + snapshot', '1.5 GiB', 'no']) {
+      expect(row.getByText(text).closest('.MuiTypography-root')).not.toBeNull();
+    }
+    const denied = await screen.findByText(/your permissions do not allow starting one/);
+    expect(denied.closest('.MuiTypography-root')).not.toBeNull();
+  });
+
+  it('has no empty filter panel above the table', async () => {
+    await renderTab(new FakePgBackupApi());
+    await screen.findByText('Backups (3)');
+    expect(screen.queryByText(/Filters/)).toBeNull();
+  });
+
+  it('keeps backup ids on one line: monospace, cut with an ellipsis, the full id on hover, with a copy button', async () => {
+    await renderTab(new FakePgBackupApi());
+    const link = await screen.findByRole('link', { name: 'Details of backup orders-db-20261125t020000z' });
+    expect(link).toHaveAttribute('title', 'orders-db-20261125t020000z');
+    expect(link).toHaveStyle({ whiteSpace: 'nowrap', fontFamily: 'monospace', textOverflow: 'ellipsis', overflow: 'hidden' });
+    expect(within(link.closest('tr')!).getByRole('button', { name: 'Copy backup id orders-db-20261125t020000z' })).toBeInTheDocument();
+  });
+
+  it('says when in words ("2 h ago"), with the absolute time on hover', async () => {
+    await renderTab(new FakePgBackupApi());
+    const row = within((await screen.findByRole('link', { name: 'Details of backup orders-db-20261125t020000z' })).closest('tr')!);
+    const when = row.getByText('2 h ago');
+    expect(when.tagName).toBe('TIME');
+    expect(when).toHaveAttribute('title', formatTime(when.getAttribute('datetime')!));
+    expect(when.getAttribute('title')).toMatch(/\d/);
   });
 
   it('filters the table by search text', async () => {
@@ -73,6 +131,15 @@ describe('EntityPgBackupContent', () => {
     expect(screen.getByText('data-orders-db-0')).toBeInTheDocument();
     expect(screen.getAllByText('Failed').length).toBeGreaterThan(0);
     expect(screen.getByRole('link', { name: 'Close backup details' })).toBeInTheDocument();
+  });
+
+  it("labels the detail view's facts as written, not start-cased", async () => {
+    await renderTab(new FakePgBackupApi(), { route: '/?backup=orders-db-20261125t020000z' });
+    expect(await screen.findByText('Backup orders-db-20261125t020000z')).toBeInTheDocument();
+    expect(screen.getByText('PostgreSQL version')).toBeInTheDocument();
+    expect(screen.getByText('Point-in-time cut')).toBeInTheDocument();
+    expect(screen.getByText('LSN')).toBeInTheDocument();
+    expect(screen.queryByText(/Postgre SQL|Point In Time/)).toBeNull();
   });
 
   it('opens the detail view from the table by keyboard-reachable links', async () => {
@@ -140,15 +207,21 @@ describe('EntityPgBackupContent', () => {
     expect(screen.queryByText(/Backups \(/)).toBeNull();
   });
 
-  it("shows the problem's message and a retry button when the API fails", async () => {
+  it("shows one error panel with the problem's message and a retry button when the API fails, and disables Back up now", async () => {
     const api = new FakePgBackupApi({
       error: problem(503, 'Service Unavailable', 'the Kubernetes API did not answer', 'check the cluster'),
     });
     await renderTab(api);
-    expect((await screen.findAllByText('the Kubernetes API did not answer')).length).toBeGreaterThan(0);
+    expect(await screen.findByText(/Could not load backups: Service Unavailable/)).toBeInTheDocument();
+    expect(screen.getAllByText(/Could not load/)).toHaveLength(1);
+    expect(screen.getAllByText('the Kubernetes API did not answer')).toHaveLength(1);
+    expect(screen.getByText('check the cluster')).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Back up now' })).toBeDisabled();
+    expect(screen.getByText(/The pgbackup backend does not answer/)).toBeInTheDocument();
     api.error = undefined;
-    fireEvent.click(screen.getAllByRole('button', { name: 'Retry' })[0]!);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByText('Backups (3)')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Back up now' })).toBeEnabled();
   });
 
   it('shows an empty state with the commands when there is no backup yet', async () => {
@@ -166,10 +239,11 @@ describe('EntityPgBackupContent', () => {
     expect(screen.getAllByRole('progressbar').length).toBeGreaterThan(0);
   });
 
-  it('shows the YAML to add when the annotations are missing', async () => {
+  it("shows Backstage's missing-annotation state, with the YAML to add, when the annotation is missing", async () => {
     const api = new FakePgBackupApi();
     await renderTab(api, { e: entityWithoutAnnotations });
-    expect(screen.getByText('No PostgreSQL StatefulSet is linked to this entity')).toBeInTheDocument();
+    expect(screen.getByText('Missing Annotation')).toBeInTheDocument();
+    expect(screen.getAllByText(/pgbackup\.io\/statefulset/).length).toBeGreaterThan(0);
     expect(api.calls).toEqual([]);
   });
 });

@@ -1,56 +1,38 @@
-import { InfoCard, Progress, StructuredMetadataTable } from '@backstage/core-components';
-import type { StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
-import { Grid } from '@material-ui/core';
+import { InfoCard, Progress } from '@backstage/core-components';
+import { Box, Divider, Grid } from '@material-ui/core';
 import { useSearchParams } from 'react-router-dom';
 import { BackupDetail } from './BackupDetail.js';
 import { BackupNow } from './BackupNow.js';
 import { BackupsTable } from './BackupsTable.js';
-import { formatRelative, formatTime } from './format.js';
+import { BackupSummary } from './BackupSummary.js';
 import { partError, useBackupNow, useCanCreateBackup, useEntityBackups, usePgBackupEntity } from './hooks.js';
 import { ApiErrorPanel, DeniedState, isDenied, MissingAnnotationState, NoBackupsState } from './States.js';
-import { Freshness } from './StatusText.js';
+import { Body } from './Text.js';
 
 export interface EntityPgBackupContentProps {
   /** How often a running "Back up now" is polled. */
   pollIntervalMs?: number;
 }
 
-function StatefulSetCard({ status }: { status: StatefulSetStatusResource }) {
-  const next = status.freshness?.nextRunAt;
-  return (
-    <InfoCard title={`StatefulSet ${status.namespace}/${status.name}`}>
-      <StructuredMetadataTable
-        dense
-        metadata={{
-          replicas: `${status.replicas} desired · ${status.readyReplicas} ready · ${status.currentReplicas} current · ${status.updatedReplicas} updated`,
-          pods: status.pods.length ? status.pods.map((p) => `${p.name} (${p.ready ? 'ready' : p.phase})`).join(', ') : 'none',
-          freshness: <Freshness status={status} />,
-          schedule: status.schedule
-            ? `${status.schedule.cron}${status.schedule.timeZone ? ` (${status.schedule.timeZone})` : ''}`
-            : 'Not scheduled',
-          'next scheduled run': next ? `${formatRelative(next)} (${formatTime(next)})` : '—',
-        }}
-      />
-    </InfoCard>
-  );
-}
-
-/** The entity's "Backups" tab. */
+/** The entity's "Backups" tab: one summary card (with "Back up now") and one table. */
 export function EntityPgBackupContent({ pollIntervalMs = 2000 }: EntityPgBackupContentProps) {
-  const { entity, available, key, entityRef, target } = usePgBackupEntity();
+  const { available, key, entityRef, target } = usePgBackupEntity();
   const [params] = useSearchParams();
   const data = useEntityBackups(key, available ? target : undefined);
   const create = useCanCreateBackup(entityRef);
   const backupNow = useBackupNow(key, target, { pollIntervalMs, onSettled: data.retry });
 
-  if (!available || !target) return <MissingAnnotationState entity={entity} />;
+  if (!available || !target) return <MissingAnnotationState />;
 
   // 403 on the list = the read permission is missing: one clear page, no half-filled panels.
   if (data.error && isDenied(data.error)) return <DeniedState what="backups" />;
   const status = data.value?.status;
-  const statusError = data.value ? partError(data.value, 'statefulset') : data.error;
   const backups = data.value?.backups;
+  const statusError = data.value ? partError(data.value, 'statefulset') : data.error;
   const backupsError = data.value ? partError(data.value, 'backups') : data.error;
+  // One outage, one panel: the backend unreachable, or both parts refused for the same reason.
+  const outage =
+    data.error !== undefined || (statusError !== undefined && backupsError !== undefined && statusError.message === backupsError.message);
 
   const selected = params.get('backup');
   const href = (id: string | null) => {
@@ -63,24 +45,29 @@ export function EntityPgBackupContent({ pollIntervalMs = 2000 }: EntityPgBackupC
 
   return (
     <Grid container spacing={3} alignItems="stretch">
-      <Grid item xs={12} md={8}>
-        {status ? (
-          <StatefulSetCard status={status} />
-        ) : statusError ? (
-          <ApiErrorPanel error={statusError} what="StatefulSet status" onRetry={data.retry} />
-        ) : (
-          <Progress aria-label="Loading StatefulSet status" />
-        )}
-      </Grid>
-      <Grid item xs={12} md={4}>
-        <InfoCard title="Back up now">
-          {create.loading ? (
-            <Progress aria-label="Checking permissions" />
-          ) : create.allowed ? (
-            <BackupNow state={backupNow.state} onStart={() => void backupNow.start()} />
+      <Grid item xs={12}>
+        <InfoCard title="PostgreSQL backups" subheader={`StatefulSet ${target.namespace}/${target.name}`}>
+          {statusError ? (
+            <ApiErrorPanel error={statusError} what={outage ? 'backups' : 'StatefulSet status'} onRetry={data.retry} />
+          ) : status ? (
+            <BackupSummary status={status} backups={backups} backupsFailed={backupsError !== undefined} withPods />
           ) : (
-            <span>You can view the backups of this entity, but your permissions do not allow starting one.</span>
+            <Progress aria-label="Loading StatefulSet status" />
           )}
+          <Divider style={{ margin: '16px 0' }} />
+          <Box>
+            {create.loading ? (
+              <Progress aria-label="Checking permissions" />
+            ) : create.allowed ? (
+              <BackupNow
+                state={backupNow.state}
+                onStart={() => void backupNow.start()}
+                unavailable={outage ? 'The pgbackup backend does not answer: retry once it does.' : undefined}
+              />
+            ) : (
+              <Body>You can view the backups of this entity, but your permissions do not allow starting one.</Body>
+            )}
+          </Box>
         </InfoCard>
       </Grid>
       {selected ? (
@@ -94,15 +81,17 @@ export function EntityPgBackupContent({ pollIntervalMs = 2000 }: EntityPgBackupC
           />
         </Grid>
       ) : null}
-      <Grid item xs={12}>
-        {backupsError ? (
-          <ApiErrorPanel error={backupsError} what="backups" onRetry={data.retry} />
-        ) : backups && backups.length === 0 ? (
-          <NoBackupsState statefulSet={target.name} namespace={target.namespace} canCreate={create.allowed} />
-        ) : (
-          <BackupsTable backups={backups ?? []} loading={!backups} detailHref={href} />
-        )}
-      </Grid>
+      {outage ? null : (
+        <Grid item xs={12}>
+          {backupsError ? (
+            <ApiErrorPanel error={backupsError} what="backups" onRetry={data.retry} />
+          ) : backups && backups.length === 0 ? (
+            <NoBackupsState statefulSet={target.name} namespace={target.namespace} canCreate={create.allowed} />
+          ) : (
+            <BackupsTable backups={backups ?? []} loading={!backups} detailHref={href} />
+          )}
+        </Grid>
+      )}
     </Grid>
   );
 }

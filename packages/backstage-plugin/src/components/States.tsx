@@ -1,7 +1,8 @@
-import type { Entity } from '@backstage/catalog-model';
-import { CodeSnippet, EmptyState, WarningPanel } from '@backstage/core-components';
-import { Button, Typography } from '@material-ui/core';
-import { annotationYaml, missingAnnotations } from '../annotations.js';
+import { CodeSnippet, EmptyState, ErrorPanel } from '@backstage/core-components';
+import { MissingAnnotationEmptyState, useEntity } from '@backstage/plugin-catalog-react';
+import { Button, ListItem, ListItemText } from '@material-ui/core';
+import { makeStyles } from '@material-ui/core/styles';
+import { missingAnnotations } from '../annotations.js';
 import { PgBackupApiError } from '../api/types.js';
 
 /** The API refused: the reader lacks the read permission (or Kubernetes RBAC refused the backend). */
@@ -9,28 +10,27 @@ export function isDenied(error: unknown): boolean {
   return error instanceof PgBackupApiError && error.status === 403;
 }
 
-/** Loading failed: the problem's title, its detail and what to do next; never a stack trace. */
+/** Loading failed: Backstage's ErrorPanel with the problem's title, its detail and what to do next; never a stack trace. */
 export function ApiErrorPanel({ error, what, onRetry }: { error: Error; what: string; onRetry?: () => void }) {
   if (isDenied(error)) return <DeniedState error={error as PgBackupApiError} what={what} />;
   const problem = error instanceof PgBackupApiError ? error.problem : undefined;
+  // What the panel lists: the problem's title and detail, without the stack ErrorPanel would show.
+  const shown = { name: problem?.title ?? error.name, message: error.message };
   return (
-    <WarningPanel
-      severity="error"
-      title={`Could not load ${what}${problem ? `: ${problem.title}` : ''}`}
-      defaultExpanded
-      message={
-        <span role="alert">
-          {error.message}
-          {problem?.hint ? <Typography variant="body2">Next step: {problem.hint}</Typography> : null}
-        </span>
-      }
-    >
-      {onRetry ? (
-        <Button variant="outlined" color="primary" onClick={onRetry}>
-          Retry
-        </Button>
+    <ErrorPanel error={shown} title={`Could not load ${what}${problem ? `: ${problem.title}` : ''}`} defaultExpanded>
+      {problem?.hint ? (
+        <ListItem alignItems="flex-start">
+          <ListItemText primary="Next step" secondary={problem.hint} />
+        </ListItem>
       ) : null}
-    </WarningPanel>
+      {onRetry ? (
+        <ListItem>
+          <Button variant="outlined" color="primary" onClick={onRetry}>
+            Retry
+          </Button>
+        </ListItem>
+      ) : null}
+    </ErrorPanel>
   );
 }
 
@@ -47,35 +47,21 @@ export function DeniedState({ error, what }: { error?: PgBackupApiError; what: s
   );
 }
 
-/** Like MissingAnnotationEmptyState, with the exact YAML this plugin needs. */
-export function MissingAnnotationState({ entity }: { entity: Entity }) {
-  const missing = missingAnnotations(entity);
-  return (
-    <EmptyState
-      missing="field"
-      title="No PostgreSQL StatefulSet is linked to this entity"
-      description={
-        <>
-          Add {missing.length === 1 ? 'the annotation' : 'the annotations'}{' '}
-          {missing.map((a, i) => (
-            <span key={a}>
-              {i > 0 ? ' and ' : ''}
-              <code>{a}</code>
-            </span>
-          ))}{' '}
-          to this entity's <code>catalog-info.yaml</code> so pgbackup can find its database:
-        </>
-      }
-      action={
-        <>
-          <CodeSnippet text={annotationYaml(entity)} language="yaml" showCopyCodeButton />
-          <Typography variant="body2">
-            <code>backstage.io/kubernetes-label-selector</code> works in place of <code>backstage.io/kubernetes-id</code>.
-          </Typography>
-        </>
-      }
-    />
-  );
+/**
+ * Backstage's MissingAnnotationEmptyState for the annotations this entity lacks. `compact` (in a card)
+ * stacks its two columns, so the YAML gets the card's whole width instead of being cut at half of it,
+ * and leaves out the illustration.
+ */
+// Matched by the class's prefix: MUI suffixes it when a page holds more than one stylesheet instance.
+const useStyles = makeStyles({
+  stacked: { '& [class*="MuiGrid-grid-md-6"]': { maxWidth: '100%', flexBasis: '100%' }, '& img': { display: 'none' } },
+});
+
+export function MissingAnnotationState({ compact = false }: { compact?: boolean }) {
+  const { entity } = useEntity();
+  const classes = useStyles();
+  const state = <MissingAnnotationEmptyState annotation={missingAnnotations(entity)} />;
+  return compact ? <div className={classes.stacked}>{state}</div> : state;
 }
 
 export function NoBackupsState({ statefulSet, namespace, canCreate }: { statefulSet: string; namespace: string; canCreate: boolean }) {
