@@ -7,7 +7,8 @@ import type { Entity } from '@backstage/catalog-model';
 import { createApiFactory, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { Header, Page, TabbedLayout } from '@backstage/core-components';
 import { createDevApp } from '@backstage/dev-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { catalogApiRef, EntityProvider } from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { mockApis, TestApiProvider } from '@backstage/test-utils';
@@ -18,6 +19,7 @@ import {
   entityWithoutAnnotations,
   failedBackup,
   FakePgBackupApi,
+  fleet,
   healthyBackups,
   lateStatus,
   missingStatus,
@@ -27,6 +29,7 @@ import { PgBackupClient } from '../src/api/PgBackupClient.js';
 import { pgBackupApiRef } from '../src/api/types.js';
 import { EntityPgBackupCard } from '../src/components/EntityPgBackupCard.js';
 import { EntityPgBackupContent } from '../src/components/EntityPgBackupContent.js';
+import { FleetPage } from '../src/components/FleetPage.js';
 
 declare global {
   interface Window {
@@ -90,6 +93,20 @@ function Fixture({ api, allow = true, entity = fixtureEntity }: { api: FakePgBac
   );
 }
 
+function FleetFixture() {
+  const { entities, api } = fleet();
+  return (
+    <TestApiProvider
+      apis={[
+        [catalogApiRef, catalogApiMock({ entities })],
+        [pgBackupApiRef, api],
+      ]}
+    >
+      <FleetPage />
+    </TestApiProvider>
+  );
+}
+
 const slowApi = () => {
   const api = new FakePgBackupApi();
   api.completeAfterPolls = 5;
@@ -109,6 +126,7 @@ const DevApp = createDevApp()
     createApiFactory({ api: permissionApiRef, deps: {}, factory: () => mockApis.permission({ authorize: AuthorizeResult.ALLOW }) }),
   )
   .addPage({ path: '/live', title: 'Live (local cluster)', element: <EntityPage entity={liveEntity} /> })
+  .addPage({ path: '/fleet', title: 'Fleet', element: <FleetFixture /> })
   .addPage({ path: '/healthy', title: 'Healthy', element: <Fixture api={slowApi()} /> })
   .addPage({ path: '/late', title: 'Late', element: <Fixture api={new FakePgBackupApi({ status: lateStatus() })} /> })
   .addPage({

@@ -144,6 +144,6 @@ export async function start() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { url } = await start();
   console.log(
-    `pgbackup dev page: ${url}/live (API ${apiUrl.href}, StatefulSet ${live.namespace}/${live.statefulSet}); fixture pages: /healthy /late /failed /empty /denied /forbidden /error /loading /missing-annotation`,
+    `pgbackup dev page: ${url}/live (API ${apiUrl.href}, StatefulSet ${live.namespace}/${live.statefulSet}); fixture pages: /fleet /healthy /late /failed /empty /denied /forbidden /error /loading /missing-annotation (the Backups tab at <page>/backups)`,
   );
 }

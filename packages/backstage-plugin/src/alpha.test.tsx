@@ -1,9 +1,10 @@
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
 import { createExtensionTester, renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { screen } from '@testing-library/react';
 import { entity, entityWithoutAnnotations, FakePgBackupApi } from './__fixtures__/index.js';
-import plugin, { pgBackupEntityCard, pgBackupEntityContent } from './alpha.js';
+import plugin, { pgBackupEntityCard, pgBackupEntityContent, pgBackupFleetPage } from './alpha.js';
 import { pgBackupApiRef } from './api/types.js';
 
 describe('new frontend system', () => {
@@ -26,5 +27,9 @@ describe('new frontend system', () => {
       apis: [[pgBackupApiRef, new FakePgBackupApi()]],
     });
     expect(await screen.findByText('Fresh: on schedule')).toBeInTheDocument();
+  });
+
+  it('mounts the fleet page at /pgbackup', () => {
+    expect(createExtensionTester(pgBackupFleetPage).get(coreExtensionData.routePath)).toBe('/pgbackup');
   });
 });

@@ -1,4 +1,4 @@
-import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef } from '@backstage/frontend-plugin-api';
+import { ApiBlueprint, createFrontendPlugin, discoveryApiRef, fetchApiRef, PageBlueprint } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { isPgBackupAvailable } from './annotations.js';
 import { PgBackupClient } from './api/PgBackupClient.js';
@@ -32,11 +32,20 @@ export const pgBackupEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/** The fleet page at /pgbackup: every database the reader may see, the worst on top. */
+export const pgBackupFleetPage = PageBlueprint.make({
+  params: {
+    path: '/pgbackup',
+    title: 'PostgreSQL backups',
+    loader: () => import('./components/FleetPage.js').then((m) => <m.FleetTable />),
+  },
+});
+
 /** pgbackup for the new frontend system: `createApp({ features: [pgBackupPlugin] })`, or discovered from package.json. */
 export default createFrontendPlugin({
   pluginId: 'pgbackup',
   title: 'Backups',
-  extensions: [pgBackupApi, pgBackupEntityContent, pgBackupEntityCard],
+  extensions: [pgBackupApi, pgBackupEntityContent, pgBackupEntityCard, pgBackupFleetPage],
 });
 
 export { isPgBackupAvailable } from './annotations.js';

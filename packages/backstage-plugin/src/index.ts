@@ -1,5 +1,5 @@
 /** pgbackup for Backstage: the Backups entity tab and card (legacy frontend system; the new one is in `./alpha`). */
-export { pgBackupPlugin, EntityPgBackupContent, EntityPgBackupCard } from './plugin.js';
+export { pgBackupPlugin, EntityPgBackupContent, EntityPgBackupCard, PgBackupFleetPage } from './plugin.js';
 export { isPgBackupAvailable, missingAnnotations, statefulSetOf } from './annotations.js';
 export { PgBackupClient } from './api/PgBackupClient.js';
 export { pgBackupApiRef, PgBackupApiError } from './api/types.js';

@@ -8,7 +8,7 @@ import {
 } from '@backstage/core-plugin-api';
 import { PgBackupClient } from './api/PgBackupClient.js';
 import { pgBackupApiRef } from './api/types.js';
-import { rootRouteRef } from './routes.js';
+import { fleetRouteRef, rootRouteRef } from './routes.js';
 
 /** The legacy frontend system's plugin: the API client, the tab and the card. */
 export const pgBackupPlugin = createPlugin({
@@ -20,7 +20,7 @@ export const pgBackupPlugin = createPlugin({
       factory: ({ discoveryApi, fetchApi }) => new PgBackupClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { root: rootRouteRef },
+  routes: { root: rootRouteRef, fleet: fleetRouteRef },
 });
 
 /** The "Backups" tab: `<EntityLayout.Route path="/backups" title="Backups" if={isPgBackupAvailable}>`. */
@@ -37,5 +37,14 @@ export const EntityPgBackupCard = pgBackupPlugin.provide(
   createComponentExtension({
     name: 'EntityPgBackupCard',
     component: { lazy: () => import('./components/EntityPgBackupCard.js').then((m) => m.EntityPgBackupCard) },
+  }),
+);
+
+/** The fleet page: `<Route path="/pgbackup" element={<PgBackupFleetPage />} />` in the app's routes. */
+export const PgBackupFleetPage = pgBackupPlugin.provide(
+  createRoutableExtension({
+    name: 'PgBackupFleetPage',
+    component: () => import('./components/FleetPage.js').then((m) => m.FleetPage),
+    mountPoint: fleetRouteRef,
   }),
 );

@@ -199,6 +199,7 @@ describe('the dev page in Chromium against the local cluster', () => {
     ['error', '/error/backups'],
     ['missing-annotation', '/missing-annotation/backups'],
     ['missing-annotation-card', '/missing-annotation'],
+    ['fleet', '/fleet'],
   ])(
     'renders the %s fixture page',
     async (name, route) => {

@@ -269,3 +269,58 @@ export class FakePgBackupApi implements PgBackupApi {
     return b;
   }
 }
+
+/** An entity of the fleet: its StatefulSet `<name>-db` in `namespace`. */
+export const fleetEntity = (name: string, owner: string, namespace: string, cluster?: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name,
+    namespace: 'default',
+    annotations: {
+      [EntityAnnotations.kubernetesNamespace]: namespace,
+      [EntityAnnotations.statefulSet]: `${name}-db`,
+      ...(cluster ? { [EntityAnnotations.cluster]: cluster } : {}),
+    },
+  },
+  spec: { type: 'service', lifecycle: 'production', owner },
+});
+
+/** A PgBackupApi for many entities: each entity's answers come from its own FakePgBackupApi, by name. */
+export class FakeFleetApi implements PgBackupApi {
+  constructor(private readonly byName: Record<string, FakePgBackupApi>) {}
+
+  getEntityBackups(e: EntityKey, t: StatefulSetRef): Promise<EntityBackups> {
+    const api = this.byName[e.name];
+    return api ? api.getEntityBackups(e, t) : Promise.reject(problem(404, 'Not Found', `no entity ${e.name}`));
+  }
+
+  getBackup(id: string): Promise<BackupResource> {
+    return Promise.reject(problem(404, 'Not Found', `backup ${id} not found`));
+  }
+
+  createBackup(): Promise<BackupResource> {
+    return Promise.reject(problem(405, 'Method Not Allowed', 'the fleet fixture takes no backup'));
+  }
+}
+
+/** A fleet with one database in each state, and one the reader may not see. */
+export function fleet() {
+  const entities = [
+    fleetEntity('orders', 'team-orders', 'shop'),
+    fleetEntity('billing', 'team-billing', 'finance', 'eu'),
+    fleetEntity('ledger', 'team-billing', 'finance', 'eu'),
+    fleetEntity('audit', 'team-security', 'security'),
+    fleetEntity('secret', 'team-security', 'security'),
+  ];
+  const api = new FakeFleetApi({
+    orders: new FakePgBackupApi(),
+    billing: new FakePgBackupApi({ status: lateStatus() }),
+    ledger: new FakePgBackupApi({ backups: [failedBackup(), ...healthyBackups()] }),
+    audit: new FakePgBackupApi({ error: problem(503, 'Service Unavailable', 'the Kubernetes API of cluster "default" did not answer') }),
+    secret: new FakePgBackupApi({
+      error: problem(403, 'Forbidden', 'user:default/guest may not read the backups of component:default/secret'),
+    }),
+  });
+  return { entities, api };
+}

@@ -7,7 +7,7 @@ import { BackupStatus, Freshness, Status } from './StatusText.js';
 import { BackupId, Body, When } from './Text.js';
 
 /** The newest verification among the backups, if any backup was ever verified. */
-function lastVerified(backups: BackupResource[] | undefined): BackupResource | undefined {
+export function lastVerified(backups: BackupResource[] | undefined): BackupResource | undefined {
   return backups?.filter((b) => b.verification).sort((a, b) => Date.parse(b.verification!.at) - Date.parse(a.verification!.at))[0];
 }
 

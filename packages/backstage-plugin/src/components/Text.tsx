@@ -16,9 +16,9 @@ export function Body({ children }: { children: ReactNode }) {
 export function When({ iso, now }: { iso: string | undefined; now?: number }) {
   if (!iso) return <Body>—</Body>;
   return (
-    <time dateTime={iso} title={formatTime(iso)}>
+    <Typography variant="body2" component="time" dateTime={iso} title={formatTime(iso)}>
       {formatRelative(iso, now)}
-    </time>
+    </Typography>
   );
 }
 
