@@ -205,13 +205,6 @@ build_registry() {
     "github.com/distribution/distribution/v3@$REGISTRY_VERSION" -- github.com/distribution/distribution/v3/cmd/registry
 }
 
-# promtool from Prometheus' module (its release version, 3.MM.P for module v0.3MM.P, stamped as Prometheus' Makefile does).
-build_promtool() {
-  local minor patch; minor=$(echo "$PROMETHEUS_VERSION" | cut -d. -f2); patch=$(echo "$PROMETHEUS_VERSION" | cut -d. -f3)
-  go_tool promtool promtool "$PROMETHEUS_VERSION" "-X github.com/prometheus/common/version.Version=3.$((10#${minor#3})).$patch" \
-    "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" -- github.com/prometheus/prometheus/cmd/promtool
-}
-
 # The real node's images, as OCI archives in .tools/images that up.sh imports into containerd: the pod sandbox
 # (`pause`, from go/cmd/pause) and a small test image (Debian's static busybox). buildah works on vfs storage here.
 NODE_IMAGES_REV=1
