@@ -119,8 +119,10 @@ export class Prometheus {
   }
 
   /** An instant query's vector. */
-  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-    return this.api(`query?query=${encodeURIComponent(promql)}`);
+  async query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    return (
+      await this.api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`query?query=${encodeURIComponent(promql)}`)
+    ).result;
   }
 
   /** SIGTERM (SIGKILL after 10 s), then the data directory goes. */
