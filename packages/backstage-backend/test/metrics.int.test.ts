@@ -12,8 +12,8 @@ import path from 'node:path';
 import { BackupResourceSchema, scheduleManifests } from '@pgbackup/core';
 import { MIN, apply, eventually, k, kubectl, requireClusterUp, sleep } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
-import { jsonLogger } from '../src/logger.js';
-import { type Standalone, startStandalone } from '../src/standalone.js';
+import type { Standalone } from '../src/standalone.js';
+import { startLocalApi } from './localApi.js';
 
 const NS = `metrics-${Date.now().toString(36)}`;
 const TOKEN = 'int-test-token';
@@ -95,20 +95,12 @@ describe('GET /metrics on the local cluster', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'pgbackup-metrics-')), 'kubeconfig');
     writeFileSync(file, JSON.stringify(config));
 
-    api = await startStandalone({
-      env: {
-        ...process.env,
-        KUBECONFIG: file,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PGBACKUP_AUTH: 'static-token',
-        PGBACKUP_API_TOKEN: TOKEN,
-        PGBACKUP_WATCH_NAMESPACES: NS,
-        PGBACKUP_SHUTDOWN_GRACE_SECONDS: '5',
-      },
-      logger: jsonLogger('warn', () => undefined),
+    api = await startLocalApi({
+      KUBECONFIG: file,
+      PGBACKUP_AUTH: 'static-token',
+      PGBACKUP_API_TOKEN: TOKEN,
+      PGBACKUP_WATCH_NAMESPACES: NS,
     });
-    await eventually('the cache to sync', MIN, async () => ((await fetch(`${api.url}/health/ready`)).status === 200 ? true : undefined));
   }, 5 * MIN);
 
   afterAll(async () => {

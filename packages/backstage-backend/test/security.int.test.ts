@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackupResourceSchema } from '@pgbackup/core';
 import {
-  KUBECONFIG,
   MIN,
   ROOT,
   apply,
@@ -24,7 +23,8 @@ import {
 import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { privilegedWithHostPath, rewriteRecordedStatefulSet } from '../../../tools/cluster/test/backups.js';
 import { jsonLogger } from '../src/logger.js';
-import { type Standalone, startStandalone } from '../src/standalone.js';
+import type { Standalone } from '../src/standalone.js';
+import { startLocalApi } from './localApi.js';
 
 const ACCESS = path.join(ROOT, 'manifests/helm/pgbackup/crds');
 const PASSWORD = `inline-pw-${Date.now().toString(36)}`;
@@ -151,18 +151,10 @@ describe('the standalone API guards each namespace as Kubernetes RBAC does', () 
     tokens['restorer-A'] = await token('restorer');
     tokens['cluster-admin'] = await token('admin');
     tokens['other-audience'] = await token('admin', 'another-service');
-    api = await startStandalone({
-      env: {
-        ...process.env,
-        KUBECONFIG,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PGBACKUP_SHUTDOWN_GRACE_SECONDS: '5',
-        PGBACKUP_WATCH_NAMESPACES: `${A},${B}`,
-      },
-      logger: jsonLogger('debug', (l) => logLines.push(l)),
-    });
-    await eventually('the cache to sync', MIN, async () => ((await fetch(`${api.url}/health/ready`)).status === 200 ? true : undefined));
+    api = await startLocalApi(
+      { PGBACKUP_WATCH_NAMESPACES: `${A},${B}` },
+      jsonLogger('debug', (l) => logLines.push(l)),
+    );
     await waitStatefulSetReady(A, 'pg');
     const created = await call('operator-A', 'POST', '/backup', { databaseName: 'pg', namespace: A });
     expect(created.status).toBe(202);

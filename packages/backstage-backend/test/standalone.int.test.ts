@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackupPageSchema, BackupResourceSchema, SnapshotListResponseSchema, StatefulSetStatusResponseSchema } from '@pgbackup/core';
-import { KUBECONFIG, MIN, apply, eventually, k, kubectl, requireClusterUp } from '../../../tools/cluster/test/kube.js';
+import { MIN, apply, eventually, k, kubectl, requireClusterUp } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
 import { jsonLogger } from '../src/logger.js';
-import { type Standalone, startStandalone } from '../src/standalone.js';
+import type { Standalone } from '../src/standalone.js';
+import { startLocalApi } from './localApi.js';
 
 const NS = `api-${Date.now().toString(36)}`;
 const TOKEN = 'int-test-token';
@@ -25,19 +26,10 @@ describe('pgbackup-api on the local cluster', () => {
     await requireClusterUp();
     await k(['create', 'namespace', NS]);
     await apply(NS, postgresStatefulSet('pg'));
-    api = await startStandalone({
-      env: {
-        ...process.env,
-        KUBECONFIG,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PGBACKUP_AUTH: 'static-token',
-        PGBACKUP_API_TOKEN: TOKEN,
-        PGBACKUP_SHUTDOWN_GRACE_SECONDS: '5',
-      },
-      logger: jsonLogger('info', (l) => logLines.push(l)),
-    });
-    await eventually('the cache to sync', MIN, async () => ((await fetch(url('/health/ready'))).status === 200 ? true : undefined));
+    api = await startLocalApi(
+      { PGBACKUP_AUTH: 'static-token', PGBACKUP_API_TOKEN: TOKEN },
+      jsonLogger('info', (l) => logLines.push(l)),
+    );
     await eventually(`StatefulSet ${NS}/pg ready`, 3 * MIN, async () => {
       const status = await json<{ readyReplicas: number }>(await get(url(`/backup/statefulset/pg/status?namespace=${NS}`)));
       return status.readyReplicas === 1 ? true : undefined;
