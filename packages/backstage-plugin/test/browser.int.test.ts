@@ -175,7 +175,10 @@ describe('the dev page in Chromium against the local cluster', () => {
       await progress
         .getByText(/in progress|Starting/)
         .first()
-        .waitFor({ timeout: MIN });
+        .waitFor({ timeout: MIN })
+        .catch(async (e: Error) => {
+          throw new Error(`${e.message}\nthe progress said: ${await progress.innerText()}`);
+        });
       await shot(page, 'back-up-now-progress');
       await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
       const text = await progress.innerText();

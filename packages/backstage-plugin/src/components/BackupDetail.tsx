@@ -26,9 +26,11 @@ export function BackupDetail({
   const { value, error, loading, retry } = useLoad(() => api.getBackup(id, target), [api, id, target.name, target.namespace]);
   const b = value ?? fallback;
   const close = (
-    <Link to={closeHref} aria-label="Close backup details">
-      Close
-    </Link>
+    <Body>
+      <Link to={closeHref} aria-label="Close backup details">
+        Close
+      </Link>
+    </Body>
   );
   if (!b) {
     return (

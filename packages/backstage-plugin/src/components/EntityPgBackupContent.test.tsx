@@ -130,7 +130,8 @@ describe('EntityPgBackupContent', () => {
     expect(screen.getByText('VolumeSnapshots')).toBeInTheDocument();
     expect(screen.getByText('data-orders-db-0')).toBeInTheDocument();
     expect(screen.getAllByText('Failed').length).toBeGreaterThan(0);
-    expect(screen.getByRole('link', { name: 'Close backup details' })).toBeInTheDocument();
+    // The theme's body text, not the page's font a bare link inherits.
+    expect(screen.getByRole('link', { name: 'Close backup details' }).closest('.MuiTypography-body2')).not.toBeNull();
   });
 
   it("labels the detail view's facts as written, not start-cased", async () => {
