@@ -513,6 +513,9 @@ async function rowApi() {
       LOG_LEVEL: 'warn',
       PGBACKUP_WATCH_NAMESPACES: ns,
       PGBACKUP_NAMESPACE: ns,
+      // Every route but the probes needs a token (TokenReview by default): a static one, so no review call is measured.
+      PGBACKUP_AUTH: 'static-token',
+      PGBACKUP_API_TOKEN: 'bench',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -528,16 +531,17 @@ async function rowApi() {
     if (Date.now() > end) throw new Error('API not ready');
     await new Promise((r) => setTimeout(r, 300));
   }
-  const probe = await (await fetch(`${base}/backups?namespace=${ns}`)).json();
+  const headers = { authorization: 'Bearer bench' };
+  const probe = await (await fetch(`${base}/backups?namespace=${ns}`, { headers })).json();
   log(`API: /backups total ${probe.total}, page ${probe.items?.length}`);
   const { default: autocannon } = await import('autocannon');
   const duration = Number(process.env.BENCH_API_SECONDS ?? 15);
-  const run = async (name, path) => {
+  const run = async (name, path, goalMs = 25) => {
     // Warm-up, then the measured window at a fixed 200 req/s.
-    await autocannon({ url: base + path, connections: 4, duration: 2, overallRate: 100 });
+    await autocannon({ url: base + path, headers, connections: 4, duration: 2, overallRate: 100 });
     const before = proxy.calls.length;
     const lat = [];
-    const inst = autocannon({ url: base + path, connections: 10, duration, overallRate: 200 });
+    const inst = autocannon({ url: base + path, headers, connections: 10, duration, overallRate: 200 });
     inst.on('response', (_c, _code, _bytes, ms) => lat.push(ms));
     const r = await inst;
     const apiCalls = proxy.calls.length - before;
@@ -549,7 +553,7 @@ async function rowApi() {
       ours: r3(p99),
       baseline: null,
       ratio: null,
-      goal: 'p99 ≤ 25 ms at 200 req/s; 0 API-server calls per request',
+      goal: `p99 ≤ ${goalMs} ms at 200 req/s; 0 API-server calls per request`,
       unit: 'ms (p99)',
       runs: lat.length,
       median: r3(median(lat)),
@@ -564,11 +568,13 @@ async function rowApi() {
       apiServerCallUrls: proxy.calls.slice(before).map((c) => `${c.method} ${c.url}`),
       backups: ids.length,
       apiServerCallsOtherThanWatches: requestCalls,
-      met: p99 <= 25 && requestCalls === 0 && r.non2xx === 0,
+      met: p99 <= goalMs && requestCalls === 0 && r.non2xx === 0,
     });
   };
   await run('API GET /backup/:id (1,000 backups)', `/backup/${ids[500]}?namespace=${ns}`);
   await run('API GET /backups (1,000 backups, default page)', `/backups?namespace=${ns}`);
+  // A Prometheus scrape: every series computed from the cache (issue 18: p99 ≤ 20 ms, 0 API-server calls per scrape).
+  await run('API GET /metrics (1,000 backups)', '/metrics', 20);
   api.kill('SIGTERM');
   await new Promise((r) => (api.exitCode === null ? api.on('exit', r) : r()));
   proxy.close();
