@@ -33,7 +33,9 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 COPY --from=build --chown=0:0 /src/packages/kubectl-pgbackup/release/kubectl-pgbackup /opt/kubectl-pgbackup
 RUN ln -s /opt/kubectl-pgbackup/bin/kubectl-pgbackup /usr/local/bin/kubectl-pgbackup \
  && ln -s /opt/kubectl-pgbackup/bin/kubectl_complete-pgbackup /usr/local/bin/kubectl_complete-pgbackup
-ENV NODE_ENV=production HOME=/tmp
+# SHELL: oclif reads the login shell from the passwd entry when SHELL is unset, and that entry does not exist for an
+# arbitrary runAsUser (e.g. OpenShift's): without it `kubectl exec … kubectl-pgbackup` fails with uv_os_get_passwd ENOENT.
+ENV NODE_ENV=production HOME=/tmp SHELL=/bin/sh
 WORKDIR /tmp
 # uid 1000 = user "node" of the base image; numeric so that runAsNonRoot can verify it.
 USER 1000:1000
