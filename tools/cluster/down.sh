@@ -4,6 +4,7 @@
 # --purge deletes it too.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$HERE/node.sh"
 PURGE=0
 # One up/down at a time (several test runners may share the cluster).
 if [ -z "${CLUSTER_LOCKED:-}" ] && [ -d "$C" ]; then
@@ -28,6 +29,8 @@ stop() {
   rm -f "$PIDS/$name.pid"
 }
 
+# The real node first (its kubelet, its pods' processes, containerd), while the API server still answers.
+real_node_stop
 stop pod-runner 60
 for c in csi-snapshotter csi-provisioner snapshot-controller pgbackup-csi "$REGISTRY_COMPONENT"; do stop "$c" 15; done
 rm -f "$REGISTRY_ADDR_FILE"

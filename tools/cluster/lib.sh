@@ -1,9 +1,13 @@
 # Shared by up.sh, down.sh and status.sh (sourced, not run).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/tools/cluster"
+C="$ROOT/.cluster"                      # all state, git-ignored
+# What a clone chose when its cluster state was made (up.sh writes it; --purge removes it): the registry's address and
+# the real node's pod network, so that every later up/down/status of that clone uses the same ones, whatever the env.
+CLONE_ENV="$C/clone.env"
+if [ -f "$CLONE_ENV" ]; then . "$CLONE_ENV"; fi
 . "$HERE/versions.env"
 BIN="$ROOT/.tools/bin"
-C="$ROOT/.cluster"                      # all state, git-ignored
 NAME=pgbackup                           # kwok cluster name
 export KWOK_WORKDIR="$C/kwok"           # kwokctl keeps etcd, pki, its logs and pids under clusters/$NAME
 KWOK_DIR="$KWOK_WORKDIR/clusters/$NAME"
@@ -53,7 +57,12 @@ pid_of() {
 }
 alive() { pid_of "$1" >/dev/null; }
 
-registry_ready() { curl -fsS --max-time 3 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+# The registry answers, and the process listening on its port is ours (a second clone's, or anything else, may hold it).
+registry_ready() {
+  local pid; pid=$(pid_of "$REGISTRY_COMPONENT") || return 1
+  ss -Hltnp "sport = :${REGISTRY_ADDR##*:}" 2>/dev/null | grep -q "pid=$pid," \
+    && curl -fsS --max-time 3 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1
+}
 api_ready() { [ -f "$KUBECONFIG_FILE" ] && kc get --raw /readyz --request-timeout=3s >/dev/null 2>&1; }
 
 # wait_for DESCRIPTION SECONDS CMD... : polls CMD every 0.5s.

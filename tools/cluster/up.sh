@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts the local cluster (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok node,
-# snapshot-controller, csi-provisioner, csi-snapshotter, pgbackup-csi, pod-runner, image registry) as local processes.
-# Returns when the API is ready, the node is Ready and default/default ServiceAccount exists. Idempotent.
+# snapshot-controller, csi-provisioner, csi-snapshotter, pgbackup-csi, pod-runner, image registry, and the real node:
+# containerd + kubelet, node.sh) as local processes.
+# Returns when the API is ready, both nodes are Ready and default/default ServiceAccount exists. Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$HERE/node.sh"
 T0=$(date +%s)
 # One up/down at a time (several test runners may share the cluster).
 # (Long-lived children get fd 8 closed, or they would hold the lock.)
@@ -36,13 +38,31 @@ start_registry() {
   mkdir -p "$LOGS" "$PIDS" "$REGISTRY_STATE"
   REGISTRY_HTTP_ADDR="127.0.0.1:${REGISTRY_ADDR##*:}" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$REGISTRY_STATE" \
     OTEL_TRACES_EXPORTER=none start "$REGISTRY_COMPONENT" "$BIN/registry" serve "$HERE/manifests/registry.yml"
-  wait_for "registry on $REGISTRY_ADDR" 30 registry_ready || die "registry does not answer on $REGISTRY_ADDR; see $LOGS/registry.log"
+  local why="(is the port another process's? PGBACKUP_REGISTRY_ADDR moves it); see $LOGS/registry.log"
+  registry_up() { alive "$REGISTRY_COMPONENT" || die "the registry exited $why: $(tail -1 "$LOGS/registry.log")"; registry_ready; }
+  wait_for "registry on $REGISTRY_ADDR" 30 registry_up || die "our registry does not answer on $REGISTRY_ADDR $why"
   echo "$REGISTRY_ADDR" >"$REGISTRY_ADDR_FILE"
 }
+mkdir -p "$C"
+[ -f "$CLONE_ENV" ] || printf 'PGBACKUP_REGISTRY_ADDR=%s\nPGBACKUP_NODE_NET=%s\n' "$REGISTRY_ADDR" "$POD_NET" >"$CLONE_ENV"
 start_registry
 
 all_alive() { local c; for c in $KWOK_COMPONENTS $OUR_COMPONENTS; do alive "$c" || return 1; done; }
+# kwok must leave the real node to its kubelet: it manages only nodes annotated kwok.x-k8s.io/node=fake, and the API
+# server must reach the kubelet with a client certificate. Both are flags fixed when the cluster is created: a cluster
+# made before the real node runs on without it (and says so) until it is recreated.
+real_node_possible() { grep -q -- 'kubelet-client-certificate' "$KWOK_DIR/kwok.yaml" && grep -q -- '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake' "$KWOK_DIR/kwok.yaml"; }
+up_real_node() {
+  if ! real_node_possible; then
+    say "WARNING: this cluster was made before the real node (its kwok-controller manages every node): no $REAL_NODE until it is recreated (tools/cluster/down.sh --purge; tools/cluster/up.sh)"
+    return 0
+  fi
+  local t; t=$(date +%s)
+  real_node_start
+  say "real node $REAL_NODE Ready in $(( $(date +%s) - t ))s"
+}
 if all_alive && api_ready; then
+  up_real_node
   say "already up"; usage; exit 0
 fi
 
@@ -89,6 +109,12 @@ else
     --extra-args=kube-apiserver=advertise-address=127.0.0.1 \
     --extra-args=kube-controller-manager=leader-elect=false \
     --extra-args=kube-scheduler=leader-elect=false \
+    --extra-args=kwok-controller=manage-all-nodes=false \
+    --extra-args=kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --extra-args=kube-apiserver=enable-admission-plugins=NodeRestriction \
+    --extra-args=kube-apiserver=kubelet-preferred-address-types=InternalIP,Hostname \
+    --extra-args=kube-apiserver=kubelet-client-certificate="$KWOK_DIR/pki/admin.crt" \
+    --extra-args=kube-apiserver=kubelet-client-key="$KWOK_DIR/pki/admin.key" \
     --timeout=3m >"$LOGS/kwokctl.log" 2>&1 || { cat "$LOGS/kwokctl.log"; die "kwokctl create cluster failed"; }
 fi
 wait_for "kube-apiserver /readyz" 120 api_ready || die "API not ready; see $KWOK_DIR/logs/kube-apiserver.log"
@@ -133,6 +159,7 @@ fi
 wait_for "ServiceAccount default/default" 60 default_sa || die "no default ServiceAccount; see $KWOK_DIR/logs/kube-controller-manager.log"
 sleep 1
 for c in $OUR_COMPONENTS; do alive "$c" || die "$c exited; see $LOGS/$c.log"; done
+up_real_node
 
 say "up in $(( $(date +%s) - T0 ))s"
 usage

@@ -1,0 +1,222 @@
+# The real node (issue 22): containerd + runc + the CNI bridge, and a kubelet with a node identity (client certificate
+# for system:node:node-real, checked by the API server's Node authorizer and NodeRestriction), next to kwok's fake node.
+# Tainted (and labelled), so that only pods that tolerate the taint (and select the label) run there; everything else
+# stays on kwok-node-0 unchanged. Sourced by up.sh, down.sh and status.sh, after lib.sh.
+REAL_NODE=node-real
+REAL_NODE_KEY=pgbackup.io/real-node        # its label (nodeSelector) and its taint (toleration)
+REAL_STATE="$C/node"                       # containerd's root and state, the kubelet's root, certificates, configs
+CONTAINERD_SOCK="$SOCK_DIR/containerd.sock"
+# The kubelet listens on the node's own address only (below), so a second clone's node can use the same ports.
+KUBELET_PORT=10350
+KUBELET_HEALTHZ_PORT=10358
+# The pods' Linux bridge (CNI bridge plugin) and their /24 (POD_NET: versions.env, kept in $CLONE_ENV).
+POD_BRIDGE=pgbackup$POD_NET
+POD_SUBNET=10.244.$POD_NET.0/24
+# The node's address is the bridge's (the pods' gateway): the kubelet refuses a loopback node IP, and the API server
+# reaches the kubelet there (logs, exec, port-forward) without the kubelet listening on the machine's other interfaces.
+NODE_IP=10.244.$POD_NET.1
+# No kube-proxy: one DNAT rule (this chain) takes the pods' connections to the `kubernetes` Service to the API server.
+NAT_CHAIN=PGBACKUP-NODE-$POD_NET
+REAL_NODE_COMPONENTS="kubelet containerd"
+
+ctrc() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+
+# The kubelet's identity: a key and a client certificate CN=system:node:<name>, O=system:nodes, signed by the cluster CA.
+real_node_identity() {
+  local pki="$REAL_STATE/pki" ca="$KWOK_DIR/pki"
+  [ -s "$pki/kubelet.crt" ] && return 0
+  [ -f "$ca/ca.crt" ] && [ -f "$ca/ca.key" ] || die "no cluster CA in $ca (create the cluster first)"
+  mkdir -p "$pki"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/kubelet.key" -subj "/O=system:nodes/CN=system:node:$REAL_NODE" \
+    -out "$pki/kubelet.csr" 2>/dev/null
+  printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$pki/ext.cnf"
+  openssl x509 -req -in "$pki/kubelet.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$pki/ext.cnf" -out "$pki/kubelet.crt" 2>/dev/null
+  rm -f "$pki/kubelet.csr" "$pki/ext.cnf"
+}
+
+real_node_configs() {
+  local server
+  server=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+  mkdir -p "$REAL_STATE/containerd" "$REAL_STATE/kubelet" "$REAL_STATE/cni/conf" "$REAL_STATE/certs.d/$REGISTRY_ADDR"
+  # containerd 1.6 (Debian): the recipe of research/real-node.md. runc refuses the sandbox's negative oomScoreAdj here
+  # (restrict_oom_score_adj), there is no overlayfs (native snapshotter), no AppArmor, cgroups v1 through cgroupfs.
+  cat >"$REAL_STATE/containerd.toml" <<EOF
+version = 2
+root = "$REAL_STATE/containerd/root"
+state = "$REAL_STATE/containerd/state"
+[grpc]
+  address = "$CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CONTAINERD_SOCK.ttrpc"
+[debug]
+  address = "$CONTAINERD_SOCK.debug"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "localhost/pause:3.10"
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$ROOT/.tools/cni/bin"
+    conf_dir = "$REAL_STATE/cni/conf"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$REAL_STATE/certs.d"
+EOF
+  # The local registry speaks plain HTTP: images are pulled from it by digest.
+  printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REGISTRY_ADDR" "$REGISTRY_ADDR" \
+    >"$REAL_STATE/certs.d/$REGISTRY_ADDR/hosts.toml"
+  cat >"$REAL_STATE/cni/conf/10-pgbackup.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "pgbackup",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$POD_BRIDGE", "isGateway": true, "isDefaultGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$POD_SUBNET" }]], "dataDir": "$REAL_STATE/cni/ipam" }
+    }
+  ]
+}
+EOF
+  cat >"$REAL_STATE/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$KWOK_DIR/pki/ca.crt"}}]
+users: [{name: $REAL_NODE, user: {client-certificate: "$REAL_STATE/pki/kubelet.crt", client-key: "$REAL_STATE/pki/kubelet.key"}}]
+contexts: [{name: $REAL_NODE, context: {cluster: local, user: $REAL_NODE}}]
+current-context: $REAL_NODE
+EOF
+  # cgroups v1 hybrid: kubelet 1.36 runs only with failCgroupV1 false, and without QoS cgroups or node allocatable
+  # enforcement (so resource limits are not enforced here). Callers authenticate with a certificate of the cluster CA
+  # (the API server's, for logs/exec/port-forward) or a token, and are authorized by the API server (Webhook).
+  cat >"$REAL_STATE/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
+address: $NODE_IP
+port: $KUBELET_PORT
+healthzBindAddress: $NODE_IP
+healthzPort: $KUBELET_HEALTHZ_PORT
+readOnlyPort: 0
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: "$KWOK_DIR/pki/ca.crt"}
+authorization: {mode: Webhook}
+registerWithTaints: [{key: $REAL_NODE_KEY, value: "true", effect: NoSchedule}]
+failSwapOn: false
+localStorageCapacityIsolation: false
+evictionHard: {}
+imageGCHighThresholdPercent: 100
+volumePluginDir: "$REAL_STATE/kubelet/volume-plugins"
+podLogsDir: "$REAL_STATE/pod-logs"
+EOF
+}
+
+real_node_ready() {
+  [ "$(kc get node "$REAL_NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+# real_node_start: starts containerd and the kubelet (start() of up.sh), returns when the node is Ready.
+real_node_start() {
+  local t
+  [ -x "$BIN/kubelet" ] && [ -x "$ROOT/.tools/cni/bin/bridge" ] && [ -f "$ROOT/.tools/images/pause.oci.tar" ] \
+    || die "the real node's parts are missing: run tools/cluster/build.sh kubelet cni nodeimages"
+  for t in containerd containerd-shim-runc-v2 runc ctr openssl iptables ip; do
+    command -v "$t" >/dev/null || die "$t is missing (Debian packages containerd, runc, openssl, iptables, iproute2; .ci/run installs them)"
+  done
+  real_node_identity
+  real_node_configs
+  if ! ip link show "$POD_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$POD_BRIDGE" type bridge && ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$POD_BRIDGE" \
+      || die "cannot make the pods' bridge $POD_BRIDGE ($NODE_IP)"
+  fi
+  ip link set "$POD_BRIDGE" up
+  service_nat
+  start containerd "$(command -v containerd)" --config "$REAL_STATE/containerd.toml"
+  wait_for "containerd on $CONTAINERD_SOCK" 30 ctrc version >/dev/null 2>&1 \
+    || die "containerd does not answer; see $LOGS/containerd.log"
+  ctrc images list --quiet 2>/dev/null | grep -qx localhost/pause:3.10 \
+    || ctrc images import "$ROOT/.tools/images/pause.oci.tar" >/dev/null || die "importing the pause image failed"
+  start kubelet "$BIN/kubelet" --config "$REAL_STATE/kubelet.yaml" --kubeconfig "$REAL_STATE/kubeconfig" \
+    --root-dir "$REAL_STATE/kubelet" --cert-dir "$REAL_STATE/pki/serving" --hostname-override "$REAL_NODE" \
+    --node-ip "$NODE_IP" --node-labels "$REAL_NODE_KEY=true" --v=2
+  wait_for "node $REAL_NODE Ready" 90 real_node_ready || die "node $REAL_NODE not Ready; see $LOGS/kubelet.log"
+}
+
+# The `kubernetes` Service without kube-proxy: the pods' connections to its ClusterIP:443 go to the API server, which
+# listens on every address (kwokctl's bindAddress 0.0.0.0) and whose certificate names that IP (kwokctl.yaml's
+# kubeApiserverCertSANs). In-cluster clients (a pod's ServiceAccount token) work as in a real cluster. Only the pods of
+# this clone's subnet are rewritten, so a second clone's pods reach their own API server.
+service_nat() {
+  local ip port
+  ip=$(kc get service kubernetes -n default -o jsonpath='{.spec.clusterIP}') || die "no Service default/kubernetes"
+  port=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}'); port=${port##*:}
+  iptables -t nat -N "$NAT_CHAIN" 2>/dev/null || iptables -t nat -F "$NAT_CHAIN"
+  iptables -t nat -A "$NAT_CHAIN" -d "$ip/32" -p tcp --dport 443 -j DNAT --to-destination "$NODE_IP:$port" \
+    || die "cannot add the DNAT rule for the kubernetes Service (iptables -t nat)"
+  iptables -t nat -C PREROUTING -s "$POD_SUBNET" -j "$NAT_CHAIN" 2>/dev/null \
+    || iptables -t nat -A PREROUTING -s "$POD_SUBNET" -j "$NAT_CHAIN"
+}
+service_nat_delete() {
+  while iptables -t nat -D PREROUTING -s "$POD_SUBNET" -j "$NAT_CHAIN" 2>/dev/null; do :; done
+  iptables -t nat -F "$NAT_CHAIN" 2>/dev/null && iptables -t nat -X "$NAT_CHAIN" 2>/dev/null || true
+}
+
+# Our containerd's shims (their command line names its socket), and the processes of the node's containers: the shims'
+# children (the sandboxes' pause, the containers' processes, exec'd commands).
+node_shims() { pgrep -f -- "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true; }
+node_container_pids() { local s; for s in $(node_shims); do pgrep -P "$s" || true; done; }
+# The network namespaces (containerd names them cni-<uuid>) that processes PIDS... hold.
+netns_of() {
+  local f ino inos
+  inos=" $(for p in "$@"; do stat -L -c %i "/proc/$p/ns/net" 2>/dev/null; done | sort -u | tr '\n' ' ') "
+  for f in /var/run/netns/cni-*; do
+    [ -e "$f" ] && ino=$(stat -L -c %i "$f" 2>/dev/null) || continue
+    case $inos in *" $ino "*) echo "$f" ;; esac
+  done
+}
+
+# real_node_stop: the kubelet, then every pod's processes, containerd and its shims; then what they leave behind:
+# mounts under the node's state, the pods' network namespaces, the bridge. Safe to repeat.
+real_node_stop() {
+  [ -d "$REAL_STATE" ] || return 0
+  local id netns m
+  stop kubelet 15
+  netns=""
+  if alive containerd; then
+    for id in $(ctrc containers list --quiet 2>/dev/null); do
+      netns+=" $(ctrc containers info "$id" 2>/dev/null | jq -r '.Spec.linux.namespaces[]? | select(.type == "network") | .path // empty')"
+      ctrc tasks kill --signal SIGKILL "$id" >/dev/null 2>&1 || true
+    done
+    for id in $(ctrc tasks list --quiet 2>/dev/null); do
+      for _ in $(seq 1 50); do ctrc tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+  fi
+  # What containerd did not stop (it was not running, or a task would not die): by the shims' children, then the shims.
+  local pids; pids=$(node_container_pids)
+  netns+=" $(netns_of $pids)"
+  for id in $pids; do kill -KILL "$id" 2>/dev/null || true; done
+  stop containerd 15
+  for id in $(node_shims); do kill -KILL "$id" 2>/dev/null || true; done
+  # Mounts: the containers' rootfs and the sandboxes' shm under containerd's state, the pods' volumes under the kubelet's.
+  for m in $(findmnt -rn -o TARGET | grep -F "$REAL_STATE/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  for m in $netns; do
+    [ -e "$m" ] || continue
+    umount "$m" 2>/dev/null || true; rm -f "$m"
+  done
+  ip link show "$POD_BRIDGE" >/dev/null 2>&1 && ip link delete "$POD_BRIDGE" 2>/dev/null || true
+  service_nat_delete
+  # The kubelet links every container's log into /var/log/containers (a fixed path).
+  [ -d /var/log/containers ] && find /var/log/containers -maxdepth 1 -lname "$REAL_STATE/*" -delete 2>/dev/null || true
+  [ -z "$(findmnt -rn -o TARGET | grep -F "$REAL_STATE/")" ] || die "mounts survive under $REAL_STATE"
+}

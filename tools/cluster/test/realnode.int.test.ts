@@ -1,0 +1,173 @@
+// The real node (issue 22; tools/cluster/node.sh): a kubelet with containerd + runc + CNI runs pods of the images that
+// `npm run images` built, pulled from the local registry by digest. What the tests prove goes through the real parts:
+// the image's own entrypoint and exit code, `kubectl logs/exec` and exec probes through the kubelet, env from a Secret,
+// an init container, runAsUser, the projected ServiceAccount token that the CLI uses in-cluster to reach the API
+// server, and the pull error of an image the registry does not have. Pods opt in (label + taint of node-real); the rest
+// of the suite stays on kwok's node.
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { builtImages } from './images.js';
+import { MIN, apply, describe as describeObj, ensureClusterUp, eventually, jsonpath, k, kubectl, namespaceFor } from './kube.js';
+
+const REAL_NODE = 'node-real';
+const KEY = 'pgbackup.io/real-node';
+
+interface ContainerStatus {
+  imageID: string;
+  state: { terminated?: { exitCode: number; reason: string }; waiting?: { reason: string; message?: string } };
+}
+interface Pod {
+  spec: { nodeName?: string; volumes: { name: string; projected?: { sources: Record<string, unknown>[] } }[] };
+  status: { phase: string; podIP?: string; hostIP?: string; containerStatuses?: ContainerStatus[] };
+}
+
+describe('the real node', () => {
+  beforeAll(ensureClusterUp, 5 * MIN);
+  const ns = namespaceFor('real-node');
+  let cli: string;
+  beforeAll(async () => {
+    cli = (await builtImages())['kubectl-pgbackup']!;
+  }, 46 * MIN);
+
+  /** Applies a pod whose spec asks for the real node (its label) and accepts it (its taint). */
+  const applyPod = (name: string, spec: Record<string, unknown>) =>
+    apply(
+      ns(),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          nodeSelector: { [KEY]: 'true' },
+          tolerations: [{ key: KEY, operator: 'Exists', effect: 'NoSchedule' }],
+          terminationGracePeriodSeconds: 2,
+          ...spec,
+        },
+      }),
+    );
+  const getPod = async (name: string): Promise<Pod> => JSON.parse(await k(['get', 'pod', name, '-n', ns(), '-o', 'json'])) as Pod;
+  const finished = (name: string) =>
+    eventually(
+      `pod ${name} finished`,
+      3 * MIN,
+      async () => {
+        const pod = await getPod(name);
+        return ['Succeeded', 'Failed'].includes(pod.status.phase) ? pod : undefined;
+      },
+      () => describeObj(ns(), `pod/${name}`),
+    );
+
+  it('is a node of its own: Ready, containerd, identity system:node:node-real, tainted for opt-in pods', async () => {
+    const node = JSON.parse(await k(['get', 'node', REAL_NODE, '-o', 'json']));
+    expect({
+      ready: node.status.conditions.find((c: { type: string }) => c.type === 'Ready')?.status,
+      runtime: node.status.nodeInfo.containerRuntimeVersion,
+      kubelet: node.status.nodeInfo.kubeletVersion,
+      taints: node.spec.taints,
+      label: node.metadata.labels[KEY],
+    }).toEqual({
+      ready: 'True',
+      runtime: expect.stringMatching(/^containerd:\/\//),
+      kubelet: 'v1.36.3',
+      taints: [{ key: KEY, value: 'true', effect: 'NoSchedule' }],
+      label: 'true',
+    });
+    // The Node authorizer and NodeRestriction: the kubelet's identity may read its own node, not change another one.
+    const asNode = ['--as', `system:node:${REAL_NODE}`, '--as-group', 'system:nodes'];
+    expect((await kubectl(['auth', 'can-i', 'get', `node/${REAL_NODE}`, ...asNode])).stdout.trim()).toBe('yes');
+    const other = await kubectl(['label', 'node', 'kwok-node-0', 'pgbackup.io/touched=yes', ...asNode]);
+    expect({ code: other.code, err: other.stderr }).toEqual({ code: 1, err: expect.stringMatching(/forbidden/i) });
+  });
+
+  it(
+    "runs the CLI image's own entrypoint by digest: its exit code and its log",
+    async () => {
+      await applyPod('version', { restartPolicy: 'Never', containers: [{ name: 'cli', image: cli, args: ['version'] }] });
+      const pod = await finished('version');
+      expect({
+        node: pod.spec.nodeName,
+        phase: pod.status.phase,
+        exit: pod.status.containerStatuses?.[0]?.state.terminated?.exitCode,
+        image: pod.status.containerStatuses?.[0]?.imageID,
+      }).toEqual({ node: REAL_NODE, phase: 'Succeeded', exit: 0, image: expect.stringContaining(cli.replace(/^.*@/, '@')) });
+      expect(await k(['logs', '-n', ns(), 'version'])).toMatch(/^kubectl-pgbackup v\d+\.\d+\.\d+ \(node v24\.[\d.]+, linux\/x64\)\n$/);
+    },
+    5 * MIN,
+  );
+
+  it(
+    'runs a pod as the spec says: init container, env from a Secret, runAsUser, exec probe, exec exit codes, the ServiceAccount token in-cluster',
+    async () => {
+      await k(['create', 'secret', 'generic', 'cli', '-n', ns(), '--from-literal=word=s3cret']);
+      await k(['create', 'serviceaccount', 'cli', '-n', ns()]);
+      await k(['create', 'role', 'reader', '-n', ns(), '--verb=get,list,watch', '--resource=*.*']);
+      await k(['create', 'rolebinding', 'cli-reader', '-n', ns(), '--role=reader', `--serviceaccount=${ns()}:cli`]);
+      const work = [{ name: 'work', mountPath: '/work' }];
+      await applyPod('shell', {
+        serviceAccountName: 'cli',
+        securityContext: { runAsUser: 1001, runAsGroup: 1001, runAsNonRoot: true },
+        initContainers: [
+          { name: 'prepare', image: cli, command: ['sh', '-c', 'echo "prepared by $(id -u)" > /work/init.txt'], volumeMounts: work },
+        ],
+        containers: [
+          {
+            name: 'main',
+            image: cli,
+            command: ['sh', '-c', 'cat /work/init.txt; echo "word=$WORD"; touch /tmp/ready; exec sleep 3600'],
+            env: [{ name: 'WORD', valueFrom: { secretKeyRef: { name: 'cli', key: 'word' } } }],
+            readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+            volumeMounts: work,
+          },
+        ],
+        volumes: [{ name: 'work', emptyDir: {} }],
+      });
+      await eventually(
+        'pod shell Ready on the real node (its exec probe)',
+        3 * MIN,
+        async () => ((await jsonpath(ns(), 'pod/shell', '{.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined),
+        () => describeObj(ns(), 'pod/shell'),
+      );
+      const pod = await getPod('shell');
+      expect({ node: pod.spec.nodeName, podIP: pod.status.podIP }).toEqual({
+        node: REAL_NODE,
+        podIP: expect.stringMatching(/^10\.244\.\d+\.\d+$/),
+      });
+      // The init container ran first, as the pod's user, into the shared emptyDir; the Secret's value is in the env.
+      expect(await k(['logs', '-n', ns(), 'shell'])).toBe('prepared by 1001\nword=s3cret\n');
+      const exit3 = await kubectl(['exec', '-n', ns(), 'shell', '-c', 'main', '--', 'sh', '-c', 'exit 3']);
+      expect(exit3.code).toBe(3);
+      expect((await k(['exec', '-n', ns(), 'shell', '-c', 'main', '--', 'id', '-u'])).trim()).toBe('1001');
+
+      // The ServiceAccount token is a projected volume (the admission plugin's kube-api-access-*), and the CLI's in-cluster
+      // client uses it: allowed in its namespace, forbidden elsewhere, as system:serviceaccount:<ns>:cli.
+      expect(pod.spec.volumes.find((v) => v.name.startsWith('kube-api-access-'))?.projected?.sources).toContainEqual({
+        serviceAccountToken: expect.objectContaining({ path: 'token' }),
+      });
+      const list = await kubectl(['exec', '-n', ns(), 'shell', '-c', 'main', '--', 'kubectl-pgbackup', 'list', '-n', ns(), '-o', 'json']);
+      expect({ code: list.code, err: list.stderr }).toEqual({ code: 0, err: '' });
+      expect(JSON.parse(list.stdout)).toMatchObject({ items: [] });
+      const denied = await kubectl(['exec', '-n', ns(), 'shell', '-c', 'main', '--', 'kubectl-pgbackup', 'list', '-n', 'kube-system']);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toContain(`system:serviceaccount:${ns()}:cli`);
+    },
+    5 * MIN,
+  );
+
+  it(
+    'an image that cannot be pulled shows ErrImagePull/ImagePullBackOff in the pod status',
+    async () => {
+      const missing = `${cli.replace(/\/pgbackup\/.*$/, '')}/pgbackup/no-such-image@sha256:${'0'.repeat(64)}`;
+      await applyPod('missing', { containers: [{ name: 'c', image: missing }] });
+      const waiting = await eventually(
+        'pod missing waiting on its image pull',
+        2 * MIN,
+        async () => {
+          const w = (await getPod('missing')).status.containerStatuses?.[0]?.state.waiting;
+          return w && ['ErrImagePull', 'ImagePullBackOff'].includes(w.reason) ? w : undefined;
+        },
+        () => describeObj(ns(), 'pod/missing'),
+      );
+      expect(waiting.message).toContain('no-such-image');
+    },
+    3 * MIN,
+  );
+});
