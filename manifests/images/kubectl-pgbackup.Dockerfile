@@ -1,13 +1,19 @@
 # syntax=docker/dockerfile:1.7
 # Image of `kubectl pgbackup`, also the program the backup CronJob runs:
 #   docker build -f manifests/images/kubectl-pgbackup.Dockerfile -t ghcr.io/pgbackup/kubectl-pgbackup:0.1.0 .
-# (build context = repository root). The runtime stage holds Node and the single-file CLI release build
-# (`npm run release -w kubectl-pgbackup`: esbuild bundle + sh launcher), nothing else.
+# (build context = repository root). The runtime stage holds the CLI's single executable (the Node.js SEA that
+# `npm run release -w kubectl-pgbackup` makes for Krew, with its lib/ beside it) on Debian slim: no node, no npm.
 
-# The base image: the public one by default; tools/images/build.sh passes a locally made one (nothing is pulled there).
-ARG NODE_IMAGE=docker.io/library/node:24.11.1-alpine3.22
+# The base images: the public ones by default; tools/images/build.sh passes locally made ones (nothing is pulled there).
+# The executable needs glibc: Debian's, not Alpine's musl.
+ARG NODE_IMAGE=docker.io/library/node:24.11.1-bookworm-slim
+ARG DEBIAN_IMAGE=docker.io/library/debian:12.12-slim
 
 FROM ${NODE_IMAGE} AS build
+# Node.js 26, the single executable's runtime, needs libatomic, which Debian slim lacks: installed here to build the
+# executable, its files copied into the runtime stage (/runtime holds what that stage gets).
+RUN apt-get update && apt-get install -y --no-install-recommends libatomic1 \
+ && mkdir -p /runtime/opt && cp -P --parents /usr/lib/*-linux-gnu/libatomic.so.1* /runtime/
 WORKDIR /src
 COPY package.json package-lock.json turbo.json tsconfig.base.json LICENSE ./
 COPY packages/core/package.json packages/core/
@@ -19,25 +25,26 @@ COPY packages/backstage-plugin/package.json packages/backstage-plugin/
 RUN npm ci --no-audit --no-fund --ignore-scripts --include-workspace-root -w @pgbackup/core -w kubectl-pgbackup
 COPY packages/core packages/core
 COPY packages/kubectl-pgbackup packages/kubectl-pgbackup
+# The single executable of the platform this stage runs on (node's x64 is Krew's amd64).
 RUN npm run build -w @pgbackup/core \
  && npm run build -w kubectl-pgbackup \
- && npm run release -w kubectl-pgbackup -- --no-sea
+ && npm run release -w kubectl-pgbackup -- --platform "linux/$(node -p 'process.arch.replace("x64", "amd64")')" \
+ && mv packages/kubectl-pgbackup/release/kubectl-pgbackup_linux_*/ /runtime/opt/kubectl-pgbackup
 
-FROM ${NODE_IMAGE}
+FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="kubectl-pgbackup" \
       org.opencontainers.image.description="Back up PostgreSQL StatefulSets with CSI VolumeSnapshots (CLI and backup CronJob)" \
       org.opencontainers.image.source="https://github.com/pgbackup/pgbackup" \
       org.opencontainers.image.licenses="Apache-2.0"
-# The CLI needs node and sh (the CronJob runs `sh -c "kubectl-pgbackup create … && kubectl-pgbackup prune …"`), not npm.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
-COPY --from=build --chown=0:0 /src/packages/kubectl-pgbackup/release/kubectl-pgbackup /opt/kubectl-pgbackup
-RUN ln -s /opt/kubectl-pgbackup/bin/kubectl-pgbackup /usr/local/bin/kubectl-pgbackup \
- && ln -s /opt/kubectl-pgbackup/bin/kubectl_complete-pgbackup /usr/local/bin/kubectl_complete-pgbackup
-# SHELL: oclif reads the login shell from the passwd entry when SHELL is unset, and that entry does not exist for an
-# arbitrary runAsUser (e.g. OpenShift's): without it `kubectl exec … kubectl-pgbackup` fails with uv_os_get_passwd ENOENT.
+# The CronJob runs `sh -c "kubectl-pgbackup create … && kubectl-pgbackup prune …"`: Debian's sh, and the executable on
+# PATH. No RUN step: the base, the executable and libatomic.
+COPY --from=build --chown=0:0 /runtime/ /
+ENV PATH=/opt/kubectl-pgbackup:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Any uid runs it (runAsUser, OpenShift's random ones): no account is needed, since HOME and SHELL are set (oclif asks
+# the account database for the shell when SHELL is unset, and that throws for a uid it does not know).
 ENV NODE_ENV=production HOME=/tmp SHELL=/bin/sh
 WORKDIR /tmp
-# uid 1000 = user "node" of the base image; numeric so that runAsNonRoot can verify it.
+# uid 1000 (no account); numeric so that runAsNonRoot can verify it.
 USER 1000:1000
 # A batch job, not a server: Kubernetes Job status is its health.
 HEALTHCHECK NONE

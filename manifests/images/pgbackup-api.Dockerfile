@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1.7
 # Image of the pgbackup HTTP API (packages/backstage-backend, standalone mode):
 #   docker build -f manifests/images/pgbackup-api.Dockerfile -t ghcr.io/pgbackup/pgbackup-api:0.1.0 .
-# (build context = repository root). The runtime stage holds Node and the single-file server bundle
-# (manifests/images/bundle-api.mjs), nothing else.
+# (build context = repository root). The runtime stage holds the node executable of the build stage and the
+# single-file server bundle (manifests/images/bundle-api.mjs) on Debian slim: no npm, no node_modules but the bundle's.
 
-# The base image: the public one by default; tools/images/build.sh passes a locally made one (nothing is pulled there).
-ARG NODE_IMAGE=docker.io/library/node:24.11.1-alpine3.22
+# The base images: the public ones by default; tools/images/build.sh passes locally made ones (nothing is pulled there).
+# The build stage's node runs on the runtime's Debian: both glibc (not Alpine's musl).
+ARG NODE_IMAGE=docker.io/library/node:24.11.1-bookworm-slim
+ARG DEBIAN_IMAGE=docker.io/library/debian:12.12-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -24,16 +26,17 @@ RUN npm run build -w @pgbackup/core \
  && npm run build -w @pgbackup/backstage-plugin-pgbackup-backend \
  && node manifests/images/bundle-api.mjs /out/pgbackup-api
 
-FROM ${NODE_IMAGE}
+FROM ${DEBIAN_IMAGE}
 LABEL org.opencontainers.image.title="pgbackup-api" \
       org.opencontainers.image.description="pgbackup HTTP API: backups, freshness and snapshots of PostgreSQL StatefulSets" \
       org.opencontainers.image.source="https://github.com/pgbackup/pgbackup" \
       org.opencontainers.image.licenses="Apache-2.0"
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# No RUN step: the base, the node executable and the bundle.
+COPY --from=build --chown=0:0 /usr/local/bin/node /usr/local/bin/node
 COPY --from=build --chown=0:0 /out/pgbackup-api /opt/pgbackup-api
 ENV NODE_ENV=production HOME=/tmp PORT=3000
 WORKDIR /opt/pgbackup-api
-# uid 1000 = user "node" of the base image; numeric so that runAsNonRoot can verify it.
+# uid 1000 (no account: HOME is /tmp); numeric so that runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 3000
 # Kubernetes uses the Deployment's /health/* probes; this is for docker/compose.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MANIFESTS, ROOT, type Obj, find, helmTemplate, kustomizeBuild, ok, parseYaml, run, sleep } from './helpers.js';
@@ -42,19 +42,18 @@ describe('the artifacts the images copy', () => {
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('CLI: `npm run release -w kubectl-pgbackup -- --no-sea` builds release/kubectl-pgbackup, which runs from /opt like in the image', async () => {
-    // The Krew archives (single executables) are krew.int's; the image runs the bundle with the image's node.
-    await ok('npm', ['run', 'release', '-w', 'kubectl-pgbackup', '--', '--no-sea'], { timeoutMs: 180_000 });
-    const release = path.join(ROOT, 'packages/kubectl-pgbackup/release/kubectl-pgbackup');
-    for (const f of ['bin/kubectl-pgbackup', 'bin/kubectl_complete-pgbackup', 'lib/main.mjs', 'package.json', 'oclif.manifest.json'])
-      expect(existsSync(path.join(release, f))).toBe(true);
-    // The runtime stage: /opt/kubectl-pgbackup + a symlink on PATH, node on PATH, no node_modules anywhere.
+  it('CLI: `npm run release -w kubectl-pgbackup -- --platform linux/<arch>` builds the single executable, which runs from /opt like in the image', async () => {
+    const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch as string]!;
+    const out = path.join(scratch, 'release');
+    await ok('npm', ['run', 'release', '-w', 'kubectl-pgbackup', '--', '--platform', `linux/${arch}`, '--out', out], {
+      timeoutMs: 180_000,
+    });
+    // The runtime stage: that directory as /opt/kubectl-pgbackup, on PATH; no node_modules anywhere.
     const opt = path.join(scratch, 'opt/kubectl-pgbackup');
-    cpSync(release, opt, { recursive: true });
-    mkdirSync(path.join(scratch, 'bin'));
-    symlinkSync(path.join(opt, 'bin/kubectl-pgbackup'), path.join(scratch, 'bin/kubectl-pgbackup'));
-    symlinkSync(NODE, path.join(scratch, 'bin/node'));
-    const env = { PATH: `${path.join(scratch, 'bin')}:/usr/bin:/bin`, HOME: scratch, PGBACKUP_NODE: '' };
+    cpSync(path.join(out, `kubectl-pgbackup_linux_${arch}`), opt, { recursive: true });
+    for (const f of ['kubectl-pgbackup', 'kubectl_complete-pgbackup', 'lib/main.mjs', 'package.json', 'oclif.manifest.json', 'LICENSE'])
+      expect(existsSync(path.join(opt, f))).toBe(true);
+    const env = { PATH: `${opt}:/usr/bin:/bin`, HOME: scratch };
     const version = await ok('sh', ['-c', 'kubectl-pgbackup version -o json'], { env, cwd: scratch });
     expect(JSON.parse(version)).toMatchObject({ clientVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     // The CronJob's shape: sh -c "… kubectl-pgbackup create … ; kubectl-pgbackup prune …" — usage errors exit 2.
@@ -167,7 +166,7 @@ describe('the images `npm run images` builds, run by runc', () => {
     }
   }, 200_000);
 
-  it('kubectl-pgbackup: runs as uid 1000, entrypoint kubectl-pgbackup, prints its version, no npm inside', async () => {
+  it('kubectl-pgbackup: runs as uid 1000, entrypoint kubectl-pgbackup, prints its version, its single executable (no node, no npm)', async () => {
     const b = await bundle('kubectl-pgbackup');
     expect(b.spec.process.user).toMatchObject({ uid: 1000, gid: 1000 });
     expect(b.spec.process.args).toEqual(['kubectl-pgbackup', '--help']);
@@ -176,8 +175,10 @@ describe('the images `npm run images` builds, run by runc', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ clientVersion: version });
     // The CronJob's shape: sh -c "… kubectl-pgbackup create … && kubectl-pgbackup prune …"; a usage error exits 2.
     expect((await runToEnd(b, { args: ['sh', '-c', 'set -e; kubectl-pgbackup prune'] })).code).toBe(2);
-    const tools = await runToEnd(b, { args: ['sh', '-c', 'id -u; command -v npm || echo no-npm'] });
-    expect(tools.stdout.trim().split('\n')).toEqual(['1000', 'no-npm']);
+    const tools = await runToEnd(b, {
+      args: ['sh', '-c', 'id -u; command -v kubectl-pgbackup; command -v node || command -v npm || echo none'],
+    });
+    expect(tools.stdout.trim().split('\n')).toEqual(['1000', '/opt/kubectl-pgbackup/kubectl-pgbackup', 'none']);
     expect(await labels('kubectl-pgbackup')).toMatchObject({
       'org.opencontainers.image.title': 'kubectl-pgbackup',
       'org.opencontainers.image.source': expect.stringMatching(/^https:\/\//),
@@ -205,7 +206,7 @@ describe('the images `npm run images` builds, run by runc', () => {
     }
     expect({ live, log: live === '200' ? '' : c.log() }).toEqual({ live: '200', log: '' });
     expect((await status('/health/ready')).stdout.trim()).toBe('503');
-    expect((await c.exec(['id', '-u'])).stdout.trim()).toBe('1000');
+    expect((await c.exec(['sh', '-c', 'id -u; command -v npm || echo no-npm'])).stdout.trim().split('\n')).toEqual(['1000', 'no-npm']);
     rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 

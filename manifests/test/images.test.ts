@@ -69,7 +69,8 @@ export function lintDockerfile(file: string, text: string, opts: { healthcheck: 
     if (i.cmd === 'RUN' && /(^|&&|;)\s*cd\s/.test(i.args)) bad(i, 'DL3003', 'use WORKDIR, not cd');
     if (i.cmd === 'RUN' && /\bsudo\b/.test(i.args)) bad(i, 'DL3004', 'no sudo');
     if (i.cmd === 'RUN' && /\bapk add\b/.test(i.args) && !/--no-cache/.test(i.args)) bad(i, 'DL3019', 'apk add --no-cache');
-    if (i.cmd === 'RUN' && /\bapt-get install\b/.test(i.args)) bad(i, 'DL3008', 'no apt-get here (alpine)');
+    if (i.cmd === 'RUN' && /\bapt-get install\b/.test(i.args) && !/--no-install-recommends/.test(i.args))
+      bad(i, 'DL3015', 'apt-get install --no-install-recommends');
     if (i.cmd === 'RUN' && /\b(curl|wget)\b.*\|\s*(sh|bash)\b/.test(i.args)) bad(i, 'DL4006', 'no curl | sh');
     if ((i.cmd === 'ENV' || i.cmd === 'ARG') && /(PASSWORD|SECRET|TOKEN|API_KEY)\w*=/i.test(i.args))
       bad(i, 'secrets', `${i.cmd} ${i.args}: no secrets in the image`);
@@ -137,13 +138,14 @@ describe('Dockerfiles (hadolint-style rules)', () => {
       'FROM node',
       'ADD https://example.com/x.tgz /x',
       'RUN cd /x && make',
+      'RUN apt-get install -y curl',
       'ENV DB_PASSWORD=hunter2',
       'USER root',
       'ENTRYPOINT node server.js',
     ].join('\n');
     const rules = lintDockerfile('bad.Dockerfile', bad, { healthcheck: 'cmd' }).map((p) => p.split(' ')[1]!.replace(/:$/, ''));
     expect(new Set(rules)).toEqual(
-      new Set(['DL3006', 'registry', 'multi-stage', 'DL3020', 'DL3003', 'secrets', 'DL3002', 'healthcheck', 'DL3025']),
+      new Set(['DL3006', 'registry', 'multi-stage', 'DL3020', 'DL3003', 'DL3015', 'secrets', 'DL3002', 'healthcheck', 'DL3025']),
     );
     expect(
       lintDockerfile('x', 'FROM docker.io/library/node:latest AS b\nFROM b\nUSER 0\nHEALTHCHECK NONE\nENTRYPOINT ["x"]', {

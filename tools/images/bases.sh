@@ -4,34 +4,53 @@
 #   localhost/debian:bookworm         debootstrap --variant=minbase (stands in for docker.io/library/debian:bookworm-slim)
 #   localhost/node:24-bookworm-slim   that + Node and npm at package.json's pins, user node 1000:1000 (for node:24-bookworm-slim)
 # (The PostgreSQL stand-in, tools/images/postgres, is an image of its own on the Debian base: build.sh makes it.)
-# Each is made once and kept (buildah storage and $CACHE, both under .tools/); the node base is remade when its
-# Dockerfile or the pins change; delete an image to remake it.
+# Each is made once and kept (buildah storage and $CACHE, in the cache of lib.sh), and remade when its recipe changes
+# (the Debian base: debian_base's text and the mirror; the node base: its Dockerfile, the pins and the Debian base).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$CACHE"
 command -v buildah >/dev/null || die "buildah is missing (apt-get install buildah; .ci/run installs it)"
 
 debian_base() {
-  have_image "$DEBIAN_IMAGE" && { say "$DEBIAN_IMAGE: cached"; return; }
-  local tar="$CACHE/debian-bookworm-minbase.tar" root ctr
+  # Its key: this recipe (the function's own text) and the mirror.
+  local key
+  key=$({ declare -f debian_base; echo "$DEBIAN_MIRROR"; } | sha256sum | cut -c1-64)
+  have_image "$DEBIAN_IMAGE" && [ "$(cat "$CACHE/debian.key" 2>/dev/null)" = "$key" ] && { say "$DEBIAN_IMAGE: cached"; return; }
+  local tar="$CACHE/debian-bookworm-${key:0:20}.tar" root ctr
   if [ ! -s "$tar" ]; then
     command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
     say "$DEBIAN_IMAGE: debootstrap --variant=minbase bookworm (about a minute)"
     root=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     debootstrap --variant=minbase bookworm "$root" "$DEBIAN_MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
       || { rm -rf "$root"; die "debootstrap failed; see $CACHE/debootstrap.log"; }
-    # As the official image: updates and security suites, no package cache, lists or logs.
+    # As the official image: updates and security suites, no package cache, lists or logs. Reproducible as Debian's
+    # own images (debuerreotype): nothing that records when or where it was made (logs, caches, *-old and *- backups,
+    # the host's resolv.conf and hostname, shadow's day of the last password change), every mtime at 0.
     printf '%s\n' "deb $DEBIAN_MIRROR bookworm main" "deb $DEBIAN_MIRROR bookworm-updates main" \
       "deb ${DEBIAN_MIRROR%/debian}/debian-security bookworm-security main" >"$root/etc/apt/sources.list"
     rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
-      "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/dev/* "$root"/proc/* "$root"/sys/* "$root"/tmp/*
-    tar --sort=name --numeric-owner -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+      "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/var/cache/ldconfig/aux-cache "$root"/var/cache/debconf/*-old \
+      "$root"/var/lib/dpkg/*-old "$root"/etc/*- "$root"/dev/* "$root"/proc/* "$root"/sys/* "$root"/tmp/*
+    : >"$root/etc/resolv.conf"; : >"$root/etc/hostname"
+    # Slim as bookworm-slim: no documentation but the copyright files, no manuals or translations, and dpkg told to
+    # install none with later packages.
+    printf 'path-exclude %s\n' /usr/share/doc/\* /usr/share/groff/\* /usr/share/info/\* /usr/share/linda/\* \
+      /usr/share/lintian/overrides/\* /usr/share/locale/\* /usr/share/man/\* >"$root/etc/dpkg/dpkg.cfg.d/docker"
+    echo 'path-include /usr/share/doc/*/copyright' >>"$root/etc/dpkg/dpkg.cfg.d/docker"
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$root"/usr/share/groff/* "$root"/usr/share/info/* "$root"/usr/share/linda/* "$root"/usr/share/lintian/overrides/* \
+      "$root"/usr/share/locale/* "$root"/usr/share/man/*
+    sed -ri 's/^([^:]*:[^:]*:)[0-9]*:/\1:/' "$root/etc/shadow"
+    tar --sort=name --numeric-owner --mtime=@0 -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
     rm -rf "$root"
   fi
   ctr=$(buildah from scratch)
   buildah add --quiet "$ctr" "$tar" / >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["bash"]' "$ctr"
-  buildah commit --quiet --rm --timestamp "$(stat -c %Y "$tar")" "$ctr" "$DEBIAN_IMAGE" >/dev/null
+  buildah commit --quiet --rm --timestamp 0 "$ctr" "$DEBIAN_IMAGE" >/dev/null
+  find "$CACHE" -maxdepth 1 -name 'debian-bookworm-*.tar' -not -path "$tar" -delete
+  echo "$key" >"$CACHE/debian.key"
   say "$DEBIAN_IMAGE: made"
 }
 

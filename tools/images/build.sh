@@ -8,8 +8,6 @@
 # Environment: IMAGES_REGISTRY (host:port; default: the local cluster's, .cluster/registry.addr, else REGISTRY_ADDR).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-KEYS="$TOOLS/images/keys"
-mkdir -p "$KEYS"
 REGISTRY=${IMAGES_REGISTRY:-$(cat "$ROOT/.cluster/registry.addr" 2>/dev/null || echo "$REGISTRY_ADDR")}
 curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null 2>&1 \
   || die "no image registry answers on http://$REGISTRY/v2/ (start it with tools/cluster/up.sh, or set IMAGES_REGISTRY)"
@@ -28,13 +26,15 @@ if [ -f "$cafile" ]; then
   NPM_MOUNTS+=(--volume "$KEYS/npm-etc:/usr/local/etc:ro")
 fi
 
-# inputs_key NAME BASE FILES...: what the image is made of (its recipe, its base's ID, the files its context may copy).
+# inputs_key NAME BASES FILES...: what the image is made of (its recipe, its bases' IDs, the files its context may copy).
 inputs_key() {
-  local name=$1 base=$2; shift 2
-  have_image "$base" || die "$name: base image $base is missing (tools/images/bases.sh makes it)"
+  local name=$1 bases=$2 base; shift 2
   {
     echo "$name $(buildah --version)"
-    buildah inspect --type image --format '{{.FromImageID}}' "$base"
+    for base in $bases; do
+      have_image "$base" || die "$name: base image $base is missing (tools/images/bases.sh makes it)"
+      image_id "$base"
+    done
     (cd "$ROOT" && git ls-files -z -co --exclude-standard -- "$@" | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-64
 }
@@ -52,18 +52,30 @@ push() {
 # pushed REF: the registry holds that manifest.
 pushed() {
   local repo=${1%@*} digest=${1#*@}
-  curl -fsS --max-time 5 -o /dev/null -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+  curl -fs --max-time 5 -o /dev/null -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     "http://$REGISTRY/v2/${repo#*/}/manifests/$digest"
 }
 
-# image NAME BASE_ARG=BASE DOCKERFILE CONTEXT IGNOREFILE INPUTS...: builds (unless cached), checks, pushes, prints the
-# reference. BASE_ARG is the Dockerfile's build argument naming its base image.
+# forget_others NAME KEEP KEEPFILE: the images and keys of NAME's other inputs go (vfs storage holds every layer whole).
+forget_others() {
+  local name=$1 keep=$2 keepfile=$3 img f
+  for img in $(buildah images --noheading --format '{{.Name}}:{{.Tag}}' | grep "^localhost/pgbackup/$name:" || true); do
+    [ "$img" = "$keep" ] || buildah rmi "$img" >/dev/null
+  done
+  for f in "$KEYS/$name"-*; do [ "$f" = "$keepfile" ] || rm -f "$f"; done
+}
+
+# image NAME "ARG=BASE..." DOCKERFILE CONTEXT IGNOREFILE INPUTS...: builds (unless cached), checks, pushes, prints the
+# reference. Each ARG is a build argument of the Dockerfile naming a base image.
 image() {
-  local name=$1 base_arg=${2%%=*} base=${2#*=} dockerfile=$3 context=$4 ignorefile=$5 volumes=(); shift 5
-  [ "$base_arg" != NODE_IMAGE ] || volumes=("${NPM_MOUNTS[@]}")
-  local local_image="localhost/pgbackup/$name:local" repo="$REGISTRY/pgbackup/$name" key ref t0 user
-  key=$(inputs_key "$name" "$base" "$@")
-  ref=$(sed -n "s/^$key //p" "$KEYS/$name" 2>/dev/null || true)
+  local name=$1 bases=$2 dockerfile=$3 context=$4 ignorefile=$5 args=() volumes=() arg; shift 5
+  for arg in $bases; do args+=(--build-arg "$arg"); done
+  case " $bases" in *" NODE_IMAGE="*) volumes=("${NPM_MOUNTS[@]}") ;; esac
+  local key ref t0 user repo="$REGISTRY/pgbackup/$name"
+  key=$(inputs_key "$name" "$(printf '%s\n' $bases | sed 's/^[^=]*=//')" "$@")
+  # The local image is tagged with its key (clones of other commits share the cache) and its reference kept beside it.
+  local local_image="localhost/pgbackup/$name:${key:0:20}" keyfile="$KEYS/$name-${key:0:20}"
+  ref=$(cat "$keyfile" 2>/dev/null || true)
   [ -z "$ref" ] || ref="$repo@${ref#*@}"   # the digest, in this registry
   if [ -n "$ref" ] && pushed "$ref"; then
     say "$name: cached"; echo "$ref"; return
@@ -74,7 +86,7 @@ image() {
   fi
   t0=$(date +%s)
   say "$name: building from ${dockerfile#"$ROOT"/}"
-  buildah bud --quiet --pull=never --layers=false --timestamp 0 --build-arg "$base_arg=$base" \
+  buildah bud --quiet --pull=never --layers=false --timestamp 0 "${args[@]}" \
     ${ignorefile:+--ignorefile "$ignorefile"} "${volumes[@]}" \
     -f "$dockerfile" -t "$local_image" "$context" >"$KEYS/$name.build.log" 2>&1 \
     || die "$name: build failed; see $KEYS/$name.build.log: $(tail -3 "$KEYS/$name.build.log" | tr '\n' ' ')"
@@ -83,15 +95,19 @@ image() {
     '' | 0 | root) die "$name: the image runs as root (USER '${user}'); it must name a non-root numeric user" ;;
   esac
   ref=$(push "$name" "$local_image" "$repo") || exit 1
-  echo "$key $ref" >"$KEYS/$name"
+  echo "$ref" >"$keyfile"
   say "$name: built and pushed in $(($(date +%s) - t0))s ($(buildah images --noheading --format '{{.Size}}' "$local_image"))"
+  forget_others "$name" "$local_image" "$keyfile"
   echo "$ref"
 }
 
 # Both Node images may copy any of the workspace (their .dockerignore says what): a change there rebuilds both.
 NODE_INPUTS="package.json package-lock.json turbo.json tsconfig.base.json LICENSE packages manifests/images"
-image kubectl-pgbackup "NODE_IMAGE=$NODE_IMAGE" "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile" "$ROOT" \
+BASES="NODE_IMAGE=$NODE_IMAGE DEBIAN_IMAGE=$DEBIAN_IMAGE"
+image kubectl-pgbackup "$BASES" "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile" "$ROOT" \
   "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile.dockerignore" $NODE_INPUTS
-image pgbackup-api "NODE_IMAGE=$NODE_IMAGE" "$ROOT/manifests/images/pgbackup-api.Dockerfile" "$ROOT" \
+image pgbackup-api "$BASES" "$ROOT/manifests/images/pgbackup-api.Dockerfile" "$ROOT" \
   "$ROOT/manifests/images/pgbackup-api.Dockerfile.dockerignore" $NODE_INPUTS
 image postgres "DEBIAN_IMAGE=$DEBIAN_IMAGE" "$HERE/postgres/Dockerfile" "$HERE/postgres" "" tools/images/postgres
+# What the builds left behind (images of earlier inputs, untagged): vfs storage holds every layer whole.
+buildah rmi --prune >/dev/null

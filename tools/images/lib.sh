@@ -5,12 +5,19 @@ HERE="$ROOT/tools/images"
 # buildah here: vfs storage (no overlay in this sandbox) and chroot isolation for RUN steps (crun/OCI isolation fails
 # on this cgroups v1 hybrid host). Both are buildah's own environment variables, so every buildah call honours them.
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-# Everything slow is cached under the clone's .tools/ (like the cluster's binaries), and a cold run rebuilds it:
-# buildah's storage (a storage.conf that every buildah and skopeo call reads), the bases' inputs, the images' keys.
-TOOLS="$ROOT/.tools"
-STORAGE="$TOOLS/containers"
-CACHE="${PGBACKUP_IMAGE_CACHE:-$TOOLS/image-bases}"
-mkdir -p "$STORAGE"
+# Everything slow is cached outside the clone, like Go's build cache, so that a fresh clone (CI's) rebuilds only what
+# changed: buildah's storage (a storage.conf that every buildah and skopeo call reads), the bases' inputs, the images'
+# keys (their inputs' digests: the key, never the place, says whether an image is current). One build at a time uses it.
+IMAGES_CACHE="${PGBACKUP_IMAGES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgbackup/images}"
+STORAGE="$IMAGES_CACHE/containers"
+CACHE="$IMAGES_CACHE/bases"
+KEYS="$IMAGES_CACHE/keys"
+mkdir -p "$STORAGE" "$CACHE" "$KEYS"
+if [ -z "${PGBACKUP_IMAGES_LOCKED:-}" ]; then
+  exec 9>"$IMAGES_CACHE/lock"
+  flock -n 9 || { printf '[images] waiting for another build that uses %s\n' "$IMAGES_CACHE" >&2; flock 9; }
+  export PGBACKUP_IMAGES_LOCKED=1
+fi
 export CONTAINERS_STORAGE_CONF="$STORAGE/storage.conf"
 printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$STORAGE/graph" "$STORAGE/run" >"$CONTAINERS_STORAGE_CONF"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -7,7 +7,9 @@ ARG NODE_VERSION
 # /root/.npm and /usr/local/etc (empty): where tools/images/build.sh mounts the host's npm cache and npm's settings for
 # `npm ci`. buildah 1.28 commits the mount point of a --volume whose target is missing, so the base has them and the
 # built images hold only what their Dockerfiles make.
+# No date of the last password change (shadow's field 3) nor backups of the account files: the same image every day.
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
+ && sed -ri 's/^([^:]*:[^:]*:)[0-9]*:/\1:/' /etc/shadow && rm -f /etc/*- \
  && mkdir -p /root/.npm /usr/local/etc
 COPY node/bin/node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
