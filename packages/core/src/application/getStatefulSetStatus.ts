@@ -31,6 +31,6 @@ export async function getStatefulSetStatus(
     newestBackup: backups[0],
     newestCompletedBackup: backups.find((b) => b.status === 'completed'),
     schedule,
-    freshness: schedule ? freshness(schedule, backups, deps.clock.now()) : undefined,
+    freshness: schedule ? freshness(schedule, backups, deps.clock.now(), { scheduledSince: scheduled?.createdAt }) : undefined,
   };
 }

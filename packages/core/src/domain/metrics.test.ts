@@ -82,6 +82,13 @@ describe('backupMetrics', () => {
     expect(samples['pgbackup_backup_late_seconds{db/pg}']).toBe(10 * 3600);
   });
 
+  it('is not late for a run expected before the schedule was set (its CronJob created after it)', () => {
+    const schedule = { ...daily(), createdAt: '2026-06-02T06:00:00Z' };
+    const samples = byName(backupMetrics({ cluster: 'c', now, schedules: [schedule], backups: [aBackup('pg-1', '2026-06-01T02:00:00Z')] }));
+    expect(samples['pgbackup_backup_late{db/pg}']).toBe(0);
+    expect(samples['pgbackup_backup_late_seconds{db/pg}']).toBe(0);
+  });
+
   it('says late for a scheduled StatefulSet without any backup yet', () => {
     const samples = byName(backupMetrics({ cluster: 'c', now, schedules: [daily()], backups: [] }));
     expect(samples['pgbackup_backup_late{db/pg}']).toBe(1);

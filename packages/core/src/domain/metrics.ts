@@ -234,7 +234,7 @@ export function backupMetrics(input: BackupMetricsInput): MetricSample[] {
 /** freshness() of the newest completed backup alone (it only looks at that one); none for a schedule that does not parse. */
 function scheduleFreshness(scheduled: ScheduledBackup, newest: Backup | undefined, now: Date) {
   try {
-    return freshness(scheduled.schedule, newest ? [newest] : [], now);
+    return freshness(scheduled.schedule, newest ? [newest] : [], now, { scheduledSince: scheduled.createdAt });
   } catch {
     // A CronJob whose schedule does not parse: the controller does not run it either; no freshness beats a failed scrape.
     return undefined;

@@ -79,6 +79,8 @@ export interface ScheduledBackup {
   retention?: RetentionPolicy;
   suspended: boolean;
   lastScheduleTime?: string;
+  /** When the schedule was set (the CronJob's creation). */
+  createdAt?: string;
   /** Name of the CronJob, when stored as one. */
   cronJob?: string;
   /** Image the scheduled pod runs. */

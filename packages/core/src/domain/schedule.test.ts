@@ -124,8 +124,20 @@ describe('freshness', () => {
     expect(freshness(hourly, backups, at('10:10:00')).state).toBe('ok'); // 10:00 run still within 15 min grace
     expect(freshness(hourly, backups, at('10:10:00')).expectedSince).toBe('2026-06-01T09:00:00.000Z');
     expect(freshness(hourly, backups, at('10:16:00')).state).toBe('late');
-    expect(freshness(hourly, backups, at('10:10:00'), 300).state).toBe('late');
-    expect(freshness(hourly, backups, at('10:10:00'), 300).lateBySeconds).toBe(600);
+    expect(freshness(hourly, backups, at('10:10:00'), { graceSeconds: 300 }).state).toBe('late');
+    expect(freshness(hourly, backups, at('10:10:00'), { graceSeconds: 300 }).lateBySeconds).toBe(600);
+  });
+
+  it('owes no run expected before the schedule was set: a backup older than the schedule is not late until its first run', () => {
+    const backups = [aBackup('b', '2026-05-20T08:00:00Z')];
+    // Set at 10:05: the 10:00 run was never owed, so nothing is late before 11:00 + grace.
+    const since = { scheduledSince: '2026-06-01T10:05:00Z' };
+    expect(freshness(hourly, backups, at('10:20:00'), since)).toMatchObject({ state: 'ok', rpoSeconds: 12 * 86400 + 140 * 60 });
+    expect(freshness(hourly, backups, at('11:20:00'), since)).toMatchObject({ state: 'late', lateBySeconds: 20 * 60 });
+    // Set before the 10:00 run: that run was owed.
+    expect(freshness(hourly, backups, at('10:20:00'), { scheduledSince: '2026-06-01T09:30:00Z' }).state).toBe('late');
+    // No backup at all stays missing, however new the schedule.
+    expect(freshness(hourly, [], at('10:20:00'), since).state).toBe('missing');
   });
 
   it('is missing when there is no completed backup at all', () => {

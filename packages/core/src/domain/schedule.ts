@@ -99,11 +99,16 @@ export interface Freshness {
   nextRunAt: string;
 }
 
-/**
- * How late the newest completed backup is against the schedule. A run gets `graceSeconds` to
- * complete before its absence counts as late.
- */
-export function freshness(schedule: Schedule, backups: Backup[], now: Date, graceSeconds = 900): Freshness {
+export interface FreshnessOptions {
+  /** Seconds a run gets to complete before its absence counts as late. */
+  graceSeconds?: number;
+  /** When the schedule was set (its CronJob created): a run expected before then was never owed. */
+  scheduledSince?: string;
+}
+
+/** How late the newest completed backup is against the schedule. */
+export function freshness(schedule: Schedule, backups: Backup[], now: Date, options: FreshnessOptions = {}): Freshness {
+  const { graceSeconds = 900, scheduledSince } = options;
   const completed = backups
     .filter((b) => b.status === 'completed')
     .map((b) => Date.parse(backupTime(b)))
@@ -120,5 +125,6 @@ export function freshness(schedule: Schedule, backups: Backup[], now: Date, grac
     nextRunAt,
   };
   if (newest >= expected.getTime()) return { state: 'ok', ...base };
+  if (scheduledSince !== undefined && Date.parse(scheduledSince) > expected.getTime()) return { state: 'ok', ...base };
   return { state: 'late', ...base, lateBySeconds: Math.round((now.getTime() - expected.getTime()) / 1000) };
 }

@@ -34,6 +34,7 @@ export function toScheduledBackup(cj: V1CronJob | undefined): ScheduledBackup | 
     cronJob: cj.metadata?.name,
     image: cj.spec.jobTemplate.spec?.template.spec?.containers[0]?.image,
     lastScheduleTime: cj.status?.lastScheduleTime ? new Date(cj.status.lastScheduleTime).toISOString() : undefined,
+    createdAt: cj.metadata?.creationTimestamp ? new Date(cj.metadata.creationTimestamp).toISOString() : undefined,
   };
 }
 
