@@ -276,8 +276,9 @@ describe('helm install', () => {
         code: 0,
         out: expect.stringMatching(/TEST SUITE:\s+pg-test-doctor[\s\S]*Phase:\s+Succeeded/),
       });
-      // The local cluster runs pods of the CLI image (pod-runner) but only simulates the API's image (kwok; a real node
-      // is issue 22), so nothing answers at the API's Service: the API test must say so and fail, not pass on a fake.
+      // This install places nothing on the real node, so kwok only simulates the API's pod; and the real node has no
+      // Service routing or DNS but for `kubernetes` (deploy.int runs the API there): nothing answers at the API's
+      // Service, and the API test must say so and fail, not pass on a fake.
       const api = await helm(['test', release, '-n', ns, '--filter', 'name=pg-test-api', '--timeout', '3m'], { timeoutMs: 4 * MIN });
       expect(api.code).not.toBe(0);
       expect(api.stdout + api.stderr).toMatch(/pg-test-api[\s\S]*(Failed|failed)/);
