@@ -2,6 +2,7 @@
 export * from './contract.js';
 export * from './errors.js';
 export * from './domain/backup.js';
+export * from './domain/health.js';
 export * from './domain/names.js';
 export * from './domain/retention.js';
 export * from './domain/schedule.js';

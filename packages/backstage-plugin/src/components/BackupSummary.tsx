@@ -1,15 +1,10 @@
 import { StructuredMetadataTable } from '@backstage/core-components';
-import type { BackupResource, StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
+import { newestVerified, type BackupResource, type StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
 import { Typography } from '@material-ui/core';
 import type { ReactNode } from 'react';
 import { formatBytes, formatDuration, label } from './format.js';
 import { BackupStatus, Freshness, Status } from './StatusText.js';
 import { BackupId, Body, When } from './Text.js';
-
-/** The newest verification among the backups, if any backup was ever verified. */
-export function lastVerified(backups: BackupResource[] | undefined): BackupResource | undefined {
-  return backups?.filter((b) => b.verification).sort((a, b) => Date.parse(b.verification!.at) - Date.parse(a.verification!.at))[0];
-}
 
 /**
  * The one summary of a StatefulSet's backups (freshness, newest backup, last verification, next run,
@@ -28,7 +23,7 @@ export function BackupSummary({
 }) {
   const newest = s.newestBackup;
   const completed = s.newestCompletedBackup;
-  const verified = lastVerified(backups);
+  const verified = newestVerified(backups);
   const v = verified?.verification;
   const metadata: Record<string, ReactNode> = {
     freshness: <Freshness status={s} />,

@@ -3,26 +3,32 @@ import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { Content, ErrorPanel, Header, Page, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef, humanizeEntityRef } from '@backstage/plugin-catalog-react';
-import { EntityAnnotations, type BackupResource, type StatefulSetStatusResource } from '@pgbackup/core/isomorphic';
+import {
+  DATABASE_HEALTH,
+  EntityAnnotations,
+  databaseHealth,
+  newestVerified,
+  type BackupResource,
+  type DatabaseHealth,
+  type StatefulSetStatusResource,
+} from '@pgbackup/core/isomorphic';
 import { entityKeyOf, entityRefOf, statefulSetOf } from '../annotations.js';
 import { PgBackupApiError, pgBackupApiRef, type EntityBackups, type PgBackupApi } from '../api/types.js';
-import { lastVerified } from './BackupSummary.js';
 import { useLoad } from './hooks.js';
 import { isDenied } from './States.js';
 import { Freshness, Status, Verified } from './StatusText.js';
 import { Body, When } from './Text.js';
 
-/** How a database stands, worst first: the table's default order. */
-const HEALTH = [
-  ['unreadable', 'error', 'Could not be read'],
-  ['failed', 'error', 'Newest backup failed'],
-  ['missing', 'error', 'No completed backup'],
-  ['late', 'warning', 'Late'],
-  ['verification-failed', 'error', 'Verification failed'],
-  ['manual', 'warning', 'No schedule'],
-  ['ok', 'ok', 'Healthy'],
-] as const;
-type Health = (typeof HEALTH)[number][0];
+/** Each health's tone and words, in core's order (worst first: the table's default order). */
+const HEALTH: Record<DatabaseHealth, readonly [tone: 'error' | 'warning' | 'ok', text: string]> = {
+  unreadable: ['error', 'Could not be read'],
+  failed: ['error', 'Newest backup failed'],
+  missing: ['error', 'No completed backup'],
+  late: ['warning', 'Late'],
+  'verification-failed': ['error', 'Verification failed'],
+  manual: ['warning', 'No schedule'],
+  ok: ['ok', 'Healthy'],
+};
 
 export interface FleetRow {
   entityRef: string;
@@ -32,24 +38,13 @@ export interface FleetRow {
   namespace: string;
   cluster: string;
   owner: string;
-  health: Health;
+  health: DatabaseHealth;
   /** The words of the health column, searchable and filterable. */
   healthText: string;
   status?: StatefulSetStatusResource;
   newestCompletedAt?: string;
   verified?: BackupResource;
   error?: string;
-}
-
-function healthOf(data: EntityBackups | undefined, error: string | undefined): Health {
-  const s = data?.status;
-  if (error || !s) return 'unreadable';
-  if (s.newestBackup?.status === 'failed') return 'failed';
-  if (s.freshness?.state === 'missing') return 'missing';
-  if (s.freshness?.state === 'late') return 'late';
-  if (lastVerified(data.backups)?.verification?.result === 'failed') return 'verification-failed';
-  if (!s.freshness) return 'manual';
-  return 'ok';
 }
 
 /** One row per database the reader may see: a refused read (403) leaves the entity out, any other failure is a row. */
@@ -67,7 +62,7 @@ export async function loadFleet(api: PgBackupApi, entities: Entity[]): Promise<F
         if (isDenied(e)) return undefined;
         error = e instanceof PgBackupApiError || e instanceof Error ? e.message : String(e);
       }
-      const health = healthOf(data, error);
+      const health = databaseHealth(error ? undefined : data?.status, data?.backups);
       return {
         entityRef: entityRefOf(entity),
         title: humanizeEntityRef(entity, { defaultKind: 'Component' }),
@@ -76,10 +71,10 @@ export async function loadFleet(api: PgBackupApi, entities: Entity[]): Promise<F
         cluster: target.cluster ?? data?.cluster ?? 'default',
         owner: typeof entity.spec?.owner === 'string' ? entity.spec.owner : '—',
         health,
-        healthText: HEALTH.find(([h]) => h === health)![2],
+        healthText: HEALTH[health][1],
         status: data?.status,
         newestCompletedAt: data?.status?.newestCompletedBackup?.cutAt ?? data?.status?.newestCompletedBackup?.startedAt,
-        verified: lastVerified(data?.backups),
+        verified: newestVerified(data?.backups),
         ...(error ? { error } : {}),
       };
     }),
@@ -87,10 +82,10 @@ export async function loadFleet(api: PgBackupApi, entities: Entity[]): Promise<F
   return rows.filter((r): r is FleetRow => r !== undefined).sort((a, b) => rank(a) - rank(b) || a.entityRef.localeCompare(b.entityRef));
 }
 
-const rank = (r: FleetRow) => HEALTH.findIndex(([h]) => h === r.health);
+const rank = (r: FleetRow) => DATABASE_HEALTH.indexOf(r.health);
 
 function HealthCell({ row }: { row: FleetRow }) {
-  const tone = HEALTH.find(([h]) => h === row.health)![1];
+  const tone = HEALTH[row.health][0];
   return (
     <span>
       <Status tone={tone}>{row.healthText}</Status>
