@@ -39,7 +39,11 @@ start_registry() {
   REGISTRY_HTTP_ADDR="127.0.0.1:${REGISTRY_ADDR##*:}" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$REGISTRY_STATE" \
     OTEL_TRACES_EXPORTER=none start "$REGISTRY_COMPONENT" "$BIN/registry" serve "$HERE/manifests/registry.yml"
   local why="(is the port another process's? PGBACKUP_REGISTRY_ADDR moves it); see $LOGS/registry.log"
-  registry_up() { alive "$REGISTRY_COMPONENT" || die "the registry exited $why: $(tail -1 "$LOGS/registry.log")"; registry_ready; }
+  # By its pid, not alive(): until setsid has exec'd, the pid's command line is still this script's.
+  registry_up() {
+    running "$(cat "$PIDS/$REGISTRY_COMPONENT.pid")" || die "the registry exited $why: $(tail -1 "$LOGS/registry.log")"
+    registry_ready
+  }
   wait_for "registry on $REGISTRY_ADDR" 30 registry_up || die "our registry does not answer on $REGISTRY_ADDR $why"
   echo "$REGISTRY_ADDR" >"$REGISTRY_ADDR_FILE"
 }
