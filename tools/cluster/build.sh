@@ -236,6 +236,20 @@ build_nodeimages() {
   stamp nodeimages "$NODE_IMAGES_REV"; done_in "node images"
 }
 
+# Cluster DNS for the real node's pods: CoreDNS with only the plugins its Corefile uses (tools/cluster/coredns/main.go,
+# on coremain). The stamp names that file's hash, so a changed plugin list rebuilds.
+build_coredns() {
+  local v; v="$COREDNS_VERSION+$(sha256sum "$ROOT/tools/cluster/coredns/main.go" | cut -c1-12)"
+  built coredns "$v" coredns && { log "CoreDNS $COREDNS_VERSION: cached"; return; }
+  begin "CoreDNS $COREDNS_VERSION: building"
+  wrapper coredns
+  cp "$ROOT/tools/cluster/coredns/main.go" .
+  quiet go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null
+  quiet go mod tidy
+  quiet go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$BIN/coredns" .
+  stamp coredns "$v"; done_in "CoreDNS $COREDNS_VERSION"
+}
+
 build_krew() {
   # krew itself (as kubectl-krew) and the validator that krew-index runs on every plugin manifest.
   go_tool krew krew "$KREW_VERSION" "-X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" \
@@ -251,7 +265,7 @@ build_ours() {
   fi
 }
 
-targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni nodeimages provisioner helm ct krew registry ours"}
+targets=${*:-"etcd kwok snapshotter kubernetes kubelet cni coredns nodeimages provisioner helm ct krew registry ours"}
 # One build at a time: the machine has few cores and two go builds of the same module would race on the outputs.
 exec 9>"$ROOT/.tools/build.lock"
 flock -n 9 || { log "another build.sh is running; waiting for it"; flock 9; }

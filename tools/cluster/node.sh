@@ -17,22 +17,36 @@ POD_SUBNET=10.244.$POD_NET.0/24
 NODE_IP=10.244.$POD_NET.1
 # No kube-proxy: one DNAT rule (this chain) takes the pods' connections to the `kubernetes` Service to the API server.
 NAT_CHAIN=PGBACKUP-NODE-$POD_NET
-REAL_NODE_COMPONENTS="kubelet containerd"
+# Cluster DNS: CoreDNS (build.sh coredns) on the node's address, port 53; /ready on DNS_READY_PORT.
+CLUSTER_DOMAIN=cluster.local
+DNS_READY_PORT=8181
+REAL_NODE_COMPONENTS="kubelet containerd coredns"
 
 ctrc() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
-# The kubelet's identity: a key and a client certificate CN=system:node:<name>, O=system:nodes, signed by the cluster CA.
-real_node_identity() {
-  local pki="$REAL_STATE/pki" ca="$KWOK_DIR/pki"
-  [ -s "$pki/kubelet.crt" ] && return 0
+# client_cert NAME SUBJECT: a key and a client certificate $REAL_STATE/pki/NAME.{key,crt} for SUBJECT, signed by the
+# cluster CA (made once).
+client_cert() {
+  local pki="$REAL_STATE/pki" ca="$KWOK_DIR/pki" name=$1 subject=$2
+  [ -s "$pki/$name.crt" ] && return 0
   [ -f "$ca/ca.crt" ] && [ -f "$ca/ca.key" ] || die "no cluster CA in $ca (create the cluster first)"
   mkdir -p "$pki"
-  openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/kubelet.key" -subj "/O=system:nodes/CN=system:node:$REAL_NODE" \
-    -out "$pki/kubelet.csr" 2>/dev/null
-  printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$pki/ext.cnf"
-  openssl x509 -req -in "$pki/kubelet.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$pki/ext.cnf" -out "$pki/kubelet.crt" 2>/dev/null
-  rm -f "$pki/kubelet.csr" "$pki/ext.cnf"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/$name.key" -subj "$subject" -out "$pki/$name.csr" 2>/dev/null
+  printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$pki/$name.cnf"
+  openssl x509 -req -in "$pki/$name.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$pki/$name.cnf" -out "$pki/$name.crt" 2>/dev/null
+  rm -f "$pki/$name.csr" "$pki/$name.cnf"
+}
+# client_kubeconfig NAME SERVER: $REAL_STATE/NAME.kubeconfig, authenticating with NAME's client certificate.
+client_kubeconfig() {
+  cat >"$REAL_STATE/$1.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$2", certificate-authority: "$KWOK_DIR/pki/ca.crt"}}]
+users: [{name: $1, user: {client-certificate: "$REAL_STATE/pki/$1.crt", client-key: "$REAL_STATE/pki/$1.key"}}]
+contexts: [{name: $1, context: {cluster: local, user: $1}}]
+current-context: $1
+EOF
 }
 
 real_node_configs() {
@@ -83,13 +97,19 @@ EOF
   ]
 }
 EOF
-  cat >"$REAL_STATE/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$KWOK_DIR/pki/ca.crt"}}]
-users: [{name: $REAL_NODE, user: {client-certificate: "$REAL_STATE/pki/kubelet.crt", client-key: "$REAL_STATE/pki/kubelet.key"}}]
-contexts: [{name: $REAL_NODE, context: {cluster: local, user: $REAL_NODE}}]
-current-context: $REAL_NODE
+  client_kubeconfig kubelet "$server"
+  client_kubeconfig coredns "$server"
+  # CoreDNS serves cluster.local only (Services, headless Services' pods by hostname); other names are refused at
+  # once: nothing here forwards upstream. On the node's address, so each clone's has its own port 53.
+  cat >"$REAL_STATE/Corefile" <<EOF
+$CLUSTER_DOMAIN:53 {
+  bind $NODE_IP
+  ready $NODE_IP:$DNS_READY_PORT
+  errors
+  kubernetes $CLUSTER_DOMAIN {
+    kubeconfig "$REAL_STATE/coredns.kubeconfig" coredns
+  }
+}
 EOF
   # cgroups v1 hybrid: kubelet 1.36 runs only with failCgroupV1 false, and without QoS cgroups or node allocatable
   # enforcement (so resource limits are not enforced here). Callers authenticate with a certificate of the cluster CA
@@ -107,6 +127,8 @@ port: $KUBELET_PORT
 healthzBindAddress: $NODE_IP
 healthzPort: $KUBELET_HEALTHZ_PORT
 readOnlyPort: 0
+clusterDNS: [$NODE_IP]
+clusterDomain: $CLUSTER_DOMAIN
 authentication:
   anonymous: {enabled: false}
   webhook: {enabled: true}
@@ -129,12 +151,13 @@ real_node_ready() {
 # real_node_start: starts containerd and the kubelet (start() of up.sh), returns when the node is Ready.
 real_node_start() {
   local t
-  [ -x "$BIN/kubelet" ] && [ -x "$ROOT/.tools/cni/bin/bridge" ] && [ -f "$ROOT/.tools/images/pause.oci.tar" ] \
-    || die "the real node's parts are missing: run tools/cluster/build.sh kubelet cni nodeimages"
+  [ -x "$BIN/kubelet" ] && [ -x "$BIN/coredns" ] && [ -x "$ROOT/.tools/cni/bin/bridge" ] && [ -f "$ROOT/.tools/images/pause.oci.tar" ] \
+    || die "the real node's parts are missing: run tools/cluster/build.sh kubelet cni coredns nodeimages"
   for t in containerd containerd-shim-runc-v2 runc ctr openssl iptables ip; do
     command -v "$t" >/dev/null || die "$t is missing (Debian packages containerd, runc, openssl, iptables, iproute2; .ci/run installs them)"
   done
-  real_node_identity
+  client_cert kubelet "/O=system:nodes/CN=system:node:$REAL_NODE"
+  client_cert coredns "/CN=pgbackup-local:coredns"
   real_node_configs
   if ! ip link show "$POD_BRIDGE" >/dev/null 2>&1; then
     ip link add "$POD_BRIDGE" type bridge && ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$POD_BRIDGE" \
@@ -142,12 +165,16 @@ real_node_start() {
   fi
   ip link set "$POD_BRIDGE" up
   service_nat
+  kc apply --server-side --force-conflicts -f "$HERE/manifests/dns.yaml" -o name >/dev/null
+  start coredns "$BIN/coredns" -conf "$REAL_STATE/Corefile"
+  wait_for "CoreDNS on $NODE_IP:53" 30 curl -fs --max-time 2 "http://$NODE_IP:$DNS_READY_PORT/ready" -o /dev/null \
+    || die "CoreDNS is not ready; see $LOGS/coredns.log"
   start containerd "$(command -v containerd)" --config "$REAL_STATE/containerd.toml"
   wait_for "containerd on $CONTAINERD_SOCK" 30 ctrc version >/dev/null 2>&1 \
     || die "containerd does not answer; see $LOGS/containerd.log"
   ctrc images list --quiet 2>/dev/null | grep -qx localhost/pause:3.10 \
     || ctrc images import "$ROOT/.tools/images/pause.oci.tar" >/dev/null || die "importing the pause image failed"
-  start kubelet "$BIN/kubelet" --config "$REAL_STATE/kubelet.yaml" --kubeconfig "$REAL_STATE/kubeconfig" \
+  start kubelet "$BIN/kubelet" --config "$REAL_STATE/kubelet.yaml" --kubeconfig "$REAL_STATE/kubelet.kubeconfig" \
     --root-dir "$REAL_STATE/kubelet" --cert-dir "$REAL_STATE/pki/serving" --hostname-override "$REAL_NODE" \
     --node-ip "$NODE_IP" --node-labels "$REAL_NODE_KEY=true" --v=2
   wait_for "node $REAL_NODE Ready" 90 real_node_ready || die "node $REAL_NODE not Ready; see $LOGS/kubelet.log"
@@ -207,6 +234,7 @@ real_node_stop() {
   netns+=" $(netns_of $pids)"
   for id in $pids; do kill -KILL "$id" 2>/dev/null || true; done
   stop containerd 15
+  stop coredns 5
   for id in $(node_shims); do kill -KILL "$id" 2>/dev/null || true; done
   # Mounts: the containers' rootfs and the sandboxes' shm under containerd's state, the pods' volumes under the kubelet's.
   for m in $(findmnt -rn -o TARGET | grep -F "$REAL_STATE/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done

@@ -153,6 +153,74 @@ describe('the real node', () => {
   );
 
   it(
+    "resolves cluster names through the node's CoreDNS: the kubernetes Service, a headless Service's pod by hostname; other names fail at once",
+    async () => {
+      // What a StatefulSet gives its pods (hostname + subdomain = the headless Service): PostgreSQL standbys and a WAL
+      // archiver will find a primary as <pod>.<service>.<namespace>.svc.cluster.local.
+      await apply(
+        ns(),
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'db' },
+          spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }] },
+        }),
+      );
+      const sleeper = (name: string, extra: Record<string, unknown> = {}) =>
+        applyPod(name, { ...extra, containers: [{ name: 'main', image: cli, command: ['sleep', '3600'] }] });
+      await sleeper('db-0', { hostname: 'db-0', subdomain: 'db' });
+      await k(['label', 'pod', 'db-0', '-n', ns(), 'app=db']);
+      await sleeper('client');
+      const readyIP = (name: string) =>
+        eventually(
+          `pod ${name} Ready on the real node`,
+          3 * MIN,
+          async () => {
+            const pod = await getPod(name);
+            return (await jsonpath(ns(), `pod/${name}`, '{.status.conditions[?(@.type=="Ready")].status}')) === 'True'
+              ? pod.status.podIP
+              : undefined;
+          },
+          () => describeObj(ns(), `pod/${name}`),
+        );
+      const podIP = await readyIP('db-0');
+      await readyIP('client');
+      // From another pod (db-0's own /etc/hosts names itself): the names come from DNS.
+      const inPod = (script: string) => kubectl(['exec', '-n', ns(), 'client', '--', 'sh', '-c', script]);
+      const resolvConf = (await inPod('cat /etc/resolv.conf')).stdout;
+      const node = await k(['get', 'node', REAL_NODE, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']);
+      expect(resolvConf).toMatch(new RegExp(`^nameserver ${node.replace(/\./g, '\\.')}$`, 'm'));
+      expect(resolvConf).toMatch(new RegExp(`^search ${ns()}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local\\b`, 'm'));
+
+      const hosts = async (name: string) => (await inPod(`getent hosts ${name}`)).stdout.trim().split(/\s+/);
+      expect(await hosts('kubernetes.default.svc.cluster.local')).toEqual(['10.0.0.1', 'kubernetes.default.svc.cluster.local']);
+      // The EndpointSlice controller publishes the pod's hostname once it is Ready; CoreDNS follows by its watch.
+      const fqdn = `db-0.db.${ns()}.svc.cluster.local`;
+      await eventually(`${fqdn} to resolve in pod client`, MIN, async () => ((await hosts(fqdn))[0] === podIP ? true : undefined));
+      expect(await hosts(fqdn)).toEqual([podIP, fqdn]);
+      expect(await hosts('db-0.db')).toEqual([podIP, fqdn]); // through the search path, as from the pod's namespace
+      expect(await hosts('db')).toEqual([podIP, `db.${ns()}.svc.cluster.local`]); // the headless Service: its pods
+
+      // CoreDNS's own identity may list and watch what its kubernetes plugin reads, nothing more.
+      const asDNS = ['--as', 'pgbackup-local:coredns'];
+      const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', ...args, ...asDNS])).stdout.trim();
+      expect([
+        await can('watch', 'endpointslices.discovery.k8s.io', '-A'),
+        await can('list', 'services', '-A'),
+        await can('get', 'services', '-n', ns()),
+        await can('list', 'pods', '-A'),
+        await can('list', 'secrets', '-A'),
+      ]).toEqual(['yes', 'yes', 'no', 'no', 'no']);
+
+      // Nothing forwards upstream: a name outside the cluster is refused at once, not after resolver timeouts.
+      const outside = await inPod('t0=$(date +%s%N); getent hosts example.com; echo "exit=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))"');
+      const [, exit, ms] = /exit=(\d+) ms=(\d+)/.exec(outside.stdout) ?? [];
+      expect({ exit, fast: Number(ms) < 2000 }).toEqual({ exit: '2', fast: true });
+    },
+    5 * MIN,
+  );
+
+  it(
     'an image that cannot be pulled shows ErrImagePull/ImagePullBackOff in the pod status',
     async () => {
       const missing = `${cli.replace(/\/pgbackup\/.*$/, '')}/pgbackup/no-such-image@sha256:${'0'.repeat(64)}`;
