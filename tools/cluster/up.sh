@@ -132,8 +132,9 @@ kc apply --server-side --force-conflicts -f "$HERE/manifests/node.yaml" -f "$HER
 # 4. Our processes (start: above).
 KC="--kubeconfig=$KUBECONFIG_FILE"
 rm -f "$CSI_SOCK"
+# Its Node service is the real node's: the kubelet finds it by the registration socket in its plugins_registry.
 start pgbackup-csi "$BIN/pgbackup-csi" --endpoint "unix://$CSI_SOCK" --statedir "$CSI_STATE" \
-  --drivername pgbackup.csi.local --nodeid "$NODE"
+  --drivername pgbackup.csi.local --nodeid "$REAL_NODE" --registration-dir "$REAL_STATE/kubelet/plugins_registry"
 start snapshot-controller "$BIN/snapshot-controller" "$KC" --leader-election=false \
   --feature-gates=CSIVolumeGroupSnapshot=true --retry-interval-max=30s --v=2
 wait_for "CSI socket $CSI_SOCK" 30 test -S "$CSI_SOCK" || die "pgbackup-csi did not create its socket; see $LOGS/pgbackup-csi.log"

@@ -2,23 +2,35 @@
 // `npm run images` built, pulled from the local registry by digest. What the tests prove goes through the real parts:
 // the image's own entrypoint and exit code, `kubectl logs/exec` and exec probes through the kubelet, env from a Secret,
 // an init container, runAsUser, the projected ServiceAccount token that the CLI uses in-cluster to reach the API
-// server, and the pull error of an image the registry does not have. Pods opt in (label + taint of node-real); the rest
+// server, the pull error of an image the registry does not have, and PVCs of our CSI driver published into pods by the
+// kubelet (NodePublishVolume), whose snapshots stop the containers' writers. Pods opt in (label + taint of node-real); the rest
 // of the suite stays on kwok's node.
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { builtImages } from './images.js';
-import { MIN, apply, describe as describeObj, ensureClusterUp, eventually, jsonpath, k, kubectl, namespaceFor } from './kube.js';
+import { MIN, ROOT, apply, describe as describeObj, ensureClusterUp, eventually, jsonpath, k, kubectl, namespaceFor } from './kube.js';
 
 const REAL_NODE = 'node-real';
 const KEY = 'pgbackup.io/real-node';
 
 interface ContainerStatus {
   imageID: string;
+  containerID?: string;
   state: { terminated?: { exitCode: number; reason: string }; waiting?: { reason: string; message?: string } };
 }
 interface Pod {
+  metadata: { uid: string };
   spec: { nodeName?: string; volumes: { name: string; projected?: { sources: Record<string, unknown>[] } }[] };
   status: { phase: string; podIP?: string; hostIP?: string; containerStatuses?: ContainerStatus[] };
 }
+
+/** The mount points of this machine (the kubelet's and the driver's namespace) whose path contains `part`. */
+const mountsWith = (part: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point.includes(part));
 
 describe('the real node', () => {
   beforeAll(ensureClusterUp, 5 * MIN);
@@ -238,4 +250,124 @@ describe('the real node', () => {
     },
     3 * MIN,
   );
+
+  describe('a PVC of our StorageClass in pods on the real node', () => {
+    const claim = (name: string, snapshot?: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '64Mi' } },
+          ...(snapshot ? { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot } } : {}),
+        },
+      });
+    /** A pod on the real node with claim `pvc` at /data, running `script`; resolves when it is Ready, with its start time. */
+    const podWithClaim = async (name: string, pvc: string, script: string) => {
+      const t0 = Date.now();
+      await applyPod(name, {
+        containers: [{ name: 'main', image: cli, command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc } }],
+      });
+      await eventually(
+        `pod ${name} Ready with claim ${pvc}`,
+        3 * MIN,
+        async () =>
+          (await jsonpath(ns(), `pod/${name}`, '{.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined,
+        () => describeObj(ns(), `pod/${name}`),
+      );
+      return { pod: await getPod(name), readyMs: Date.now() - t0 };
+    };
+    const sh = async (pod: string, script: string) => (await k(['exec', '-n', ns(), pod, '--', 'sh', '-c', script])).trim();
+    /** Lines of /data/a and /data/b and the last number in each: the writer appends n to a, then n to b. */
+    const counts = async (pod: string) => {
+      const [a, b, lastA, lastB] = (await sh(pod, 'wc -l < /data/a; wc -l < /data/b; tail -n1 /data/a; tail -n1 /data/b'))
+        .split('\n')
+        .map(Number);
+      return { a: a!, b: b!, lastA: lastA!, lastB: lastB! };
+    };
+    const deletePod = async (name: string) => {
+      const uid = (await getPod(name)).metadata.uid;
+      await k(['delete', 'pod', name, '-n', ns(), '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 });
+      return uid;
+    };
+
+    it(
+      "mounts it for real: a snapshot taken while a container writes stops the container's writer (point in time), restores into a second pod, data survives the pod, nothing stays mounted",
+      async () => {
+        await apply(ns(), claim('data'));
+        // The writer's cwd is the volume as the container sees it (/data): the driver finds it through the container's mounts.
+        const writer = await podWithClaim('writer', 'data', 'cd /data && i=0; while :; do i=$((i+1)); echo $i >> a; echo $i >> b; done');
+        expect(writer.pod.spec.nodeName).toBe(REAL_NODE);
+        const pvName = await jsonpath(ns(), 'pvc/data', '{.spec.volumeName}');
+        const handle = (await k(['get', 'pv', pvName, '-o', 'jsonpath={.spec.csi.volumeHandle}'])).trim();
+        // Published by the kubelet through our Node service under the pod's directory, and the driver is in CSINode.
+        expect(mountsWith(`/pods/${writer.pod.metadata.uid}/volumes/kubernetes.io~csi/${pvName}/mount`)).toHaveLength(1);
+        const csiNode = JSON.parse(await k(['get', 'csinode', REAL_NODE, '-o', 'json'])) as {
+          spec: { drivers: { name: string; nodeID: string }[] };
+        };
+        expect(csiNode.spec.drivers).toContainEqual(expect.objectContaining({ name: 'pgbackup.csi.local', nodeID: REAL_NODE }));
+
+        await eventually('the writer to write 2000 lines', MIN, async () => ((await counts('writer')).b >= 2000 ? true : undefined));
+        const before = await counts('writer');
+        const t0 = Date.now();
+        await apply(
+          ns(),
+          JSON.stringify({
+            apiVersion: 'snapshot.storage.k8s.io/v1',
+            kind: 'VolumeSnapshot',
+            metadata: { name: 'cut' },
+            spec: { source: { persistentVolumeClaimName: 'data' } },
+          }),
+        );
+        await eventually(
+          'VolumeSnapshot cut readyToUse',
+          2 * MIN,
+          async () => ((await jsonpath(ns(), 'volumesnapshot/cut', '{.status.readyToUse}')) === 'true' ? true : undefined),
+          () => describeObj(ns(), 'volumesnapshot/cut'),
+        );
+        const snapshotMs = Date.now() - t0;
+        const after = await counts('writer');
+
+        // The driver stopped the container's process (named with its container) while it copied the volume.
+        const containerID = writer.pod.status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '') ?? '';
+        expect(containerID).toMatch(/^[0-9a-f]{64}$/);
+        const freezes = readFileSync(path.join(ROOT, '.cluster/logs/pgbackup-csi.log'), 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(' froze ') && line.includes(`/volumes/${handle} `));
+        expect(freezes.at(-1)).toMatch(
+          new RegExp(`froze [1-9]\\d* processes \\[.*\\d+ sh \\(container ${containerID.slice(0, 12)}\\).*\\] for `),
+        );
+
+        // Restored into a second pod: one instant of the writer (b has a's lines or one fewer, every line whole),
+        // between what the writer had before the snapshot and after it.
+        await apply(ns(), claim('restored', 'cut'));
+        const reader = await podWithClaim('reader', 'restored', 'exec sleep 3600');
+        const cut = await counts('reader');
+        expect({ aMinusB: cut.a - cut.b <= 1 && cut.a >= cut.b, whole: cut.lastA === cut.a && cut.lastB === cut.b }).toEqual({
+          aMinusB: true,
+          whole: true,
+        });
+        expect(cut.a).toBeGreaterThanOrEqual(before.a);
+        expect(cut.a).toBeLessThanOrEqual(after.a);
+
+        // The data outlives the pod: a new pod on the same claim sees at least what the writer had written.
+        await sh('writer', 'true');
+        const last = await counts('writer');
+        const writerUid = await deletePod('writer');
+        expect(mountsWith(writerUid)).toEqual([]);
+        const again = await podWithClaim('again', 'data', 'exec sleep 3600');
+        expect((await counts('again')).a).toBeGreaterThanOrEqual(last.a);
+
+        // Unpublished when the pods go: no mount of theirs is left on the node.
+        const uids = [await deletePod('again'), await deletePod('reader')];
+        expect(uids.flatMap(mountsWith)).toEqual([]);
+        process.stdout.write(
+          `real node volumes: writer Ready ${writer.readyMs} ms, reader ${reader.readyMs} ms, again ${again.readyMs} ms; snapshot readyToUse in ${snapshotMs} ms; ${freezes.at(-1)}\n`,
+        );
+      },
+      8 * MIN,
+    );
+  });
 });

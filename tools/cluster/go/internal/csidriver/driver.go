@@ -1,5 +1,5 @@
-// Package csidriver is a small CSI driver (Identity, Controller and
-// GroupController services) whose volumes are host directories and whose
+// Package csidriver is a small CSI driver (Identity, Controller,
+// GroupController and Node services) whose volumes are host directories and whose
 // snapshots are point-in-time copies: the processes using a volume are
 // stopped while it is copied, as real storage cuts a snapshot at one instant.
 package csidriver
@@ -40,6 +40,7 @@ type Driver struct {
 	csi.UnimplementedIdentityServer
 	csi.UnimplementedControllerServer
 	csi.UnimplementedGroupControllerServer
+	csi.UnimplementedNodeServer
 
 	Name, NodeID, Version, Dir string
 
@@ -418,7 +419,11 @@ func (d *Driver) freezeAndCopy(srcs, dsts []string) (used []int64, err error) {
 	f, err := freeze.Freeze(srcs)
 	defer func() {
 		frozen := f.Thaw()
-		log.Printf("froze %d processes %v for %s to copy %s (err=%v)", len(f.Pids()), f.Pids(), frozen.Round(time.Microsecond), strings.Join(srcs, " "), err)
+		names := make([]string, len(f.Pids()))
+		for i, pid := range f.Pids() {
+			names[i] = freeze.Describe(pid)
+		}
+		log.Printf("froze %d processes [%s] for %s to copy %s (err=%v)", len(names), strings.Join(names, ", "), frozen.Round(time.Microsecond), strings.Join(srcs, " "), err)
 	}()
 	if err != nil {
 		return nil, fmt.Errorf("freeze: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -84,28 +85,47 @@ func Freeze(dirs []string) (*Frozen, error) {
 }
 
 // Users lists the processes other than this one whose cwd, open fds or mapped
-// files lie under one of the canonical (absolute, symlink-free) roots.
+// files lie under one of the canonical (absolute, symlink-free) roots, as the
+// host sees them or, for a process in a container (another mount namespace),
+// under a mount of a root (or of a directory below it, a subPath) in that
+// process's namespace: /proc shows a container's paths as the container sees them.
 func Users(roots []string) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
+	host, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	vols := Locate(ParseMountinfo(string(host)), roots)
 	self := os.Getpid()
+	views := map[string][]string{} // mount namespace -> the paths under which a process of it uses a root
 	var out []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
 			continue
 		}
-		if uses(pid, roots) {
+		base := "/proc/" + e.Name()
+		ns, err := os.Readlink(base + "/ns/mnt")
+		if err != nil {
+			continue // vanished
+		}
+		v, ok := views[ns]
+		if !ok {
+			mi, _ := os.ReadFile(base + "/mountinfo")
+			v = append(slices.Clone(roots), Views(ParseMountinfo(string(mi)), vols)...)
+			views[ns] = v
+		}
+		if uses(base, v) {
 			out = append(out, pid)
 		}
 	}
 	return out, nil
 }
 
-func uses(pid int, roots []string) bool {
-	base := "/proc/" + strconv.Itoa(pid)
+func uses(base string, roots []string) bool {
 	if cwd, err := os.Readlink(base + "/cwd"); err == nil && under(cwd, roots) {
 		return true
 	}
@@ -128,11 +148,86 @@ func uses(pid int, roots []string) bool {
 func under(p string, roots []string) bool {
 	p = strings.TrimSuffix(p, " (deleted)")
 	for _, r := range roots {
-		if p == r || strings.HasPrefix(p, r+"/") {
+		if p == r || strings.HasPrefix(p, r+"/") || r == "/" {
 			return true
 		}
 	}
 	return false
+}
+
+// Mount is one line of /proc/PID/mountinfo (proc(5)): the filesystem's device
+// (major:minor), the directory of that filesystem mounted (its root), and where.
+type Mount struct{ Dev, Root, Point string }
+
+// ParseMountinfo reads the mounts of a mountinfo text, in its order (later
+// mounts over earlier ones), with the octal escapes (\040 for a space) decoded.
+func ParseMountinfo(text string) []Mount {
+	var out []Mount
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		out = append(out, Mount{Dev: f[2], Root: unescape(f[3]), Point: unescape(f[4])})
+	}
+	return out
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Volume is a directory as its filesystem knows it: the device and the path from
+// that filesystem's root, whatever mount it is reached through.
+type Volume struct{ Dev, Path string }
+
+// Locate finds, for each absolute path, the mount it lies in (the topmost one
+// at the longest mount point above it) and so its device and filesystem path.
+func Locate(mounts []Mount, paths []string) []Volume {
+	var out []Volume
+	for _, p := range paths {
+		best := -1
+		for i, m := range mounts {
+			if under(p, []string{m.Point}) && (best < 0 || len(m.Point) >= len(mounts[best].Point)) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			m := mounts[best]
+			rest := strings.TrimPrefix(strings.TrimPrefix(p, m.Point), "/")
+			out = append(out, Volume{Dev: m.Dev, Path: filepath.Join(m.Root, rest)})
+		}
+	}
+	return out
+}
+
+// Views lists the mount points under which mounts show one of vols: a mount of
+// the same device whose root is the volume's directory or lies below it.
+func Views(mounts []Mount, vols []Volume) []string {
+	var out []string
+	for _, m := range mounts {
+		for _, v := range vols {
+			if m.Dev == v.Dev && under(m.Root, []string{v.Path}) {
+				out = append(out, m.Point)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // canonical resolves symlinks, because /proc shows resolved paths.
@@ -201,4 +296,33 @@ func allStopped(states string) bool {
 		}
 	}
 	return true
+}
+
+// Describe names a process for a log: its pid, its command and, for a process
+// in a container, the container's id (from its cgroup path, containerd's
+// /<namespace>/<id>), e.g. "4242 postgres (container 3f2a1b0c9d8e)".
+func Describe(pid int) string {
+	s := strconv.Itoa(pid)
+	if comm, err := os.ReadFile("/proc/" + s + "/comm"); err == nil {
+		s += " " + strings.TrimSpace(string(comm))
+	}
+	cg, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if id := ContainerID(string(cg)); id != "" {
+		s += " (container " + id[:12] + ")"
+	}
+	return s
+}
+
+// ContainerID is the container id in a /proc/PID/cgroup text: the last element
+// of a cgroup path when it is 64 hex digits, as runc and containerd name them.
+func ContainerID(cgroup string) string {
+	for line := range strings.Lines(cgroup) {
+		p := strings.TrimSpace(line[strings.LastIndexByte(line, ':')+1:])
+		id := p[strings.LastIndexByte(p, '/')+1:]
+		id = strings.TrimSuffix(strings.TrimPrefix(id, "cri-containerd-"), ".scope")
+		if len(id) == 64 && strings.Trim(id, "0123456789abcdef") == "" {
+			return id
+		}
+	}
+	return ""
 }
