@@ -5,7 +5,7 @@
 // backed up with a VolumeGroupSnapshot under load and verified the same way, and a CLI killed
 // (SIGKILL) after the snapshot leaves no session behind and a truthful backup record.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   KUBECTL,
   MIN,
@@ -16,20 +16,13 @@ import {
   k,
   kubectl,
   requireClusterUp,
-  run,
 } from '../../../tools/cluster/test/kube.js';
 import { hostPort, podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
-import { pluginEnv } from './plugin.js';
+import { CommitLog, ENV, PASSWORD, committedBeforeSql, expectConsistentCopy, pgbackup, startLoad } from './load.js';
 
 const BACKUPS = Number(process.env.PGBACKUP_CONSISTENCY_BACKUPS ?? 10);
 // At least 2: the test deletes one, and the last completed backup is protected.
 const GROUP_BACKUPS = Math.max(2, Number(process.env.PGBACKUP_GROUP_BACKUPS ?? 3));
-const ENV = pluginEnv(['/usr/lib/postgresql/15/bin']);
-const PASSWORD = 'test';
-
-const exec = (file: string, args: string[], env: NodeJS.ProcessEnv = ENV, timeoutMs = 2 * MIN) => run(file, args, { env, timeoutMs });
-
-const pgbackup = (args: string[], timeoutMs = 3 * MIN) => exec(KUBECTL, ['pgbackup', ...args], ENV, timeoutMs);
 
 /** Its servers: a Service in front, a small max_wal_size (checkpoints during the load); pg_wal on a volume of its own with walVolume. */
 const postgres = (name: string, walVolume = false) =>
@@ -42,68 +35,9 @@ const postgres = (name: string, walVolume = false) =>
 
 const waitReady = (ns: string, name: string) => waitStatefulSetReady(ns, name, { timeoutMs: 2 * MIN });
 
-/** A client that inserts ids 1, 2, 3… into commit_log, one transaction each, and records which committed. */
-class CommitLog {
-  lastCommitted = 0;
-  private next = 1;
-  private stopped = false;
-  private error?: Error;
-  private readonly psql: ChildProcessWithoutNullStreams;
-  private buffer = '';
-  private waiting?: (line: string) => void;
-  readonly done: Promise<void>;
-
-  constructor(port: string) {
-    this.psql = spawn('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], {
-      env: { ...ENV, PGPASSWORD: PASSWORD },
-    });
-    let stderr = '';
-    this.psql.stderr.on('data', (d) => (stderr += d));
-    this.psql.stdout.on('data', (d: Buffer) => {
-      this.buffer += String(d);
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        this.waiting?.(line);
-      }
-    });
-    this.psql.on('exit', (code) => {
-      if (!this.stopped) this.error = new Error(`commit-log psql exited ${code}: ${stderr}`);
-      this.waiting?.('exit');
-    });
-    this.done = this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped && !this.error) {
-      const id = this.next++;
-      const acked = new Promise<string>((resolve) => (this.waiting = resolve));
-      this.psql.stdin.write(`INSERT INTO commit_log(id) VALUES (${id});\n\\echo ack ${id}\n`);
-      const line = await acked;
-      // psql prints the ack only after the INSERT's commit returned (autocommit, synchronous_commit on).
-      if (line === `ack ${id}`) this.lastCommitted = id;
-      else if (!this.stopped) this.error = new Error(`commit log: unexpected "${line}" for id ${id}`);
-    }
-  }
-
-  check(): void {
-    if (this.error) throw this.error;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.psql.stdin.end();
-    await Promise.race([this.done, new Promise((r) => setTimeout(r, 5000))]);
-    this.psql.kill('SIGKILL');
-  }
-}
-
 describe('consistency under write load', () => {
   let ns = '';
-  let port = '';
-  let pgbench: ChildProcessWithoutNullStreams | undefined;
-  let pgbenchOut = '';
+  let load: Awaited<ReturnType<typeof startLoad>> | undefined;
   let commitLog: CommitLog | undefined;
   const results: {
     id: string;
@@ -122,25 +56,12 @@ describe('consistency under write load', () => {
     ns = await createNamespace('consistency');
     await apply(ns, postgres('pg'));
     await waitReady(ns, 'pg');
-    port = await hostPort(ns, 'pg-0');
-    const env = { ...ENV, PGPASSWORD: PASSWORD };
-    const init = await exec('pgbench', ['-i', '-s', '2', '-q', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'], env);
-    if (init.code !== 0) throw new Error(`pgbench -i: ${init.stderr}`);
-    await podSql(ns, 'pg-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-    pgbench = spawn(
-      'pgbench',
-      ['-c', '4', '-j', '2', '-T', '1800', '-n', '-P', '10', '-h', '127.0.0.1', '-p', port, '-U', 'postgres', 'postgres'],
-      { env },
-    );
-    pgbench.stdout.on('data', (d) => (pgbenchOut += d));
-    pgbench.stderr.on('data', (d) => (pgbenchOut += d));
-    commitLog = new CommitLog(port);
-    await eventually('the load to write', 30_000, async () => (commitLog!.lastCommitted > 50 ? true : undefined));
+    load = await startLoad(ns, 'pg-0', '127.0.0.1', await hostPort(ns, 'pg-0'));
+    commitLog = load.commitLog;
   }, 5 * MIN);
 
   afterAll(async () => {
-    pgbench?.kill('SIGINT');
-    await commitLog?.stop();
+    await load?.stop();
     if (results.length > 0) {
       const times = results.map((r) => r.restoreSeconds).sort((a, b) => a - b);
       process.stdout.write(
@@ -184,25 +105,7 @@ describe('consistency under write load', () => {
         expect(restored).toMatchObject({ code: 0 });
         const restore = JSON.parse(restored.stdout) as { ready: boolean; restoreSeconds: number };
         expect(restore.ready).toBe(true);
-        const [[inRecovery, count, min, max, below]] = (await podSql(
-          ns,
-          `${target}-0`,
-          `SELECT pg_is_in_recovery(), count(*), coalesce(min(id), 0), coalesce(max(id), 0), count(*) FILTER (WHERE id <= ${committedBefore}) FROM commit_log`,
-        )) as [[string, string, string, string, string]];
-        expect(inRecovery).toBe('f');
-        // Every id committed before the backup started is there, with no gap below it.
-        expect(Number(max)).toBeGreaterThanOrEqual(committedBefore);
-        expect(Number(below)).toBe(committedBefore);
-        expect(Number(min)).toBe(committedBefore > 0 ? 1 : 0);
-        // Ids were committed one after the other, so the image holds a prefix 1..max: no hole anywhere.
-        expect(Number(count)).toBe(Number(max));
-        // pgbench's transactions are atomic in the image: every balance sum equals the history's.
-        const [[accounts, tellers, branches, history]] = (await podSql(
-          ns,
-          `${target}-0`,
-          'SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches), (SELECT coalesce(sum(delta), 0) FROM pgbench_history)',
-        )) as [[string, string, string, string]];
-        expect([accounts, tellers, branches]).toEqual([history, history, history]);
+        const max = await expectConsistentCopy(ns, `${target}-0`, committedBefore);
         await k(['delete', 'statefulset', target, '-n', ns, '--wait=true', '--timeout=2m']);
         await eventually(`pod ${target}-0 gone`, 2 * MIN, async () =>
           (await kubectl(['get', 'pod', `${target}-0`, '-n', ns])).code !== 0 ? true : undefined,
@@ -212,8 +115,7 @@ describe('consistency under write load', () => {
 
         // The product's own proof: verify (scratch restore + amcheck + the commit-log check), recorded on the backup.
         const verifyStarted = Date.now();
-        const sql = `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} AND coalesce(max(id), 0) >= ${committedBefore} FROM commit_log`;
-        const verified = await pgbackup(['verify', backup.id, '-n', ns, '--sql', sql, '-o', 'json']);
+        const verified = await pgbackup(['verify', backup.id, '-n', ns, '--sql', committedBeforeSql(committedBefore), '-o', 'json']);
         expect(verified).toMatchObject({ code: 0 });
         const report = JSON.parse(verified.stdout) as {
           verification: { result: string; restoreSeconds: number; indexesChecked: number };
@@ -233,7 +135,7 @@ describe('consistency under write load', () => {
           id: backup.id,
           method: backup.method,
           committedBefore,
-          restoredMax: Number(max),
+          restoredMax: max,
           restoreSeconds: restore.restoreSeconds,
           verifySeconds: Math.round((Date.now() - verifyStarted) / 100) / 10,
           indexes: report.verification.indexesChecked,
@@ -251,7 +153,7 @@ describe('consistency under write load', () => {
         'statefulset.apps/pg',
       ]);
       commitLog!.check();
-      expect(pgbenchOut).not.toMatch(/FATAL|aborted in command/);
+      expect(load!.pgbenchOutput()).not.toMatch(/FATAL|aborted in command/);
     },
     25 * MIN,
   );
@@ -262,7 +164,7 @@ describe('consistency under write load', () => {
       await apply(ns, postgres('pgwal', true));
       await waitReady(ns, 'pgwal');
       await podSql(ns, 'pgwal-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-      const walLog = new CommitLog(await hostPort(ns, 'pgwal-0'));
+      const walLog = new CommitLog('127.0.0.1', await hostPort(ns, 'pgwal-0'));
       try {
         await eventually('the load on pgwal to write', 30_000, async () => (walLog.lastCommitted > 50 ? true : undefined));
         const ids: string[] = [];

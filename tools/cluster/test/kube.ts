@@ -14,6 +14,14 @@ export const KUBECTL = path.join(ROOT, '.tools/bin/kubectl');
 export const KUBECONFIG = path.join(ROOT, '.cluster/kubeconfig');
 export const MIN = 60_000;
 
+/** The real node (tools/cluster/node.sh), and what a pod spec needs to run there: select its label, tolerate its taint. */
+export const REAL_NODE = 'node-real';
+export const REAL_NODE_KEY = 'pgbackup.io/real-node';
+export const ON_REAL_NODE = {
+  nodeSelector: { [REAL_NODE_KEY]: 'true' },
+  tolerations: [{ key: REAL_NODE_KEY, operator: 'Exists', effect: 'NoSchedule' }],
+};
+
 export interface Result {
   code: number;
   stdout: string;

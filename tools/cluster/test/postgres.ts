@@ -1,6 +1,6 @@
 // PostgreSQL StatefulSets on the local cluster, for the integration tests: the manifest, waiting until
 // ready, SQL through `kubectl exec`, the host port kwok forwards 5432 to.
-import { MIN, describe, eventually, jsonpath, kubectl } from './kube.js';
+import { MIN, ON_REAL_NODE, describe, eventually, jsonpath, kubectl } from './kube.js';
 
 export interface PostgresOptions {
   /** 1 by default. */
@@ -23,6 +23,10 @@ export interface PostgresOptions {
   envSecret?: string;
   /** Labels of the StatefulSet itself. */
   labels?: Record<string, string>;
+  /** The image, `postgres:15` by default (pod-runner's host PostgreSQL on kwok's node); e.g. the stand-in by digest. */
+  image?: string;
+  /** On the real node (its label and taint), where the kubelet runs the image itself. */
+  realNode?: boolean;
 }
 
 const flow = (o: Record<string, string>) =>
@@ -63,13 +67,18 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:${lines(
+      opts.realNode,
+      `
+      nodeSelector: ${JSON.stringify(ON_REAL_NODE.nodeSelector)}
+      tolerations: ${JSON.stringify(ON_REAL_NODE.tolerations)}`,
+    )}${lines(
       opts.terminationGracePeriodSeconds !== undefined,
       `
       terminationGracePeriodSeconds: ${opts.terminationGracePeriodSeconds}`,
     )}
       containers:
       - name: postgres
-        image: postgres:15${lines(
+        image: ${opts.image ?? 'postgres:15'}${lines(
           opts.args !== undefined,
           `
         args: ${JSON.stringify(opts.args)}`,

@@ -9,10 +9,21 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtImages } from './images.js';
-import { MIN, ROOT, apply, describe as describeObj, ensureClusterUp, eventually, jsonpath, k, kubectl, namespaceFor } from './kube.js';
-
-const REAL_NODE = 'node-real';
-const KEY = 'pgbackup.io/real-node';
+import {
+  MIN,
+  ON_REAL_NODE,
+  REAL_NODE,
+  REAL_NODE_KEY as KEY,
+  ROOT,
+  apply,
+  describe as describeObj,
+  ensureClusterUp,
+  eventually,
+  jsonpath,
+  k,
+  kubectl,
+  namespaceFor,
+} from './kube.js';
 
 interface ContainerStatus {
   imageID: string;
@@ -49,8 +60,7 @@ describe('the real node', () => {
         kind: 'Pod',
         metadata: { name },
         spec: {
-          nodeSelector: { [KEY]: 'true' },
-          tolerations: [{ key: KEY, operator: 'Exists', effect: 'NoSchedule' }],
+          ...ON_REAL_NODE,
           terminationGracePeriodSeconds: 2,
           ...spec,
         },
