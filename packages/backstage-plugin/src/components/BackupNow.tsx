@@ -5,7 +5,7 @@ import { BackupStatus } from './StatusText.js';
 
 /**
  * The button and, once pressed, the progress of the backup it started (announced to screen readers).
- * `unavailable` disables it and says why (the backend does not answer).
+ * `unavailable` disables it and says why (the create permission is denied, or the backend does not answer).
  */
 export function BackupNow({ state, onStart, unavailable }: { state: BackupNowState; onStart: () => void; unavailable?: string }) {
   const busy = state.phase === 'starting' || state.phase === 'running';

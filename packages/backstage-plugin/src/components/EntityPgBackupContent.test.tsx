@@ -193,13 +193,13 @@ describe('EntityPgBackupContent', () => {
     );
   });
 
-  it('hides "Back up now" when the create permission is denied', async () => {
+  it('disables "Back up now" and says why when the create permission is denied', async () => {
     // usePermission caches answers per entity ref for the whole file (SWR): use an entity of its own.
     const restricted = { ...entity, metadata: { ...entity.metadata, name: 'orders-restricted' } };
     await renderTab(new FakePgBackupApi(), { allow: false, e: restricted });
     expect(await screen.findByText('Backups (3)')).toBeInTheDocument();
     expect(await screen.findByText(/your permissions do not allow starting one/)).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Back up now' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Back up now' })).toBeDisabled();
   });
 
   it('shows a denied page when the read is refused', async () => {

@@ -7,7 +7,6 @@ import { BackupsTable } from './BackupsTable.js';
 import { BackupSummary } from './BackupSummary.js';
 import { partError, useBackupNow, useCanCreateBackup, useEntityBackups, usePgBackupEntity } from './hooks.js';
 import { ApiErrorPanel, DeniedState, isDenied, MissingAnnotationState, NoBackupsState } from './States.js';
-import { Body } from './Text.js';
 
 export interface EntityPgBackupContentProps {
   /** How often a running "Back up now" is polled. */
@@ -58,14 +57,18 @@ export function EntityPgBackupContent({ pollIntervalMs = 2000 }: EntityPgBackupC
           <Box>
             {create.loading ? (
               <Progress aria-label="Checking permissions" />
-            ) : create.allowed ? (
+            ) : (
               <BackupNow
                 state={backupNow.state}
                 onStart={() => void backupNow.start()}
-                unavailable={outage ? 'The pgbackup backend does not answer: retry once it does.' : undefined}
+                unavailable={
+                  !create.allowed
+                    ? 'You can view the backups of this entity, but your permissions do not allow starting one.'
+                    : outage
+                      ? 'The pgbackup backend does not answer: retry once it does.'
+                      : undefined
+                }
               />
-            ) : (
-              <Body>You can view the backups of this entity, but your permissions do not allow starting one.</Body>
             )}
           </Box>
         </InfoCard>
