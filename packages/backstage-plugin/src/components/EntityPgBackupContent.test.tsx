@@ -17,7 +17,7 @@ import {
 import { formatTime } from './format.js';
 import { EntityPgBackupContent } from './EntityPgBackupContent.js';
 
-function renderTab(api: FakePgBackupApi, options: { allow?: boolean; e?: Entity; route?: string } = {}) {
+function renderTab(api: FakePgBackupApi, options: { allow?: boolean; e?: Entity; route?: string; refreshIntervalMs?: number } = {}) {
   return renderInTestApp(
     <TestApiProvider
       apis={[
@@ -26,7 +26,7 @@ function renderTab(api: FakePgBackupApi, options: { allow?: boolean; e?: Entity;
       ]}
     >
       <EntityProvider entity={options.e ?? entity}>
-        <EntityPgBackupContent pollIntervalMs={10} />
+        <EntityPgBackupContent pollIntervalMs={10} refreshIntervalMs={options.refreshIntervalMs} />
       </EntityProvider>
     </TestApiProvider>,
     options.route ? { routeEntries: [options.route] } : undefined,
@@ -200,6 +200,14 @@ describe('EntityPgBackupContent', () => {
     expect(await screen.findByText('Backups (3)')).toBeInTheDocument();
     expect(await screen.findByText(/your permissions do not allow starting one/)).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Back up now' })).toBeDisabled();
+  });
+
+  it('shows a backup made meanwhile by another client without a reload', async () => {
+    const api = new FakePgBackupApi();
+    await renderTab(api, { refreshIntervalMs: 200 });
+    await screen.findByText('Backups (3)');
+    api.backups.unshift({ ...api.backups[0]!, id: 'orders-db-20261126t020000z' });
+    expect(await screen.findByText('Backups (4)', undefined, { timeout: 5000 })).toBeInTheDocument();
   });
 
   it('shows a denied page when the read is refused', async () => {

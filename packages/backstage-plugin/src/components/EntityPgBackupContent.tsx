@@ -1,5 +1,6 @@
 import { InfoCard, Progress } from '@backstage/core-components';
 import { Box, Divider, Grid } from '@material-ui/core';
+import { useEffect } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { BackupDetail } from './BackupDetail.js';
 import { BackupNow } from './BackupNow.js';
@@ -11,15 +12,22 @@ import { ApiErrorPanel, DeniedState, isDenied, MissingAnnotationState, NoBackups
 export interface EntityPgBackupContentProps {
   /** How often a running "Back up now" is polled. */
   pollIntervalMs?: number;
+  /** How often the tab re-reads the backups, so one made by the CronJob or another client shows up without a reload. */
+  refreshIntervalMs?: number;
 }
 
 /** The entity's "Backups" tab: one summary card (with "Back up now") and one table. */
-export function EntityPgBackupContent({ pollIntervalMs = 2000 }: EntityPgBackupContentProps) {
+export function EntityPgBackupContent({ pollIntervalMs = 2000, refreshIntervalMs = 15_000 }: EntityPgBackupContentProps) {
   const { available, key, entityRef, target } = usePgBackupEntity();
   const [params] = useSearchParams();
   const data = useEntityBackups(key, available ? target : undefined);
   const create = useCanCreateBackup(entityRef);
   const backupNow = useBackupNow(key, target, { pollIntervalMs, onSettled: data.retry });
+  const { retry } = data;
+  useEffect(() => {
+    const timer = setInterval(retry, refreshIntervalMs);
+    return () => clearInterval(timer);
+  }, [retry, refreshIntervalMs]);
 
   if (!available || !target) return <MissingAnnotationState />;
 
