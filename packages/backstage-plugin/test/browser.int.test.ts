@@ -8,43 +8,17 @@
  * test run leaves the committed PNGs alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { KUBECONFIG, MIN, ROOT, apply, eventually, k, kubectl, ok, requireClusterUp } from '../../../tools/cluster/test/kube.js';
+import type { Browser, Page } from 'playwright-core';
+import { KUBECONFIG, MIN, ROOT, apply, eventually, k, kubectl, requireClusterUp } from '../../../tools/cluster/test/kube.js';
 import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
+import { createBackupWithCli, freePort, launchChromium, screenshots, startProcess } from './chromium.js';
 
 const PKG = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(PKG, 'screenshots');
-const NODE = process.execPath;
-const CHROMIUM = '/usr/bin/chromium';
-const WRITE_SHOTS = process.env.PGBACKUP_SCREENSHOTS === '1';
 const NS = `ui-${Date.now().toString(36)}`;
 const TOKEN = 'ui-test-token';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, log: string[]): ChildProcess {
-  const child = spawn(NODE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
-  child.stderr?.on('data', (d: Buffer) => log.push(`${name}: ${d}`));
-  return child;
-}
-
-/** Saves a picture for the README, under `npm run screenshots` only. */
-async function shot(target: Page | Locator, name: string) {
-  if (!WRITE_SHOTS) return;
-  const file = path.join(SHOTS, `${name}.png`);
-  await ('goto' in target ? target.screenshot({ path: file, fullPage: true }) : target.screenshot({ path: file }));
-}
+const shot = screenshots(path.join(PKG, 'screenshots'));
 
 /** Opens a dev page, through the dev app's guest sign-in when it asks. */
 async function open(page: Page, url: string) {
@@ -56,15 +30,6 @@ async function open(page: Page, url: string) {
   await content.waitFor({ timeout: MIN });
 }
 
-const BROWSER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 describe('the dev page in Chromium against the local cluster', () => {
   const log: string[] = [];
   let api: ChildProcess | undefined;
@@ -75,9 +40,7 @@ describe('the dev page in Chromium against the local cluster', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: apt-get install -y chromium`);
     await requireClusterUp();
-    if (WRITE_SHOTS) mkdirSync(SHOTS, { recursive: true });
     await k(['create', 'namespace', NS]);
     await apply(NS, postgresStatefulSet('pg', { password: 'postgres' }));
 
@@ -120,7 +83,7 @@ describe('the dev page in Chromium against the local cluster', () => {
       return s.readyReplicas === 1 ? true : undefined;
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     // The dev app has no auth backend: accept the fallback to the guest token.
     page.on('dialog', (d) => void d.accept());
@@ -137,25 +100,7 @@ describe('the dev page in Chromium against the local cluster', () => {
   it(
     'shows a backup made with the CLI, then backs up now until completed',
     async () => {
-      const out = await ok(
-        NODE,
-        [
-          path.join(ROOT, 'packages/kubectl-pgbackup/bin/run.js'),
-          'create',
-          'pg',
-          '-n',
-          NS,
-          '--wait',
-          '--timeout',
-          '3m',
-          '-o',
-          'json',
-          '--kubeconfig',
-          KUBECONFIG,
-        ],
-        { timeoutMs: 5 * MIN },
-      );
-      const cliBackup = (JSON.parse(out) as { id: string }).id;
+      const cliBackup = await createBackupWithCli(NS, 'pg');
       expect(cliBackup).toMatch(/^pg-/);
 
       // The entity page's Overview tab: the card.
