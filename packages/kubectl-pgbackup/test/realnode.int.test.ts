@@ -2,15 +2,16 @@
 // published by our CSI driver, initialised by the image's own entrypoint. The product backs it up under the write load
 // of the consistency tests and restores it there, through `kubectl exec` into the real container: what a user's cluster does.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MIN, REAL_NODE, ensureClusterUp, jsonpath, k, namespaceFor } from '../../../tools/cluster/test/kube.js';
+import { MIN, REAL_NODE, ensureClusterUp, eventually, jsonpath, k, namespaceFor } from '../../../tools/cluster/test/kube.js';
 import { builtImages } from '../../../tools/cluster/test/images.js';
 import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
-import { PASSWORD, committedBeforeSql, expectConsistentCopy, pgbackup, startLoad } from './load.js';
+import { CommitLog, PASSWORD, committedBeforeSql, expectConsistentCopy, pgbackup, startLoad } from './load.js';
 
-const postgres = (name: string, image: string) =>
+const postgres = (name: string, image: string, walVolume = false) =>
   postgresStatefulSet(name, {
     image,
     realNode: true,
+    walVolume,
     password: PASSWORD,
     terminationGracePeriodSeconds: 10,
     args: ['-c', 'max_wal_size=96MB', '-c', 'checkpoint_timeout=300'],
@@ -85,5 +86,37 @@ describe('PostgreSQL on the real node', () => {
       );
     },
     15 * MIN,
+  );
+
+  it(
+    'with pg_wal on a volume of its own (POSTGRES_INITDB_WALDIR): one VolumeGroupSnapshot under load, verified consistent',
+    async () => {
+      await k(['apply', '-n', ns(), '-f', '-'], { input: postgres('pgwal', image, true) });
+      await waitStatefulSetReady(ns(), 'pgwal', { timeoutMs: 3 * MIN });
+      // The image's entrypoint put pg_wal on the second claim.
+      expect((await k(['exec', '-n', ns(), 'pgwal-0', '--', 'readlink', '/var/lib/postgresql/data/pgdata/pg_wal'])).trim()).toBe(
+        '/var/lib/postgresql/wal/pg_wal',
+      );
+      await podSql(ns(), 'pgwal-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+      const walLog = new CommitLog(await jsonpath(ns(), 'pod/pgwal-0', '{.status.podIP}'), '5432');
+      try {
+        await eventually('the load on pgwal to write', 30_000, async () => (walLog.lastCommitted > 50 ? true : undefined));
+        const committedBefore = walLog.lastCommitted;
+        const created = await pgbackup(['create', 'pgwal', '-n', ns(), '--wait', '--timeout', '2m', '-o', 'json']);
+        expect(created).toMatchObject({ code: 0 });
+        const backup = JSON.parse(created.stdout) as { id: string; status: string; method: string; snapshots: { pvc: string }[] };
+        expect(backup).toMatchObject({ status: 'completed', method: 'group-snapshot' });
+        expect(backup.snapshots.map((s) => s.pvc).sort()).toEqual(['data-pgwal-0', 'wal-pgwal-0']);
+        expect(walLog.lastCommitted).toBeGreaterThan(committedBefore);
+        const sql = `SELECT count(*) FILTER (WHERE id <= ${committedBefore}) = ${committedBefore} AND coalesce(max(id), 0) = count(*) FROM commit_log`;
+        const verified = await pgbackup(['verify', backup.id, '-n', ns(), '--sql', sql, '-o', 'json']);
+        expect(verified).toMatchObject({ code: 0 });
+        expect(JSON.parse(verified.stdout)).toMatchObject({ verification: { result: 'passed' } });
+        walLog.check();
+      } finally {
+        await walLog.stop();
+      }
+    },
+    10 * MIN,
   );
 });

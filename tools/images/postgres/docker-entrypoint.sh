@@ -30,7 +30,8 @@ MSG
     exit 1
   fi
   # shellcheck disable=SC2086  # POSTGRES_INITDB_ARGS is a word list, as in the official image
-  initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") $POSTGRES_INITDB_ARGS
+  initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
+    ${POSTGRES_INITDB_WALDIR:+--waldir="$POSTGRES_INITDB_WALDIR"} $POSTGRES_INITDB_ARGS
   local auth=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
   printf '\nhost all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
   # A server on the unix socket only while the init scripts run.
@@ -58,9 +59,12 @@ if [ "$1" = postgres ]; then
   # Started as root (runAsUser: 0): own the data folder and drop to postgres, as the official image does with gosu.
   if [ "$(id -u)" = 0 ]; then
     mkdir -p "$PGDATA" && chown postgres:postgres "$PGDATA"
+    if [ -n "${POSTGRES_INITDB_WALDIR:-}" ]; then mkdir -p "$POSTGRES_INITDB_WALDIR" && chown postgres:postgres "$POSTGRES_INITDB_WALDIR"; fi
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
   fi
   mkdir -p "$PGDATA"; chmod 00700 "$PGDATA" 2>/dev/null || true
+  # pg_wal elsewhere (a volume of its own), made before initdb so that it is the server's user's, as the official image does.
+  if [ -n "${POSTGRES_INITDB_WALDIR:-}" ]; then mkdir -p "$POSTGRES_INITDB_WALDIR"; chmod 00700 "$POSTGRES_INITDB_WALDIR" 2>/dev/null || true; fi
   [ -s "$PGDATA/PG_VERSION" ] || init_cluster
 fi
 exec "$@"
