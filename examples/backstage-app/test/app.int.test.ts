@@ -28,7 +28,8 @@ const NS = `app-${Date.now().toString(36)}`;
 const DB = 'orders-db';
 const ENTITY = '/catalog/default/component/orders';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const shot = screenshots(path.join(EXAMPLE, 'screenshots'));
+// The plugin README's pictures come from this app (the dev page's test adds the states only fixtures can show).
+const shot = screenshots(path.resolve(EXAMPLE, '../../packages/backstage-plugin/screenshots'));
 
 /** A throwaway PostgreSQL on the host for the backend's database (PostgreSQL refuses to run as root: as `postgres` then). */
 async function hostPostgres(dir: string, port: number, log: string[]): Promise<ChildProcess> {
@@ -66,11 +67,13 @@ async function signIn(browser: Browser, appUrl: string, who: 'Guest' | 'Viewer')
   return page;
 }
 
-/** catalog → the entity → its Backups tab, by clicks as a user does. */
+/** catalog → the entity (its Overview, with pgbackup's card) → its Backups tab, by clicks as a user does. */
 async function openBackupsTab(page: Page) {
   await page.getByRole('link', { name: 'orders', exact: true }).click({ timeout: 2 * MIN });
-  await page.getByRole('link', { name: 'Backups', exact: true }).click({ timeout: MIN });
   await page.getByText(`StatefulSet ${NS}/${DB}`).waitFor({ timeout: MIN });
+  await shot(page.locator('.MuiCard-root').filter({ hasText: 'PostgreSQL backups' }), 'card');
+  await page.getByRole('link', { name: 'Backups', exact: true }).click({ timeout: MIN });
+  await page.getByRole('button', { name: 'Back up now' }).waitFor({ timeout: MIN });
 }
 
 describe('the example Backstage app in Chromium against the local cluster', () => {
@@ -133,10 +136,19 @@ describe('the example Backstage app in Chromium against the local cluster', () =
       const page = await signIn(browser!, appUrl, 'Guest');
       await openBackupsTab(page);
       expect(page.url()).toBe(`${appUrl}${ENTITY}/backups`);
-      await shot(page, 'tab');
 
       await page.getByRole('button', { name: 'Back up now' }).click();
       const progress = page.locator('#pgbackup-backup-now-progress');
+      if (
+        await progress
+          .getByText(/in progress/)
+          .waitFor({ timeout: MIN })
+          .then(
+            () => true,
+            () => false,
+          )
+      )
+        await shot(page, 'back-up-now-progress');
       await progress.getByText('Completed').waitFor({ timeout: 3 * MIN });
       const id = /Backup ([a-z0-9-]+)/.exec(await progress.innerText())?.[1];
       expect(id).toMatch(new RegExp(`^${DB}-`));
@@ -146,6 +158,16 @@ describe('the example Backstage app in Chromium against the local cluster', () =
       const cliBackup = await createBackupWithCli(NS, DB);
       await page.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
       expect(page.url()).toBe(`${appUrl}${ENTITY}/backups`);
+      await shot(page, 'tab');
+
+      // The same tab in the app's dark theme (the theme Backstage's settings page would store).
+      await page.evaluate(() => localStorage.setItem('theme', 'dark'));
+      await page.reload();
+      await page.getByRole('link', { name: `Details of backup ${cliBackup}` }).waitFor({ timeout: MIN });
+      await shot(page, 'tab-dark');
+      await page.getByRole('link', { name: `Details of backup ${cliBackup}` }).click();
+      await page.getByText('VolumeSnapshots', { exact: true }).waitFor({ timeout: MIN });
+      await shot(page, 'backup-detail');
     },
     8 * MIN,
   );
@@ -157,7 +179,7 @@ describe('the example Backstage app in Chromium against the local cluster', () =
       await openBackupsTab(page);
       await page.getByText('your permissions do not allow starting one', { exact: false }).waitFor({ timeout: MIN });
       expect(await page.getByRole('button', { name: 'Back up now' }).isDisabled()).toBe(true);
-      await shot(page, 'viewer');
+      await shot(page, 'state-denied');
     },
     3 * MIN,
   );
