@@ -84,16 +84,18 @@ build_kubernetes() {
   stamp kubernetes "$v"; done_in "kubernetes v$K8S_VERSION"
 }
 
-# The real node's kubelet: same version and staging replaces as the control plane, so go's build cache shares the packages.
+# The real node's kubelet and kube-proxy: same version and staging replaces as the control plane, so go's build cache
+# shares the packages.
 build_kubelet() {
   local v="k8s-$K8S_VERSION"
-  built kubelet "$v" kubelet && { log "kubelet v$K8S_VERSION: cached"; return; }
-  begin "kubelet v$K8S_VERSION: building"
+  built kubelet "$v" kubelet kube-proxy && { log "kubelet + kube-proxy v$K8S_VERSION: cached"; return; }
+  begin "kubelet + kube-proxy v$K8S_VERSION: building"
   wrapper kubelet
   staging_replaces "$K8S_VERSION"
-  quiet go get "k8s.io/kubernetes/cmd/kubelet@v$K8S_VERSION" >/dev/null
-  quiet go build -p "$JOBS" -trimpath -ldflags "$(k8s_ldflags "$K8S_VERSION")" -o "$BIN/" k8s.io/kubernetes/cmd/kubelet
-  stamp kubelet "$v"; done_in "kubelet v$K8S_VERSION"
+  quiet go get "k8s.io/kubernetes/cmd/kubelet@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-proxy@v$K8S_VERSION" >/dev/null
+  quiet go build -p "$JOBS" -trimpath -ldflags "$(k8s_ldflags "$K8S_VERSION")" -o "$BIN/" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  stamp kubelet "$v"; done_in "kubelet + kube-proxy v$K8S_VERSION"
 }
 
 # CNI plugins for the real node's pod network (installed into .tools/cni/bin, where containerd's CRI looks).

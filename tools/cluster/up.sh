@@ -32,11 +32,12 @@ start() {
   echo $! >"$PIDS/$name.pid"
 }
 
-# The image registry (plain HTTP on loopback): `npm run images` pushes to it, the node pulls from it.
+# The image registry (plain HTTP): `npm run images` pushes to it on localhost, the node pulls from it on HOST_LINK_IP
+# (node.sh), so it listens on every address.
 start_registry() {
   [ -x "$BIN/registry" ] || "$HERE/build.sh" registry
   mkdir -p "$LOGS" "$PIDS" "$REGISTRY_STATE"
-  REGISTRY_HTTP_ADDR="127.0.0.1:${REGISTRY_ADDR##*:}" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$REGISTRY_STATE" \
+  REGISTRY_HTTP_ADDR=":${REGISTRY_ADDR##*:}" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$REGISTRY_STATE" \
     OTEL_TRACES_EXPORTER=none start "$REGISTRY_COMPONENT" "$BIN/registry" serve "$HERE/manifests/registry.yml"
   local why="(is the port another process's? PGBACKUP_REGISTRY_ADDR moves it); see $LOGS/registry.log"
   # By its pid, not alive(): until setsid has exec'd, the pid's command line is still this script's.

@@ -23,6 +23,7 @@ import {
   k,
   kubectl,
   namespaceFor,
+  ok,
 } from './kube.js';
 
 interface ContainerStatus {
@@ -66,6 +67,8 @@ describe('the real node', () => {
         },
       }),
     );
+  const applyService = (name: string, spec: Record<string, unknown>) =>
+    apply(ns(), JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec }));
   const getPod = async (name: string): Promise<Pod> => JSON.parse(await k(['get', 'pod', name, '-n', ns(), '-o', 'json'])) as Pod;
   const finished = (name: string) =>
     eventually(
@@ -179,15 +182,7 @@ describe('the real node', () => {
     async () => {
       // What a StatefulSet gives its pods (hostname + subdomain = the headless Service): PostgreSQL standbys and a WAL
       // archiver will find a primary as <pod>.<service>.<namespace>.svc.cluster.local.
-      await apply(
-        ns(),
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'db' },
-          spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }] },
-        }),
-      );
+      await applyService('db', { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432 }] });
       const sleeper = (name: string, extra: Record<string, unknown> = {}) =>
         applyPod(name, { ...extra, containers: [{ name: 'main', image: cli, command: ['sleep', '3600'] }] });
       await sleeper('db-0', { hostname: 'db-0', subdomain: 'db' });
@@ -238,6 +233,54 @@ describe('the real node', () => {
       const outside = await inPod('t0=$(date +%s%N); getent hosts example.com; echo "exit=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))"');
       const [, exit, ms] = /exit=(\d+) ms=(\d+)/.exec(outside.stdout) ?? [];
       expect({ exit, fast: Number(ms) < 2000 }).toEqual({ exit: '2', fast: true });
+    },
+    5 * MIN,
+  );
+
+  it(
+    "reaches a ClusterIP Service through the node's kube-proxy, from another pod and from the Service's own pod (hairpin); its rules stay in the node's network namespace",
+    async () => {
+      // busybox's httpd answers with the pod's name; localhost/busybox:local is imported by up.sh (build.sh nodeimages).
+      await applyPod('web', {
+        containers: [
+          {
+            name: 'main',
+            image: 'localhost/busybox:local',
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+            readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          },
+        ],
+      });
+      await k(['label', 'pod', 'web', '-n', ns(), 'app=web']);
+      await applyService('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] });
+      await applyPod('web-client', {
+        containers: [{ name: 'main', image: 'localhost/busybox:local', imagePullPolicy: 'Never', command: ['sleep', '3600'] }],
+      });
+      const clusterIP = await jsonpath(ns(), 'service/web', '{.spec.clusterIP}');
+      expect(clusterIP).toMatch(/^10\.0\.0\.\d+$/);
+      // busybox's nc (its static wget crashes in getaddrinfo here): the response's last line is the body.
+      const get = async (pod: string, host: string) =>
+        (await kubectl(['exec', '-n', ns(), pod, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80 | tail -1`]))
+          .stdout;
+      // kube-proxy programs the Service once its endpoint is Ready.
+      await eventually(
+        `${clusterIP}:80 from pod web-client`,
+        2 * MIN,
+        async () => ((await get('web-client', clusterIP)) === 'web\n' ? true : undefined),
+        () => describeObj(ns(), 'pod/web'),
+      );
+      expect(await get('web-client', `web.${ns()}.svc.cluster.local`)).toBe('web\n');
+      expect(await get('web-client', 'web')).toBe('web\n');
+      expect(await get('web', clusterIP)).toBe('web\n'); // hairpin: the Service's own pod through it
+
+      // The rules are in the node's own network namespace (tools/cluster/node.sh), not the machine's: a second clone's
+      // kube-proxy cannot rewrite them.
+      const node = await k(['get', 'node', REAL_NODE, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']);
+      const netns = `/var/run/netns/pgbackup-${node.split('.')[2]}`;
+      const comment = `${ns()}/web cluster IP`;
+      expect((await ok('nsenter', [`--net=${netns}`, 'iptables-save', '-t', 'nat'])).includes(comment)).toBe(true);
+      expect((await ok('iptables-save', ['-t', 'nat'])).includes(comment)).toBe(false);
     },
     5 * MIN,
   );
