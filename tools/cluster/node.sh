@@ -28,6 +28,7 @@ NODE_LINK_IP=10.243.$POD_NET.2
 # An older layout (before the namespace): the bridge on the machine and one DNAT rule for the `kubernetes` Service in
 # this chain. real_node_stop still removes them.
 LEGACY_NAT_CHAIN=PGBACKUP-NODE-$POD_NET
+legacy_node_layout() { ip link show "$POD_BRIDGE" >/dev/null 2>&1; }
 # Cluster DNS: CoreDNS (build.sh coredns) on the node's address, port 53; /ready on DNS_READY_PORT.
 CLUSTER_DOMAIN=cluster.local
 DNS_READY_PORT=8181

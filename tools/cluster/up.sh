@@ -66,6 +66,9 @@ up_real_node() {
   real_node_start
   say "real node $REAL_NODE Ready in $(( $(date +%s) - t ))s"
 }
+# A node still running in the layout before its network namespace (its bridge on the machine): down.sh stops it and
+# removes that layout's bridge and DNAT chain (state kept), then everything starts again below.
+if legacy_node_layout; then say "the real node runs without its network namespace (an older up.sh): restarting"; "$HERE/down.sh"; start_registry; fi
 if all_alive && api_ready; then
   up_real_node
   say "already up"; usage; exit 0
