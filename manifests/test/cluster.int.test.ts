@@ -269,23 +269,17 @@ describe('helm install', () => {
   });
 
   it(
-    'helm test: the doctor pod (CLI image, backup ServiceAccount) passes; the API pod fails where the API is not run',
+    'helm test: the doctor pod (CLI image, backup ServiceAccount) passes',
     async () => {
+      // Only the doctor: this install stays on kwok's node, where the API's pod is simulated. The API test pod runs on
+      // the real node with the API (deploy.int.test.ts), where it passes through the API's Service.
       const doctor = await helm(['test', release, '-n', ns, '--filter', 'name=pg-test-doctor', '--timeout', '3m'], { timeoutMs: 4 * MIN });
       expect({ code: doctor.code, out: doctor.stdout, err: doctor.stderr }).toMatchObject({
         code: 0,
         out: expect.stringMatching(/TEST SUITE:\s+pg-test-doctor[\s\S]*Phase:\s+Succeeded/),
       });
-      // This install places nothing on the real node, so kwok only simulates the API's pod; and the real node has no
-      // Service routing or DNS but for `kubernetes` (deploy.int runs the API there): nothing answers at the API's
-      // Service, and the API test must say so and fail, not pass on a fake.
-      const api = await helm(['test', release, '-n', ns, '--filter', 'name=pg-test-api', '--timeout', '3m'], { timeoutMs: 4 * MIN });
-      expect(api.code).not.toBe(0);
-      expect(api.stdout + api.stderr).toMatch(/pg-test-api[\s\S]*(Failed|failed)/);
-      const log = await k(['logs', 'pg-test-api', '-n', ns]);
-      expect(log).toMatch(new RegExp(`the pgbackup API did not answer at http://pg-pgbackup-api\\.${ns}\\.svc:80/health/ready`));
     },
-    8 * MIN,
+    5 * MIN,
   );
 
   it(

@@ -2,7 +2,8 @@
 // built (by digest), and the chart's own placement values putting the API Deployment and the backup CronJob's pods on
 // node-real (nodeSelector + tolerations, as for a dedicated node pool); PostgreSQL stays on kwok's node. The API pod's
 // own HTTP probes (kubelet → pod IP) make it Ready; a Job from the CronJob runs the shipped CLI image with its
-// ServiceAccount's projected token, execs into PostgreSQL through the API server and leaves a completed backup.
+// ServiceAccount's projected token, execs into PostgreSQL through the API server and leaves a completed backup. The
+// chart's `helm test` API pod (the API's image and placement) reaches the API by its Service's name.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,18 @@ describe('helm install on the real node, with the built images by digest', () =>
     const ready = await fetch(`http://${api!.status.podIP}:3000/health/ready`);
     expect(ready.status).toBe(200);
   });
+
+  it(
+    "helm test: the chart's API test pod on node-real reaches the API through its Service (cluster DNS + kube-proxy)",
+    async () => {
+      // The pod exits 0 only on a 2xx from http://pg-pgbackup-api.<ns>.svc:80/health/ready, and a passed pod is deleted
+      // (hook-delete-policy hook-succeeded), so helm's phase is the evidence.
+      const r = await helm(['test', release, '-n', ns, '--filter', 'name=pg-test-api', '--timeout', '3m'], { timeoutMs: 4 * MIN });
+      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+      expect(r.stdout).toMatch(/TEST SUITE:\s+pg-test-api[\s\S]*Phase:\s+Succeeded/);
+    },
+    5 * MIN,
+  );
 
   it(
     'a Job from the CronJob runs the CLI image on node-real as its ServiceAccount and leaves a completed backup',

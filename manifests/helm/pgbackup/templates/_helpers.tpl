@@ -238,11 +238,12 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- end -}}
 
 {{/*
-The pod spec of a helm test pod, up to its container's command: the backup's image, ServiceAccount (so the test meets
-the backup's RBAC), placement and pull secrets, hardened like the backup Job.
+The pod spec of a helm test pod, up to its container's command: the image, placement and pull secrets of the workload
+it tests (.workload: the backup's or the API's values), the backup's ServiceAccount (so the doctor meets the backup's
+RBAC), hardened like the backup Job.
 */}}
 {{- define "pgbackup.test.podSpec" -}}
-{{- $b := .root.Values.backup -}}
+{{- $b := .workload -}}
 serviceAccountName: {{ include "pgbackup.backup.name" .root }}
 automountServiceAccountToken: true
 enableServiceLinks: false
