@@ -56,13 +56,22 @@ pushed() {
     "http://$REGISTRY/v2/${repo#*/}/manifests/$digest"
 }
 
-# forget_others NAME KEEP KEEPFILE: the images and keys of NAME's other inputs go (vfs storage holds every layer whole).
+# forget_others NAME KEEP KEEPFILE: the images and keys of NAME's older inputs go (vfs storage holds every layer
+# whole), but the newest KEEP_VERSIONS builds stay (by their key files' times): clones at other commits (worktrees,
+# CI beside a checkout) then reuse each other's builds instead of rebuilding in turn.
+KEEP_VERSIONS=4
 forget_others() {
-  local name=$1 keep=$2 keepfile=$3 img f
-  for img in $(buildah images --noheading --format '{{.Name}}:{{.Tag}}' | grep "^localhost/pgbackup/$name:" || true); do
-    [ "$img" = "$keep" ] || buildah rmi "$img" >/dev/null
+  local name=$1 keep=$2 keepfile=$3 img f kept
+  kept=" $keep "
+  for f in $(ls -t "$KEYS/$name"-* 2>/dev/null | head -n "$KEEP_VERSIONS"); do
+    kept+="localhost/pgbackup/$name:${f##*/"$name"-} "
   done
-  for f in "$KEYS/$name"-*; do [ "$f" = "$keepfile" ] || rm -f "$f"; done
+  for img in $(buildah images --noheading --format '{{.Name}}:{{.Tag}}' | grep "^localhost/pgbackup/$name:" || true); do
+    case $kept in *" $img "*) ;; *) buildah rmi "$img" >/dev/null ;; esac
+  done
+  for f in "$KEYS/$name"-*; do
+    case $kept in *":${f##*/"$name"-} "*) ;; *) [ "$f" = "$keepfile" ] || rm -f "$f" ;; esac
+  done
 }
 
 # image NAME "ARG=BASE..." DOCKERFILE CONTEXT IGNOREFILE INPUTS...: builds (unless cached), checks, pushes, prints the
@@ -77,6 +86,7 @@ image() {
   local local_image="localhost/pgbackup/$name:${key:0:20}" keyfile="$KEYS/$name-${key:0:20}"
   ref=$(cat "$keyfile" 2>/dev/null || true)
   [ -z "$ref" ] || ref="$repo@${ref#*@}"   # the digest, in this registry
+  [ -z "$ref" ] || touch "$keyfile"   # recently used: forget_others keeps it
   if [ -n "$ref" ] && pushed "$ref"; then
     say "$name: cached"; echo "$ref"; return
   fi
@@ -101,8 +111,10 @@ image() {
   echo "$ref"
 }
 
-# Both Node images may copy any of the workspace (their .dockerignore says what): a change there rebuilds both.
-NODE_INPUTS="package.json package-lock.json turbo.json tsconfig.base.json LICENSE packages manifests/images"
+# What the Node images' build contexts hold (their .dockerignore files say the same): a change there rebuilds both;
+# tests and the portal's sources do not.
+NODE_INPUTS="package.json package-lock.json turbo.json tsconfig.base.json LICENSE manifests/images packages/*/package.json
+  packages/core packages/kubectl-pgbackup packages/backstage-backend :(exclude,glob)**/*.test.ts :(exclude,glob)**/*.test.tsx :(exclude,glob)**/__fixtures__/** :(exclude,glob)packages/*/test/**"
 BASES="NODE_IMAGE=$NODE_IMAGE DEBIAN_IMAGE=$DEBIAN_IMAGE"
 image kubectl-pgbackup "$BASES" "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile" "$ROOT" \
   "$ROOT/manifests/images/kubectl-pgbackup.Dockerfile.dockerignore" $NODE_INPUTS
