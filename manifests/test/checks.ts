@@ -51,11 +51,14 @@ export function expectPostgresql(objects: Obj[], opts: { storageClass?: string; 
   expect(claim.metadata.name).toBe('data');
   if (opts.storageClass !== undefined) expect(claim.spec.storageClassName).toBe(opts.storageClass);
   if (opts.size !== undefined) expect(claim.spec.resources.requests.storage).toBe(opts.size);
-  // A headless Service for the StatefulSet and a client Service, both selecting its pods.
-  const services = all(objects, 'Service').filter((s) =>
-    matches(s.spec.selector, pod === undefined ? {} : sts!.spec.template.metadata.labels),
+  // A headless Service for the StatefulSet and a client Service, both selecting pod 0 (the primary: the chart's
+  // client Service selects only it; with replicas > 1 a read Service selects every pod as well).
+  const pod0 = { ...sts!.spec.template.metadata.labels, 'statefulset.kubernetes.io/pod-name': `${sts!.metadata.name}-0` };
+  const services = all(objects, 'Service').filter((s) => matches(s.spec.selector, pod === undefined ? {} : pod0));
+  const replicas = Number(sts!.spec.replicas ?? 1);
+  expect(services.map((s) => s.spec.clusterIP === 'None').sort()).toEqual(
+    replicas > 1 && sts!.spec.template.spec.initContainers ? [false, false, true] : [false, true],
   );
-  expect(services.map((s) => s.spec.clusterIP === 'None').sort()).toEqual([false, true]);
   expect(services.find((s) => s.spec.clusterIP === 'None')!.metadata.name).toBe(sts!.spec.serviceName);
   return sts!;
 }

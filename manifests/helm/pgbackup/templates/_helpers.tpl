@@ -118,6 +118,26 @@ pgbackup.io/statefulset: {{ include "pgbackup.backup.statefulSet" . }}
 {{- end -}}
 {{- end -}}
 
+{{/* The PostgreSQL container's environment (also the standby init container's). */}}
+{{- define "pgbackup.postgresql.env" -}}
+{{- $pg := .Values.postgresql -}}
+- {name: POSTGRES_USER, value: postgres}
+- {name: POSTGRES_DB, value: {{ $pg.auth.database | quote }}}
+- name: POSTGRES_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ include "pgbackup.postgresql.secretName" . }}, key: {{ $pg.auth.secretKey }}}
+- {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
+{{- if gt (int $pg.replicas) 1 }}
+- {name: PGBACKUP_REPLICATION_USER, value: {{ $pg.replication.user | quote }}}
+- name: PGBACKUP_REPLICATION_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ include "pgbackup.postgresql.secretName" . }}, key: {{ $pg.auth.replicationSecretKey }}}
+{{- end }}
+{{- with $pg.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
 {{- define "pgbackup.postgresql.secretName" -}}
 {{- default (include "pgbackup.postgresql.name" .) .Values.postgresql.auth.existingSecret -}}
 {{- end -}}
