@@ -18,6 +18,11 @@ if [ -s "$PGDATA/PG_VERSION" ]; then
   echo "standby: $PGDATA is initialised; streaming resumes from $primary"
   exit 0
 fi
+# Files without PG_VERSION are not a database this script made: refuse rather than clone beside (or over) them.
+if [ -n "$(ls -A "$PGDATA" 2>/dev/null)" ]; then
+  echo "standby: $PGDATA holds files but no PG_VERSION; move them away (nothing was deleted), then restart the pod" >&2
+  exit 1
+fi
 until pg_isready -q -h "$primary" -p 5432; do echo "standby: waiting for the primary $primary"; sleep 2; done
 # The role and the slot, as the superuser (idempotent: a re-clone after scaling down and up reuses the slot).
 PGPASSWORD=$POSTGRES_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$primary" -U "$POSTGRES_USER" -d postgres \
@@ -35,6 +40,6 @@ primary_conninfo = 'host=$primary port=5432 user=$user passfile=$passfile applic
 primary_slot_name = '$slot'
 CONF
 # Only a complete copy becomes the data directory: a clone cut short starts over on the next try.
-rmdir "$PGDATA" 2>/dev/null || true
-mv "$PGDATA.clone" "$PGDATA"
+rmdir "$PGDATA" 2>/dev/null || [ ! -e "$PGDATA" ]
+mv -T "$PGDATA.clone" "$PGDATA"
 echo "standby: cloned; streaming from $primary"
