@@ -72,6 +72,8 @@ export const Annotations = {
   claimTemplate: 'pgbackup.io/claim-template',
   ordinal: 'pgbackup.io/ordinal',
   lsn: 'pgbackup.io/lsn',
+  /** The redo point of the backup's CHECKPOINT: where replaying archived WAL onto its snapshots starts. */
+  redoLsn: 'pgbackup.io/redo-lsn',
   pgVersion: 'pgbackup.io/pg-version',
   pinned: 'pgbackup.io/pinned',
   verified: 'pgbackup.io/verified',

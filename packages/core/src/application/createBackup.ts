@@ -210,6 +210,7 @@ export async function createBackup(deps: Deps, options: CreateBackupOptions): Pr
     options.onProgress?.({ stage: 'checkpoint', pod: plan.pod, lsn: facts.lsn });
     for (const s of plan.snapshots) {
       s.annotations[Annotations.lsn] = facts.lsn;
+      s.annotations[Annotations.redoLsn] = facts.redoLsn;
       s.annotations[Annotations.pgVersion] = facts.version;
     }
     if (options.stopWrites) {
@@ -323,14 +324,18 @@ async function takeGroupSnapshot(
   }
 }
 
-async function checkpoint(session: DatabaseSession, pod: string, options: QueryOptions): Promise<{ lsn: string; version: string }> {
+async function checkpoint(
+  session: DatabaseSession,
+  pod: string,
+  options: QueryOptions,
+): Promise<{ lsn: string; redoLsn: string; version: string }> {
   const [row] = await session.query(
-    "CHECKPOINT; SELECT pg_is_in_recovery()::text, pg_current_wal_lsn()::text, current_setting('server_version')",
+    "CHECKPOINT; SELECT pg_is_in_recovery()::text, pg_current_wal_lsn()::text, current_setting('server_version'), redo_lsn::text FROM pg_control_checkpoint()",
     options,
   );
   // A failover between selection and here would make us snapshot a standby: refuse rather than guess.
   if (!row || row[0] !== 'false') throw unavailable(`pod ${pod} is no longer the primary`, 'retry the backup');
-  return { lsn: row[1]!, version: row[2]! };
+  return { lsn: row[1]!, version: row[2]!, redoLsn: row[3]! };
 }
 
 /** Waits until the storage has cut every snapshot (status.creationTime), and returns the latest cut time. */

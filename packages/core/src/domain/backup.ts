@@ -73,6 +73,8 @@ export interface Backup {
   size?: number;
   pod?: string;
   lsn?: string;
+  /** The redo point of its CHECKPOINT (point-in-time recovery replays archived WAL from there). */
+  redoLsn?: string;
   pgVersion?: string;
   pinned: boolean;
   verification?: Verification;
@@ -180,6 +182,7 @@ export function deriveBackup(id: string, snapshots: SnapshotInfo[], now: Date): 
     size: sizes.length > 0 && sizes.every((s) => s !== undefined) ? sizes.reduce((a, b) => a! + b!, 0) : undefined,
     pod: first(ann(Annotations.pod)),
     lsn: first(ann(Annotations.lsn)),
+    redoLsn: first(ann(Annotations.redoLsn)),
     pgVersion: first(ann(Annotations.pgVersion)),
     pinned: ann(Annotations.pinned).includes('true'),
     verification: verifications.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).at(-1),
