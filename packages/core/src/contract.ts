@@ -95,12 +95,6 @@ export const Annotations = {
   snapshot: 'pgbackup.io/snapshot',
   /** On a copy of a snapshot in another namespace: the snapshot it copies (`namespace/name`). */
   copyOf: 'pgbackup.io/copy-of',
-  /** On a StatefulSet restored to a point in time: its recovery target and the archive snapshot replayed (JSON). */
-  recoveryTarget: 'pgbackup.io/recovery-target',
-  /** On the VolumeSnapshot of a WAL archive taken for a restore: the StatefulSet whose archive it is. */
-  walArchiveOf: 'pgbackup.io/wal-archive-of',
-  /** On the archiver StatefulSet: the restore points `mark` made (JSON list of `{name, lsn, time}`). */
-  restorePoints: 'pgbackup.io/restore-points',
   /** On a StatefulSet while an in-place restore runs: the restore's record (JSON), so an interrupted one is found. */
   inPlaceRestore: 'pgbackup.io/in-place-restore',
   /** On a PersistentVolume an in-place restore keeps: the claim (`namespace/name`) it belonged to. */

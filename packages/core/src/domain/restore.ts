@@ -5,8 +5,6 @@ import type { ClaimBinding, KubernetesObject, ObjectRef, SnapshotContentInfo } f
 import type { Backup } from './backup.js';
 import { redactLiteralEnv, restoreLiteralEnv } from './literalEnv.js';
 import type { ReplacedClaim } from './inPlaceRestoreRecord.js';
-import type { RecoveryTarget } from './recoveryTarget.js';
-import type { Lsn, RecoverabilityWindow } from './walArchive.js';
 
 export interface RestorePlan {
   backupId: string;
@@ -18,13 +16,6 @@ export interface RestorePlan {
   create: KubernetesObject[];
   /** What the user should know (selector rewritten, replicas reduced, …). */
   notes: string[];
-  /** To a point in time: the target, the archive's window, the WAL replayed and the archive snapshot taken. */
-  recovery?: {
-    target: RecoveryTarget;
-    window: RecoverabilityWindow;
-    wal: { from: Lsn; to: Lsn };
-    archiveSnapshot: string;
-  };
 }
 
 type Json = Record<string, unknown>;
