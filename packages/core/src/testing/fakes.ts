@@ -383,7 +383,8 @@ export class FakeSession implements DatabaseSession {
     const custom = this.postgres.answer?.(sql);
     if (custom) return custom;
     const inRecovery = String(this.postgres.inRecovery ?? false);
-    if (sql.includes('pg_current_wal_lsn')) return [[inRecovery, this.postgres.lsn ?? '0/3000060', this.postgres.version ?? '17.2', this.postgres.lsn ?? '0/3000028']];
+    if (sql.includes('pg_current_wal_lsn'))
+      return [[inRecovery, this.postgres.lsn ?? '0/3000060', this.postgres.version ?? '17.2', this.postgres.lsn ?? '0/3000028']];
     if (sql.includes('pg_is_in_recovery')) return [[inRecovery]];
     return [];
   }
