@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BackupResourceSchema, scheduleManifests } from '@pgbackup/core';
 import { MIN, apply, eventually, k, kubectl, requireClusterUp, sleep } from '../../../tools/cluster/test/kube.js';
-import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, postgresImage, postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
 import type { Standalone } from '../src/standalone.js';
 import { startLocalApi } from './localApi.js';
 
@@ -68,11 +68,14 @@ const value = (text: string, series: string): number | undefined => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
+
 describe('GET /metrics on the local cluster', () => {
   beforeAll(async () => {
     await requireClusterUp();
     await k(['create', 'namespace', NS]);
-    await apply(NS, postgresStatefulSet('pg'));
+    await apply(NS, await postgresStatefulSet('pg'));
     // A yearly schedule that will not run during the test: the StatefulSet is late until a backup completes.
     const cronJob = (
       scheduleManifests({ namespace: NS, statefulSet: 'pg', schedule: { cron: '0 0 1 1 *' }, image: 'kubectl-pgbackup:test' }) as {

@@ -42,7 +42,7 @@ describe('a real Prometheus scraping the API, with the chart alert rules', () =>
     await requireClusterUp();
     await k(['create', 'namespace', NS]);
     // Ready by the time the last test takes a backup.
-    await apply(NS, postgresStatefulSet('pg'));
+    await apply(NS, await postgresStatefulSet('pg', { simulated: true }));
     cluster = (await k(['config', 'current-context'])).trim();
     api = await startLocalApi({
       PGBACKUP_AUTH: 'static-token',

@@ -134,7 +134,7 @@ describe('the standalone API guards each namespace as Kubernetes RBAC does', () 
     await k(['apply', '-k', ACCESS]);
     A = await createNamespace('sec-a');
     B = await createNamespace('sec-b');
-    await apply(A, postgresStatefulSet('pg', { password: PASSWORD }));
+    await apply(A, await postgresStatefulSet('pg', { simulated: true, password: PASSWORD }));
     for (const [sa, role] of [
       ['viewer', 'pgbackup-viewer'],
       ['operator', 'pgbackup-operator'],

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackupPageSchema, BackupResourceSchema, SnapshotListResponseSchema, StatefulSetStatusResponseSchema } from '@pgbackup/core';
 import { MIN, apply, eventually, k, kubectl, requireClusterUp } from '../../../tools/cluster/test/kube.js';
-import { postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, postgresImage, postgresStatefulSet } from '../../../tools/cluster/test/postgres.js';
 import { jsonLogger } from '../src/logger.js';
 import type { Standalone } from '../src/standalone.js';
 import { startLocalApi } from './localApi.js';
@@ -21,11 +21,14 @@ const url = (p: string) => `${api.url}${p}`;
 const get = (u: string) => fetch(u, { headers: { authorization: `Bearer ${TOKEN}` } });
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
 
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
+
 describe('pgbackup-api on the local cluster', () => {
   beforeAll(async () => {
     await requireClusterUp();
     await k(['create', 'namespace', NS]);
-    await apply(NS, postgresStatefulSet('pg'));
+    await apply(NS, await postgresStatefulSet('pg'));
     api = await startLocalApi(
       { PGBACKUP_AUTH: 'static-token', PGBACKUP_API_TOKEN: TOKEN },
       jsonLogger('info', (l) => logLines.push(l)),

@@ -43,7 +43,7 @@ describe('the dev page in Chromium against the local cluster', () => {
   beforeAll(async () => {
     await requireClusterUp();
     await k(['create', 'namespace', NS]);
-    await apply(NS, postgresStatefulSet('pg', { password: 'postgres' }));
+    await apply(NS, await postgresStatefulSet('pg', { simulated: true, password: 'postgres' }));
 
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;

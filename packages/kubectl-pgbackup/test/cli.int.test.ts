@@ -15,7 +15,7 @@ import {
   serviceAccountKubeconfig,
   type Result,
 } from '../../../tools/cluster/test/kube.js';
-import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, postgresImage, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { PLUGIN_BIN, pluginEnv } from './plugin.js';
 
 const ENV = pluginEnv();
@@ -36,6 +36,9 @@ function pgbackup(args: string[], timeoutMs = 2 * MIN, env: NodeJS.ProcessEnv = 
     });
   });
 }
+
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
 
 describe('kubectl pgbackup, without a database', () => {
   let ns = '';
@@ -140,7 +143,7 @@ describe('kubectl pgbackup on a PostgreSQL StatefulSet', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('cli-pg');
-    await apply(ns, postgresStatefulSet('pg'));
+    await apply(ns, await postgresStatefulSet('pg'));
     await waitStatefulSetReady(ns, 'pg');
   }, 4 * MIN);
   afterAll(async () => {

@@ -27,6 +27,7 @@ const GROUP_BACKUPS = Math.max(2, Number(process.env.PGBACKUP_GROUP_BACKUPS ?? 3
 /** Its servers: a Service in front, a small max_wal_size (checkpoints during the load); pg_wal on a volume of its own with walVolume. */
 const postgres = (name: string, walVolume = false) =>
   postgresStatefulSet(name, {
+    simulated: true,
     service: true,
     password: PASSWORD,
     walVolume,
@@ -54,7 +55,7 @@ describe('consistency under write load', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('consistency');
-    await apply(ns, postgres('pg'));
+    await apply(ns, await postgres('pg'));
     await waitReady(ns, 'pg');
     load = await startLoad(ns, 'pg-0', '127.0.0.1', await hostPort(ns, 'pg-0'));
     commitLog = load.commitLog;
@@ -161,7 +162,7 @@ describe('consistency under write load', () => {
   it(
     'backs up a StatefulSet whose WAL is on its own volume with one VolumeGroupSnapshot, under load, and each restore is as consistent',
     async () => {
-      await apply(ns, postgres('pgwal', true));
+      await apply(ns, await postgres('pgwal', true));
       await waitReady(ns, 'pgwal');
       await podSql(ns, 'pgwal-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
       const walLog = new CommitLog('127.0.0.1', await hostPort(ns, 'pgwal-0'));

@@ -2,7 +2,7 @@
 // `kubectl pgbackup status` show after `kubectl pgbackup create`, and that repeats aggregate into a series.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KUBECTL, MIN, apply, createNamespace, deleteNamespace, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
-import { postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, postgresImage, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { pluginEnv } from './plugin.js';
 
 const pgbackup = (args: string[]) => run(KUBECTL, ['pgbackup', ...args], { env: pluginEnv(), timeoutMs: 3 * MIN });
@@ -16,12 +16,15 @@ interface EventObject {
   series?: { count: number };
 }
 
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
+
 describe('Events of backups on the StatefulSet', () => {
   let ns = '';
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('events');
-    await apply(ns, postgresStatefulSet('pg'));
+    await apply(ns, await postgresStatefulSet('pg'));
     await waitStatefulSetReady(ns, 'pg');
   }, 5 * MIN);
   afterAll(async () => {

@@ -98,7 +98,7 @@ function expectOneLineError(r: Result, code: number, message: RegExp): void {
 
 /** Its servers: a small max_wal_size (the WAL of a large write is checkpointed away quickly). */
 const postgres = (name: string, labels?: Record<string, string>) =>
-  postgresStatefulSet(name, { args: ['-c', 'max_wal_size=64MB'], labels });
+  postgresStatefulSet(name, { simulated: true, args: ['-c', 'max_wal_size=64MB'], labels });
 
 interface BackupJson {
   id: string;
@@ -171,7 +171,7 @@ describe('faults', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('faults');
-    await apply(ns, postgres('pg'));
+    await apply(ns, await postgres('pg'));
     await waitReady(ns, 'pg');
     await podSql(ns, 'pg-0', 'CREATE TABLE marker (id int, at timestamptz DEFAULT now()); INSERT INTO marker VALUES (1)');
     const r = await pgbackup(['create', 'pg', '-n', ns, '--wait', '--timeout', '2m']);
@@ -545,7 +545,7 @@ subjects: [{kind: ServiceAccount, name: nosnap}]
       const again = await pgbackup(['restore', good, '--to', 'pg', '-n', ns]);
       expect(again.code).not.toBe(0);
       expect(again.stderr).toMatch(/^error: /);
-      await apply(ns, postgres('taken', { note: 'occupied' }));
+      await apply(ns, await postgres('taken', { note: 'occupied' }));
       const exists = await pgbackup(['restore', good, '--to', 'taken', '-n', ns]);
       expectOneLineError(exists, 6, /exist/);
       expect(await jsonpath(ns, 'statefulset/taken', '{.metadata.labels.note}')).toBe('occupied');
@@ -565,7 +565,7 @@ metadata: {name: data-big-0}
 spec: {accessModes: [ReadWriteOnce], storageClassName: pgbackup-local, resources: {requests: {storage: 2Gi}}}
 `,
       );
-      await apply(ns, postgres('big'));
+      await apply(ns, await postgres('big'));
       await waitReady(ns, 'big');
       await podSql(ns, 'big-0', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1)');
       const made = await pgbackup(['create', 'big', '-n', ns, '--wait', '--timeout', '2m']);

@@ -3,14 +3,18 @@
 // of the consistency tests and restores it there, through `kubectl exec` into the real container: what a user's cluster does.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MIN, REAL_NODE, ensureClusterUp, eventually, jsonpath, k, namespaceFor } from '../../../tools/cluster/test/kube.js';
-import { builtImages } from '../../../tools/cluster/test/images.js';
-import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import {
+  IMAGES_TIMEOUT,
+  podIP,
+  podSql,
+  postgresImage,
+  postgresStatefulSet,
+  waitStatefulSetReady,
+} from '../../../tools/cluster/test/postgres.js';
 import { CommitLog, PASSWORD, committedBeforeSql, expectConsistentCopy, pgbackup, startLoad } from './load.js';
 
-const postgres = (name: string, image: string, walVolume = false) =>
+const postgres = (name: string, walVolume = false) =>
   postgresStatefulSet(name, {
-    image,
-    realNode: true,
     walVolume,
     password: PASSWORD,
     terminationGracePeriodSeconds: 10,
@@ -23,8 +27,8 @@ describe('PostgreSQL on the real node', () => {
   let image = '';
   let load: Awaited<ReturnType<typeof startLoad>> | undefined;
   beforeAll(async () => {
-    image = (await builtImages())['postgres']!;
-  }, 46 * MIN);
+    image = await postgresImage();
+  }, IMAGES_TIMEOUT);
   afterAll(async () => {
     await load?.stop();
   });
@@ -33,7 +37,7 @@ describe('PostgreSQL on the real node', () => {
     'runs the image by digest with a PVC, and the CLI backs it up under load, restores it there and verifies it, consistent',
     async () => {
       const t0 = Date.now();
-      await k(['apply', '-n', ns(), '-f', '-'], { input: postgres('pg', image) });
+      await k(['apply', '-n', ns(), '-f', '-'], { input: await postgres('pg') });
       await waitStatefulSetReady(ns(), 'pg', { timeoutMs: 3 * MIN });
       const readyMs = Date.now() - t0;
       // The kubelet ran the image (its entrypoint made the cluster in PGDATA on the published claim) on the real node.
@@ -91,14 +95,14 @@ describe('PostgreSQL on the real node', () => {
   it(
     'with pg_wal on a volume of its own (POSTGRES_INITDB_WALDIR): one VolumeGroupSnapshot under load, verified consistent',
     async () => {
-      await k(['apply', '-n', ns(), '-f', '-'], { input: postgres('pgwal', image, true) });
+      await k(['apply', '-n', ns(), '-f', '-'], { input: await postgres('pgwal', true) });
       await waitStatefulSetReady(ns(), 'pgwal', { timeoutMs: 3 * MIN });
       // The image's entrypoint put pg_wal on the second claim.
       expect((await k(['exec', '-n', ns(), 'pgwal-0', '--', 'readlink', '/var/lib/postgresql/data/pgdata/pg_wal'])).trim()).toBe(
         '/var/lib/postgresql/wal/pg_wal',
       );
       await podSql(ns(), 'pgwal-0', 'CREATE TABLE commit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-      const walLog = new CommitLog(await jsonpath(ns(), 'pod/pgwal-0', '{.status.podIP}'), '5432');
+      const walLog = new CommitLog(await podIP(ns(), 'pgwal-0'), '5432');
       try {
         await eventually('the load on pgwal to write', 30_000, async () => (walLog.lastCommitted > 50 ? true : undefined));
         const committedBefore = walLog.lastCommitted;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { KUBECTL, MIN, apply, createNamespace, deleteNamespace, k, requireClusterUp, run } from '../../../tools/cluster/test/kube.js';
-import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, podSql, postgresImage, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { pluginEnv } from './plugin.js';
 
 const ENV = pluginEnv();
@@ -32,6 +32,9 @@ function restoreUntil(ns: string, backup: string, when: RegExp, signal: NodeJS.S
 const annotations = (ns: string) => k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.metadata.annotations}']);
 const replicas = (ns: string) => k(['get', 'statefulset', 'pg', '-n', ns, '-o', 'jsonpath={.spec.replicas}']);
 
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
+
 describe('an in-place restore stopped by a signal', () => {
   let ns = '';
   let backup = '';
@@ -40,7 +43,7 @@ describe('an in-place restore stopped by a signal', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('recover');
-    await apply(ns, postgresStatefulSet('pg', { service: true }));
+    await apply(ns, await postgresStatefulSet('pg', { service: true }));
     await waitStatefulSetReady(ns, 'pg', { timeoutMs: 2 * MIN });
     await podSql(
       ns,

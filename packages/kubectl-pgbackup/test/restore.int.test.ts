@@ -14,7 +14,7 @@ import {
   requireClusterUp,
   run,
 } from '../../../tools/cluster/test/kube.js';
-import { podSql, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
+import { IMAGES_TIMEOUT, podSql, postgresImage, postgresStatefulSet, waitStatefulSetReady } from '../../../tools/cluster/test/postgres.js';
 import { privilegedWithHostPath, rewriteRecordedStatefulSet } from '../../../tools/cluster/test/backups.js';
 import { pluginEnv } from './plugin.js';
 
@@ -31,13 +31,16 @@ const contents = async (ns: string, pod = 'pg-0') =>
     )
   )[0];
 
+// The stand-in PostgreSQL by digest, built (cached) before any test: a cold build takes many minutes.
+beforeAll(postgresImage, IMAGES_TIMEOUT);
+
 describe('restore in place and into another namespace', () => {
   let ns = '';
 
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('inplace');
-    await apply(ns, postgresStatefulSet('pg', { service: true }));
+    await apply(ns, await postgresStatefulSet('pg', { service: true }));
     await waitStatefulSetReady(ns, 'pg', { timeoutMs: 2 * MIN });
   }, 4 * MIN);
 
@@ -228,7 +231,7 @@ describe('restore in place and into another namespace', () => {
         '--from-literal=POSTGRES_PASSWORD=test',
         '--from-literal=PGDATA=/var/lib/postgresql/data/pgdata',
       ]);
-      await apply(ns, postgresStatefulSet('pgref', { envSecret: 'pgref-env' }));
+      await apply(ns, await postgresStatefulSet('pgref', { envSecret: 'pgref-env' }));
       await waitStatefulSetReady(ns, 'pgref', { timeoutMs: 2 * MIN });
       await podSql(ns, 'pgref-0', 'CREATE TABLE marks AS SELECT 1 AS id');
       const created = await pgbackup(['create', 'pgref', '-n', ns, '--wait', '-o', 'json']);

@@ -53,7 +53,7 @@ describe('an inline password', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('safety-env');
-    await apply(ns, postgresStatefulSet('pg', { password: PASSWORD }));
+    await apply(ns, await postgresStatefulSet('pg', { simulated: true, password: PASSWORD }));
     await waitStatefulSetReady(ns, 'pg');
   }, 4 * MIN);
   afterAll(async () => {
@@ -120,7 +120,7 @@ describe('deadlines', () => {
   beforeAll(async () => {
     await requireClusterUp();
     ns = await createNamespace('safety-deadline');
-    await apply(ns, postgresStatefulSet('pg'));
+    await apply(ns, await postgresStatefulSet('pg', { simulated: true }));
     await waitStatefulSetReady(ns, 'pg');
     // A PostgreSQL that never answers CHECKPOINT: its checkpointer is stopped (SIGSTOP), so the request waits forever.
     checkpointer = await checkpointerPid(ns, 'pg-0');
@@ -243,7 +243,7 @@ describe('Pod Security "restricted"', () => {
       expect(plain.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
 
       // The StatefulSet object is all `schedule set` needs (its own pods are not restricted-compliant: not under test here).
-      await apply(ns, postgresStatefulSet('pg'));
+      await apply(ns, await postgresStatefulSet('pg', { simulated: true }));
       await ok(['schedule', 'set', 'pg', '-n', ns, '--cron', '0 3 * * *', '--keep-last', '3']);
       const cronJob = JSON.parse(await k(['get', 'cronjob', 'pgbackup-pg', '-n', ns, '-o', 'json'])) as {
         spec: { jobTemplate: { spec: { activeDeadlineSeconds?: number } } };

@@ -27,7 +27,7 @@ beforeAll(ensureClusterUp, 5 * MIN);
 
 /** The test's server: a Service in front, container port declared, pods gone 5 s after namespace deletion. */
 const postgres = (name: string, replicas = 1) =>
-  postgresStatefulSet(name, { replicas, service: true, containerPort: true, terminationGracePeriodSeconds: 5 });
+  postgresStatefulSet(name, { simulated: true, replicas, service: true, containerPort: true, terminationGracePeriodSeconds: 5 });
 
 /** `psql -U postgres <args>` in a pod through `kubectl exec` (`-i` when there is input); never throws. */
 function execPsql(ns: string, pod: string, args: string[], opts: RunOptions = {}): Promise<Result> {
@@ -70,7 +70,7 @@ describe('local cluster', () => {
     it(
       'comes up with Bound PVCs and Ready pods',
       async () => {
-        await apply(ns(), postgres('pg', 2));
+        await apply(ns(), await postgres('pg', 2));
         await waitStatefulSetReady(ns(), 'pg', { replicas: 2 });
         const pvcs = JSON.parse(await k(['get', 'pvc', '-n', ns(), '-o', 'json'])) as {
           items: { metadata: { name: string }; status: { phase: string }; spec: { volumeName: string } }[];
@@ -126,7 +126,7 @@ describe('local cluster', () => {
     it(
       'reaches the PostgreSQL server of a pod over TCP',
       async () => {
-        await apply(ns(), postgres('pg'));
+        await apply(ns(), await postgres('pg'));
         await waitStatefulSetReady(ns(), 'pg');
         const pf = kubectlBackground(['port-forward', '-n', ns(), 'pod/pg-0', ':5432']);
         try {
@@ -157,7 +157,7 @@ describe('local cluster', () => {
     it(
       'becomes readyToUse and restores to a prefix-consistent copy',
       async () => {
-        await apply(ns(), postgres('pg'));
+        await apply(ns(), await postgres('pg'));
         await waitStatefulSetReady(ns(), 'pg');
         await psql(ns(), 'pg-0', 'create table t (id serial primary key, at timestamptz not null default clock_timestamp())');
 
@@ -227,7 +227,7 @@ spec:
             async () => ((await jsonpath(ns(), 'pvc/data-restored-0', '{.status.phase}')) === 'Bound' ? true : undefined),
             () => describeObj(ns(), 'pvc/data-restored-0'),
           );
-          await apply(ns(), postgres('restored'));
+          await apply(ns(), await postgres('restored'));
           await waitStatefulSetReady(ns(), 'restored');
 
           // Crash recovery of a point-in-time image: every row committed before the snapshot was requested is there,

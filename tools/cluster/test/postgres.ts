@@ -1,5 +1,6 @@
-// PostgreSQL StatefulSets on the local cluster, for the integration tests: the manifest, waiting until
-// ready, SQL through `kubectl exec`, the host port kwok forwards 5432 to.
+// PostgreSQL StatefulSets on the local cluster, for the integration tests: the manifest (the stand-in image by digest
+// on the real node, run by its kubelet), waiting until ready, SQL through `kubectl exec`, the pod's address.
+import { builtImages } from './images.js';
 import { MIN, ON_REAL_NODE, describe, eventually, jsonpath, kubectl } from './kube.js';
 
 export interface PostgresOptions {
@@ -23,10 +24,22 @@ export interface PostgresOptions {
   envSecret?: string;
   /** Labels of the StatefulSet itself. */
   labels?: Record<string, string>;
-  /** The image, `postgres:15` by default (pod-runner's host PostgreSQL on kwok's node); e.g. the stand-in by digest. */
-  image?: string;
-  /** On the real node (its label and taint), where the kubelet runs the image itself. */
-  realNode?: boolean;
+  /**
+   * `postgres:15` on kwok's node, where pod-runner starts a host PostgreSQL by the image's name and kwok forwards a host
+   * port: simulated, for a suite that has not moved to the real node yet. By default the stand-in image by digest
+   * (`npm run images`) runs on the real node (its label and taint), where the kubelet runs it.
+   */
+  simulated?: boolean;
+}
+
+/** A bound for the first `npm run images` of a jest worker: a cold build takes many minutes, a cached one seconds. */
+export const IMAGES_TIMEOUT = 46 * MIN;
+
+let standIn: Promise<string> | undefined;
+/** The stand-in PostgreSQL image by digest, built (cached) and pushed once per test file (jest re-imports per file; a cached run takes about a second). */
+export function postgresImage(): Promise<string> {
+  standIn ??= builtImages().then((images) => images['postgres']!);
+  return standIn;
 }
 
 const flow = (o: Record<string, string>) =>
@@ -43,8 +56,12 @@ function claim(name: string, storage: string): string {
       resources: {requests: {storage: ${storage}}}`;
 }
 
-/** A PostgreSQL 15 StatefulSet `name` (pods `name-0`…, claims `data-name-0`…) on the pgbackup-local storage class. */
-export function postgresStatefulSet(name: string, opts: PostgresOptions = {}): string {
+/**
+ * A PostgreSQL 15 StatefulSet `name` (pods `name-0`…, claims `data-name-0`…) on the pgbackup-local storage class.
+ * Resolves the image on its first call in a worker (see postgresImage: call that in a beforeAll bounded by IMAGES_TIMEOUT).
+ */
+export async function postgresStatefulSet(name: string, opts: PostgresOptions = {}): Promise<string> {
+  const image = opts.simulated ? 'postgres:15' : await postgresImage();
   const storage = opts.storage ?? '1Gi';
   const service = `
 apiVersion: v1
@@ -67,7 +84,7 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:${lines(
-      opts.realNode,
+      !opts.simulated,
       `
       nodeSelector: ${JSON.stringify(ON_REAL_NODE.nodeSelector)}
       tolerations: ${JSON.stringify(ON_REAL_NODE.tolerations)}`,
@@ -78,7 +95,7 @@ spec:
     )}
       containers:
       - name: postgres
-        image: ${opts.image ?? 'postgres:15'}${lines(
+        image: ${image}${lines(
           opts.args !== undefined,
           `
         args: ${JSON.stringify(opts.args)}`,
@@ -101,6 +118,7 @@ spec:
         )}
         readinessProbe:
           exec: {command: [pg_isready, -U, postgres]}
+          periodSeconds: 1
         volumeMounts:
         - {name: data, mountPath: /var/lib/postgresql/data}${lines(
           opts.walVolume,
@@ -137,11 +155,16 @@ export async function podSql(ns: string, pod: string, sql: string): Promise<stri
     .map((l) => l.split('\t'));
 }
 
-/** The host port kwok forwards the pod's 5432 to. */
+/** The host port kwok forwards a simulated pod's 5432 to. */
 export async function hostPort(ns: string, pod: string): Promise<string> {
   return eventually(
     `PortForward of ${ns}/${pod}`,
     MIN,
     async () => (await jsonpath(ns, `portforward/${pod}`, '{.spec.forwards[0].target.port}')) || undefined,
   );
+}
+
+/** The pod's IP: the host reaches a pod on the real node there (the node's bridge, routed through the link to its namespace). */
+export async function podIP(ns: string, pod: string): Promise<string> {
+  return eventually(`the IP of ${ns}/${pod}`, MIN, async () => (await jsonpath(ns, `pod/${pod}`, '{.status.podIP}')) || undefined);
 }
